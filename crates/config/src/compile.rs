@@ -1,0 +1,374 @@
+//! The compile step: raw YAML → validated [`Config`], every problem reported at once.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use serde_saphyr::Spanned;
+
+use crate::diagnostics::{ConfigError, Diagnostic, did_you_mean};
+use crate::raw::{RawConfig, RawCors, RawFunction};
+use crate::{Config, Cors, Function, FunctionUrl, Limits, Profile, Runtime};
+
+const DEFAULT_TIMEOUT_S: u64 = 3;
+const MAX_TIMEOUT_S: u64 = 900;
+const DEFAULT_MEMORY_MB: u32 = 128;
+const MEMORY_RANGE_MB: (u32, u32) = (128, 10240);
+const DEFAULT_CONCURRENCY: u32 = 10;
+const DEFAULT_IDLE_TIMEOUT_S: u64 = 300;
+const MAX_CORS_MAX_AGE: u32 = 86400;
+
+/// Environment variables Lambda sets itself; a function may not override them.
+const RESERVED_ENV: &[&str] = &[
+    "_HANDLER",
+    "_X_AMZN_TRACE_ID",
+    "AWS_DEFAULT_REGION",
+    "AWS_REGION",
+    "AWS_EXECUTION_ENV",
+    "AWS_LAMBDA_FUNCTION_NAME",
+    "AWS_LAMBDA_FUNCTION_MEMORY_SIZE",
+    "AWS_LAMBDA_FUNCTION_VERSION",
+    "AWS_LAMBDA_INITIALIZATION_TYPE",
+    "AWS_LAMBDA_LOG_GROUP_NAME",
+    "AWS_LAMBDA_LOG_STREAM_NAME",
+    "AWS_ACCESS_KEY",
+    "AWS_ACCESS_KEY_ID",
+    "AWS_SECRET_ACCESS_KEY",
+    "AWS_SESSION_TOKEN",
+    "AWS_LAMBDA_RUNTIME_API",
+    "LAMBDA_TASK_ROOT",
+    "LAMBDA_RUNTIME_DIR",
+];
+
+/// Reads and compiles the config file at `path`.
+pub fn load(path: &Path) -> Result<Config, ConfigError> {
+    let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    parse(path, &text)
+}
+
+/// Compiles config `text`; `path` names the file in errors and anchors relative paths.
+pub fn parse(path: &Path, text: &str) -> Result<Config, ConfigError> {
+    let invalid = |diagnostics| ConfigError::Invalid {
+        path: path.to_path_buf(),
+        diagnostics,
+    };
+    let raw: RawConfig = if text.trim().is_empty() {
+        serde_saphyr::from_str("{}").map_err(|e| invalid(vec![syntax(&e)]))?
+    } else {
+        serde_saphyr::from_str(text).map_err(|e| invalid(vec![syntax(&e)]))?
+    };
+    let base = path
+        .parent()
+        .map(Path::to_path_buf)
+        .unwrap_or_default()
+        .canonicalize()
+        .unwrap_or_else(|_| path.parent().map(Path::to_path_buf).unwrap_or_default());
+    let mut c = Compiler {
+        base,
+        diagnostics: Vec::new(),
+    };
+    let config = c.config(path, raw);
+    if c.diagnostics.is_empty() {
+        Ok(config)
+    } else {
+        c.diagnostics.sort_by_key(|d| (d.line, d.column));
+        Err(invalid(c.diagnostics))
+    }
+}
+
+/// A YAML or type error from the deserializer, with a suggestion for a misspelt key.
+fn syntax(error: &serde_saphyr::Error) -> Diagnostic {
+    let (line, column) = error
+        .location()
+        .map(|l| (l.line() as u32, l.column() as u32))
+        .unwrap_or((0, 0));
+    let message = first_line(&error.without_snippet().to_string());
+    let mut diagnostic = Diagnostic::new(line, column, message.clone());
+    if let Some(help) = unknown_key_help(&message) {
+        diagnostic = diagnostic.help(help);
+    }
+    diagnostic
+}
+
+fn first_line(rendered: &str) -> String {
+    let line = rendered.lines().next().unwrap_or(rendered).trim();
+    // The deserializer may prefix its own position; the diagnostic carries ours.
+    // The deserializer appends its own position; the diagnostic carries it already.
+    match line.rfind(" at line ") {
+        Some(i) if line[i..].contains(", column ") => line[..i].to_string(),
+        _ => line.to_string(),
+    }
+}
+
+/// For serde's "unknown field `x`, expected one of `a`, `b`", suggests the nearest key.
+fn unknown_key_help(message: &str) -> Option<String> {
+    let rest = message.split("unknown field `").nth(1)?;
+    let (field, expected) = rest.split_once('`')?;
+    let known: Vec<&str> = expected.split('`').skip(1).step_by(2).collect();
+    Some(match did_you_mean(field, known.iter().copied()) {
+        Some(k) => format!("did you mean `{k}`?"),
+        None => format!("remove `{field}`; the keys allowed here are {}", known.join(", ")),
+    })
+}
+
+struct Compiler {
+    base: PathBuf,
+    diagnostics: Vec<Diagnostic>,
+}
+
+fn at<T>(s: &Spanned<T>) -> (u32, u32) {
+    (s.referenced.line() as u32, s.referenced.column() as u32)
+}
+
+impl Compiler {
+    fn error<T>(&mut self, place: &Spanned<T>, message: impl Into<String>, help: impl Into<String>) {
+        let (line, column) = at(place);
+        self.diagnostics
+            .push(Diagnostic::new(line, column, message).help(help));
+    }
+
+    fn profile(&mut self, name: &Option<Spanned<String>>, inherited: Profile) -> Profile {
+        let Some(name) = name else { return inherited };
+        match Profile::parse(&name.value) {
+            Some(p) => p,
+            None => {
+                self.error(
+                    name,
+                    format!("unknown limits profile `{}`", name.value),
+                    format!("use one of: {}", Profile::NAMES.join(", ")),
+                );
+                inherited
+            }
+        }
+    }
+
+    fn config(&mut self, path: &Path, raw: RawConfig) -> Config {
+        let profile = self.profile(&raw.limits, Profile::Aws);
+        let account_id = match raw.account_id {
+            Some(id) if id.value.len() == 12 && id.value.bytes().all(|b| b.is_ascii_digit()) => {
+                id.value
+            }
+            Some(id) => {
+                self.error(
+                    &id,
+                    format!("account_id `{}` is not 12 digits", id.value),
+                    "write an AWS account id such as \"123456789012\" (quoted)",
+                );
+                id.value
+            }
+            None => "000000000000".to_string(),
+        };
+        let mut functions = BTreeMap::new();
+        for (crate::raw::Key(name), raw) in raw.functions {
+            if let Some(f) = self.function(&name, raw, profile) {
+                functions.insert(name.value, f);
+            }
+        }
+        Config {
+            path: path.to_path_buf(),
+            region: raw.region.unwrap_or_else(|| "us-east-1".to_string()),
+            account_id,
+            functions,
+        }
+    }
+
+    fn function(&mut self, name: &Spanned<String>, raw: RawFunction, inherited: Profile) -> Option<Function> {
+        let errors_before = self.diagnostics.len();
+        let valid_name = !name.value.is_empty()
+            && name.value.len() <= 64
+            && name
+                .value
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
+        if !valid_name {
+            self.error(
+                name,
+                format!("`{}` is not a valid function name", name.value),
+                "use 1 to 64 letters, digits, hyphens or underscores",
+            );
+        }
+        let runtime = Runtime::parse(&raw.runtime.value);
+        if runtime.is_none() {
+            let suggestion = did_you_mean(&raw.runtime.value, Runtime::EXAMPLES.iter().copied())
+                .map(|k| format!("did you mean `{k}`? "))
+                .unwrap_or_default();
+            self.error(
+                &raw.runtime,
+                format!("unknown runtime `{}`", raw.runtime.value),
+                format!("{suggestion}use python3.x, nodejs20.x, nodejs22.x or provided"),
+            );
+        }
+        let code = self.base.join(&raw.code.value);
+        if !code.is_dir() {
+            self.error(
+                &raw.code,
+                format!("code folder `{}` does not exist", raw.code.value),
+                format!("create {} or fix the path; it is relative to the config file", code.display()),
+            );
+        }
+        let handler = self.handler(runtime.as_ref(), &raw, &code);
+        let timeout = self.ranged(&raw.timeout, DEFAULT_TIMEOUT_S, 1, MAX_TIMEOUT_S, "timeout", "seconds");
+        let memory = self.ranged(
+            &raw.memory,
+            DEFAULT_MEMORY_MB,
+            MEMORY_RANGE_MB.0,
+            MEMORY_RANGE_MB.1,
+            "memory",
+            "MB",
+        );
+        let concurrency = self.ranged(&raw.concurrency, DEFAULT_CONCURRENCY, 1, 10_000, "concurrency", "instances");
+        let idle = self.ranged(&raw.idle_timeout, DEFAULT_IDLE_TIMEOUT_S, 1, 86_400, "idle_timeout", "seconds");
+        let limits: Limits = self.profile(&raw.limits, inherited).limits();
+        let environment = self.environment(raw.environment);
+        let url = raw.url.map(|u| FunctionUrl {
+            auth: u.auth,
+            invoke_mode: u.invoke_mode,
+            cors: u.cors.map(|c| self.cors(c)),
+        });
+        if self.diagnostics.len() > errors_before {
+            return None;
+        }
+        Some(Function {
+            name: name.value.clone(),
+            runtime: runtime?,
+            runtime_name: raw.runtime.value,
+            handler,
+            code,
+            command: raw.command.map(|c| c.value),
+            timeout: Duration::from_secs(timeout),
+            memory_mb: memory,
+            concurrency,
+            idle_timeout: Duration::from_secs(idle),
+            environment,
+            limits,
+            url,
+        })
+    }
+
+    /// Checks the handler string and that the file it names exists.
+    fn handler(&mut self, runtime: Option<&Runtime>, raw: &RawFunction, code: &Path) -> String {
+        let extensions: &[&str] = match runtime {
+            Some(Runtime::Python { .. }) => &["py"],
+            Some(Runtime::Node { .. }) => &["js", "mjs", "cjs"],
+            Some(Runtime::Provided) => {
+                if raw.command.is_none() && code.is_dir() && !code.join("bootstrap").is_file() {
+                    self.error(
+                        &raw.code,
+                        format!("no `bootstrap` executable in `{}`", raw.code.value),
+                        "a provided runtime runs <code>/bootstrap; add it, or set `command:`",
+                    );
+                }
+                return raw.handler.as_ref().map(|h| h.value.clone()).unwrap_or_default();
+            }
+            None => return String::new(),
+        };
+        let Some(handler) = &raw.handler else {
+            self.error(
+                &raw.runtime,
+                "this function has no `handler`",
+                "add `handler: <file>.<function>`, e.g. `handler: app.handler`",
+            );
+            return String::new();
+        };
+        let Some((module, function)) = handler.value.rsplit_once('.') else {
+            self.error(
+                handler,
+                format!("handler `{}` is not `<file>.<function>`", handler.value),
+                "write the file name without extension, a dot, and the function name: `app.handler`",
+            );
+            return handler.value.clone();
+        };
+        if function.is_empty() || module.is_empty() {
+            self.error(
+                handler,
+                format!("handler `{}` is not `<file>.<function>`", handler.value),
+                "write the file name without extension, a dot, and the function name: `app.handler`",
+            );
+        } else if code.is_dir() {
+            let module_path = match runtime {
+                Some(Runtime::Python { .. }) => module.replace('.', "/"),
+                _ => module.to_string(),
+            };
+            let found = extensions
+                .iter()
+                .any(|ext| code.join(format!("{module_path}.{ext}")).is_file());
+            if !found {
+                self.error(
+                    handler,
+                    format!(
+                        "handler file `{module_path}.{}` not found in `{}`",
+                        extensions.join("|"),
+                        raw.code.value
+                    ),
+                    "check the file name in `handler:` and the `code:` folder",
+                );
+            }
+        }
+        handler.value.clone()
+    }
+
+    fn ranged<T>(&mut self, value: &Option<Spanned<T>>, default: T, min: T, max: T, key: &str, unit: &str) -> T
+    where
+        T: Copy + PartialOrd + std::fmt::Display,
+    {
+        let Some(v) = value else { return default };
+        if v.value < min || v.value > max {
+            self.error(
+                v,
+                format!("{key} {} is out of range", v.value),
+                format!("{key} is {min} to {max} {unit}"),
+            );
+            return default;
+        }
+        v.value
+    }
+
+    fn environment(&mut self, raw: BTreeMap<crate::raw::Key, crate::raw::Scalar>) -> BTreeMap<String, String> {
+        let mut env = BTreeMap::new();
+        for (crate::raw::Key(key), value) in raw {
+            let k = &key.value;
+            let well_formed = k.len() >= 2
+                && k.starts_with(|c: char| c.is_ascii_alphabetic())
+                && k.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_');
+            if !well_formed {
+                self.error(
+                    &key,
+                    format!("environment variable name `{k}` is not valid"),
+                    "names start with a letter and hold at least 2 letters, digits or underscores",
+                );
+            } else if RESERVED_ENV.contains(&k.as_str()) {
+                self.error(
+                    &key,
+                    format!("`{k}` is reserved by Lambda"),
+                    "Portico sets this variable itself; remove it from `environment:`",
+                );
+            }
+            env.insert(key.value, value.into_string());
+        }
+        env
+    }
+
+    fn cors(&mut self, raw: RawCors) -> Cors {
+        let max_age = raw.max_age.map(|m| {
+            if m.value > MAX_CORS_MAX_AGE {
+                self.error(
+                    &m,
+                    format!("max_age {} is out of range", m.value),
+                    format!("max_age is 0 to {MAX_CORS_MAX_AGE} seconds"),
+                );
+            }
+            m.value
+        });
+        Cors {
+            allow_origins: raw.allow_origins,
+            allow_methods: raw.allow_methods.iter().map(|m| m.to_ascii_uppercase()).collect(),
+            allow_headers: raw.allow_headers,
+            expose_headers: raw.expose_headers,
+            allow_credentials: raw.allow_credentials,
+            max_age,
+        }
+    }
+}

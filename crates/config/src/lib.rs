@@ -1,0 +1,133 @@
+//! Portico's configuration.
+//!
+//! `portico.yaml` is read in two steps: [`raw`] deserializes exactly what the user wrote
+//! (unknown keys refused), then [`compile`] validates it into a [`Config`], reporting every
+//! problem at once with its file, line and column. Nothing here opens sockets or starts
+//! processes.
+
+mod compile;
+mod diagnostics;
+pub mod limits;
+pub mod raw;
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use serde::Deserialize;
+
+pub use compile::{load, parse};
+pub use diagnostics::{ConfigError, Diagnostic};
+pub use limits::{Limits, Profile};
+
+/// A validated configuration.
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// The file it was read from.
+    pub path: PathBuf,
+    pub region: String,
+    pub account_id: String,
+    pub functions: BTreeMap<String, Function>,
+}
+
+/// One function, ready to run.
+#[derive(Debug, Clone)]
+pub struct Function {
+    pub name: String,
+    pub runtime: Runtime,
+    /// The runtime string as written (`python3.12`), for `AWS_EXECUTION_ENV`.
+    pub runtime_name: String,
+    pub handler: String,
+    /// Absolute folder of the code: the working directory and `LAMBDA_TASK_ROOT`.
+    pub code: PathBuf,
+    /// For `provided`: the program and its arguments (default `<code>/bootstrap`).
+    pub command: Option<Vec<String>>,
+    pub timeout: Duration,
+    pub memory_mb: u32,
+    pub concurrency: u32,
+    pub idle_timeout: Duration,
+    pub environment: BTreeMap<String, String>,
+    pub limits: Limits,
+    pub url: Option<FunctionUrl>,
+}
+
+/// The language runtime of a function.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Runtime {
+    /// `python3.x`, with the minor version.
+    Python { minor: u32 },
+    /// `nodejsNN.x`, with the major version.
+    Node { major: u32 },
+    /// `provided*`: any executable speaking the Runtime API.
+    Provided,
+}
+
+impl Runtime {
+    /// The runtimes Portico knows, as written in the config.
+    pub const EXAMPLES: &'static [&'static str] = &[
+        "python3.9",
+        "python3.10",
+        "python3.11",
+        "python3.12",
+        "python3.13",
+        "nodejs18.x",
+        "nodejs20.x",
+        "nodejs22.x",
+        "provided",
+        "provided.al2",
+        "provided.al2023",
+    ];
+
+    pub fn parse(name: &str) -> Option<Runtime> {
+        if let Some(minor) = name.strip_prefix("python3.") {
+            return minor.parse().ok().map(|minor| Runtime::Python { minor });
+        }
+        if let Some(major) = name
+            .strip_prefix("nodejs")
+            .and_then(|rest| rest.strip_suffix(".x"))
+        {
+            return major.parse().ok().map(|major| Runtime::Node { major });
+        }
+        match name {
+            "provided" | "provided.al2" | "provided.al2023" => Some(Runtime::Provided),
+            _ => None,
+        }
+    }
+}
+
+/// A function's URL configuration.
+#[derive(Debug, Clone)]
+pub struct FunctionUrl {
+    pub auth: UrlAuth,
+    pub invoke_mode: InvokeMode,
+    pub cors: Option<Cors>,
+}
+
+/// `AuthType` of a Function URL.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum UrlAuth {
+    #[default]
+    None,
+    AwsIam,
+}
+
+/// `InvokeMode` of a Function URL.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum InvokeMode {
+    #[default]
+    Buffered,
+    ResponseStream,
+}
+
+/// CORS settings, as Function URLs take them.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Cors {
+    pub allow_origins: Vec<String>,
+    pub allow_methods: Vec<String>,
+    pub allow_headers: Vec<String>,
+    pub expose_headers: Vec<String>,
+    pub allow_credentials: bool,
+    pub max_age: Option<u32>,
+}

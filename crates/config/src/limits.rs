@@ -1,0 +1,72 @@
+//! The limits profile: the one place where AWS's sizes live.
+//!
+//! Every size check in Portico reads a [`Limits`] value; no other file holds 6 MB or 200 MB.
+//! `None` means "no limit".
+
+/// Which set of limits applies.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Profile {
+    /// What AWS enforces, so that what would break on AWS breaks here first.
+    Aws,
+    /// No artificial limits, for those who self-host.
+    Unbounded,
+}
+
+impl Profile {
+    pub const NAMES: &'static [&'static str] = &["aws", "unbounded"];
+
+    pub fn parse(name: &str) -> Option<Profile> {
+        match name {
+            "aws" => Some(Profile::Aws),
+            "unbounded" => Some(Profile::Unbounded),
+            _ => None,
+        }
+    }
+
+    pub fn limits(self) -> Limits {
+        match self {
+            Profile::Aws => Limits::AWS,
+            Profile::Unbounded => Limits::UNBOUNDED,
+        }
+    }
+}
+
+/// Sizes in bytes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Limits {
+    /// A synchronous invocation's payload (Invoke API body, Function URL event).
+    pub sync_payload: Option<usize>,
+    /// An asynchronous (`Event`) invocation's payload.
+    pub async_payload: Option<usize>,
+    /// A buffered response a function posts to the Runtime API.
+    pub buffered_response: Option<usize>,
+    /// A streamed response.
+    pub streamed_response: Option<usize>,
+    /// The log tail returned with `X-Amz-Log-Type: Tail`.
+    pub log_tail: usize,
+}
+
+impl Limits {
+    /// AWS Lambda's documented limits.
+    pub const AWS: Limits = Limits {
+        sync_payload: Some(6 * 1024 * 1024),
+        async_payload: Some(1024 * 1024),
+        // 6 MiB plus the 100 bytes of slack Lambda allows.
+        buffered_response: Some(6 * 1024 * 1024 + 100),
+        streamed_response: Some(200 * 1024 * 1024),
+        log_tail: 4096,
+    };
+
+    pub const UNBOUNDED: Limits = Limits {
+        sync_payload: None,
+        async_payload: None,
+        buffered_response: None,
+        streamed_response: None,
+        log_tail: 4096,
+    };
+}
+
+/// Whether `len` bytes exceed `limit`.
+pub fn exceeds(len: usize, limit: Option<usize>) -> bool {
+    limit.is_some_and(|max| len > max)
+}

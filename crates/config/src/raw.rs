@@ -1,0 +1,140 @@
+//! The raw serde layer: exactly what a user may write in `portico.yaml`.
+//!
+//! Every struct denies unknown keys; values that need checking beyond their type carry
+//! their source position (`Spanned`) so the compile step can point at them.
+
+use std::collections::BTreeMap;
+
+use serde::Deserialize;
+use serde_saphyr::Spanned;
+
+/// The whole file.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawConfig {
+    /// Limits profile for every function: `aws` (default) or `unbounded`.
+    #[serde(default)]
+    pub limits: Option<Spanned<String>>,
+    /// Region reported in ARNs and `AWS_REGION`. Default `us-east-1`.
+    #[serde(default)]
+    pub region: Option<String>,
+    /// Account id reported in ARNs. Default `000000000000`.
+    #[serde(default)]
+    pub account_id: Option<Spanned<String>>,
+    /// The functions, by name.
+    #[serde(default)]
+    pub functions: BTreeMap<Key, RawFunction>,
+}
+
+/// One function.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawFunction {
+    /// `python3.x`, `nodejs20.x`, `nodejs22.x`, `provided`, `provided.al2`, `provided.al2023`.
+    pub runtime: Spanned<String>,
+    /// `module.function` for Python and Node; passed as `_HANDLER` to `provided`.
+    #[serde(default)]
+    pub handler: Option<Spanned<String>>,
+    /// Folder of the function's code, relative to the config file.
+    pub code: Spanned<String>,
+    /// For `provided`: the command to run instead of `<code>/bootstrap`.
+    #[serde(default)]
+    pub command: Option<Spanned<Vec<String>>>,
+    /// Seconds; 1 to 900; default 3.
+    #[serde(default)]
+    pub timeout: Option<Spanned<u64>>,
+    /// MB; 128 to 10240; default 128.
+    #[serde(default)]
+    pub memory: Option<Spanned<u32>>,
+    /// Reserved concurrency: the most instances at once; default 10.
+    #[serde(default)]
+    pub concurrency: Option<Spanned<u32>>,
+    /// Seconds an idle instance is kept warm; default 300.
+    #[serde(default)]
+    pub idle_timeout: Option<Spanned<u64>>,
+    /// Limits profile for this function, overriding the file's.
+    #[serde(default)]
+    pub limits: Option<Spanned<String>>,
+    /// Environment variables.
+    #[serde(default)]
+    pub environment: BTreeMap<Key, Scalar>,
+    /// Give the function a Function URL.
+    #[serde(default)]
+    pub url: Option<RawUrl>,
+}
+
+/// A YAML scalar that becomes a string (environment values may be written as numbers).
+#[derive(Debug, Deserialize)]
+#[serde(untagged)]
+pub enum Scalar {
+    Bool(bool),
+    Int(i64),
+    Float(f64),
+    String(String),
+}
+
+impl Scalar {
+    pub fn into_string(self) -> String {
+        match self {
+            Scalar::Bool(b) => b.to_string(),
+            Scalar::Int(i) => i.to_string(),
+            Scalar::Float(f) => f.to_string(),
+            Scalar::String(s) => s,
+        }
+    }
+}
+
+/// The `url:` block of a function.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawUrl {
+    #[serde(default)]
+    pub auth: crate::UrlAuth,
+    #[serde(default)]
+    pub invoke_mode: crate::InvokeMode,
+    #[serde(default)]
+    pub cors: Option<RawCors>,
+}
+
+/// CORS as Function URLs configure it.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawCors {
+    #[serde(default)]
+    pub allow_origins: Vec<String>,
+    #[serde(default)]
+    pub allow_methods: Vec<String>,
+    #[serde(default)]
+    pub allow_headers: Vec<String>,
+    #[serde(default)]
+    pub expose_headers: Vec<String>,
+    #[serde(default)]
+    pub allow_credentials: bool,
+    #[serde(default)]
+    pub max_age: Option<Spanned<u32>>,
+}
+
+/// A map key with its position; ordered by its text.
+#[derive(Debug, Deserialize)]
+#[serde(transparent)]
+pub struct Key(pub Spanned<String>);
+
+impl PartialEq for Key {
+    fn eq(&self, other: &Self) -> bool {
+        self.0.value == other.0.value
+    }
+}
+
+impl Eq for Key {}
+
+impl PartialOrd for Key {
+    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl Ord for Key {
+    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
+        self.0.value.cmp(&other.0.value)
+    }
+}
