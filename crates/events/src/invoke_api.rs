@@ -1,0 +1,132 @@
+//! The Lambda Invoke API (2015-03-31): paths, headers and the function-name forms it accepts.
+
+use crate::errors::ServiceError;
+
+pub const INVOKE_PREFIX: &str = "/2015-03-31/functions/";
+pub const INVOKE_SUFFIX: &str = "/invocations";
+
+pub const INVOCATION_TYPE: &str = "x-amz-invocation-type";
+pub const LOG_TYPE: &str = "x-amz-log-type";
+pub const CLIENT_CONTEXT: &str = "x-amz-client-context";
+pub const FUNCTION_ERROR: &str = "x-amz-function-error";
+pub const LOG_RESULT: &str = "x-amz-log-result";
+pub const EXECUTED_VERSION: &str = "x-amz-executed-version";
+pub const REQUEST_ID: &str = "x-amzn-requestid";
+pub const TRACE_ID: &str = "x-amzn-trace-id";
+pub const ERROR_TYPE: &str = "x-amzn-errortype";
+
+/// The most bytes of base64 client context Lambda accepts.
+pub const MAX_CLIENT_CONTEXT: usize = 3583;
+
+/// `X-Amz-Invocation-Type`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum InvocationType {
+    RequestResponse,
+    Event,
+    DryRun,
+}
+
+impl InvocationType {
+    pub fn parse(value: Option<&str>) -> Result<InvocationType, ServiceError> {
+        match value {
+            None | Some("RequestResponse") => Ok(InvocationType::RequestResponse),
+            Some("Event") => Ok(InvocationType::Event),
+            Some("DryRun") => Ok(InvocationType::DryRun),
+            Some(other) => Err(ServiceError::InvalidParameterValue(format!(
+                "1 validation error detected: Value '{other}' at 'invocationType' failed to satisfy constraint: Member must satisfy enum value set: [Event, RequestResponse, DryRun]"
+            ))),
+        }
+    }
+}
+
+/// `X-Amz-Log-Type`: whether to return the log tail.
+pub fn wants_tail(value: Option<&str>) -> Result<bool, ServiceError> {
+    match value {
+        None | Some("None") => Ok(false),
+        Some("Tail") => Ok(true),
+        Some(other) => Err(ServiceError::InvalidParameterValue(format!(
+            "1 validation error detected: Value '{other}' at 'logType' failed to satisfy constraint: Member must satisfy enum value set: [Tail, None]"
+        ))),
+    }
+}
+
+/// A function as the caller named it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FunctionRef {
+    pub name: String,
+    pub qualifier: Option<String>,
+}
+
+/// Reads the `{FunctionName}` path segment (already percent-decoded): a name, `name:qualifier`,
+/// a partial ARN `123456789012:function:name` or a full ARN, and the `Qualifier` query value.
+pub fn function_ref(segment: &str, query_qualifier: Option<&str>) -> Result<FunctionRef, ServiceError> {
+    let parts: Vec<&str> = segment.split(':').collect();
+    let (name, qualifier) = match parts.as_slice() {
+        [name] => (*name, None),
+        [name, q] => (*name, Some(*q)),
+        [_account, "function", name] => (*name, None),
+        [_account, "function", name, q] => (*name, Some(*q)),
+        ["arn", _partition, "lambda", _region, _account, "function", name] => (*name, None),
+        ["arn", _partition, "lambda", _region, _account, "function", name, q] => (*name, Some(*q)),
+        _ => return Err(invalid_name(segment)),
+    };
+    let valid = |s: &str, extra: &[u8]| {
+        !s.is_empty() && s.bytes().all(|b| b.is_ascii_alphanumeric() || b"-_".contains(&b) || extra.contains(&b))
+    };
+    if !valid(name, b".") || name.len() > 64 || qualifier.is_some_and(|q| !valid(q, b"$")) {
+        return Err(invalid_name(segment));
+    }
+    let qualifier = match (qualifier, query_qualifier) {
+        (Some(a), Some(b)) if a != b => {
+            return Err(ServiceError::InvalidParameterValue(
+                "The derived qualifier from the function name does not match the specified qualifier.".into(),
+            ));
+        }
+        (Some(a), _) => Some(a.to_string()),
+        (None, b) => b.map(str::to_string),
+    };
+    Ok(FunctionRef {
+        name: name.to_string(),
+        qualifier,
+    })
+}
+
+fn invalid_name(segment: &str) -> ServiceError {
+    ServiceError::InvalidParameterValue(format!(
+        "1 validation error detected: Value '{segment}' at 'functionName' failed to satisfy constraint: Member must satisfy regular expression pattern: (arn:(aws[a-zA-Z-]*)?:lambda:)?([a-z]{{2}}(-gov)?-[a-z]+-\\d{{1}}:)?(\\d{{12}}:)?(function:)?([a-zA-Z0-9-_\\.]+)(:(\\$LATEST|[a-zA-Z0-9-_]+))?"
+    ))
+}
+
+/// `arn:aws:lambda:<region>:<account>:function:<name>[:qualifier]`.
+pub fn function_arn(region: &str, account: &str, name: &str, qualifier: Option<&str>) -> String {
+    match qualifier {
+        Some(q) => format!("arn:aws:lambda:{region}:{account}:function:{name}:{q}"),
+        None => format!("arn:aws:lambda:{region}:{account}:function:{name}"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn accepts_every_name_form_lambda_does() {
+        let ok = |s: &str, q: Option<&str>| function_ref(s, q).unwrap();
+        let f = |name: &str, q: Option<&str>| FunctionRef {
+            name: name.into(),
+            qualifier: q.map(Into::into),
+        };
+        assert_eq!(ok("hello", None), f("hello", None));
+        assert_eq!(ok("hello:$LATEST", None), f("hello", Some("$LATEST")));
+        assert_eq!(ok("hello", Some("live")), f("hello", Some("live")));
+        assert_eq!(ok("123456789012:function:hello", None), f("hello", None));
+        assert_eq!(
+            ok("arn:aws:lambda:us-east-1:123456789012:function:hello:7", None),
+            f("hello", Some("7"))
+        );
+        for bad in ["", "a b", "x:y:z:w:v", "hello:", "arn:aws:s3:::bucket"] {
+            assert!(function_ref(bad, None).is_err(), "{bad}");
+        }
+        assert!(function_ref("hello:1", Some("2")).is_err());
+    }
+}
