@@ -1,1 +1,281 @@
-fn main(){}
+//! `portico`: run unmodified AWS Lambda functions behind Function URLs and the Lambda
+//! Invoke API, on any machine.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::Context;
+use clap::{Parser, Subcommand};
+use portico_config::Config;
+use portico_runtime::{InvokeRequest, Outcome, Runtime};
+
+/// Run AWS Lambda functions locally, wire-compatible with AWS: Function URLs (buffered and
+/// streaming) and the Lambda Invoke API that the AWS CLI and SDKs call.
+#[derive(Parser)]
+#[command(name = "portico", version, about, long_about = None)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Serve every function of the config: its Function URL and the Invoke API, on one port.
+    Serve {
+        /// The config file.
+        #[arg(default_value = "portico.yaml")]
+        config: PathBuf,
+        /// Address to listen on.
+        #[arg(long, default_value = "127.0.0.1:3000")]
+        listen: SocketAddr,
+        /// Seconds before the first retry of a failed asynchronous (Event) invocation; the
+        /// second waits twice as long. Lambda waits about 60.
+        #[arg(long, default_value_t = 60)]
+        async_retry_delay: u64,
+    },
+    /// Check a config file and report every problem with its line and column.
+    Validate {
+        /// The config file.
+        #[arg(default_value = "portico.yaml")]
+        config: PathBuf,
+    },
+    /// Invoke a function once, without a server, and print its result.
+    Invoke {
+        /// The function's name in the config.
+        function: String,
+        /// The event: JSON text, or @file to read it from a file.
+        #[arg(long, default_value = "{}")]
+        payload: String,
+        /// The config file.
+        #[arg(long, default_value = "portico.yaml")]
+        config: PathBuf,
+    },
+    /// List every URL `portico serve` would serve.
+    Routes {
+        /// The config file.
+        #[arg(default_value = "portico.yaml")]
+        config: PathBuf,
+        /// Address `serve` would listen on.
+        #[arg(long, default_value = "127.0.0.1:3000")]
+        listen: SocketAddr,
+    },
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
+        )
+        .with_target(false)
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
+        .with_writer(std::io::stderr)
+        .init();
+    let result = match cli.command {
+        Command::Validate { config } => load(&config).map(|c| {
+            println!(
+                "{}: {} function(s), no problems",
+                config.display(),
+                c.functions.len()
+            );
+            ExitCode::SUCCESS
+        }),
+        Command::Routes { config, listen } => load(&config).map(|c| {
+            print_routes(&c, listen);
+            ExitCode::SUCCESS
+        }),
+        Command::Serve {
+            config,
+            listen,
+            async_retry_delay,
+        } => runtime().and_then(|rt| {
+            rt.block_on(serve(
+                &config,
+                listen,
+                Duration::from_secs(async_retry_delay),
+            ))
+        }),
+        Command::Invoke {
+            function,
+            payload,
+            config,
+        } => runtime().and_then(|rt| rt.block_on(invoke(&config, &function, &payload))),
+    };
+    result.unwrap_or_else(|e| {
+        eprintln!("error: {e:#}");
+        ExitCode::FAILURE
+    })
+}
+
+fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("cannot start the async runtime")
+}
+
+fn load(path: &Path) -> anyhow::Result<Config> {
+    // The config error already names the file, line and column.
+    portico_config::load(path).map_err(|e| anyhow::anyhow!("{e}"))
+}
+
+/// A work folder for this process (bootstraps), removed when dropped.
+struct WorkDir(PathBuf);
+
+impl WorkDir {
+    fn new() -> WorkDir {
+        WorkDir(std::env::temp_dir().join(format!("portico-{}", std::process::id())))
+    }
+}
+
+impl Drop for WorkDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+fn start_runtime(
+    config: &Config,
+    work: &WorkDir,
+    async_retry_delay: Duration,
+) -> anyhow::Result<Runtime> {
+    let options = portico_runtime::Options {
+        work_dir: work.0.clone(),
+        async_retry_delay,
+    };
+    let (runtime, warnings) =
+        Runtime::new(config, options).context("cannot prepare the functions")?;
+    for warning in warnings {
+        tracing::warn!("{warning}");
+    }
+    Ok(runtime)
+}
+
+async fn serve(
+    config_path: &Path,
+    listen: SocketAddr,
+    async_retry_delay: Duration,
+) -> anyhow::Result<ExitCode> {
+    let config = load(config_path)?;
+    let listener = tokio::net::TcpListener::bind(listen)
+        .await
+        .with_context(|| {
+            format!(
+                "cannot listen on {listen}; is another server using it? Pick another with --listen"
+            )
+        })?;
+    let addr = listener.local_addr()?;
+    let work = WorkDir::new();
+    let runtime = Arc::new(start_runtime(&config, &work, async_retry_delay)?);
+    let gateway = Arc::new(portico_gateway::Gateway::new(&config, runtime, addr.port()));
+    println!(
+        "Portico {} serving {} on http://{addr}\n",
+        env!("CARGO_PKG_VERSION"),
+        config_path.display()
+    );
+    print_routes(&config, addr);
+    println!("\nAWS CLI and SDKs: --endpoint-url http://{addr}   Press Ctrl-C to stop.");
+    portico_server::serve(listener, gateway, shutdown_signal()).await;
+    Ok(ExitCode::SUCCESS)
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = tokio::signal::ctrl_c();
+    let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).ok();
+    let terminate = async {
+        match term.as_mut() {
+            Some(t) => {
+                t.recv().await;
+            }
+            None => std::future::pending().await,
+        }
+    };
+    tokio::select! {
+        _ = ctrl_c => {}
+        _ = terminate => {}
+    }
+}
+
+fn print_routes(config: &Config, addr: SocketAddr) {
+    let routes = portico_server::routes::routes(config, addr);
+    if routes.is_empty() {
+        println!("  (no functions in the config)");
+        return;
+    }
+    let kind_width = routes.iter().map(|r| r.kind.len()).max().unwrap_or(0);
+    let name_width = routes.iter().map(|r| r.function.len()).max().unwrap_or(0);
+    for r in routes {
+        println!(
+            "  {:kind_width$}  {:name_width$}  {}",
+            r.kind, r.function, r.url
+        );
+    }
+}
+
+async fn invoke(config_path: &Path, function: &str, payload: &str) -> anyhow::Result<ExitCode> {
+    let config = load(config_path)?;
+    let payload = match payload.strip_prefix('@') {
+        Some(file) => {
+            std::fs::read(file).with_context(|| format!("cannot read the payload file {file}"))?
+        }
+        None => payload.as_bytes().to_vec(),
+    };
+    serde_json::from_slice::<serde::de::IgnoredAny>(&payload).context("the payload is not JSON")?;
+    let work = WorkDir::new();
+    let runtime = start_runtime(&config, &work, Duration::from_secs(60))?;
+    let pool = runtime.pool(function).with_context(|| {
+        let names: Vec<&str> = config.functions.keys().map(String::as_str).collect();
+        format!(
+            "no function `{function}` in {}; it has: {}",
+            config_path.display(),
+            names.join(", ")
+        )
+    })?;
+    let request_id = portico_events::time::request_id();
+    let request = InvokeRequest {
+        request_id: request_id.clone(),
+        payload: payload.into(),
+        invoked_arn: portico_events::invoke_api::function_arn(
+            &config.region,
+            &config.account_id,
+            function,
+            None,
+        ),
+        trace_id: portico_events::time::trace_id(std::time::SystemTime::now()),
+        client_context: None,
+        want_log_tail: false,
+    };
+    let invoked = pool.invoke(request).await?;
+    let code = match invoked.outcome {
+        Outcome::Response { body, .. } => {
+            println!("{}", String::from_utf8_lossy(&body));
+            ExitCode::SUCCESS
+        }
+        Outcome::Stream(mut stream) => {
+            let mut code = ExitCode::SUCCESS;
+            while let Some(event) = stream.next().await {
+                match event {
+                    portico_runtime::StreamEvent::Data(data) => {
+                        print!("{}", String::from_utf8_lossy(&data))
+                    }
+                    portico_runtime::StreamEvent::Error { body, .. } => {
+                        eprintln!("{}", String::from_utf8_lossy(&body));
+                        code = ExitCode::FAILURE;
+                    }
+                }
+            }
+            println!();
+            code
+        }
+        Outcome::FunctionError { body, .. } => {
+            println!("{}", String::from_utf8_lossy(&body));
+            ExitCode::FAILURE
+        }
+    };
+    runtime.shutdown().await;
+    Ok(code)
+}

@@ -110,7 +110,10 @@ fn unknown_key_help(message: &str) -> Option<String> {
     let known: Vec<&str> = expected.split('`').skip(1).step_by(2).collect();
     Some(match did_you_mean(field, known.iter().copied()) {
         Some(k) => format!("did you mean `{k}`?"),
-        None => format!("remove `{field}`; the keys allowed here are {}", known.join(", ")),
+        None => format!(
+            "remove `{field}`; the keys allowed here are {}",
+            known.join(", ")
+        ),
     })
 }
 
@@ -124,7 +127,12 @@ fn at<T>(s: &Spanned<T>) -> (u32, u32) {
 }
 
 impl Compiler {
-    fn error<T>(&mut self, place: &Spanned<T>, message: impl Into<String>, help: impl Into<String>) {
+    fn error<T>(
+        &mut self,
+        place: &Spanned<T>,
+        message: impl Into<String>,
+        help: impl Into<String>,
+    ) {
         let (line, column) = at(place);
         self.diagnostics
             .push(Diagnostic::new(line, column, message).help(help));
@@ -175,7 +183,12 @@ impl Compiler {
         }
     }
 
-    fn function(&mut self, name: &Spanned<String>, raw: RawFunction, inherited: Profile) -> Option<Function> {
+    fn function(
+        &mut self,
+        name: &Spanned<String>,
+        raw: RawFunction,
+        inherited: Profile,
+    ) -> Option<Function> {
         let errors_before = self.diagnostics.len();
         let valid_name = !name.value.is_empty()
             && name.value.len() <= 64
@@ -206,11 +219,21 @@ impl Compiler {
             self.error(
                 &raw.code,
                 format!("code folder `{}` does not exist", raw.code.value),
-                format!("create {} or fix the path; it is relative to the config file", code.display()),
+                format!(
+                    "create {} or fix the path; it is relative to the config file",
+                    code.display()
+                ),
             );
         }
         let handler = self.handler(runtime.as_ref(), &raw, &code);
-        let timeout = self.ranged(&raw.timeout, DEFAULT_TIMEOUT_S, 1, MAX_TIMEOUT_S, "timeout", "seconds");
+        let timeout = self.ranged(
+            &raw.timeout,
+            DEFAULT_TIMEOUT_S,
+            1,
+            MAX_TIMEOUT_S,
+            "timeout",
+            "seconds",
+        );
         let memory = self.ranged(
             &raw.memory,
             DEFAULT_MEMORY_MB,
@@ -219,8 +242,22 @@ impl Compiler {
             "memory",
             "MB",
         );
-        let concurrency = self.ranged(&raw.concurrency, DEFAULT_CONCURRENCY, 1, 10_000, "concurrency", "instances");
-        let idle = self.ranged(&raw.idle_timeout, DEFAULT_IDLE_TIMEOUT_S, 1, 86_400, "idle_timeout", "seconds");
+        let concurrency = self.ranged(
+            &raw.concurrency,
+            DEFAULT_CONCURRENCY,
+            1,
+            10_000,
+            "concurrency",
+            "instances",
+        );
+        let idle = self.ranged(
+            &raw.idle_timeout,
+            DEFAULT_IDLE_TIMEOUT_S,
+            1,
+            86_400,
+            "idle_timeout",
+            "seconds",
+        );
         let limits: Limits = self.profile(&raw.limits, inherited).limits();
         let environment = self.environment(raw.environment);
         let url = raw.url.map(|u| FunctionUrl {
@@ -261,7 +298,11 @@ impl Compiler {
                         "a provided runtime runs <code>/bootstrap; add it, or set `command:`",
                     );
                 }
-                return raw.handler.as_ref().map(|h| h.value.clone()).unwrap_or_default();
+                return raw
+                    .handler
+                    .as_ref()
+                    .map(|h| h.value.clone())
+                    .unwrap_or_default();
             }
             None => return String::new(),
         };
@@ -310,7 +351,15 @@ impl Compiler {
         handler.value.clone()
     }
 
-    fn ranged<T>(&mut self, value: &Option<Spanned<T>>, default: T, min: T, max: T, key: &str, unit: &str) -> T
+    fn ranged<T>(
+        &mut self,
+        value: &Option<Spanned<T>>,
+        default: T,
+        min: T,
+        max: T,
+        key: &str,
+        unit: &str,
+    ) -> T
     where
         T: Copy + PartialOrd + std::fmt::Display,
     {
@@ -326,7 +375,10 @@ impl Compiler {
         v.value
     }
 
-    fn environment(&mut self, raw: BTreeMap<crate::raw::Key, crate::raw::Scalar>) -> BTreeMap<String, String> {
+    fn environment(
+        &mut self,
+        raw: BTreeMap<crate::raw::Key, crate::raw::Scalar>,
+    ) -> BTreeMap<String, String> {
         let mut env = BTreeMap::new();
         for (crate::raw::Key(key), value) in raw {
             let k = &key.value;
@@ -364,7 +416,11 @@ impl Compiler {
         });
         Cors {
             allow_origins: raw.allow_origins,
-            allow_methods: raw.allow_methods.iter().map(|m| m.to_ascii_uppercase()).collect(),
+            allow_methods: raw
+                .allow_methods
+                .iter()
+                .map(|m| m.to_ascii_uppercase())
+                .collect(),
             allow_headers: raw.allow_headers,
             expose_headers: raw.expose_headers,
             allow_credentials: raw.allow_credentials,

@@ -64,7 +64,14 @@ fn render(path: &std::path::Path, diagnostics: &[Diagnostic]) -> String {
                 if i > 0 {
                     writeln!(f)?;
                 }
-                write!(f, "{}:{}:{}: {}", self.0.display(), d.line, d.column, d.message)?;
+                write!(
+                    f,
+                    "{}:{}:{}: {}",
+                    self.0.display(),
+                    d.line,
+                    d.column,
+                    d.message
+                )?;
                 if let Some(help) = &d.help {
                     write!(f, "\n  help: {help}")?;
                 }

@@ -5,7 +5,11 @@ use std::path::Path;
 fn dir() -> tempfile::TempDir {
     let d = tempfile::tempdir().unwrap();
     std::fs::create_dir(d.path().join("hello")).unwrap();
-    std::fs::write(d.path().join("hello/app.py"), "def handler(e, c):\n    return 1\n").unwrap();
+    std::fs::write(
+        d.path().join("hello/app.py"),
+        "def handler(e, c):\n    return 1\n",
+    )
+    .unwrap();
     d
 }
 
@@ -18,7 +22,11 @@ fn errors(yaml: &str) -> Vec<String> {
             .diagnostics()
             .iter()
             .map(|d| {
-                let help = d.help.as_deref().map(|h| format!(" | {h}")).unwrap_or_default();
+                let help = d
+                    .help
+                    .as_deref()
+                    .map(|h| format!(" | {h}"))
+                    .unwrap_or_default();
                 format!("{}:{} {}{}", d.line, d.column, d.message, help)
             })
             .collect(),
@@ -34,7 +42,10 @@ fn a_good_config_compiles() {
     assert_eq!(f.timeout.as_secs(), 30);
     assert_eq!(f.environment["PORT"], "8080");
     assert_eq!(f.runtime, portico_config::Runtime::Python { minor: 12 });
-    assert_eq!(f.url.as_ref().unwrap().invoke_mode, portico_config::InvokeMode::ResponseStream);
+    assert_eq!(
+        f.url.as_ref().unwrap().invoke_mode,
+        portico_config::InvokeMode::ResponseStream
+    );
     assert_eq!(f.limits, portico_config::Limits::AWS);
     assert!(f.code.is_absolute());
 }
@@ -48,37 +59,57 @@ fn broken_configs_say_where_and_how_to_fix() {
         ),
         (
             "functions:\n  hello:\n    runtime: pyhton3.12\n    handler: app.handler\n    code: ./hello\n",
-            &["3:14 unknown runtime `pyhton3.12` | did you mean `python3.12`? use python3.x, nodejs20.x, nodejs22.x or provided"],
+            &[
+                "3:14 unknown runtime `pyhton3.12` | did you mean `python3.12`? use python3.x, nodejs20.x, nodejs22.x or provided",
+            ],
         ),
         (
             "functions:\n  hello:\n    runtime: python3.12\n    handler: main.handler\n    code: ./hello\n",
-            &["4:14 handler file `main.py` not found in `./hello` | check the file name in `handler:` and the `code:` folder"],
+            &[
+                "4:14 handler file `main.py` not found in `./hello` | check the file name in `handler:` and the `code:` folder",
+            ],
         ),
         (
             "functions:\n  hello:\n    runtime: python3.12\n    handler: app.handler\n    code: ./nope\n    timeout: 901\n",
-            &["5:11 code folder `./nope` does not exist", "6:14 timeout 901 is out of range | timeout is 1 to 900 seconds"],
+            &[
+                "5:11 code folder `./nope` does not exist",
+                "6:14 timeout 901 is out of range | timeout is 1 to 900 seconds",
+            ],
         ),
         (
             "functions:\n  hello:\n    runtime: python3.12\n    code: ./hello\n",
-            &["3:14 this function has no `handler` | add `handler: <file>.<function>`, e.g. `handler: app.handler`"],
+            &[
+                "3:14 this function has no `handler` | add `handler: <file>.<function>`, e.g. `handler: app.handler`",
+            ],
         ),
         (
             "functions:\n  hello:\n    runtime: python3.12\n    handler: app.handler\n    code: ./hello\n    environment: {AWS_REGION: x}\n",
-            &["6:19 `AWS_REGION` is reserved by Lambda | Portico sets this variable itself; remove it from `environment:`"],
+            &[
+                "6:19 `AWS_REGION` is reserved by Lambda | Portico sets this variable itself; remove it from `environment:`",
+            ],
         ),
         (
             "functions:\n  hello:\n    runtime: python3.12\n    handler: app.handler\n    code: ./hello\n    url: {invoke_mode: stream}\n",
             &["6:24 unknown variant `stream`"],
         ),
         ("functions: [\n", &["1:12 expected mapping start"]),
-        ("functions:\n  hello: {runtime: python3.12, code: ./hello, handler: app.handler, timeout: -1}\n", &["2:78 invalid u64"]),
-        ("limits: lax\n", &["1:9 unknown limits profile `lax` | use one of: aws, unbounded"]),
+        (
+            "functions:\n  hello: {runtime: python3.12, code: ./hello, handler: app.handler, timeout: -1}\n",
+            &["2:78 invalid u64"],
+        ),
+        (
+            "limits: lax\n",
+            &["1:9 unknown limits profile `lax` | use one of: aws, unbounded"],
+        ),
     ];
     for (yaml, expected) in cases {
         let got = errors(yaml);
         assert_eq!(got.len(), expected.len(), "for\n{yaml}\ngot {got:#?}");
         for (g, e) in got.iter().zip(expected.iter()) {
-            assert!(g.starts_with(e), "for\n{yaml}\nexpected `{e}`\ngot      `{g}`");
+            assert!(
+                g.starts_with(e),
+                "for\n{yaml}\nexpected `{e}`\ngot      `{g}`"
+            );
         }
     }
 }
@@ -87,14 +118,28 @@ fn broken_configs_say_where_and_how_to_fix() {
 fn the_rendered_error_names_the_file() {
     let d = dir();
     let path = d.path().join("portico.yaml");
-    let err = portico_config::parse(&path, "functions:\n  hello:\n    runtime: java21\n    code: ./hello\n").unwrap_err();
+    let err = portico_config::parse(
+        &path,
+        "functions:\n  hello:\n    runtime: java21\n    code: ./hello\n",
+    )
+    .unwrap_err();
     let text = err.to_string();
-    assert!(text.starts_with(&format!("{}:3:14: unknown runtime `java21`", path.display())), "{text}");
+    assert!(
+        text.starts_with(&format!(
+            "{}:3:14: unknown runtime `java21`",
+            path.display()
+        )),
+        "{text}"
+    );
     assert!(text.contains("\n  help: "), "{text}");
 }
 
 #[test]
 fn a_missing_file_is_a_read_error() {
     let err = portico_config::load(Path::new("/nonexistent/portico.yaml")).unwrap_err();
-    assert!(err.to_string().starts_with("cannot read /nonexistent/portico.yaml"), "{err}");
+    assert!(
+        err.to_string()
+            .starts_with("cannot read /nonexistent/portico.yaml"),
+        "{err}"
+    );
 }

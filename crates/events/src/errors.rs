@@ -25,7 +25,10 @@ pub enum ServiceError {
     /// A bad header, qualifier or name.
     InvalidParameterValue(String),
     /// The payload is over the limit for the operation.
-    RequestTooLarge { limit: usize, operation: &'static str },
+    RequestTooLarge {
+        limit: usize,
+        operation: &'static str,
+    },
     /// Reserved concurrency is exhausted.
     TooManyRequests,
     /// The path names no operation Portico serves.
@@ -47,11 +50,16 @@ impl ServiceError {
                 400,
                 "InvalidRequestContentException",
                 "User",
-                format!("Could not parse request body into json: Could not parse payload into json: {detail}"),
+                format!(
+                    "Could not parse request body into json: Could not parse payload into json: {detail}"
+                ),
             ),
-            ServiceError::InvalidParameterValue(message) => {
-                (400, "InvalidParameterValueException", "User", message.clone())
-            }
+            ServiceError::InvalidParameterValue(message) => (
+                400,
+                "InvalidParameterValueException",
+                "User",
+                message.clone(),
+            ),
             ServiceError::RequestTooLarge { limit, operation } => (
                 413,
                 "RequestTooLargeException",

@@ -151,7 +151,11 @@ fn body<'a>(headers: &HeaderMap, body: &'a [u8]) -> (Option<std::borrow::Cow<'a,
     match (text, std::str::from_utf8(body)) {
         (true, Ok(s)) => (Some(s.into()), false),
         _ => (
-            Some(base64::engine::general_purpose::STANDARD.encode(body).into()),
+            Some(
+                base64::engine::general_purpose::STANDARD
+                    .encode(body)
+                    .into(),
+            ),
             true,
         ),
     }
@@ -198,7 +202,8 @@ impl Serialize for Headers<'_> {
             let first = values.next().map(|v| String::from_utf8_lossy(v.as_bytes()));
             let joined = values.fold(first.unwrap_or_default(), |mut acc, v| {
                 acc.to_mut().push(',');
-                acc.to_mut().push_str(&String::from_utf8_lossy(v.as_bytes()));
+                acc.to_mut()
+                    .push_str(&String::from_utf8_lossy(v.as_bytes()));
                 acc
             });
             map.serialize_entry(name.as_str(), &joined)?;

@@ -59,19 +59,41 @@ pub struct FunctionRef {
 
 /// Reads the `{FunctionName}` path segment (already percent-decoded): a name, `name:qualifier`,
 /// a partial ARN `123456789012:function:name` or a full ARN, and the `Qualifier` query value.
-pub fn function_ref(segment: &str, query_qualifier: Option<&str>) -> Result<FunctionRef, ServiceError> {
+pub fn function_ref(
+    segment: &str,
+    query_qualifier: Option<&str>,
+) -> Result<FunctionRef, ServiceError> {
     let parts: Vec<&str> = segment.split(':').collect();
     let (name, qualifier) = match parts.as_slice() {
         [name] => (*name, None),
         [name, q] => (*name, Some(*q)),
         [_account, "function", name] => (*name, None),
         [_account, "function", name, q] => (*name, Some(*q)),
-        ["arn", _partition, "lambda", _region, _account, "function", name] => (*name, None),
-        ["arn", _partition, "lambda", _region, _account, "function", name, q] => (*name, Some(*q)),
+        [
+            "arn",
+            _partition,
+            "lambda",
+            _region,
+            _account,
+            "function",
+            name,
+        ] => (*name, None),
+        [
+            "arn",
+            _partition,
+            "lambda",
+            _region,
+            _account,
+            "function",
+            name,
+            q,
+        ] => (*name, Some(*q)),
         _ => return Err(invalid_name(segment)),
     };
     let valid = |s: &str, extra: &[u8]| {
-        !s.is_empty() && s.bytes().all(|b| b.is_ascii_alphanumeric() || b"-_".contains(&b) || extra.contains(&b))
+        !s.is_empty()
+            && s.bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b"-_".contains(&b) || extra.contains(&b))
     };
     if !valid(name, b".") || name.len() > 64 || qualifier.is_some_and(|q| !valid(q, b"$")) {
         return Err(invalid_name(segment));
@@ -121,7 +143,10 @@ mod tests {
         assert_eq!(ok("hello", Some("live")), f("hello", Some("live")));
         assert_eq!(ok("123456789012:function:hello", None), f("hello", None));
         assert_eq!(
-            ok("arn:aws:lambda:us-east-1:123456789012:function:hello:7", None),
+            ok(
+                "arn:aws:lambda:us-east-1:123456789012:function:hello:7",
+                None
+            ),
             f("hello", Some("7"))
         );
         for bad in ["", "a b", "x:y:z:w:v", "hello:", "arn:aws:s3:::bucket"] {

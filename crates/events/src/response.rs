@@ -118,7 +118,9 @@ fn head(map: &serde_json::Map<String, Value>) -> Result<HttpResponse, Malformed>
             let Value::String(c) = cookie else {
                 return Err(Malformed::Type("cookies"));
             };
-            cookies.push(HeaderValue::from_str(c).map_err(|_| Malformed::Header("set-cookie".into()))?);
+            cookies.push(
+                HeaderValue::from_str(c).map_err(|_| Malformed::Header("set-cookie".into()))?,
+            );
         }
     }
     Ok(HttpResponse {
@@ -148,7 +150,11 @@ pub fn from_prelude(prelude: &[u8]) -> Result<HttpResponse, Malformed> {
     match serde_json::from_slice::<Value>(prelude) {
         Ok(Value::Object(map)) => {
             let mut head = head(&map)?;
-            if !head.headers.iter().any(|(n, _)| n == http::header::CONTENT_TYPE) {
+            if !head
+                .headers
+                .iter()
+                .any(|(n, _)| n == http::header::CONTENT_TYPE)
+            {
                 head.headers.push((
                     http::header::CONTENT_TYPE,
                     HeaderValue::from_static("application/octet-stream"),

@@ -68,10 +68,26 @@ mod tests {
         let rows: &[(Method, &str, Option<Call>)] = &[
             (Method::GET, NEXT, Some(Call::Next)),
             (Method::POST, INIT_ERROR, Some(Call::InitError)),
-            (Method::POST, "/2018-06-01/runtime/invocation/abc/response", Some(Call::Response("abc"))),
-            (Method::POST, "/2018-06-01/runtime/invocation/abc/error", Some(Call::Error("abc"))),
-            (Method::POST, "/2018-06-01/runtime/invocation/abc/other", None),
-            (Method::GET, "/2018-06-01/runtime/invocation/abc/response", None),
+            (
+                Method::POST,
+                "/2018-06-01/runtime/invocation/abc/response",
+                Some(Call::Response("abc")),
+            ),
+            (
+                Method::POST,
+                "/2018-06-01/runtime/invocation/abc/error",
+                Some(Call::Error("abc")),
+            ),
+            (
+                Method::POST,
+                "/2018-06-01/runtime/invocation/abc/other",
+                None,
+            ),
+            (
+                Method::GET,
+                "/2018-06-01/runtime/invocation/abc/response",
+                None,
+            ),
             (Method::POST, NEXT, None),
             (Method::GET, "/2020-01-01/extension/register", None),
         ];

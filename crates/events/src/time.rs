@@ -7,17 +7,15 @@ use time::macros::format_description;
 
 /// `12/Mar/2020:19:03:58 +0000`, the format of `requestContext.time`.
 pub fn clf(at: SystemTime) -> String {
-    let format = format_description!(
-        "[day]/[month repr:short]/[year]:[hour]:[minute]:[second] +0000"
-    );
+    let format =
+        format_description!("[day]/[month repr:short]/[year]:[hour]:[minute]:[second] +0000");
     OffsetDateTime::from(at).format(&format).unwrap_or_default()
 }
 
 /// `2024-01-01T00:00:00.000Z`.
 pub fn iso8601_ms(at: SystemTime) -> String {
-    let format = format_description!(
-        "[year]-[month]-[day]T[hour]:[minute]:[second].[subsecond digits:3]Z"
-    );
+    let format =
+        format_description!("[year]-[month]-[day]T[hour]:[minute]:[second].[subsecond digits:3]Z");
     OffsetDateTime::from(at).format(&format).unwrap_or_default()
 }
 
@@ -56,6 +54,9 @@ mod tests {
         assert_eq!(epoch_ms(at), 1_583_348_638_390);
         let trace = trace_id(at);
         assert!(trace.starts_with("Root=1-5e5ffb9e-"), "{trace}");
-        assert_eq!(trace.len(), "Root=1-5e5ffb9e-".len() + 24 + ";Sampled=0".len());
+        assert_eq!(
+            trace.len(),
+            "Root=1-5e5ffb9e-".len() + 24 + ";Sampled=0".len()
+        );
     }
 }

@@ -84,7 +84,12 @@ fn a_get_becomes_the_documented_event() {
 #[test]
 fn bodies_are_text_or_base64_by_content_type() {
     let rows: &[(Option<&str>, &[u8], Option<&str>, bool)] = &[
-        (Some("application/json"), b"{\"a\":1}", Some("{\"a\":1}"), false),
+        (
+            Some("application/json"),
+            b"{\"a\":1}",
+            Some("{\"a\":1}"),
+            false,
+        ),
         (Some("text/plain; charset=utf-8"), b"hi", Some("hi"), false),
         (Some("application/vnd.api+json"), b"{}", Some("{}"), false),
         (Some("application/octet-stream"), b"hi", Some("aGk="), true),
@@ -96,19 +101,30 @@ fn bodies_are_text_or_base64_by_content_type() {
     for (ct, body, expected_body, b64) in rows {
         let headers: Vec<(&str, &str)> = ct.iter().map(|c| ("content-type", *c)).collect();
         let got = event("POST", "/", "", &headers, body);
-        assert_eq!(got.get("body").and_then(Value::as_str), *expected_body, "{ct:?}");
+        assert_eq!(
+            got.get("body").and_then(Value::as_str),
+            *expected_body,
+            "{ct:?}"
+        );
         assert_eq!(got["isBase64Encoded"], json!(b64), "{ct:?}");
     }
 }
 
 #[test]
 fn clients_built_on_aws_lambda_events_read_the_event() {
-    let got = event("POST", "/p", "q=1", &[("content-type", "application/json")], b"{}");
+    let got = event(
+        "POST",
+        "/p",
+        "q=1",
+        &[("content-type", "application/json")],
+        b"{}",
+    );
     let url: aws_lambda_events::event::lambda_function_urls::LambdaFunctionUrlRequest =
         serde_json::from_value(got.clone()).unwrap();
     assert_eq!(url.raw_path.as_deref(), Some("/p"));
     assert_eq!(url.request_context.http.method.as_deref(), Some("POST"));
-    let v2: aws_lambda_events::event::apigw::ApiGatewayV2httpRequest = serde_json::from_value(got).unwrap();
+    let v2: aws_lambda_events::event::apigw::ApiGatewayV2httpRequest =
+        serde_json::from_value(got).unwrap();
     assert_eq!(v2.route_key.as_deref(), Some("$default"));
     assert_eq!(v2.body.as_deref(), Some("{}"));
 }
@@ -117,8 +133,14 @@ fn respond(payload: &str) -> Result<(u16, Vec<(String, String)>, Vec<String>, St
     let r = response::from_payload(payload.as_bytes())?;
     Ok((
         r.status.as_u16(),
-        r.headers.iter().map(|(n, v)| (n.to_string(), v.to_str().unwrap().to_string())).collect(),
-        r.cookies.iter().map(|c| c.to_str().unwrap().to_string()).collect(),
+        r.headers
+            .iter()
+            .map(|(n, v)| (n.to_string(), v.to_str().unwrap().to_string()))
+            .collect(),
+        r.cookies
+            .iter()
+            .map(|c| c.to_str().unwrap().to_string())
+            .collect(),
         String::from_utf8(r.body.to_vec()).unwrap(),
     ))
 }
@@ -135,8 +157,16 @@ fn responses_are_read_as_aws_reads_them() {
         ("3.1", 200, "3.1"),
         ("true", 200, "true"),
         ("null", 200, "null"),
-        (r#"{"statusCode": "418", "body": "i'm a teapot"}"#, 418, "i'm a teapot"),
-        (r#"{"statusCode": 200, "body": "aGk=", "isBase64Encoded": true}"#, 200, "hi"),
+        (
+            r#"{"statusCode": "418", "body": "i'm a teapot"}"#,
+            418,
+            "i'm a teapot",
+        ),
+        (
+            r#"{"statusCode": 200, "body": "aGk=", "isBase64Encoded": true}"#,
+            200,
+            "hi",
+        ),
     ];
     for (payload, status, body) in rows {
         let (s, headers, _, b) = respond(payload).unwrap();
@@ -163,12 +193,27 @@ fn responses_are_read_as_aws_reads_them() {
 fn malformed_responses_are_refused() {
     let rows: &[(&str, Malformed)] = &[
         ("not json", Malformed::NotJson),
-        (r#"{"statusCode": "test"}"#, Malformed::Status("test".into())),
+        (
+            r#"{"statusCode": "test"}"#,
+            Malformed::Status("test".into()),
+        ),
         (r#"{"statusCode": 99}"#, Malformed::Status("99".into())),
-        (r#"{"statusCode": 200, "body": {"a": 1}}"#, Malformed::Type("body")),
-        (r#"{"statusCode": 200, "headers": {"x": [1]}}"#, Malformed::Header("x".into())),
-        (r#"{"statusCode": 200, "headers": {"bad name": "v"}}"#, Malformed::Header("bad name".into())),
-        (r#"{"statusCode": 200, "body": "%%%", "isBase64Encoded": true}"#, Malformed::Base64),
+        (
+            r#"{"statusCode": 200, "body": {"a": 1}}"#,
+            Malformed::Type("body"),
+        ),
+        (
+            r#"{"statusCode": 200, "headers": {"x": [1]}}"#,
+            Malformed::Header("x".into()),
+        ),
+        (
+            r#"{"statusCode": 200, "headers": {"bad name": "v"}}"#,
+            Malformed::Header("bad name".into()),
+        ),
+        (
+            r#"{"statusCode": 200, "body": "%%%", "isBase64Encoded": true}"#,
+            Malformed::Base64,
+        ),
     ];
     for (payload, expected) in rows {
         assert_eq!(respond(payload).unwrap_err(), *expected, "{payload}");
@@ -177,10 +222,15 @@ fn malformed_responses_are_refused() {
 
 #[test]
 fn streaming_preludes_give_status_headers_and_cookies() {
-    let head = response::from_prelude(br#"{"statusCode":201,"headers":{"x-a":"1"},"cookies":["c=1"]}"#).unwrap();
+    let head =
+        response::from_prelude(br#"{"statusCode":201,"headers":{"x-a":"1"},"cookies":["c=1"]}"#)
+            .unwrap();
     assert_eq!(head.status.as_u16(), 201);
     assert_eq!(head.headers[0].0, "x-a");
     assert_eq!(head.headers[1].1, "application/octet-stream");
     assert_eq!(head.cookies.len(), 1);
-    assert_eq!(response::from_prelude(b"[1]").unwrap_err(), Malformed::Prelude);
+    assert_eq!(
+        response::from_prelude(b"[1]").unwrap_err(),
+        Malformed::Prelude
+    );
 }

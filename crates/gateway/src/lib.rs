@@ -1,1 +1,51 @@
+//! Portico's front doors: Function URLs and the Lambda Invoke API.
+//!
+//! A request goes through named phases (see [`phases`]) over a per-request [`ctx::RequestCtx`].
+//! Errors take AWS's shape for the door they came through (`portico_events::UrlError`,
+//! `portico_events::ServiceError`) and are rendered by [`error::render`].
+//!
+//! This crate knows HTTP types (`http`, `http-body`) but not the listener: `portico-server`
+//! accepts connections and picks the door.
 
+pub mod body;
+pub mod cors;
+pub mod ctx;
+pub mod error;
+mod function_url;
+mod invoke_api;
+pub mod phases;
+
+use std::sync::Arc;
+
+use portico_config::Config;
+use portico_runtime::Runtime;
+
+pub use body::Body;
+
+/// The front doors over one runtime.
+pub struct Gateway {
+    runtime: Arc<Runtime>,
+    region: String,
+    account_id: String,
+    /// The port Portico listens on, for `x-forwarded-port`.
+    local_port: u16,
+}
+
+impl Gateway {
+    pub fn new(config: &Config, runtime: Arc<Runtime>, local_port: u16) -> Gateway {
+        Gateway {
+            runtime,
+            region: config.region.clone(),
+            account_id: config.account_id.clone(),
+            local_port,
+        }
+    }
+
+    pub fn runtime(&self) -> &Arc<Runtime> {
+        &self.runtime
+    }
+
+    fn function_arn(&self, name: &str, qualifier: Option<&str>) -> String {
+        portico_events::invoke_api::function_arn(&self.region, &self.account_id, name, qualifier)
+    }
+}

@@ -1,1 +1,94 @@
+//! Portico's listener: accepts connections (HTTP/1.1 and h2c), picks the front door for each
+//! request by host and path ([`routes::door`]), and shuts down gracefully: in-flight
+//! requests finish, then every function instance is stopped.
+//!
+//! Only this crate and the Runtime API server in `portico-runtime` know hyper.
 
+pub mod routes;
+
+use std::convert::Infallible;
+use std::future::Future;
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use bytes::Bytes;
+use http::{Request, Response, StatusCode};
+use hyper::body::Incoming;
+use hyper::service::service_fn;
+use hyper_util::rt::{TokioExecutor, TokioIo};
+use hyper_util::server::conn::auto;
+use hyper_util::server::graceful::GracefulShutdown;
+use portico_gateway::{Body, Gateway};
+use tokio::net::TcpListener;
+
+use routes::Door;
+
+/// Serves `gateway` on `listener` until `shutdown` completes, then lets in-flight requests
+/// finish and stops the functions.
+pub async fn serve(
+    listener: TcpListener,
+    gateway: Arc<Gateway>,
+    shutdown: impl Future<Output = ()>,
+) {
+    let graceful = GracefulShutdown::new();
+    let builder = auto::Builder::new(TokioExecutor::new());
+    let mut shutdown = std::pin::pin!(shutdown);
+    loop {
+        tokio::select! {
+            accepted = listener.accept() => {
+                let Ok((stream, remote)) = accepted else { continue };
+                let _ = stream.set_nodelay(true);
+                let gateway = gateway.clone();
+                let service = service_fn(move |req| {
+                    let gateway = gateway.clone();
+                    async move { Ok::<_, Infallible>(dispatch(&gateway, req, remote).await) }
+                });
+                let connection = builder.serve_connection_with_upgrades(TokioIo::new(stream), service);
+                let connection = graceful.watch(connection.into_owned());
+                tokio::spawn(async move {
+                    if let Err(e) = connection.await {
+                        tracing::debug!("connection from {remote} ended: {e}");
+                    }
+                });
+            }
+            _ = &mut shutdown => break,
+        }
+    }
+    drop(listener);
+    tracing::info!("shutting down: waiting for in-flight requests");
+    graceful.shutdown().await;
+    tracing::info!("stopping function instances");
+    gateway.runtime().shutdown().await;
+}
+
+async fn dispatch(gateway: &Gateway, req: Request<Incoming>, remote: SocketAddr) -> Response<Body> {
+    let host = req
+        .headers()
+        .get(http::header::HOST)
+        .and_then(|h| h.to_str().ok())
+        .or_else(|| req.uri().authority().map(|a| a.as_str()))
+        .map(str::to_string);
+    let path = req.uri().path().to_string();
+    match routes::door(host.as_deref(), &path) {
+        Door::FunctionUrl { function, path } => {
+            let function = function.to_string();
+            gateway.function_url(&function, path, req, remote).await
+        }
+        Door::InvokeApi => gateway.invoke_api(req, remote).await,
+        Door::NotFound => not_found(&path),
+    }
+}
+
+fn not_found(path: &str) -> Response<Body> {
+    let message = format!(
+        "Portico serves nothing at {path}. Function URLs are at /lambda-url/<function>/... or on the host <function>.lambda-url.localhost; the Invoke API is at /2015-03-31/functions/<function>/invocations. `portico routes` lists them."
+    );
+    let body = serde_json::to_vec(&serde_json::json!({ "message": message })).unwrap_or_default();
+    let mut response = Response::new(Body::full(Bytes::from(body)));
+    *response.status_mut() = StatusCode::NOT_FOUND;
+    response.headers_mut().insert(
+        http::header::CONTENT_TYPE,
+        http::HeaderValue::from_static("application/json"),
+    );
+    response
+}

@@ -1,0 +1,108 @@
+//! The response body a front door returns: whole, or a function's stream as it arrives.
+
+pub use portico_runtime::body::{ReadError, read};
+
+use std::pin::Pin;
+use std::task::{Context, Poll};
+
+use bytes::Bytes;
+use http_body::{Body as HttpBody, Frame, SizeHint};
+use portico_runtime::{ResponseStream, StreamEvent};
+
+/// A streamed body that broke off; ends the client's response abruptly.
+#[derive(Debug)]
+pub struct StreamBroke(pub String);
+
+impl std::fmt::Display for StreamBroke {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "the function's response stream broke: {}", self.0)
+    }
+}
+
+impl std::error::Error for StreamBroke {}
+
+/// A front door's response body.
+pub enum Body {
+    Full(Option<Bytes>),
+    /// Bytes already read from the stream, then the rest of the stream.
+    Stream {
+        first: Option<Bytes>,
+        stream: ResponseStream,
+    },
+}
+
+impl Body {
+    pub fn empty() -> Body {
+        Body::Full(None)
+    }
+
+    pub fn full(bytes: impl Into<Bytes>) -> Body {
+        let bytes = bytes.into();
+        Body::Full((!bytes.is_empty()).then_some(bytes))
+    }
+}
+
+impl HttpBody for Body {
+    type Data = Bytes;
+    type Error = StreamBroke;
+
+    fn poll_frame(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<Frame<Bytes>, StreamBroke>>> {
+        match self.get_mut() {
+            Body::Full(bytes) => Poll::Ready(bytes.take().map(|b| Ok(Frame::data(b)))),
+            Body::Stream { first, stream } => {
+                if let Some(first) = first.take() {
+                    return Poll::Ready(Some(Ok(Frame::data(first))));
+                }
+                match stream.poll_next(cx) {
+                    Poll::Pending => Poll::Pending,
+                    Poll::Ready(None) => Poll::Ready(None),
+                    Poll::Ready(Some(StreamEvent::Data(data))) => {
+                        Poll::Ready(Some(Ok(Frame::data(data))))
+                    }
+                    Poll::Ready(Some(StreamEvent::Error { error_type, .. })) => {
+                        Poll::Ready(Some(Err(StreamBroke(error_type))))
+                    }
+                }
+            }
+        }
+    }
+
+    fn is_end_stream(&self) -> bool {
+        matches!(self, Body::Full(None))
+    }
+
+    fn size_hint(&self) -> SizeHint {
+        match self {
+            Body::Full(Some(b)) => SizeHint::with_exact(b.len() as u64),
+            Body::Full(None) => SizeHint::with_exact(0),
+            Body::Stream { .. } => SizeHint::default(),
+        }
+    }
+}
+
+/// Reads a whole stream, within `limit`. `Err` carries the error type when it broke.
+pub async fn collect(
+    stream: &mut ResponseStream,
+    limit: Option<usize>,
+) -> Result<Bytes, (String, Bytes)> {
+    let mut out = Vec::new();
+    while let Some(event) = stream.next().await {
+        match event {
+            StreamEvent::Data(data) => {
+                out.extend_from_slice(&data);
+                if portico_config::limits::exceeds(out.len(), limit) {
+                    let limit = limit.unwrap_or_default();
+                    return Err((
+                        "Function.ResponseSizeTooLarge".into(),
+                        Bytes::from(portico_events::errors::platform::response_too_large(limit)),
+                    ));
+                }
+            }
+            StreamEvent::Error { error_type, body } => return Err((error_type, body)),
+        }
+    }
+    Ok(Bytes::from(out))
+}

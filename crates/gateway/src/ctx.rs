@@ -1,0 +1,85 @@
+//! The per-request context every phase reads and fills, and the verdict a phase returns.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::{Instant, SystemTime};
+
+use bytes::Bytes;
+use http::{HeaderMap, Method, Response};
+use portico_runtime::{Invoked, Pool};
+
+use crate::body::Body;
+
+/// What a phase decided: go on, or answer now.
+pub enum Flow {
+    Continue,
+    Respond(Response<Body>),
+}
+
+/// One request on its way through the phases.
+pub struct RequestCtx {
+    pub request_id: String,
+    pub trace_id: String,
+    pub received: SystemTime,
+    pub started: Instant,
+    pub method: Method,
+    /// The path as the function sees it (a path-form prefix already removed).
+    pub path: String,
+    /// The raw query string, without `?`.
+    pub query: String,
+    pub headers: HeaderMap,
+    pub protocol: &'static str,
+    pub remote: SocketAddr,
+    pub local_port: u16,
+    /// Which front door and target, for the access log.
+    pub target: String,
+    /// Filled by resolve.
+    pub function: Option<Arc<Pool>>,
+    /// Filled by validate.
+    pub body: Bytes,
+    /// Filled by map.
+    pub event: Bytes,
+    /// Filled by integrate.
+    pub invoked: Option<Invoked>,
+    /// Why the request failed, for record.
+    pub error: Option<String>,
+}
+
+impl RequestCtx {
+    pub fn new(
+        parts: http::request::Parts,
+        path: String,
+        remote: SocketAddr,
+        local_port: u16,
+        target: String,
+    ) -> RequestCtx {
+        let received = SystemTime::now();
+        RequestCtx {
+            request_id: portico_events::time::request_id(),
+            trace_id: portico_events::time::trace_id(received),
+            received,
+            started: Instant::now(),
+            query: parts.uri.query().unwrap_or("").to_string(),
+            protocol: match parts.version {
+                http::Version::HTTP_2 => "HTTP/2.0",
+                http::Version::HTTP_10 => "HTTP/1.0",
+                _ => "HTTP/1.1",
+            },
+            method: parts.method,
+            path,
+            headers: parts.headers,
+            remote,
+            local_port,
+            target,
+            function: None,
+            body: Bytes::new(),
+            event: Bytes::new(),
+            invoked: None,
+            error: None,
+        }
+    }
+
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers.get(name).and_then(|v| v.to_str().ok())
+    }
+}

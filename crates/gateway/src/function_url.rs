@@ -1,0 +1,87 @@
+//! The Function URL front door: a request for one function, through the phases.
+
+use std::net::SocketAddr;
+
+use http::{Request, Response};
+use portico_events::UrlError;
+use portico_runtime::InvokeError;
+
+use crate::Gateway;
+use crate::body::Body;
+use crate::ctx::{Flow, RequestCtx};
+use crate::phases::{authorize, integrate, map, record, resolve, respond, validate};
+
+macro_rules! phase {
+    ($flow:expr) => {
+        match $flow {
+            Flow::Continue => {}
+            Flow::Respond(response) => return response,
+        }
+    };
+}
+
+impl Gateway {
+    /// Serves `req` for `function`'s URL; `path` is the path the function sees.
+    pub async fn function_url<B>(
+        &self,
+        function: &str,
+        path: String,
+        req: Request<B>,
+        remote: SocketAddr,
+    ) -> Response<Body>
+    where
+        B: http_body::Body<Data = bytes::Bytes>,
+    {
+        let (parts, body) = req.into_parts();
+        let mut ctx = RequestCtx::new(
+            parts,
+            path,
+            remote,
+            self.local_port,
+            format!("url:{function}"),
+        );
+        let response = self.url_phases(&mut ctx, function, body).await;
+        record::access_log(&ctx, response.status());
+        response
+    }
+
+    async fn url_phases<B>(&self, ctx: &mut RequestCtx, function: &str, body: B) -> Response<Body>
+    where
+        B: http_body::Body<Data = bytes::Bytes>,
+    {
+        phase!(resolve::function_url(&self.runtime, ctx, function));
+        let Some(pool) = ctx.function.clone() else {
+            return crate::error::render(&UrlError::FunctionFailed.response(), &ctx.request_id);
+        };
+        let f = pool.function();
+        let Some(url) = &f.url else {
+            return crate::error::render(&UrlError::FunctionFailed.response(), &ctx.request_id);
+        };
+        if let Some(cors) = &url.cors
+            && let Some(preflight) = crate::cors::preflight(cors, ctx)
+        {
+            return preflight;
+        }
+        phase!(authorize::function_url(ctx));
+        phase!(validate::body(ctx, body, f.limits.sync_payload).await);
+        phase!(map::function_url(
+            ctx,
+            &self.account_id,
+            f.limits.sync_payload
+        ));
+        let arn = self.function_arn(&f.name, None);
+        if let Err(e) = integrate::invoke_function(ctx, arn).await {
+            let error = match e {
+                InvokeError::Throttled => UrlError::Throttled,
+                InvokeError::ShuttingDown => UrlError::FunctionFailed,
+            };
+            return crate::error::render(&error.response(), &ctx.request_id);
+        }
+        let mut response = respond::function_url(ctx, url.invoke_mode, &f.limits).await;
+        if let Some(cors) = &url.cors {
+            let origin = ctx.header("origin").map(str::to_string);
+            crate::cors::apply(cors, origin.as_deref(), response.headers_mut());
+        }
+        response
+    }
+}

@@ -1,0 +1,202 @@
+//! The Lambda Invoke API front door (`POST /2015-03-31/functions/{name}/invocations`), as
+//! the AWS CLI and SDKs call it with an endpoint URL.
+
+use std::net::SocketAddr;
+
+use base64::Engine;
+use bytes::Bytes;
+use http::{HeaderValue, Method, Request, Response, StatusCode};
+use portico_events::ServiceError;
+use portico_events::invoke_api::{self as api, InvocationType};
+use portico_runtime::{InvokeError, InvokeRequest, Invoked, Outcome};
+
+use crate::Gateway;
+use crate::body::{Body, ReadError, collect, read};
+use crate::ctx::RequestCtx;
+use crate::phases::record;
+
+impl Gateway {
+    /// Serves one Invoke API request.
+    pub async fn invoke_api<B>(&self, req: Request<B>, remote: SocketAddr) -> Response<Body>
+    where
+        B: http_body::Body<Data = Bytes>,
+    {
+        let (parts, body) = req.into_parts();
+        let path = parts.uri.path().to_string();
+        let mut ctx = RequestCtx::new(parts, path, remote, self.local_port, "lambda".into());
+        let response = match self.invoke_phases(&mut ctx, body).await {
+            Ok(response) => response,
+            Err(error) => {
+                ctx.error = Some(format!("{error:?}"));
+                crate::error::render(&error.response(), &ctx.request_id)
+            }
+        };
+        record::access_log(&ctx, response.status());
+        response
+    }
+
+    async fn invoke_phases<B>(
+        &self,
+        ctx: &mut RequestCtx,
+        body: B,
+    ) -> Result<Response<Body>, ServiceError>
+    where
+        B: http_body::Body<Data = Bytes>,
+    {
+        // resolve
+        let segment = ctx
+            .path
+            .strip_prefix(api::INVOKE_PREFIX)
+            .and_then(|rest| rest.strip_suffix(api::INVOKE_SUFFIX))
+            .filter(|_| ctx.method == Method::POST)
+            .ok_or_else(|| ServiceError::UnknownOperation {
+                method: ctx.method.to_string(),
+                path: ctx.path.clone(),
+            })?;
+        let segment = percent_encoding::percent_decode_str(segment)
+            .decode_utf8_lossy()
+            .into_owned();
+        let qualifier = form_urlencoded::parse(ctx.query.as_bytes())
+            .find(|(k, _)| k == "Qualifier")
+            .map(|(_, v)| v.into_owned());
+        let function = api::function_ref(&segment, qualifier.as_deref())?;
+        let arn = self.function_arn(&function.name, function.qualifier.as_deref());
+        let pool = self
+            .runtime
+            .pool(&function.name)
+            .filter(|_| matches!(function.qualifier.as_deref(), None | Some("$LATEST")))
+            .ok_or(ServiceError::ResourceNotFound { arn: arn.clone() })?
+            .clone();
+        ctx.function = Some(pool.clone());
+        // validate
+        let invocation_type = InvocationType::parse(ctx.header(api::INVOCATION_TYPE))?;
+        let want_log_tail = api::wants_tail(ctx.header(api::LOG_TYPE))?;
+        let client_context = self.client_context(ctx)?;
+        let limits = pool.function().limits;
+        let limit = match invocation_type {
+            InvocationType::Event => limits.async_payload,
+            _ => limits.sync_payload,
+        };
+        let payload = match read(body, limit).await {
+            Ok(payload) if payload.is_empty() => Bytes::from_static(b"{}"),
+            Ok(payload) => payload,
+            Err(ReadError::TooLarge) => {
+                return Err(ServiceError::RequestTooLarge {
+                    limit: limit.unwrap_or_default(),
+                    operation: "Invoke",
+                });
+            }
+            Err(ReadError::Broken) => {
+                return Err(ServiceError::InvalidRequestContent(
+                    "the request body broke off".into(),
+                ));
+            }
+        };
+        if let Err(e) = serde_json::from_slice::<serde::de::IgnoredAny>(&payload) {
+            return Err(ServiceError::InvalidRequestContent(e.to_string()));
+        }
+        // integrate
+        let request = InvokeRequest {
+            request_id: ctx.request_id.clone(),
+            payload,
+            invoked_arn: arn,
+            trace_id: ctx
+                .header(api::TRACE_ID)
+                .map_or_else(|| ctx.trace_id.clone(), str::to_string),
+            client_context,
+            want_log_tail,
+        };
+        let invoked = match invocation_type {
+            InvocationType::DryRun => {
+                return Ok(self.invoke_response(ctx, StatusCode::NO_CONTENT, Body::empty()));
+            }
+            InvocationType::Event => {
+                pool.invoke_async(request).map_err(throttle_error)?;
+                return Ok(self.invoke_response(ctx, StatusCode::ACCEPTED, Body::empty()));
+            }
+            InvocationType::RequestResponse => {
+                pool.invoke(request).await.map_err(throttle_error)?
+            }
+        };
+        // respond
+        Ok(self
+            .invoked_response(ctx, invoked, limits.buffered_response)
+            .await)
+    }
+
+    fn client_context(&self, ctx: &RequestCtx) -> Result<Option<String>, ServiceError> {
+        let Some(encoded) = ctx.header(api::CLIENT_CONTEXT) else {
+            return Ok(None);
+        };
+        if encoded.len() > api::MAX_CLIENT_CONTEXT {
+            return Err(ServiceError::InvalidParameterValue(format!(
+                "Client context must be {} bytes or less when base64-encoded.",
+                api::MAX_CLIENT_CONTEXT
+            )));
+        }
+        base64::engine::general_purpose::STANDARD
+            .decode(encoded)
+            .ok()
+            .and_then(|bytes| String::from_utf8(bytes).ok())
+            .filter(|text| {
+                serde_json::from_str::<serde_json::Value>(text).is_ok_and(|v| v.is_object())
+            })
+            .map(Some)
+            .ok_or_else(|| {
+                ServiceError::InvalidParameterValue(
+                    "Client context must be a valid Base64-encoded JSON object.".into(),
+                )
+            })
+    }
+
+    async fn invoked_response(
+        &self,
+        ctx: &mut RequestCtx,
+        invoked: Invoked,
+        limit: Option<usize>,
+    ) -> Response<Body> {
+        let (body, error) = match invoked.outcome {
+            Outcome::Response { body, .. } => (body, None),
+            Outcome::FunctionError { error_type, body } => (body, Some(error_type)),
+            Outcome::Stream(mut stream) => match collect(&mut stream, limit).await {
+                Ok(body) => (body, None),
+                Err((error_type, body)) => (body, Some(error_type)),
+            },
+        };
+        let mut response = self.invoke_response(ctx, StatusCode::OK, Body::full(body));
+        let headers = response.headers_mut();
+        headers.insert(
+            http::header::CONTENT_TYPE,
+            HeaderValue::from_static("application/json"),
+        );
+        if let Some(error_type) = error {
+            ctx.error = Some(format!("function error {error_type}"));
+            headers.insert(api::FUNCTION_ERROR, HeaderValue::from_static("Unhandled"));
+        }
+        if let Some(tail) = invoked.log_tail {
+            let encoded = base64::engine::general_purpose::STANDARD.encode(tail);
+            if let Ok(v) = HeaderValue::from_str(&encoded) {
+                headers.insert(api::LOG_RESULT, v);
+            }
+        }
+        response
+    }
+
+    fn invoke_response(&self, ctx: &RequestCtx, status: StatusCode, body: Body) -> Response<Body> {
+        let mut response = Response::new(body);
+        *response.status_mut() = status;
+        let headers = response.headers_mut();
+        headers.insert(api::EXECUTED_VERSION, HeaderValue::from_static("$LATEST"));
+        if let Ok(id) = HeaderValue::from_str(&ctx.request_id) {
+            headers.insert(api::REQUEST_ID, id);
+        }
+        response
+    }
+}
+
+fn throttle_error(e: InvokeError) -> ServiceError {
+    match e {
+        InvokeError::Throttled => ServiceError::TooManyRequests,
+        InvokeError::ShuttingDown => ServiceError::Service("Portico is shutting down".into()),
+    }
+}

@@ -1,0 +1,30 @@
+//! Integrate: hand the event to the function and wait for its outcome.
+
+use portico_runtime::{InvokeError, InvokeRequest};
+
+use crate::ctx::RequestCtx;
+
+/// Invokes the resolved function with the mapped event, storing the outcome in `ctx`.
+pub async fn invoke_function(ctx: &mut RequestCtx, invoked_arn: String) -> Result<(), InvokeError> {
+    let Some(pool) = ctx.function.clone() else {
+        return Err(InvokeError::ShuttingDown);
+    };
+    let request = InvokeRequest {
+        request_id: ctx.request_id.clone(),
+        payload: ctx.event.clone(),
+        invoked_arn,
+        trace_id: ctx.trace_id.clone(),
+        client_context: None,
+        want_log_tail: false,
+    };
+    match pool.invoke(request).await {
+        Ok(invoked) => {
+            ctx.invoked = Some(invoked);
+            Ok(())
+        }
+        Err(e) => {
+            ctx.error = Some(e.to_string());
+            Err(e)
+        }
+    }
+}

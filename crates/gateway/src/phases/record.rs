@@ -1,0 +1,21 @@
+//! Record: one access-log line per request, always, with the error if there was one.
+
+use crate::ctx::RequestCtx;
+
+pub fn access_log(ctx: &RequestCtx, status: http::StatusCode) {
+    let ms = ctx.started.elapsed().as_secs_f64() * 1000.0;
+    match &ctx.error {
+        None => tracing::info!(
+            target: "access",
+            request_id = %ctx.request_id,
+            "{} {} {} {} {ms:.2} ms",
+            ctx.target, ctx.method, ctx.path, status.as_u16()
+        ),
+        Some(error) => tracing::warn!(
+            target: "access",
+            request_id = %ctx.request_id,
+            "{} {} {} {} {ms:.2} ms: {error}",
+            ctx.target, ctx.method, ctx.path, status.as_u16()
+        ),
+    }
+}

@@ -1,0 +1,164 @@
+//! Respond: the function's outcome becomes the HTTP response, as a Function URL returns it.
+
+use bytes::{Bytes, BytesMut};
+use http::{HeaderValue, Response, StatusCode};
+use portico_config::{InvokeMode, Limits};
+use portico_events::UrlError;
+use portico_events::response::{self, HTTP_INTEGRATION_RESPONSE, HttpResponse, PRELUDE_SEPARATOR};
+use portico_runtime::{Outcome, ResponseStream, StreamEvent};
+
+use crate::body::{Body, collect};
+use crate::ctx::RequestCtx;
+
+/// The most bytes read while looking for the end of a streaming prelude.
+const MAX_PRELUDE: usize = 1024 * 1024;
+
+pub async fn function_url(
+    ctx: &mut RequestCtx,
+    mode: InvokeMode,
+    limits: &Limits,
+) -> Response<Body> {
+    let Some(invoked) = ctx.invoked.take() else {
+        return failed(ctx, "no outcome".into());
+    };
+    match (invoked.outcome, mode) {
+        (Outcome::FunctionError { error_type, .. }, _) => {
+            failed(ctx, format!("function error {error_type}"))
+        }
+        (Outcome::Response { body, .. }, InvokeMode::Buffered) => buffered(ctx, &body),
+        (Outcome::Response { body, content_type }, InvokeMode::ResponseStream) => {
+            let content_type = content_type.unwrap_or_else(|| "application/json".into());
+            raw_stream(ctx, content_type, Body::full(body))
+        }
+        (Outcome::Stream(mut stream), mode) => {
+            let content_type = stream.content_type.clone().unwrap_or_default();
+            if content_type == HTTP_INTEGRATION_RESPONSE {
+                return with_prelude(ctx, stream, mode, limits).await;
+            }
+            match mode {
+                InvokeMode::ResponseStream => {
+                    let content_type = if content_type.is_empty() {
+                        "application/octet-stream".into()
+                    } else {
+                        content_type
+                    };
+                    raw_stream(
+                        ctx,
+                        content_type,
+                        Body::Stream {
+                            first: None,
+                            stream,
+                        },
+                    )
+                }
+                InvokeMode::Buffered => {
+                    match collect(&mut stream, limits.buffered_response).await {
+                        Ok(bytes) => buffered(ctx, &bytes),
+                        Err((error_type, _)) => failed(ctx, format!("stream broke: {error_type}")),
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// A buffered result read by the 2.0 response rules.
+fn buffered(ctx: &mut RequestCtx, payload: &[u8]) -> Response<Body> {
+    match response::from_payload(payload) {
+        Ok(http) => build(ctx, http, None),
+        Err(e) => failed(ctx, e.to_string()),
+    }
+}
+
+/// A stream without a prelude: status 200, the stream's content type, the bytes as they come.
+fn raw_stream(ctx: &mut RequestCtx, content_type: String, body: Body) -> Response<Body> {
+    let head = HttpResponse {
+        status: StatusCode::OK,
+        headers: HeaderValue::from_str(&content_type)
+            .map(|v| vec![(http::header::CONTENT_TYPE, v)])
+            .unwrap_or_default(),
+        cookies: Vec::new(),
+        body: Bytes::new(),
+    };
+    build(ctx, head, Some(body))
+}
+
+/// A stream that starts with the HTTP integration prelude and 8 NUL bytes.
+async fn with_prelude(
+    ctx: &mut RequestCtx,
+    mut stream: ResponseStream,
+    mode: InvokeMode,
+    limits: &Limits,
+) -> Response<Body> {
+    let mut buf = BytesMut::new();
+    let split = loop {
+        if let Some(at) = buf
+            .windows(PRELUDE_SEPARATOR.len())
+            .position(|w| w == PRELUDE_SEPARATOR)
+        {
+            break at;
+        }
+        if buf.len() > MAX_PRELUDE {
+            return failed(
+                ctx,
+                "no end of the streaming prelude in the first MiB".into(),
+            );
+        }
+        match stream.next().await {
+            Some(StreamEvent::Data(data)) => buf.extend_from_slice(&data),
+            Some(StreamEvent::Error { error_type, .. }) => {
+                return failed(ctx, format!("stream broke: {error_type}"));
+            }
+            None => return failed(ctx, "the stream ended inside its prelude".into()),
+        }
+    };
+    let head = match response::from_prelude(&buf[..split]) {
+        Ok(head) => head,
+        Err(e) => return failed(ctx, e.to_string()),
+    };
+    let rest = buf.split_off(split + PRELUDE_SEPARATOR.len()).freeze();
+    let body = match mode {
+        InvokeMode::ResponseStream => Body::Stream {
+            first: (!rest.is_empty()).then_some(rest),
+            stream,
+        },
+        InvokeMode::Buffered => match collect(&mut stream, limits.buffered_response).await {
+            Ok(more) => Body::full([rest, more].concat()),
+            Err((error_type, _)) => return failed(ctx, format!("stream broke: {error_type}")),
+        },
+    };
+    build(ctx, head, Some(body))
+}
+
+/// 502, as a Function URL answers when the function failed or its response is unusable.
+fn failed(ctx: &mut RequestCtx, why: String) -> Response<Body> {
+    ctx.error = Some(why);
+    with_ids(
+        ctx,
+        crate::error::render(&UrlError::FunctionFailed.response(), &ctx.request_id),
+    )
+}
+
+fn build(ctx: &RequestCtx, http: HttpResponse, body: Option<Body>) -> Response<Body> {
+    let mut response = Response::new(body.unwrap_or_else(|| Body::full(http.body)));
+    *response.status_mut() = http.status;
+    let headers = response.headers_mut();
+    for (name, value) in http.headers {
+        headers.append(name, value);
+    }
+    for cookie in http.cookies {
+        headers.append(http::header::SET_COOKIE, cookie);
+    }
+    with_ids(ctx, response)
+}
+
+fn with_ids(ctx: &RequestCtx, mut response: Response<Body>) -> Response<Body> {
+    let headers = response.headers_mut();
+    if let Ok(id) = HeaderValue::from_str(&ctx.request_id) {
+        headers.insert(portico_events::invoke_api::REQUEST_ID, id);
+    }
+    if let Ok(trace) = HeaderValue::from_str(&ctx.trace_id) {
+        headers.insert(portico_events::invoke_api::TRACE_ID, trace);
+    }
+    response
+}

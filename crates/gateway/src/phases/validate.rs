@@ -1,0 +1,37 @@
+//! Validate: the request body, read whole within the payload limit.
+
+use portico_events::UrlError;
+use portico_runtime::body::{ReadError, read};
+
+use crate::ctx::{Flow, RequestCtx};
+
+/// Reads the body into the context; over the limit answers 413.
+pub async fn body<B>(ctx: &mut RequestCtx, body: B, limit: Option<usize>) -> Flow
+where
+    B: http_body::Body<Data = bytes::Bytes>,
+{
+    match read(body, limit).await {
+        Ok(bytes) => {
+            ctx.body = bytes;
+            Flow::Continue
+        }
+        Err(ReadError::TooLarge) => {
+            ctx.error = Some("request body too large".into());
+            too_large(ctx, limit.unwrap_or_default())
+        }
+        Err(ReadError::Broken) => {
+            ctx.error = Some("the client broke off the request body".into());
+            let mut response = http::Response::new(crate::body::Body::empty());
+            *response.status_mut() = http::StatusCode::BAD_REQUEST;
+            Flow::Respond(response)
+        }
+    }
+}
+
+/// The Function URL answer for a payload over `limit` bytes.
+pub fn too_large(ctx: &RequestCtx, limit: usize) -> Flow {
+    Flow::Respond(crate::error::render(
+        &UrlError::RequestTooLarge { limit }.response(),
+        &ctx.request_id,
+    ))
+}

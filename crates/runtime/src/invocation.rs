@@ -1,0 +1,112 @@
+//! An invocation as callers see it: what goes in, what comes out.
+//!
+//! An invocation is Queued (in its function's queue) → Delivered (an instance took it via
+//! `/next`) → Responded | Errored | TimedOut | Crashed. The instance that delivered it owns
+//! it and resolves it exactly once through the `reply` channel; a dropped channel reads as a
+//! crash.
+
+use bytes::Bytes;
+use tokio::sync::{OwnedSemaphorePermit, mpsc, oneshot};
+
+/// What a caller asks of a function.
+#[derive(Debug, Clone)]
+pub struct InvokeRequest {
+    pub request_id: String,
+    pub payload: Bytes,
+    /// The ARN as the caller named the function (qualified or not).
+    pub invoked_arn: String,
+    pub trace_id: String,
+    /// The caller's client context, already base64-decoded.
+    pub client_context: Option<String>,
+    /// Return the tail of the invocation's log.
+    pub want_log_tail: bool,
+}
+
+/// How a delivered invocation ended.
+#[derive(Debug)]
+pub enum Outcome {
+    /// A buffered result.
+    Response {
+        body: Bytes,
+        content_type: Option<String>,
+    },
+    /// A streamed result; the body arrives as the function writes it.
+    Stream(ResponseStream),
+    /// The function or the platform reported an error; `body` is the error document.
+    FunctionError { error_type: String, body: Bytes },
+}
+
+impl Outcome {
+    /// A platform error (`Sandbox.Timedout`, `Runtime.ExitError`, ...) with its document.
+    pub(crate) fn platform(error_type: &str, body: Vec<u8>) -> Outcome {
+        Outcome::FunctionError {
+            error_type: error_type.to_string(),
+            body: Bytes::from(body),
+        }
+    }
+}
+
+/// The answer to an invocation.
+#[derive(Debug)]
+pub struct Invoked {
+    pub request_id: String,
+    pub outcome: Outcome,
+    /// The last bytes of the invocation's log, when asked for. For a stream, filled only at
+    /// its end, so it is `None` here.
+    pub log_tail: Option<String>,
+}
+
+/// Why an invocation was not run.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum InvokeError {
+    #[error("the function's reserved concurrency is exhausted")]
+    Throttled,
+    #[error("Portico is shutting down")]
+    ShuttingDown,
+}
+
+/// One piece of a streamed response.
+#[derive(Debug)]
+pub enum StreamEvent {
+    Data(Bytes),
+    /// The stream broke: the function reported an error mid-stream, timed out or crashed.
+    Error {
+        error_type: String,
+        body: Bytes,
+    },
+}
+
+/// A streamed response body. Holding it keeps the function's concurrency slot, so a new
+/// invocation does not queue behind a long stream; dropping it releases the slot.
+#[derive(Debug)]
+pub struct ResponseStream {
+    pub content_type: Option<String>,
+    pub(crate) rx: mpsc::Receiver<StreamEvent>,
+    pub(crate) permit: Option<OwnedSemaphorePermit>,
+}
+
+impl ResponseStream {
+    /// The next piece; `None` once the function has finished the stream.
+    pub async fn next(&mut self) -> Option<StreamEvent> {
+        std::future::poll_fn(|cx| self.poll_next(cx)).await
+    }
+
+    /// Polls for the next piece, for body types that are polled.
+    pub fn poll_next(
+        &mut self,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Option<StreamEvent>> {
+        let polled = self.rx.poll_recv(cx);
+        if let std::task::Poll::Ready(None) = polled {
+            self.permit.take();
+        }
+        polled
+    }
+}
+
+/// An invocation waiting in its function's queue, with the channel that answers its caller.
+#[derive(Debug)]
+pub(crate) struct Queued {
+    pub request: InvokeRequest,
+    pub reply: oneshot::Sender<Invoked>,
+}

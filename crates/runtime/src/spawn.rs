@@ -1,0 +1,204 @@
+//! Starting a function's process: the command for its runtime, the sandbox environment
+//! Lambda gives, and Portico's bootstraps written out to disk.
+//!
+//! This is the only module that builds a `Command`.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::process::Stdio;
+use std::time::SystemTime;
+
+use portico_config::{Function, Runtime};
+use tokio::process::{Child, Command};
+
+const PYTHON_BOOTSTRAP: &str = include_str!("../bootstraps/python/bootstrap.py");
+const NODE_BOOTSTRAP: &str = include_str!("../bootstraps/node/bootstrap.mjs");
+
+/// Where the bootstraps live on disk, and which interpreters run them.
+#[derive(Debug, Clone)]
+pub struct Launcher {
+    dir: PathBuf,
+    region: String,
+    /// Interpreter per runtime name (`python3.12` → `python3`), resolved once at start.
+    interpreters: BTreeMap<String, String>,
+}
+
+/// A problem found while preparing to run functions (printed at start-up, not fatal).
+pub type Warning = String;
+
+impl Launcher {
+    /// Writes the bootstraps to `dir` and finds an interpreter for each runtime in use.
+    pub fn new<'a>(
+        dir: PathBuf,
+        region: &str,
+        functions: impl IntoIterator<Item = &'a Function>,
+    ) -> std::io::Result<(Launcher, Vec<Warning>)> {
+        std::fs::create_dir_all(&dir)?;
+        std::fs::write(dir.join("bootstrap.py"), PYTHON_BOOTSTRAP)?;
+        std::fs::write(dir.join("bootstrap.mjs"), NODE_BOOTSTRAP)?;
+        let mut interpreters = BTreeMap::new();
+        let mut warnings = Vec::new();
+        for f in functions {
+            if interpreters.contains_key(&f.runtime_name) {
+                continue;
+            }
+            let (exact, fallback) = match f.runtime {
+                Runtime::Python { minor } => (format!("python3.{minor}"), "python3"),
+                Runtime::Node { major } => (format!("node{major}"), "node"),
+                Runtime::Provided => continue,
+            };
+            let chosen = if version_of(&exact).is_some() {
+                exact
+            } else {
+                let version = version_of(fallback);
+                let matches = match (&f.runtime, &version) {
+                    (Runtime::Python { minor }, Some(v)) => {
+                        v.contains(&format!("Python 3.{minor}."))
+                    }
+                    (Runtime::Node { major }, Some(v)) => v.starts_with(&format!("v{major}.")),
+                    _ => false,
+                };
+                match version {
+                    None => warnings.push(format!(
+                        "{}: neither `{exact}` nor `{fallback}` is installed; functions on {} will fail to start",
+                        f.runtime_name, f.runtime_name
+                    )),
+                    Some(v) if !matches => warnings.push(format!(
+                        "{}: `{exact}` not found, using `{fallback}` ({})",
+                        f.runtime_name,
+                        v.trim()
+                    )),
+                    Some(_) => {}
+                }
+                fallback.to_string()
+            };
+            interpreters.insert(f.runtime_name.clone(), chosen);
+        }
+        Ok((
+            Launcher {
+                dir,
+                region: region.to_string(),
+                interpreters,
+            },
+            warnings,
+        ))
+    }
+
+    /// Starts one instance of `function` talking to the Runtime API at `api` (host:port).
+    pub fn spawn(&self, function: &Function, api: &str) -> std::io::Result<Child> {
+        let (program, args): (String, Vec<String>) = match &function.runtime {
+            Runtime::Python { .. } => (
+                self.interpreter(function),
+                vec![self.dir.join("bootstrap.py").display().to_string()],
+            ),
+            Runtime::Node { .. } => (
+                self.interpreter(function),
+                vec![self.dir.join("bootstrap.mjs").display().to_string()],
+            ),
+            Runtime::Provided => match &function.command {
+                Some(command) if !command.is_empty() => (command[0].clone(), command[1..].to_vec()),
+                _ => (
+                    function.code.join("bootstrap").display().to_string(),
+                    Vec::new(),
+                ),
+            },
+        };
+        let mut command = Command::new(program);
+        command
+            .args(args)
+            .current_dir(&function.code)
+            .envs(sandbox_env(function, &self.region, api, &self.dir))
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .process_group(0)
+            .kill_on_drop(true);
+        command.spawn()
+    }
+
+    fn interpreter(&self, function: &Function) -> String {
+        self.interpreters
+            .get(&function.runtime_name)
+            .cloned()
+            .unwrap_or_else(|| match function.runtime {
+                Runtime::Node { .. } => "node".into(),
+                _ => "python3".into(),
+            })
+    }
+}
+
+/// The environment Lambda gives a function's process, on top of Portico's own.
+fn sandbox_env(
+    function: &Function,
+    region: &str,
+    api: &str,
+    runtime_dir: &Path,
+) -> Vec<(String, String)> {
+    let mut env: Vec<(String, String)> = function
+        .environment
+        .iter()
+        .map(|(k, v)| (k.clone(), v.clone()))
+        .collect();
+    let mut set = |k: &str, v: String| env.push((k.to_string(), v));
+    set("AWS_LAMBDA_RUNTIME_API", api.to_string());
+    set("_HANDLER", function.handler.clone());
+    set("LAMBDA_TASK_ROOT", function.code.display().to_string());
+    set("LAMBDA_RUNTIME_DIR", runtime_dir.display().to_string());
+    set("AWS_LAMBDA_FUNCTION_NAME", function.name.clone());
+    set("AWS_LAMBDA_FUNCTION_VERSION", "$LATEST".into());
+    set(
+        "AWS_LAMBDA_FUNCTION_MEMORY_SIZE",
+        function.memory_mb.to_string(),
+    );
+    set(
+        "AWS_LAMBDA_LOG_GROUP_NAME",
+        format!("/aws/lambda/{}", function.name),
+    );
+    set("AWS_LAMBDA_LOG_STREAM_NAME", log_stream_name());
+    set("AWS_LAMBDA_INITIALIZATION_TYPE", "on-demand".into());
+    set("AWS_REGION", region.to_string());
+    set("AWS_DEFAULT_REGION", region.to_string());
+    set("AWS_XRAY_CONTEXT_MISSING", "LOG_ERROR".into());
+    set("TZ", ":UTC".into());
+    set("LANG", "en_US.UTF-8".into());
+    match function.runtime {
+        Runtime::Provided => {}
+        Runtime::Python { .. } => {
+            set(
+                "AWS_EXECUTION_ENV",
+                format!("AWS_Lambda_{}", function.runtime_name),
+            );
+            set("PYTHONUNBUFFERED", "1".into());
+        }
+        Runtime::Node { .. } => {
+            set(
+                "AWS_EXECUTION_ENV",
+                format!("AWS_Lambda_{}", function.runtime_name),
+            );
+        }
+    }
+    env
+}
+
+/// `2024/01/31/[$LATEST]<32 hex>`, the form of Lambda's log stream names.
+fn log_stream_name() -> String {
+    let format = time::macros::format_description!("[year]/[month]/[day]");
+    let date = time::OffsetDateTime::from(SystemTime::now())
+        .format(&format)
+        .unwrap_or_default();
+    format!("{date}/[$LATEST]{}", uuid::Uuid::new_v4().simple())
+}
+
+fn version_of(program: &str) -> Option<String> {
+    let out = std::process::Command::new(program)
+        .arg("--version")
+        .output()
+        .ok()
+        .filter(|out| out.status.success())?;
+    let text = if out.stdout.is_empty() {
+        out.stderr
+    } else {
+        out.stdout
+    };
+    Some(String::from_utf8_lossy(&text).into_owned())
+}

@@ -1,0 +1,139 @@
+//! Which front door a request is for, by host and path, and the list of URLs served.
+
+use std::net::SocketAddr;
+
+use portico_config::Config;
+
+/// The Function URL host suffix, as in `hello.lambda-url.localhost`.
+pub const URL_HOST_LABEL: &str = ".lambda-url.";
+/// The Function URL path form, as in `/lambda-url/hello/any/path`.
+pub const URL_PATH_PREFIX: &str = "/lambda-url/";
+/// Every Lambda API path starts with a version date; Invoke is under this one.
+pub const LAMBDA_API_PREFIX: &str = "/2015-03-31/";
+
+/// A front door and what it needs to know from the request line.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Door<'a> {
+    FunctionUrl { function: &'a str, path: String },
+    InvokeApi,
+    NotFound,
+}
+
+/// Picks the door for a request to `host` (the `Host` header) and `path`.
+pub fn door<'a>(host: Option<&'a str>, path: &'a str) -> Door<'a> {
+    if let Some(host) = host {
+        let host = host.rsplit_once(':').map_or(host, |(h, _)| h);
+        if let Some((function, _)) = host.split_once(URL_HOST_LABEL)
+            && !function.is_empty()
+        {
+            return Door::FunctionUrl {
+                function,
+                path: path.to_string(),
+            };
+        }
+    }
+    if let Some(rest) = path.strip_prefix(URL_PATH_PREFIX) {
+        let (function, tail) = rest.split_once('/').map_or((rest, ""), |(f, t)| (f, t));
+        if !function.is_empty() {
+            return Door::FunctionUrl {
+                function,
+                path: format!("/{tail}"),
+            };
+        }
+    }
+    if path.starts_with(LAMBDA_API_PREFIX) {
+        return Door::InvokeApi;
+    }
+    Door::NotFound
+}
+
+/// One URL Portico serves.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Route {
+    pub kind: &'static str,
+    pub function: String,
+    pub url: String,
+}
+
+/// Every URL Portico serves for `config` on `addr`, in the order they are printed.
+pub fn routes(config: &Config, addr: SocketAddr) -> Vec<Route> {
+    let port = addr.port();
+    let mut routes = Vec::new();
+    for (name, f) in &config.functions {
+        if let Some(url) = &f.url {
+            let mode = match url.invoke_mode {
+                portico_config::InvokeMode::Buffered => "Function URL",
+                portico_config::InvokeMode::ResponseStream => "Function URL (stream)",
+            };
+            routes.push(Route {
+                kind: mode,
+                function: name.clone(),
+                url: format!("http://{name}.lambda-url.localhost:{port}/"),
+            });
+            routes.push(Route {
+                kind: mode,
+                function: name.clone(),
+                url: format!("http://{addr}{URL_PATH_PREFIX}{name}/"),
+            });
+        }
+    }
+    for name in config.functions.keys() {
+        routes.push(Route {
+            kind: "Invoke API",
+            function: name.clone(),
+            url: format!("http://{addr}{LAMBDA_API_PREFIX}functions/{name}/invocations"),
+        });
+    }
+    routes
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn picks_the_door_by_host_then_path() {
+        let url = |f: &'static str, p: &str| Door::FunctionUrl {
+            function: f,
+            path: p.to_string(),
+        };
+        let rows: &[(Option<&str>, &str, Door)] = &[
+            (
+                Some("hello.lambda-url.localhost:3000"),
+                "/a/b",
+                url("hello", "/a/b"),
+            ),
+            (
+                Some("hello.lambda-url.us-east-1.on.aws"),
+                "/",
+                url("hello", "/"),
+            ),
+            (
+                Some("127.0.0.1:3000"),
+                "/lambda-url/hello/a/b",
+                url("hello", "/a/b"),
+            ),
+            (
+                Some("127.0.0.1:3000"),
+                "/lambda-url/hello",
+                url("hello", "/"),
+            ),
+            (
+                Some("127.0.0.1:3000"),
+                "/lambda-url/hello/",
+                url("hello", "/"),
+            ),
+            (None, "/lambda-url/", Door::NotFound),
+            (
+                Some("localhost"),
+                "/2015-03-31/functions/hello/invocations",
+                Door::InvokeApi,
+            ),
+            (Some("localhost"), "/", Door::NotFound),
+            (Some(".lambda-url.localhost"), "/", Door::NotFound),
+        ];
+        for (host, path, expected) in rows {
+            assert_eq!(door(*host, path), *expected, "{host:?} {path}");
+        }
+    }
+}
