@@ -29,6 +29,9 @@ pub enum Body {
         first: Option<Bytes>,
         stream: ResponseStream,
     },
+    /// The stream broke; the error is returned on the next poll, after the listener has
+    /// flushed what came before it, so the client receives every byte the function wrote.
+    Broken(Option<StreamBroke>),
 }
 
 impl Body {
@@ -50,8 +53,10 @@ impl HttpBody for Body {
         self: Pin<&mut Self>,
         cx: &mut Context<'_>,
     ) -> Poll<Option<Result<Frame<Bytes>, StreamBroke>>> {
-        match self.get_mut() {
+        let this = self.get_mut();
+        match this {
             Body::Full(bytes) => Poll::Ready(bytes.take().map(|b| Ok(Frame::data(b)))),
+            Body::Broken(error) => Poll::Ready(error.take().map(Err)),
             Body::Stream { first, stream } => {
                 if let Some(first) = first.take() {
                     return Poll::Ready(Some(Ok(Frame::data(first))));
@@ -63,7 +68,9 @@ impl HttpBody for Body {
                         Poll::Ready(Some(Ok(Frame::data(data))))
                     }
                     Poll::Ready(Some(StreamEvent::Error { error_type, .. })) => {
-                        Poll::Ready(Some(Err(StreamBroke(error_type))))
+                        *this = Body::Broken(Some(StreamBroke(error_type)));
+                        cx.waker().wake_by_ref();
+                        Poll::Pending
                     }
                 }
             }
@@ -78,7 +85,7 @@ impl HttpBody for Body {
         match self {
             Body::Full(Some(b)) => SizeHint::with_exact(b.len() as u64),
             Body::Full(None) => SizeHint::with_exact(0),
-            Body::Stream { .. } => SizeHint::default(),
+            Body::Stream { .. } | Body::Broken(_) => SizeHint::default(),
         }
     }
 }

@@ -157,14 +157,15 @@ fn header(req: &Request<Incoming>, name: &str) -> Option<String> {
 async fn handle(shared: &Shared, req: Request<Incoming>) -> Reply {
     let path = req.uri().path().to_string();
     match Path::parse(req.method(), &path) {
-        None => error(
-            StatusCode::NOT_FOUND,
-            "InvalidRequest",
-            &format!(
+        None => {
+            let message = format!(
                 "{} {path} is not a Runtime API call Portico serves",
                 req.method()
-            ),
-        ),
+            );
+            // Read the body so that the runtime's connection stays usable.
+            let _ = read_limited(req.into_body(), shared.limits.buffered_response).await;
+            error(StatusCode::NOT_FOUND, "InvalidRequest", &message)
+        }
         Some(Path::Next) => next(shared).await,
         Some(Path::Response(id)) => response(shared, id.to_string(), req).await,
         Some(Path::Error(id)) => {

@@ -1,0 +1,130 @@
+//! The command line: validate, routes, invoke, and a graceful Ctrl-C.
+
+use std::process::Command;
+
+use crate::harness::{Portico, expand};
+
+fn portico(args: &[&str]) -> std::process::Output {
+    Command::new(env!("CARGO_BIN_EXE_portico"))
+        .args(args)
+        .output()
+        .unwrap()
+}
+
+fn config(yaml: &str) -> (tempfile::TempDir, String) {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("portico.yaml");
+    std::fs::write(&path, expand(yaml)).unwrap();
+    (dir, path.display().to_string())
+}
+
+#[test]
+fn validate_reports_each_problem_with_its_place() {
+    let (_dir, path) = config(
+        "functions:\n  hello:\n    runtime: pyhton3.12\n    handler: app.hello\n    code: \"@fixtures/python\"\n    timeout: 0\n",
+    );
+    let out = portico(&["validate", &path]);
+    assert!(!out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains(&format!("{path}:3:14: unknown runtime `pyhton3.12`")),
+        "{stderr}"
+    );
+    assert!(stderr.contains("did you mean `python3.12`?"), "{stderr}");
+    assert!(
+        stderr.contains(&format!("{path}:6:14: timeout 0 is out of range")),
+        "{stderr}"
+    );
+
+    let (_dir, good) = config(
+        "functions:\n  hello: {runtime: python3.12, handler: app.hello, code: \"@fixtures/python\"}\n",
+    );
+    let out = portico(&["validate", &good]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+#[test]
+fn routes_lists_every_url() {
+    let (_dir, path) = config(
+        "functions:\n  hello: {runtime: python3.12, handler: app.hello, code: \"@fixtures/python\", url: {}}\n  quiet: {runtime: python3.12, handler: app.hello, code: \"@fixtures/python\"}\n",
+    );
+    let out = portico(&["routes", &path, "--listen", "127.0.0.1:4000"]);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        stdout.contains("http://hello.lambda-url.localhost:4000/"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("http://127.0.0.1:4000/lambda-url/hello/"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("http://127.0.0.1:4000/2015-03-31/functions/quiet/invocations"),
+        "{stdout}"
+    );
+    assert!(!stdout.contains("lambda-url/quiet"), "{stdout}");
+}
+
+#[test]
+fn invoke_runs_a_function_once() {
+    let (_dir, path) = config(
+        "functions:\n  echo: {runtime: python3.12, handler: app.echo, code: \"@fixtures/python\"}\n",
+    );
+    let out = portico(&[
+        "invoke",
+        "echo",
+        "--payload",
+        r#"{"a": 1}"#,
+        "--config",
+        &path,
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(String::from_utf8_lossy(&out.stdout).trim(), r#"{"a": 1}"#);
+    let out = portico(&["invoke", "nosuch", "--config", &path]);
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("no function `nosuch`"));
+}
+
+#[tokio::test]
+async fn ctrl_c_finishes_in_flight_requests_and_leaves_no_process() {
+    let p = Portico::start(
+        "functions:\n  pid: {runtime: python3.12, handler: app.pid, code: \"@fixtures/python\"}\n  sleep: {runtime: python3.12, handler: app.sleep, code: \"@fixtures/python\", timeout: 5}\n",
+    );
+    let response = p.invoke("pid", "{}", &[]).await;
+    let pid = response.json::<serde_json::Value>().await.unwrap()["pid"]
+        .as_i64()
+        .unwrap();
+    let request = p
+        .client()
+        .post(format!(
+            "{}/2015-03-31/functions/sleep/invocations",
+            p.endpoint()
+        ))
+        .body(r#"{"seconds": 0.5}"#)
+        .send();
+    let in_flight = tokio::spawn(request);
+    p.wait_for_log("START RequestId");
+    let addr = p.addr;
+    let status = tokio::task::spawn_blocking(move || p.interrupt())
+        .await
+        .unwrap();
+    assert!(status.success());
+    let finished = in_flight.await.unwrap().unwrap();
+    assert_eq!(finished.text().await.unwrap(), r#""woke""#);
+    assert!(
+        !std::path::Path::new(&format!("/proc/{pid}")).exists(),
+        "function process {pid} outlived portico"
+    );
+    assert!(
+        std::net::TcpStream::connect(addr).is_err(),
+        "the port is closed"
+    );
+}

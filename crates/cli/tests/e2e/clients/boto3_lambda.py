@@ -1,0 +1,67 @@
+"""Calls Portico's Invoke API with boto3's Lambda client, exactly as an app would call AWS,
+and prints what boto3 returned as JSON. Usage: boto3_lambda.py ENDPOINT SCENARIO"""
+
+import base64
+import json
+import sys
+
+import boto3
+from botocore.config import Config
+from botocore.exceptions import ClientError
+
+endpoint, scenario = sys.argv[1], sys.argv[2]
+client = boto3.client(
+    "lambda",
+    endpoint_url=endpoint,
+    region_name="us-east-1",
+    aws_access_key_id="test",
+    aws_secret_access_key="test",
+    config=Config(retries={"max_attempts": 1}),
+)
+
+
+def invoke(**kwargs):
+    response = client.invoke(**kwargs)
+    out = {
+        "StatusCode": response["StatusCode"],
+        "FunctionError": response.get("FunctionError"),
+        "ExecutedVersion": response.get("ExecutedVersion"),
+        "Payload": response["Payload"].read().decode(),
+    }
+    if "LogResult" in response:
+        out["Log"] = base64.b64decode(response["LogResult"]).decode()
+    return out
+
+
+def error(call):
+    try:
+        call()
+    except ClientError as e:
+        return {"Code": e.response["Error"]["Code"], "Status": e.response["ResponseMetadata"]["HTTPStatusCode"]}
+    return {"Code": None}
+
+
+if scenario == "sync":
+    result = invoke(FunctionName="echo", Payload=json.dumps({"hello": "boto3"}))
+elif scenario == "arn":
+    result = invoke(FunctionName="arn:aws:lambda:us-east-1:000000000000:function:echo", Payload=b'{"a": 1}')
+elif scenario == "event":
+    result = invoke(FunctionName="echo", InvocationType="Event", Payload=b"{}")
+elif scenario == "dryrun":
+    result = invoke(FunctionName="echo", InvocationType="DryRun")
+elif scenario == "tail":
+    result = invoke(FunctionName="logs", LogType="Tail", Payload=json.dumps({"lines": ["printed by the function"]}))
+elif scenario == "error":
+    result = invoke(FunctionName="fail", Payload=b"{}")
+elif scenario == "context":
+    context = base64.b64encode(json.dumps({"custom": {"k": "v"}, "env": {}, "client": {"app_title": "t"}}).encode()).decode()
+    result = invoke(FunctionName="context", ClientContext=context, Payload=b"{}")
+elif scenario == "not-found":
+    result = error(lambda: client.invoke(FunctionName="nosuch", Payload=b"{}"))
+elif scenario == "bad-json":
+    result = error(lambda: client.invoke(FunctionName="echo", Payload=b"{not json"))
+elif scenario == "bad-qualifier":
+    result = error(lambda: client.invoke(FunctionName="echo", Qualifier="prod", Payload=b"{}"))
+else:
+    raise SystemExit(f"unknown scenario {scenario}")
+print(json.dumps(result))

@@ -1,0 +1,280 @@
+//! Starts a real `portico serve` on a config in a temp dir, and gives tests clients for it.
+//!
+//! In configs, `@fixtures` is the repo's `fixtures/` folder, `@python` the Python that has
+//! the test clients (boto3, awslambdaric) and `@rust-hello` the `lambda_http` fixture binary.
+
+use std::io::{BufRead, BufReader};
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::{Arc, Condvar, Mutex};
+use std::time::{Duration, Instant};
+
+/// How long a test waits for something it is sure will happen before failing (never a pause).
+pub const PATIENCE: Duration = Duration::from_secs(30);
+
+pub fn repo() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../..")
+        .canonicalize()
+        .unwrap()
+}
+
+/// The Python interpreter with boto3 and awslambdaric (`scripts/test` makes it).
+pub fn python() -> String {
+    if let Ok(p) = std::env::var("PORTICO_TEST_PYTHON") {
+        return p;
+    }
+    let venv = repo().join(".venv/bin/python");
+    assert!(
+        venv.exists(),
+        "no test virtualenv at {}: run scripts/test, which installs boto3 and awslambdaric",
+        venv.display()
+    );
+    venv.display().to_string()
+}
+
+/// The `lambda_http` fixture binary (`scripts/test` builds it).
+pub fn rust_hello() -> String {
+    let target = std::env::var("CARGO_TARGET_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|_| repo().join("target"));
+    let bin = target.join("debug/rust-hello");
+    assert!(
+        bin.exists(),
+        "{} is missing: run `cargo build -p rust-hello` (scripts/test does)",
+        bin.display()
+    );
+    bin.display().to_string()
+}
+
+pub fn expand(yaml: &str) -> String {
+    yaml.replace("@fixtures", &repo().join("fixtures").display().to_string())
+        .replace("@python", &python())
+        .replace("@rust-hello", &rust_hello())
+}
+
+/// Lines Portico wrote to stderr, shared with the reader thread.
+#[derive(Default)]
+struct Log {
+    lines: Mutex<Vec<String>>,
+    grew: Condvar,
+}
+
+pub struct Portico {
+    child: Child,
+    pub addr: SocketAddr,
+    log: Arc<Log>,
+    _dir: tempfile::TempDir,
+    client: reqwest::Client,
+}
+
+impl Portico {
+    /// Starts `portico serve` on `yaml` and waits until it prints its URLs.
+    pub fn start(yaml: &str) -> Portico {
+        Self::start_with(yaml, &[])
+    }
+
+    pub fn start_with(yaml: &str, args: &[&str]) -> Portico {
+        let dir = tempfile::tempdir().unwrap();
+        let config = dir.path().join("portico.yaml");
+        std::fs::write(&config, expand(yaml)).unwrap();
+        let mut child = Command::new(env!("CARGO_BIN_EXE_portico"))
+            .arg("serve")
+            .arg(&config)
+            .args(["--listen", "127.0.0.1:0"])
+            .args(args)
+            .env("RUST_LOG", "info")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let log = Arc::new(Log::default());
+        let stderr = child.stderr.take().unwrap();
+        let sink = log.clone();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+                sink.lines
+                    .lock()
+                    .unwrap_or_else(|e| e.into_inner())
+                    .push(line);
+                sink.grew.notify_all();
+            }
+        });
+        let mut stdout = BufReader::new(child.stdout.take().unwrap());
+        let mut addr = None;
+        let mut line = String::new();
+        while stdout.read_line(&mut line).unwrap() > 0 {
+            if let Some(rest) = line.split(" on http://").nth(1) {
+                addr = rest.trim().parse().ok();
+            }
+            if line.contains("Press Ctrl-C") {
+                break;
+            }
+            line.clear();
+        }
+        let Some(addr) = addr else {
+            let _ = child.wait();
+            panic!(
+                "portico did not start:\n{}",
+                log.lines
+                    .lock()
+                    .unwrap_or_else(|e| e.into_inner())
+                    .join("\n")
+            );
+        };
+        std::thread::spawn(move || for _ in stdout.lines() {});
+        Portico {
+            child,
+            addr,
+            log,
+            _dir: dir,
+            client: reqwest::Client::new(),
+        }
+    }
+
+    /// The path-form Function URL of `function` for `path` (which starts with `/`).
+    pub fn url(&self, function: &str, path: &str) -> String {
+        format!("http://{}/lambda-url/{function}{path}", self.addr)
+    }
+
+    pub fn endpoint(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    pub fn client(&self) -> &reqwest::Client {
+        &self.client
+    }
+
+    pub async fn get(&self, function: &str, path: &str) -> reqwest::Response {
+        self.client
+            .get(self.url(function, path))
+            .send()
+            .await
+            .unwrap()
+    }
+
+    /// Calls the Invoke API with `payload` and extra headers.
+    pub async fn invoke(
+        &self,
+        function: &str,
+        payload: &str,
+        headers: &[(&str, &str)],
+    ) -> reqwest::Response {
+        let mut req = self
+            .client
+            .post(format!(
+                "{}/2015-03-31/functions/{function}/invocations",
+                self.endpoint()
+            ))
+            .body(payload.to_string());
+        for (k, v) in headers {
+            req = req.header(*k, *v);
+        }
+        req.send().await.unwrap()
+    }
+
+    /// Everything Portico logged so far.
+    pub fn logs(&self) -> String {
+        self.log
+            .lines
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .join("\n")
+    }
+
+    /// Waits until Portico logs a line containing `needle`; fails after [`PATIENCE`].
+    pub fn wait_for_log(&self, needle: &str) -> String {
+        let deadline = Instant::now() + PATIENCE;
+        let mut lines = self.log.lines.lock().unwrap_or_else(|e| e.into_inner());
+        loop {
+            if let Some(line) = lines.iter().find(|l| l.contains(needle)) {
+                return line.clone();
+            }
+            let left = deadline.saturating_duration_since(Instant::now());
+            assert!(
+                !left.is_zero(),
+                "no log line with `{needle}` in:\n{}",
+                lines.join("\n")
+            );
+            lines = self
+                .log
+                .grew
+                .wait_timeout(lines, left)
+                .unwrap_or_else(|e| e.into_inner())
+                .0;
+        }
+    }
+
+    /// Runs a Python client script from `tests/e2e/clients` against this Portico.
+    pub fn python(&self, script: &str, args: &[&str]) -> serde_json::Value {
+        let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("tests/e2e/clients")
+            .join(script);
+        let out = Command::new(python())
+            .arg(path)
+            .arg(self.endpoint())
+            .args(args)
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{script} failed:\n{}\n{}\nportico:\n{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr),
+            self.logs()
+        );
+        serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
+            panic!(
+                "{script} printed no JSON ({e}):\n{}",
+                String::from_utf8_lossy(&out.stdout)
+            )
+        })
+    }
+
+    /// Sends SIGINT (Ctrl-C) and waits for Portico to exit.
+    pub fn interrupt(mut self) -> std::process::ExitStatus {
+        signal(self.child.id(), nix::sys::signal::Signal::SIGINT);
+        let status = self.child.wait().unwrap();
+        std::mem::forget(self);
+        status
+    }
+}
+
+fn signal(pid: u32, sig: nix::sys::signal::Signal) {
+    let _ = nix::sys::signal::kill(nix::unistd::Pid::from_raw(pid as i32), sig);
+}
+
+impl Drop for Portico {
+    fn drop(&mut self) {
+        // SIGTERM is graceful: Portico stops its function processes before it exits.
+        signal(self.child.id(), nix::sys::signal::Signal::SIGTERM);
+        let _ = self.child.wait();
+    }
+}
+
+/// A loopback listener a fixture connects to and waits on: the test opens the gate by
+/// sending one byte, so it can act between two steps of a running function.
+pub struct Gate {
+    listener: tokio::net::TcpListener,
+    pub addr: String,
+}
+
+impl Gate {
+    pub async fn new() -> Gate {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap().to_string();
+        Gate { listener, addr }
+    }
+
+    /// Waits for the function to arrive at the gate, then lets it through.
+    pub async fn open(self) {
+        use tokio::io::AsyncWriteExt;
+        let (mut conn, _) = tokio::time::timeout(PATIENCE, self.listener.accept())
+            .await
+            .expect("the function never reached the gate")
+            .unwrap();
+        conn.write_all(b"!").await.unwrap();
+        conn.flush().await.unwrap();
+    }
+}

@@ -1,0 +1,195 @@
+//! The Invoke API, driven by boto3 exactly as an app calls AWS.
+
+use serde_json::{Value, json};
+
+use crate::harness::Portico;
+
+const FUNCTIONS: &str = r#"
+functions:
+  echo: {runtime: python3.12, handler: app.echo, code: "@fixtures/python"}
+  logs: {runtime: python3.12, handler: app.logs, code: "@fixtures/python"}
+  fail: {runtime: python3.12, handler: app.fail, code: "@fixtures/python"}
+  context: {runtime: python3.12, handler: app.context_info, code: "@fixtures/python", memory: 256, environment: {GREETING: hi}}
+"#;
+
+#[tokio::test]
+async fn boto3_invokes_synchronously_by_name_and_by_arn() {
+    let p = Portico::start(FUNCTIONS);
+    let sync = p.python("boto3_lambda.py", &["sync"]);
+    assert_eq!(sync["StatusCode"], 200);
+    assert_eq!(sync["FunctionError"], Value::Null);
+    assert_eq!(sync["ExecutedVersion"], "$LATEST");
+    assert_eq!(
+        serde_json::from_str::<Value>(sync["Payload"].as_str().unwrap()).unwrap(),
+        json!({"hello": "boto3"})
+    );
+    let arn = p.python("boto3_lambda.py", &["arn"]);
+    assert_eq!(arn["Payload"], r#"{"a": 1}"#);
+}
+
+#[tokio::test]
+async fn boto3_event_and_dry_run_invocations() {
+    let p = Portico::start(FUNCTIONS);
+    let event = p.python("boto3_lambda.py", &["event"]);
+    assert_eq!(event["StatusCode"], 202);
+    // The queued invocation runs after the 202.
+    p.wait_for_log("END RequestId");
+    let dry = p.python("boto3_lambda.py", &["dryrun"]);
+    assert_eq!(dry["StatusCode"], 204);
+    assert_eq!(dry["Payload"], "");
+}
+
+#[tokio::test]
+async fn boto3_gets_the_log_tail() {
+    let p = Portico::start(FUNCTIONS);
+    let tail = p.python("boto3_lambda.py", &["tail"]);
+    let log = tail["Log"].as_str().unwrap();
+    let start = log.find("START RequestId: ").expect(log);
+    let printed = log.find("printed by the function").expect(log);
+    let warned = log.find("warned").expect(log);
+    let end = log.find("END RequestId: ").expect(log);
+    let report = log.find("REPORT RequestId: ").expect(log);
+    assert!(
+        start < printed && printed < warned && warned < end && end < report,
+        "{log}"
+    );
+    assert!(
+        log.contains("\tBilled Duration: ") && log.contains("\tMemory Size: 128 MB\t"),
+        "{log}"
+    );
+}
+
+#[tokio::test]
+async fn boto3_sees_function_errors_as_unhandled() {
+    let p = Portico::start(FUNCTIONS);
+    let error = p.python("boto3_lambda.py", &["error"]);
+    assert_eq!(error["StatusCode"], 200);
+    assert_eq!(error["FunctionError"], "Unhandled");
+    let payload: Value = serde_json::from_str(error["Payload"].as_str().unwrap()).unwrap();
+    assert_eq!(payload["errorType"], "ValueError");
+    assert_eq!(payload["errorMessage"], "something broke");
+}
+
+#[tokio::test]
+async fn boto3_sees_service_errors_in_aws_shape() {
+    let p = Portico::start(FUNCTIONS);
+    let rows = [
+        ("not-found", "ResourceNotFoundException", 404),
+        ("bad-json", "InvalidRequestContentException", 400),
+        ("bad-qualifier", "ResourceNotFoundException", 404),
+    ];
+    for (scenario, code, status) in rows {
+        let got = p.python("boto3_lambda.py", &[scenario]);
+        assert_eq!(got, json!({"Code": code, "Status": status}), "{scenario}");
+    }
+}
+
+#[tokio::test]
+async fn the_function_gets_lambdas_context_and_environment() {
+    let p = Portico::start(FUNCTIONS);
+    let got = p.python("boto3_lambda.py", &["context"]);
+    let ctx: Value = serde_json::from_str(got["Payload"].as_str().unwrap()).unwrap();
+    assert_eq!(ctx["function_name"], "context");
+    assert_eq!(ctx["function_version"], "$LATEST");
+    assert_eq!(
+        ctx["invoked_function_arn"],
+        "arn:aws:lambda:us-east-1:000000000000:function:context"
+    );
+    assert_eq!(ctx["memory_limit_in_mb"], "256");
+    assert_eq!(ctx["log_group_name"], "/aws/lambda/context");
+    assert!(
+        ctx["log_stream_name"]
+            .as_str()
+            .unwrap()
+            .contains("/[$LATEST]"),
+        "{ctx}"
+    );
+    assert_eq!(ctx["client_context"]["custom"], json!({"k": "v"}));
+    assert_eq!(ctx["client_context"]["client"]["app_title"], "t");
+    let remaining = ctx["remaining_ms"].as_u64().unwrap();
+    assert!(remaining > 0 && remaining <= 3000, "{remaining}");
+    let env = &ctx["env"];
+    assert_eq!(env["AWS_LAMBDA_FUNCTION_NAME"], "context");
+    assert_eq!(env["AWS_LAMBDA_FUNCTION_MEMORY_SIZE"], "256");
+    assert_eq!(env["AWS_REGION"], "us-east-1");
+    assert_eq!(env["AWS_EXECUTION_ENV"], "AWS_Lambda_python3.12");
+    assert_eq!(env["_HANDLER"], "app.context_info");
+    assert_eq!(env["TZ"], ":UTC");
+    assert_eq!(env["GREETING"], "hi");
+    assert!(
+        env["_X_AMZN_TRACE_ID"]
+            .as_str()
+            .unwrap()
+            .starts_with("Root=1-"),
+        "{env}"
+    );
+    assert!(
+        env["LAMBDA_TASK_ROOT"]
+            .as_str()
+            .unwrap()
+            .ends_with("fixtures/python")
+    );
+}
+
+#[tokio::test]
+async fn malformed_invoke_requests_are_refused_in_aws_shape() {
+    let p = Portico::start(FUNCTIONS);
+    let rows: &[(&str, &str, &[(&str, &str)], u16, &str)] = &[
+        (
+            "echo",
+            "{}",
+            &[("x-amz-invocation-type", "Sometimes")],
+            400,
+            "InvalidParameterValueException",
+        ),
+        (
+            "echo",
+            "{}",
+            &[("x-amz-log-type", "Everything")],
+            400,
+            "InvalidParameterValueException",
+        ),
+        (
+            "echo",
+            "{}",
+            &[("x-amz-client-context", "%%%")],
+            400,
+            "InvalidParameterValueException",
+        ),
+        ("echo", "[1,", &[], 400, "InvalidRequestContentException"),
+        (
+            "no%20such",
+            "{}",
+            &[],
+            400,
+            "InvalidParameterValueException",
+        ),
+        ("nosuch", "{}", &[], 404, "ResourceNotFoundException"),
+    ];
+    for (function, payload, headers, status, kind) in rows {
+        let response = p.invoke(function, payload, headers).await;
+        assert_eq!(response.status(), *status, "{function} {headers:?}");
+        assert_eq!(
+            response.headers()["x-amzn-errortype"],
+            *kind,
+            "{function} {headers:?}"
+        );
+        let body: Value = response.json().await.unwrap();
+        assert_eq!(body["Type"], "User");
+        assert!(body["message"].is_string());
+    }
+    let wrong_method = p
+        .client()
+        .get(format!(
+            "{}/2015-03-31/functions/echo/invocations",
+            p.endpoint()
+        ))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(wrong_method.status(), 404);
+    assert_eq!(
+        wrong_method.headers()["x-amzn-errortype"],
+        "UnknownOperationException"
+    );
+}

@@ -1,0 +1,8 @@
+//! End-to-end tests: a real `portico serve`, real functions, real clients.
+
+mod cli;
+mod faults;
+mod function_url;
+mod harness;
+mod invoke_api;
+mod runtimes;
