@@ -22,6 +22,9 @@ use crate::invocation::{Invoked, Outcome, Queued, ResponseStream, StreamEvent};
 use crate::logs::{LogTail, report_line};
 use crate::spawn::Launcher;
 
+/// A process's output read line by line; `None` once it is closed.
+type Output<R> = Option<Lines<BufReader<R>>>;
+
 /// How long a new instance may take to ask for its first invocation, as Lambda's init phase.
 const INIT_TIMEOUT: Duration = Duration::from_secs(10);
 
@@ -199,12 +202,7 @@ impl Supervisor {
         }
     }
 
-    fn pipes(
-        &mut self,
-    ) -> (
-        Option<Lines<BufReader<ChildStdout>>>,
-        Option<Lines<BufReader<ChildStderr>>>,
-    ) {
+    fn pipes(&mut self) -> (Output<ChildStdout>, Output<ChildStderr>) {
         (
             self.child.stdout.take().map(|s| BufReader::new(s).lines()),
             self.child.stderr.take().map(|s| BufReader::new(s).lines()),

@@ -134,7 +134,9 @@ async fn the_function_gets_lambdas_context_and_environment() {
 #[tokio::test]
 async fn malformed_invoke_requests_are_refused_in_aws_shape() {
     let p = Portico::start(FUNCTIONS);
-    let rows: &[(&str, &str, &[(&str, &str)], u16, &str)] = &[
+    // function, payload, headers, expected status and x-amzn-ErrorType
+    type Row<'a> = (&'a str, &'a str, &'a [(&'a str, &'a str)], u16, &'a str);
+    let rows: &[Row] = &[
         (
             "echo",
             "{}",
