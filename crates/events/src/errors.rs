@@ -181,6 +181,14 @@ pub mod platform {
         }))
     }
 
+    /// `Runtime.OutOfMemory`: the function went over its memory and was stopped.
+    pub fn out_of_memory(request_id: &str) -> Vec<u8> {
+        json(&serde_json::json!({
+            "errorType": "Runtime.OutOfMemory",
+            "errorMessage": format!("RequestId: {request_id} Error: Runtime exited with error: signal: killed"),
+        }))
+    }
+
     /// `Function.ResponseSizeTooLarge`: a buffered result over the limit.
     pub fn response_too_large(limit: usize) -> Vec<u8> {
         json(&serde_json::json!({

@@ -25,6 +25,12 @@ use crate::spawn::Launcher;
 /// A process's output read line by line; `None` once it is closed.
 type Output<R> = Option<Lines<BufReader<R>>>;
 
+/// How often a busy instance's memory is checked against its `memory`.
+const MEMORY_CHECK: Duration = Duration::from_millis(100);
+
+/// How long the output of a dead process is read before it is given up.
+const DRAIN_TIMEOUT: Duration = Duration::from_secs(1);
+
 /// How long a new instance may take to ask for its first invocation, as Lambda's init phase.
 const INIT_TIMEOUT: Duration = Duration::from_secs(10);
 
@@ -67,6 +73,8 @@ enum State {
 
 /// Why the instance stopped.
 enum Exit {
+    /// The process's resident memory went over the function's `memory`.
+    OutOfMemory,
     Crashed(String),
     TimedOut,
     Reaped,
@@ -115,6 +123,7 @@ pub(crate) async fn run(ctx: Context) {
     };
     let mut supervisor = Supervisor {
         ctx,
+        pid: child.id(),
         child,
         calls,
         state: State::Init,
@@ -132,6 +141,9 @@ pub(crate) async fn run(ctx: Context) {
 
 struct Supervisor {
     ctx: Context,
+    /// Also the id of the instance's process group; kept because `Child` forgets it once
+    /// the process has been reaped.
+    pid: Option<u32>,
     child: tokio::process::Child,
     calls: mpsc::Receiver<Call>,
     state: State,
@@ -155,8 +167,11 @@ impl Supervisor {
         let idle_timeout = self.ctx.function.idle_timeout;
         let queue = self.ctx.queue.clone();
         let mut shutdown = self.ctx.shutdown.clone();
+        let mut memory_check = tokio::time::interval(MEMORY_CHECK);
+        memory_check.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         loop {
             let waiting = matches!(&self.state, State::Idle { next: Some(_), .. });
+            let busy = matches!(&self.state, State::Busy(_));
             let deadline = match &self.state {
                 State::Init => Some(init_deadline),
                 State::Idle {
@@ -180,9 +195,14 @@ impl Supervisor {
                         Ok(s) => exit_status(s),
                         Err(e) => e.to_string(),
                     };
-                    // Drain what the process wrote before it died.
-                    while let Some(line) = next_line(&mut stdout).await { self.output(line); }
-                    while let Some(line) = next_line(&mut stderr).await { self.output(line); }
+                    // Read what the process wrote before it died; kill the rest of its group
+                    // first so that no leftover process keeps the pipes open.
+                    self.kill();
+                    let drain = async {
+                        while let Some(line) = next_line(&mut stdout).await { self.output(line); }
+                        while let Some(line) = next_line(&mut stderr).await { self.output(line); }
+                    };
+                    let _ = tokio::time::timeout(DRAIN_TIMEOUT, drain).await;
                     return Exit::Crashed(status);
                 }
                 queued = queue.recv(), if waiting && self.pending.is_none() => {
@@ -196,6 +216,11 @@ impl Supervisor {
                         State::Busy(_) => Exit::TimedOut,
                         State::Idle { .. } => Exit::Reaped,
                     };
+                }
+                _ = memory_check.tick(), if busy => {
+                    if self.over_memory() {
+                        return Exit::OutOfMemory;
+                    }
                 }
                 _ = async { let _ = shutdown.wait_for(|down| *down).await; } => return Exit::Shutdown,
             }
@@ -447,7 +472,7 @@ impl Supervisor {
         }
         current.ended = true;
         let (id, started, init) = (current.id.clone(), current.started, current.init_duration);
-        let memory = max_memory_mb(self.child.id());
+        let memory = max_memory_mb(self.pid);
         self.platform_line(format!("END RequestId: {id}"));
         self.platform_line(report_line(
             &id,
@@ -472,7 +497,7 @@ impl Supervisor {
     }
 
     fn kill(&mut self) {
-        if let Some(pid) = self.child.id() {
+        if let Some(pid) = self.pid {
             let _ = nix::sys::signal::killpg(
                 nix::unistd::Pid::from_raw(pid as i32),
                 nix::sys::signal::Signal::SIGKILL,
@@ -503,6 +528,22 @@ impl Supervisor {
                 self.state = State::Busy(current);
                 if let Some(caller) = self.take_current_caller() {
                     self.answer(caller, Outcome::platform("Sandbox.Timedout", body));
+                } else {
+                    self.end_invocation();
+                }
+            }
+            (Exit::OutOfMemory, State::Busy(current)) => {
+                let id = current.id.clone();
+                tracing::warn!(
+                    function = %self.name(),
+                    request_id = %id,
+                    "over its memory of {} MB; instance stopped",
+                    self.ctx.function.memory_mb
+                );
+                self.state = State::Busy(current);
+                if let Some(caller) = self.take_current_caller() {
+                    let body = platform::out_of_memory(&id);
+                    self.answer(caller, Outcome::platform("Runtime.OutOfMemory", body));
                 } else {
                     self.end_invocation();
                 }
@@ -564,7 +605,14 @@ impl Supervisor {
                     );
                 }
             }
-            (Exit::TimedOut | Exit::Reaped | Exit::Shutdown, _) => {}
+            (Exit::Reaped, _) => {
+                tracing::info!(
+                    function = %self.name(),
+                    "instance stopped after {:?} idle",
+                    self.ctx.function.idle_timeout
+                );
+            }
+            (Exit::TimedOut | Exit::Shutdown | Exit::OutOfMemory, _) => {}
         }
         // An invocation that was waiting for a `next` that never came goes back to the queue.
         if let Some(pending) = self.pending.take() {
@@ -624,16 +672,28 @@ fn signal_name(sig: i32) -> String {
         .unwrap_or_else(|_| sig.to_string())
 }
 
+impl Supervisor {
+    /// Whether the process's resident memory is over the function's `memory`.
+    fn over_memory(&self) -> bool {
+        let limit_kb = u64::from(self.ctx.function.memory_mb) * 1024;
+        proc_status_kb(self.pid, "VmRSS:").is_some_and(|kb| kb > limit_kb)
+    }
+}
+
 /// Peak resident memory of the process, from `/proc/<pid>/status` (`VmHWM`), in MB.
 fn max_memory_mb(pid: Option<u32>) -> Option<u64> {
+    proc_status_kb(pid, "VmHWM:").map(|kb| kb.div_ceil(1024))
+}
+
+/// A `kB` field of `/proc/<pid>/status`.
+fn proc_status_kb(pid: Option<u32>, field: &str) -> Option<u64> {
     let status = std::fs::read_to_string(format!("/proc/{}/status", pid?)).ok()?;
-    let kb: u64 = status
+    status
         .lines()
-        .find_map(|l| l.strip_prefix("VmHWM:"))?
+        .find_map(|l| l.strip_prefix(field))?
         .trim()
         .trim_end_matches("kB")
         .trim()
         .parse()
-        .ok()?;
-    Some(kb.div_ceil(1024))
+        .ok()
 }

@@ -96,6 +96,15 @@ impl Pool {
                         tokio::time::sleep(delay).await;
                         delay *= 2;
                     }
+                    Outcome::FunctionError { error_type, .. } => {
+                        tracing::warn!(
+                            function = %pool.function.name,
+                            request_id = %request.request_id,
+                            "async invocation failed with {error_type} after {} attempts; dropped",
+                            ASYNC_RETRIES + 1
+                        );
+                        return;
+                    }
                     Outcome::Stream(mut stream) => {
                         while stream.next().await.is_some() {}
                         return;

@@ -66,7 +66,9 @@ async fn a_hanging_function_is_killed_at_its_timeout() {
         "{message}"
     );
     // The URL gets a 502 too, from a fresh instance: the timed-out one was killed.
-    assert_eq!(p.get("sleep", "/").await.status(), 502);
+    let url = p.get("sleep", "/").await;
+    assert_eq!(url.status(), 502);
+    p.settle(&url);
     assert_eq!(p.logs().matches("Init Duration").count(), 2, "{}", p.logs());
     still_serves(&p).await;
 }
@@ -220,10 +222,53 @@ async fn requests_beyond_concurrency_are_throttled_as_lambda_does() {
             "ReservedFunctionConcurrentInvocationLimitExceeded"
         );
     }
+    p.wait_for_lines("REPORT RequestId", ok);
     assert_eq!(
         p.logs().matches("Init Duration").count(),
         2,
         "never more instances than the concurrency"
     );
     still_serves(&p).await;
+}
+
+#[tokio::test]
+async fn a_function_over_its_memory_is_stopped() {
+    let p = Portico::start(
+        r#"
+functions:
+  hello: {runtime: python3.12, handler: app.hello, code: "@fixtures/python", url: {}}
+  hog: {runtime: python3.12, handler: app.hog, code: "@fixtures/python", memory: 128, timeout: 30}
+"#,
+    );
+    let (_, error, body) = invoke(&p, "hog", r#"{"mb": 300, "seconds": 20}"#).await;
+    assert_eq!(error.as_deref(), Some("Unhandled"));
+    assert_eq!(body["errorType"], "Runtime.OutOfMemory");
+    // Within its memory, the same function runs to the end.
+    let (_, error, body) = invoke(&p, "hog", r#"{"mb": 10, "seconds": 0}"#).await;
+    assert_eq!((error, body), (None, Value::from(10 * 1024 * 1024)));
+    still_serves(&p).await;
+}
+
+#[tokio::test]
+async fn the_unbounded_profile_lifts_the_size_limits() {
+    let p = Portico::start(
+        r#"
+limits: unbounded
+functions:
+  hello: {runtime: python3.12, handler: app.hello, code: "@fixtures/python", url: {}}
+  big: {runtime: python3.12, handler: app.big, code: "@fixtures/python"}
+"#,
+    );
+    let (_, error, body) = invoke(&p, "big", r#"{"bytes": 7340032}"#).await;
+    assert_eq!(error, None);
+    assert_eq!(body.as_str().map(str::len), Some(7_340_032));
+    let ten_mb = vec![b'a'; 10 * 1024 * 1024];
+    let url = p
+        .client()
+        .post(p.url("hello", "/"))
+        .body(ten_mb)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(url.status(), 200);
 }

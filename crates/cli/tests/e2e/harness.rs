@@ -185,16 +185,26 @@ impl Portico {
 
     /// Waits until Portico logs a line containing `needle`; fails after [`PATIENCE`].
     pub fn wait_for_log(&self, needle: &str) -> String {
+        self.wait_for_lines(needle, 1).pop().unwrap_or_default()
+    }
+
+    /// Waits until Portico has logged `count` lines containing `needle`, and returns them.
+    pub fn wait_for_lines(&self, needle: &str, count: usize) -> Vec<String> {
         let deadline = Instant::now() + PATIENCE;
         let mut lines = self.log.lines.lock().unwrap_or_else(|e| e.into_inner());
         loop {
-            if let Some(line) = lines.iter().find(|l| l.contains(needle)) {
-                return line.clone();
+            let found: Vec<String> = lines
+                .iter()
+                .filter(|l| l.contains(needle))
+                .cloned()
+                .collect();
+            if found.len() >= count {
+                return found;
             }
             let left = deadline.saturating_duration_since(Instant::now());
             assert!(
                 !left.is_zero(),
-                "no log line with `{needle}` in:\n{}",
+                "not {count} log lines with `{needle}` in:\n{}",
                 lines.join("\n")
             );
             lines = self
@@ -204,6 +214,13 @@ impl Portico {
                 .unwrap_or_else(|e| e.into_inner())
                 .0;
         }
+    }
+
+    /// Waits for the REPORT line of the invocation `response` answered, so that every line
+    /// logged before it has been read.
+    pub fn settle(&self, response: &reqwest::Response) {
+        let id = response.headers()["x-amzn-requestid"].to_str().unwrap();
+        self.wait_for_log(&format!("REPORT RequestId: {id}"));
     }
 
     /// Runs a Python client script from `tests/e2e/clients` against this Portico.

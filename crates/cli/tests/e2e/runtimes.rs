@@ -115,5 +115,54 @@ functions:
         first["pid"], first["pgid"],
         "each instance leads its own process group"
     );
+    p.wait_for_lines("REPORT RequestId", 2);
     assert_eq!(p.logs().matches("Init Duration").count(), 1);
+}
+
+#[tokio::test]
+async fn idle_instances_are_stopped_and_started_again_on_demand() {
+    let p = Portico::start(
+        r#"
+functions:
+  pid: {runtime: python3.12, handler: app.pid, code: "@fixtures/python", idle_timeout: 1}
+"#,
+    );
+    let (_, first) = payload(&p, "pid", "{}").await;
+    p.wait_for_log("instance stopped after 1s idle");
+    let pid = first["pid"].as_i64().unwrap();
+    assert!(
+        !std::path::Path::new(&format!("/proc/{pid}")).exists(),
+        "the idle process is gone"
+    );
+    let (_, second) = payload(&p, "pid", "{}").await;
+    assert_ne!(first["pid"], second["pid"]);
+    p.wait_for_lines("REPORT RequestId", 2);
+    assert_eq!(p.logs().matches("Init Duration").count(), 2);
+}
+
+#[tokio::test]
+async fn failed_event_invocations_are_retried_twice() {
+    let p = Portico::start_with(
+        r#"
+functions:
+  fail: {runtime: python3.12, handler: app.fail, code: "@fixtures/python"}
+"#,
+        &["--async-retry-delay", "0"],
+    );
+    let response = p
+        .invoke("fail", "{}", &[("x-amz-invocation-type", "Event")])
+        .await;
+    assert_eq!(response.status(), 202);
+    let request_id = response.headers()["x-amzn-requestid"]
+        .to_str()
+        .unwrap()
+        .to_string();
+    p.wait_for_log("after 3 attempts; dropped");
+    // Three attempts, all with the caller's request id, two of them retries.
+    let starts = p
+        .logs()
+        .matches(&format!("START RequestId: {request_id}"))
+        .count();
+    assert_eq!(starts, 3, "{}", p.logs());
+    assert_eq!(p.logs().matches("retrying in").count(), 2, "{}", p.logs());
 }
