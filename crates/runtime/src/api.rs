@@ -30,15 +30,9 @@ pub(crate) enum Call {
         body: ResponseBody,
         reply: oneshot::Sender<Ack>,
     },
-    /// `POST {id}/error`.
+    /// `POST {id}/error`, or `POST init/error` when `id` is `None`.
     Error {
-        id: String,
-        error_type: String,
-        body: Bytes,
-        reply: oneshot::Sender<Ack>,
-    },
-    /// `POST init/error`.
-    InitError {
+        id: Option<String>,
         error_type: String,
         body: Bytes,
         reply: oneshot::Sender<Ack>,
@@ -168,39 +162,28 @@ async fn handle(shared: &Shared, req: Request<Incoming>) -> Reply {
         }
         Some(Path::Next) => next(shared).await,
         Some(Path::Response(id)) => response(shared, id.to_string(), req).await,
-        Some(Path::Error(id)) => {
-            let id = id.to_string();
-            let Some((error_type, body)) = read_error(shared, req).await else {
-                return too_large();
-            };
-            let (reply, ack) = oneshot::channel();
-            let call = Call::Error {
-                id,
-                error_type,
-                body,
-                reply,
-            };
-            if shared.calls.send(call).await.is_err() {
-                return gone();
-            }
-            acked(ack.await)
-        }
-        Some(Path::InitError) => {
-            let Some((error_type, body)) = read_error(shared, req).await else {
-                return too_large();
-            };
-            let (reply, ack) = oneshot::channel();
-            let call = Call::InitError {
-                error_type,
-                body,
-                reply,
-            };
-            if shared.calls.send(call).await.is_err() {
-                return gone();
-            }
-            acked(ack.await)
-        }
+        Some(Path::Error(id)) => post_error(shared, Some(id.to_string()), req).await,
+        Some(Path::InitError) => post_error(shared, None, req).await,
     }
+}
+
+/// An error post, for invocation `id` or, without one, for init.
+async fn post_error(shared: &Shared, id: Option<String>, req: Request<Incoming>) -> Reply {
+    let error_type = header(&req, rapi::ERROR_TYPE).unwrap_or_else(|| "Unhandled".to_string());
+    let Some(body) = read_limited(req.into_body(), shared.limits.buffered_response).await else {
+        return too_large();
+    };
+    let (reply, ack) = oneshot::channel();
+    let call = Call::Error {
+        id,
+        error_type,
+        body,
+        reply,
+    };
+    if shared.calls.send(call).await.is_err() {
+        return gone();
+    }
+    acked(ack.await)
 }
 
 async fn next(shared: &Shared) -> Reply {
@@ -230,13 +213,6 @@ fn too_large() -> Reply {
         "RequestEntityTooLarge",
         "Exceeded maximum allowed payload size.",
     )
-}
-
-/// Reads an error post: the type header (or `Unhandled`) and the body.
-async fn read_error(shared: &Shared, req: Request<Incoming>) -> Option<(String, Bytes)> {
-    let error_type = header(&req, rapi::ERROR_TYPE).unwrap_or_else(|| "Unhandled".to_string());
-    let body = read_limited(req.into_body(), shared.limits.buffered_response).await?;
-    Some((error_type, body))
 }
 
 async fn read_limited(body: Incoming, limit: Option<usize>) -> Option<Bytes> {

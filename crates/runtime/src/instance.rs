@@ -328,41 +328,28 @@ impl Supervisor {
                 body,
                 reply,
             } => {
-                let Some(caller) = self.take_caller(&id) else {
-                    let _ = reply.send(Ack::InvalidRequestId);
-                    return None;
-                };
                 let body = if body.is_empty() {
                     Bytes::from(platform::from_type(&error_type))
                 } else {
                     body
                 };
-                self.answer(caller, Outcome::FunctionError { error_type, body });
-                let _ = reply.send(Ack::Accepted);
-                None
-            }
-            Call::InitError {
-                error_type,
-                body,
-                reply,
-            } => {
-                let _ = reply.send(Ack::Accepted);
-                let body = if body.is_empty() {
-                    Bytes::from(platform::from_type(&error_type))
-                } else {
-                    body
-                };
-                tracing::warn!(function = %self.name(), "init failed: {}", String::from_utf8_lossy(&body));
-                let mut init_error = Some((error_type, body));
-                // The invocation that is waiting for this instance gets the init error.
-                if let Some(queued) = self
-                    .pending
-                    .take()
-                    .or_else(|| self.ctx.queue.try_recv().ok())
-                {
-                    let (error_type, body) = init_error.take().unwrap_or_default();
-                    self.reply_undelivered(queued, Outcome::FunctionError { error_type, body });
+                let outcome = Outcome::FunctionError { error_type, body };
+                match id {
+                    Some(id) => {
+                        let Some(caller) = self.take_caller(&id) else {
+                            let _ = reply.send(Ack::InvalidRequestId);
+                            return None;
+                        };
+                        self.answer(caller, outcome);
+                    }
+                    None => {
+                        if let Outcome::FunctionError { body, .. } = &outcome {
+                            tracing::warn!(function = %self.name(), "init failed: {}", String::from_utf8_lossy(body));
+                        }
+                        self.fail_waiting(|_| outcome);
+                    }
                 }
+                let _ = reply.send(Ack::Accepted);
                 None
             }
             Call::StreamEnded { id, error } => {
@@ -496,6 +483,19 @@ impl Supervisor {
         });
     }
 
+    /// Answers the invocation waiting for this instance (the one whose arrival started it),
+    /// as Lambda returns an init failure to the invocation that triggered the init.
+    fn fail_waiting(&mut self, outcome: impl FnOnce(&str) -> Outcome) {
+        if let Some(queued) = self
+            .pending
+            .take()
+            .or_else(|| self.ctx.queue.try_recv().ok())
+        {
+            let outcome = outcome(&queued.request.request_id);
+            self.reply_undelivered(queued, outcome);
+        }
+    }
+
     fn kill(&mut self) {
         if let Some(pid) = self.pid {
             let _ = nix::sys::signal::killpg(
@@ -563,34 +563,15 @@ impl Supervisor {
             }
             (Exit::Crashed(status), _) => {
                 tracing::warn!(function = %self.name(), "runtime exited before taking an invocation: {status}");
-                if let Some(queued) = self
-                    .pending
-                    .take()
-                    .or_else(|| self.ctx.queue.try_recv().ok())
-                {
-                    let id = queued.request.request_id.clone();
-                    self.reply_undelivered(
-                        queued,
-                        Outcome::platform("Runtime.ExitError", platform::exited(&id, Some(status))),
-                    );
-                }
+                self.fail_waiting(|id| {
+                    Outcome::platform("Runtime.ExitError", platform::exited(id, Some(status)))
+                });
             }
             (Exit::InitTimedOut, _) => {
                 tracing::warn!(function = %self.name(), "init did not finish within {INIT_TIMEOUT:?}; instance stopped");
-                if let Some(queued) = self
-                    .pending
-                    .take()
-                    .or_else(|| self.ctx.queue.try_recv().ok())
-                {
-                    let id = queued.request.request_id.clone();
-                    self.reply_undelivered(
-                        queued,
-                        Outcome::platform(
-                            "Sandbox.Timedout",
-                            platform::timed_out(&id, INIT_TIMEOUT),
-                        ),
-                    );
-                }
+                self.fail_waiting(|id| {
+                    Outcome::platform("Sandbox.Timedout", platform::timed_out(id, INIT_TIMEOUT))
+                });
             }
             (Exit::Shutdown, State::Busy(current)) => {
                 let id = current.id.clone();

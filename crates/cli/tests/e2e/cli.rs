@@ -104,10 +104,7 @@ async fn ctrl_c_finishes_in_flight_requests_and_leaves_no_process() {
         .unwrap();
     let request = p
         .client()
-        .post(format!(
-            "{}/2015-03-31/functions/sleep/invocations",
-            p.endpoint()
-        ))
+        .post(p.invoke_url("sleep"))
         .body(r#"{"seconds": 0.5}"#)
         .send();
     let in_flight = tokio::spawn(request);

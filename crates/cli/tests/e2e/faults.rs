@@ -151,10 +151,7 @@ async fn a_ten_megabyte_body_is_refused_with_413() {
     );
     let invoke = p
         .client()
-        .post(format!(
-            "{}/2015-03-31/functions/hello/invocations",
-            p.endpoint()
-        ))
+        .post(p.invoke_url("hello"))
         .body(ten_mb)
         .send()
         .await
@@ -182,10 +179,7 @@ async fn requests_beyond_concurrency_are_throttled_as_lambda_does() {
     let requests = (0..200).map(|_| {
         let request = p
             .client()
-            .post(format!(
-                "{}/2015-03-31/functions/slow/invocations",
-                p.endpoint()
-            ))
+            .post(p.invoke_url("slow"))
             .body(r#"{"seconds": 0.4}"#)
             .send();
         async move {

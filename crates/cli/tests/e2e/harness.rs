@@ -138,6 +138,14 @@ impl Portico {
         format!("http://{}/lambda-url/{function}{path}", self.addr)
     }
 
+    /// The Invoke API URL of `function`.
+    pub fn invoke_url(&self, function: &str) -> String {
+        format!(
+            "{}/2015-03-31/functions/{function}/invocations",
+            self.endpoint()
+        )
+    }
+
     pub fn endpoint(&self) -> String {
         format!("http://{}", self.addr)
     }
@@ -163,10 +171,7 @@ impl Portico {
     ) -> reqwest::Response {
         let mut req = self
             .client
-            .post(format!(
-                "{}/2015-03-31/functions/{function}/invocations",
-                self.endpoint()
-            ))
+            .post(self.invoke_url(function))
             .body(payload.to_string());
         for (k, v) in headers {
             req = req.header(*k, *v);

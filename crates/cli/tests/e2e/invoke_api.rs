@@ -180,15 +180,7 @@ async fn malformed_invoke_requests_are_refused_in_aws_shape() {
         assert_eq!(body["Type"], "User");
         assert!(body["message"].is_string());
     }
-    let wrong_method = p
-        .client()
-        .get(format!(
-            "{}/2015-03-31/functions/echo/invocations",
-            p.endpoint()
-        ))
-        .send()
-        .await
-        .unwrap();
+    let wrong_method = p.client().get(p.invoke_url("echo")).send().await.unwrap();
     assert_eq!(wrong_method.status(), 404);
     assert_eq!(
         wrong_method.headers()["x-amzn-errortype"],
