@@ -28,6 +28,9 @@ type Output<R> = Option<Lines<BufReader<R>>>;
 /// How often a busy instance's memory is checked against its `memory`.
 const MEMORY_CHECK: Duration = Duration::from_millis(100);
 
+/// The most output lines read at once before a Runtime API call is handled.
+const READY_LINES: usize = 1024;
+
 /// How long the output of a dead process is read before it is given up.
 const DRAIN_TIMEOUT: Duration = Duration::from_secs(1);
 
@@ -121,9 +124,12 @@ pub(crate) async fn run(ctx: Context) {
             return;
         }
     };
+    let mut child = child;
     let mut supervisor = Supervisor {
         ctx,
         pid: child.id(),
+        stdout: child.stdout.take().map(|s| BufReader::new(s).lines()),
+        stderr: child.stderr.take().map(|s| BufReader::new(s).lines()),
         child,
         calls,
         state: State::Init,
@@ -154,6 +160,8 @@ struct Supervisor {
     log: LogTail,
     /// An invocation whose `next` caller went away before it was delivered.
     pending: Option<Queued>,
+    stdout: Output<ChildStdout>,
+    stderr: Output<ChildStderr>,
 }
 
 impl Supervisor {
@@ -162,7 +170,6 @@ impl Supervisor {
     }
 
     async fn run(&mut self) -> Exit {
-        let (mut stdout, mut stderr) = self.pipes();
         let init_deadline = tokio::time::Instant::now() + INIT_TIMEOUT;
         let idle_timeout = self.ctx.function.idle_timeout;
         let queue = self.ctx.queue.clone();
@@ -181,35 +188,11 @@ impl Supervisor {
                 State::Idle { next: None, .. } => None,
                 State::Busy(current) => Some(current.deadline),
             };
+            // Rare events first, so that a function printing without pause cannot starve
+            // its own deadline; output last, but read before each Runtime API call.
             tokio::select! {
                 biased;
-                Some(line) = next_line(&mut stdout) => self.output(line),
-                Some(line) = next_line(&mut stderr) => self.output(line),
-                Some(call) = self.calls.recv() => {
-                    if let Some(exit) = self.call(call) {
-                        return exit;
-                    }
-                }
-                status = self.child.wait() => {
-                    let status = match status {
-                        Ok(s) => exit_status(s),
-                        Err(e) => e.to_string(),
-                    };
-                    // Read what the process wrote before it died; kill the rest of its group
-                    // first so that no leftover process keeps the pipes open.
-                    self.kill();
-                    let drain = async {
-                        while let Some(line) = next_line(&mut stdout).await { self.output(line); }
-                        while let Some(line) = next_line(&mut stderr).await { self.output(line); }
-                    };
-                    let _ = tokio::time::timeout(DRAIN_TIMEOUT, drain).await;
-                    return Exit::Crashed(status);
-                }
-                queued = queue.recv(), if waiting && self.pending.is_none() => {
-                    if let Ok(queued) = queued {
-                        self.deliver(queued);
-                    }
-                }
+                _ = async { let _ = shutdown.wait_for(|down| *down).await; } => return Exit::Shutdown,
                 _ = sleep_until(deadline.unwrap_or_else(far_future)), if deadline.is_some() => {
                     return match self.state {
                         State::Init => Exit::InitTimedOut,
@@ -222,16 +205,56 @@ impl Supervisor {
                         return Exit::OutOfMemory;
                     }
                 }
-                _ = async { let _ = shutdown.wait_for(|down| *down).await; } => return Exit::Shutdown,
+                status = self.child.wait() => {
+                    let status = match status {
+                        Ok(s) => exit_status(s),
+                        Err(e) => e.to_string(),
+                    };
+                    // Read what the process wrote before it died; kill the rest of its group
+                    // first so that no leftover process keeps the pipes open.
+                    self.kill();
+                    let _ = tokio::time::timeout(DRAIN_TIMEOUT, self.drain_output()).await;
+                    return Exit::Crashed(status);
+                }
+                Some(call) = self.calls.recv() => {
+                    // What the function printed before this call belongs before it in the log.
+                    self.ready_output();
+                    self.call(call);
+                }
+                queued = queue.recv(), if waiting && self.pending.is_none() => {
+                    if let Ok(queued) = queued {
+                        self.deliver(queued);
+                    }
+                }
+                Some(line) = next_line(&mut self.stdout) => self.output(line),
+                Some(line) = next_line(&mut self.stderr) => self.output(line),
             }
         }
     }
 
-    fn pipes(&mut self) -> (Output<ChildStdout>, Output<ChildStderr>) {
-        (
-            self.child.stdout.take().map(|s| BufReader::new(s).lines()),
-            self.child.stderr.take().map(|s| BufReader::new(s).lines()),
-        )
+    /// Logs the output lines that can be read without waiting.
+    fn ready_output(&mut self) {
+        use futures_util::FutureExt;
+        for _ in 0..READY_LINES {
+            let line = next_line(&mut self.stdout)
+                .now_or_never()
+                .flatten()
+                .or_else(|| next_line(&mut self.stderr).now_or_never().flatten());
+            match line {
+                Some(line) => self.output(line),
+                None => return,
+            }
+        }
+    }
+
+    /// Logs every output line until both pipes are closed.
+    async fn drain_output(&mut self) {
+        while let Some(line) = next_line(&mut self.stdout).await {
+            self.output(line);
+        }
+        while let Some(line) = next_line(&mut self.stderr).await {
+            self.output(line);
+        }
     }
 
     /// One line the function printed.
@@ -250,7 +273,7 @@ impl Supervisor {
         self.log.push(&line);
     }
 
-    fn call(&mut self, call: Call) -> Option<Exit> {
+    fn call(&mut self, call: Call) {
         match call {
             Call::Next { reply } => {
                 if self.init_duration.is_none() {
@@ -280,12 +303,11 @@ impl Supervisor {
                 if let Some(pending) = self.pending.take() {
                     self.deliver(pending);
                 }
-                None
             }
             Call::Response { id, body, reply } => {
                 let Some(caller) = self.take_caller(&id) else {
                     let _ = reply.send(Ack::InvalidRequestId);
-                    return None;
+                    return;
                 };
                 let outcome = match body {
                     ResponseBody::Buffered { body, content_type } => {
@@ -320,7 +342,6 @@ impl Supervisor {
                 };
                 self.answer(caller, outcome);
                 let _ = reply.send(Ack::Accepted);
-                None
             }
             Call::Error {
                 id,
@@ -338,7 +359,7 @@ impl Supervisor {
                     Some(id) => {
                         let Some(caller) = self.take_caller(&id) else {
                             let _ = reply.send(Ack::InvalidRequestId);
-                            return None;
+                            return;
                         };
                         self.answer(caller, outcome);
                     }
@@ -350,7 +371,6 @@ impl Supervisor {
                     }
                 }
                 let _ = reply.send(Ack::Accepted);
-                None
             }
             Call::StreamEnded { id, error } => {
                 if let State::Busy(current) = &mut self.state
@@ -360,8 +380,8 @@ impl Supervisor {
                     if let Some((error_type, _)) = error {
                         tracing::warn!(function = %self.ctx.function.name, request_id = %id, "stream ended with {error_type}");
                     }
+                    self.end_invocation();
                 }
-                None
             }
         }
     }

@@ -266,3 +266,18 @@ functions:
         .unwrap();
     assert_eq!(url.status(), 200);
 }
+
+#[tokio::test]
+async fn a_function_that_prints_without_pause_still_answers_and_times_out() {
+    let p = Portico::start(
+        r#"
+functions:
+  chatty: {runtime: python3.12, handler: app.chatty, code: "@fixtures/python", timeout: 2}
+"#,
+    );
+    let (_, error, body) = invoke(&p, "chatty", r#"{"then": "return"}"#).await;
+    assert_eq!((error, body), (None, Value::String("done".into())));
+    let (_, error, body) = invoke(&p, "chatty", r#"{"then": "hang"}"#).await;
+    assert_eq!(error.as_deref(), Some("Unhandled"));
+    assert_eq!(body["errorType"], "Sandbox.Timedout");
+}
