@@ -98,6 +98,11 @@ async fn bare_results_are_inferred_as_json_bodies() {
         (json!(["a", 1, true]), r#"["a",1,true]"#),
         (json!({"hello": "world"}), r#"{"hello":"world"}"#),
         (json!({"statusCode": 418, "body": "teapot"}), "teapot"),
+        // Framing headers are the listener's, whatever the function says.
+        (
+            json!({"statusCode": 200, "headers": {"content-length": "999", "connection": "close"}, "body": "framed"}),
+            "framed",
+        ),
     ];
     for (value, body) in rows {
         let response = p

@@ -10,6 +10,13 @@ use portico_runtime::{Outcome, ResponseStream, StreamEvent};
 use crate::body::{Body, collect};
 use crate::ctx::RequestCtx;
 
+/// Response headers a function may not set, since they describe the connection.
+const HOP_BY_HOP: [http::HeaderName; 3] = [
+    http::header::CONTENT_LENGTH,
+    http::header::TRANSFER_ENCODING,
+    http::header::CONNECTION,
+];
+
 /// The most bytes read while looking for the end of a streaming prelude.
 const MAX_PRELUDE: usize = 1024 * 1024;
 
@@ -144,7 +151,10 @@ fn build(ctx: &RequestCtx, http: HttpResponse, body: Option<Body>) -> Response<B
     *response.status_mut() = http.status;
     let headers = response.headers_mut();
     for (name, value) in http.headers {
-        headers.append(name, value);
+        // Framing is the listener's: a function's own length or encoding would contradict it.
+        if !HOP_BY_HOP.contains(&name) {
+            headers.append(name, value);
+        }
     }
     for cookie in http.cookies {
         headers.append(http::header::SET_COOKIE, cookie);
