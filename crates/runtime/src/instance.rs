@@ -20,13 +20,11 @@ use tokio::time::sleep_until;
 use crate::api::{self, Ack, Call, Delivery, ResponseBody};
 use crate::invocation::{Invoked, Outcome, Queued, ResponseStream, StreamEvent};
 use crate::logs::{LogTail, report_line};
+use crate::memory::{self, Memory};
 use crate::spawn::Launcher;
 
 /// A process's output read line by line; `None` once it is closed.
 type Output<R> = Option<Lines<BufReader<R>>>;
-
-/// How often a busy instance's memory is checked against its `memory`.
-const MEMORY_CHECK: Duration = Duration::from_millis(100);
 
 /// The most output lines read at once before a Runtime API call is handled.
 const READY_LINES: usize = 1024;
@@ -55,6 +53,8 @@ struct Current {
     want_tail: bool,
     started: Instant,
     deadline: tokio::time::Instant,
+    /// When its memory is next checked.
+    memory_check: tokio::time::Instant,
     /// For a stream in progress: where to report a timeout.
     stream: Option<mpsc::Sender<StreamEvent>>,
     /// Reported in REPORT for the instance's first invocation.
@@ -128,6 +128,7 @@ pub(crate) async fn run(ctx: Context) {
     let mut supervisor = Supervisor {
         ctx,
         pid: child.id(),
+        memory: Memory::new(child.id()),
         stdout: child.stdout.take().map(|s| BufReader::new(s).lines()),
         stderr: child.stderr.take().map(|s| BufReader::new(s).lines()),
         child,
@@ -150,6 +151,7 @@ struct Supervisor {
     /// Also the id of the instance's process group; kept because `Child` forgets it once
     /// the process has been reaped.
     pid: Option<u32>,
+    memory: Memory,
     child: tokio::process::Child,
     calls: mpsc::Receiver<Call>,
     state: State,
@@ -174,11 +176,12 @@ impl Supervisor {
         let idle_timeout = self.ctx.function.idle_timeout;
         let queue = self.ctx.queue.clone();
         let mut shutdown = self.ctx.shutdown.clone();
-        let mut memory_check = tokio::time::interval(MEMORY_CHECK);
-        memory_check.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         loop {
             let waiting = matches!(&self.state, State::Idle { next: Some(_), .. });
-            let busy = matches!(&self.state, State::Busy(_));
+            let memory_check = match &self.state {
+                State::Busy(current) => Some(current.memory_check),
+                _ => None,
+            };
             let deadline = match &self.state {
                 State::Init => Some(init_deadline),
                 State::Idle {
@@ -200,9 +203,12 @@ impl Supervisor {
                         State::Idle { .. } => Exit::Reaped,
                     };
                 }
-                _ = memory_check.tick(), if busy => {
+                _ = sleep_until(memory_check.unwrap_or_else(far_future)), if memory_check.is_some() => {
                     if self.over_memory() {
                         return Exit::OutOfMemory;
+                    }
+                    if let State::Busy(current) = &mut self.state {
+                        current.memory_check = tokio::time::Instant::now() + memory::CHECK_EVERY;
                     }
                 }
                 status = self.child.wait() => {
@@ -431,6 +437,7 @@ impl Supervisor {
             want_tail: queued.request.want_log_tail,
             started: Instant::now(),
             deadline: tokio::time::Instant::now() + timeout,
+            memory_check: tokio::time::Instant::now() + memory::CHECK_EVERY,
             stream: None,
             init_duration: if self.init_reported {
                 None
@@ -479,7 +486,7 @@ impl Supervisor {
         }
         current.ended = true;
         let (id, started, init) = (current.id.clone(), current.started, current.init_duration);
-        let memory = max_memory_mb(self.pid);
+        let memory = self.memory.peak_mb();
         self.platform_line(format!("END RequestId: {id}"));
         self.platform_line(report_line(
             &id,
@@ -675,26 +682,8 @@ fn signal_name(sig: i32) -> String {
 
 impl Supervisor {
     /// Whether the process's resident memory is over the function's `memory`.
-    fn over_memory(&self) -> bool {
+    fn over_memory(&mut self) -> bool {
         let limit_kb = u64::from(self.ctx.function.memory_mb) * 1024;
-        proc_status_kb(self.pid, "VmRSS:").is_some_and(|kb| kb > limit_kb)
+        self.memory.resident_kb().is_some_and(|kb| kb > limit_kb)
     }
-}
-
-/// Peak resident memory of the process, from `/proc/<pid>/status` (`VmHWM`), in MB.
-fn max_memory_mb(pid: Option<u32>) -> Option<u64> {
-    proc_status_kb(pid, "VmHWM:").map(|kb| kb.div_ceil(1024))
-}
-
-/// A `kB` field of `/proc/<pid>/status`.
-fn proc_status_kb(pid: Option<u32>, field: &str) -> Option<u64> {
-    let status = std::fs::read_to_string(format!("/proc/{}/status", pid?)).ok()?;
-    status
-        .lines()
-        .find_map(|l| l.strip_prefix(field))?
-        .trim()
-        .trim_end_matches("kB")
-        .trim()
-        .parse()
-        .ok()
 }

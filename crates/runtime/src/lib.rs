@@ -12,6 +12,7 @@ pub mod body;
 mod instance;
 mod invocation;
 mod logs;
+mod memory;
 mod pool;
 mod spawn;
 
