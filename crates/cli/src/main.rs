@@ -66,6 +66,11 @@ enum Command {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    // Log lines are written by a background thread, off the request path (never dropped:
+    // a full buffer makes the logger wait); the guard flushes what is left when `main` returns.
+    let (writer, _flush_on_exit) = tracing_appender::non_blocking::NonBlockingBuilder::default()
+        .lossy(false)
+        .finish(std::io::stderr());
     tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_default_env()
@@ -73,7 +78,7 @@ fn main() -> ExitCode {
         )
         .with_target(false)
         .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
-        .with_writer(std::io::stderr)
+        .with_writer(writer)
         .init();
     let result = match cli.command {
         Command::Validate { config } => load(&config).map(|c| {
