@@ -87,6 +87,7 @@ pub(crate) async fn serve(listener: TcpListener, calls: mpsc::Sender<Call>, limi
         let Ok((stream, _)) = listener.accept().await else {
             continue;
         };
+        let _ = stream.set_nodelay(true);
         let shared = shared.clone();
         tokio::spawn(async move {
             let service = service_fn(move |req| {

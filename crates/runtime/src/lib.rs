@@ -73,10 +73,6 @@ impl Runtime {
         self.pools.get(name)
     }
 
-    pub fn pools(&self) -> impl Iterator<Item = &Arc<Pool>> {
-        self.pools.values()
-    }
-
     /// Stops every instance (killing its process group) and waits until they are gone.
     pub async fn shutdown(&self) {
         let _ = self.shutdown.send(true);

@@ -193,9 +193,4 @@ impl Pool {
         };
         while tasks.join_next().await.is_some() {}
     }
-
-    /// How many instances are running now.
-    pub fn instances(&self) -> u32 {
-        self.instances.lock().map(|i| i.alive).unwrap_or(0)
-    }
 }
