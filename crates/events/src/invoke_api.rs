@@ -2,8 +2,43 @@
 
 use crate::errors::ServiceError;
 
-pub const INVOKE_PREFIX: &str = "/2015-03-31/functions/";
-pub const INVOKE_SUFFIX: &str = "/invocations";
+/// The Lambda API operations Portico serves.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Operation {
+    /// `POST /2015-03-31/functions/{name}/invocations`
+    Invoke,
+    /// `POST /2021-11-15/functions/{name}/response-streaming-invocations`
+    InvokeWithResponseStream,
+}
+
+impl Operation {
+    /// The operation a request is for, and its (still percent-encoded) function segment.
+    pub fn parse<'a>(method: &http::Method, path: &'a str) -> Option<(Operation, &'a str)> {
+        if method != http::Method::POST {
+            return None;
+        }
+        let routes = [
+            (Operation::Invoke, "/2015-03-31/functions/", "/invocations"),
+            (
+                Operation::InvokeWithResponseStream,
+                "/2021-11-15/functions/",
+                "/response-streaming-invocations",
+            ),
+        ];
+        routes.into_iter().find_map(|(op, prefix, suffix)| {
+            let segment = path.strip_prefix(prefix)?.strip_suffix(suffix)?;
+            (!segment.is_empty() && !segment.contains('/')).then_some((op, segment))
+        })
+    }
+
+    /// The name AWS uses in error messages.
+    pub fn name(self) -> &'static str {
+        match self {
+            Operation::Invoke => "Invoke",
+            Operation::InvokeWithResponseStream => "InvokeWithResponseStream",
+        }
+    }
+}
 
 pub const INVOCATION_TYPE: &str = "x-amz-invocation-type";
 pub const LOG_TYPE: &str = "x-amz-log-type";
@@ -130,6 +165,30 @@ pub fn function_arn(region: &str, account: &str, name: &str, qualifier: Option<&
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn finds_the_operation_by_method_and_path() {
+        use http::Method;
+        let rows: &[(Method, &str, Option<(Operation, &str)>)] = &[
+            (
+                Method::POST,
+                "/2015-03-31/functions/hello/invocations",
+                Some((Operation::Invoke, "hello")),
+            ),
+            (
+                Method::POST,
+                "/2021-11-15/functions/hello/response-streaming-invocations",
+                Some((Operation::InvokeWithResponseStream, "hello")),
+            ),
+            (Method::GET, "/2015-03-31/functions/hello/invocations", None),
+            (Method::POST, "/2015-03-31/functions//invocations", None),
+            (Method::POST, "/2015-03-31/functions/a/b/invocations", None),
+            (Method::POST, "/2015-03-31/functions/hello", None),
+        ];
+        for (method, path, expected) in rows {
+            assert_eq!(Operation::parse(method, path), *expected, "{method} {path}");
+        }
+    }
 
     #[test]
     fn accepts_every_name_form_lambda_does() {

@@ -10,6 +10,7 @@
 //! `aws_lambda_events` to prove that clients built on it read them.
 
 pub mod errors;
+pub mod event_stream;
 pub mod http_v2;
 pub mod invoke_api;
 pub mod response;

@@ -29,6 +29,12 @@ pub enum Body {
         first: Option<Bytes>,
         stream: ResponseStream,
     },
+    /// A function's result as AWS event-stream messages: `ready` first, then the stream's
+    /// pieces as `PayloadChunk`s and a closing `InvokeComplete`.
+    EventStream {
+        ready: std::collections::VecDeque<Bytes>,
+        stream: Option<ResponseStream>,
+    },
     /// The stream broke; the error is returned on the next poll, after the listener has
     /// flushed what came before it, so the client receives every byte the function wrote.
     Broken(Option<StreamBroke>),
@@ -37,6 +43,14 @@ pub enum Body {
 impl Body {
     pub fn empty() -> Body {
         Body::Full(None)
+    }
+
+    /// An event-stream body: the `ready` messages, then `stream` encoded as it arrives.
+    pub fn event_stream(stream: Option<ResponseStream>, ready: Vec<Bytes>) -> Body {
+        Body::EventStream {
+            ready: ready.into(),
+            stream,
+        }
     }
 
     pub fn full(bytes: impl Into<Bytes>) -> Body {
@@ -57,6 +71,28 @@ impl HttpBody for Body {
         match this {
             Body::Full(bytes) => Poll::Ready(bytes.take().map(|b| Ok(Frame::data(b)))),
             Body::Broken(error) => Poll::Ready(error.take().map(Err)),
+            Body::EventStream { ready, stream } => {
+                use portico_events::event_stream::{invoke_complete, payload_chunk};
+                if let Some(message) = ready.pop_front() {
+                    return Poll::Ready(Some(Ok(Frame::data(message))));
+                }
+                let Some(source) = stream else {
+                    return Poll::Ready(None);
+                };
+                let message = match source.poll_next(cx) {
+                    Poll::Pending => return Poll::Pending,
+                    Poll::Ready(Some(StreamEvent::Data(data))) => payload_chunk(&data),
+                    Poll::Ready(Some(StreamEvent::Error { error_type, body })) => {
+                        *stream = None;
+                        invoke_complete(Some((&error_type, &String::from_utf8_lossy(&body))), None)
+                    }
+                    Poll::Ready(None) => {
+                        *stream = None;
+                        invoke_complete(None, None)
+                    }
+                };
+                Poll::Ready(Some(Ok(Frame::data(message))))
+            }
             Body::Stream { first, stream } => {
                 if let Some(first) = first.take() {
                     return Poll::Ready(Some(Ok(Frame::data(first))));
@@ -85,7 +121,7 @@ impl HttpBody for Body {
         match self {
             Body::Full(Some(b)) => SizeHint::with_exact(b.len() as u64),
             Body::Full(None) => SizeHint::with_exact(0),
-            Body::Stream { .. } | Body::Broken(_) => SizeHint::default(),
+            Body::Stream { .. } | Body::Broken(_) | Body::EventStream { .. } => SizeHint::default(),
         }
     }
 }

@@ -5,8 +5,9 @@ use std::net::SocketAddr;
 
 use base64::Engine;
 use bytes::Bytes;
-use http::{HeaderValue, Method, Request, Response, StatusCode};
+use http::{HeaderValue, Request, Response, StatusCode};
 use portico_events::ServiceError;
+use portico_events::event_stream;
 use portico_events::invoke_api::{self as api, InvocationType};
 use portico_runtime::{InvokeError, InvokeRequest, Invoked, Outcome};
 
@@ -44,14 +45,12 @@ impl Gateway {
         B: http_body::Body<Data = Bytes>,
     {
         // resolve
-        let segment = ctx
-            .path
-            .strip_prefix(api::INVOKE_PREFIX)
-            .and_then(|rest| rest.strip_suffix(api::INVOKE_SUFFIX))
-            .filter(|_| ctx.method == Method::POST)
-            .ok_or_else(|| ServiceError::UnknownOperation {
-                method: ctx.method.to_string(),
-                path: ctx.path.clone(),
+        let (operation, segment) =
+            api::Operation::parse(&ctx.method, &ctx.path).ok_or_else(|| {
+                ServiceError::UnknownOperation {
+                    method: ctx.method.to_string(),
+                    path: ctx.path.clone(),
+                }
             })?;
         let segment = percent_encoding::percent_decode_str(segment)
             .decode_utf8_lossy()
@@ -70,6 +69,13 @@ impl Gateway {
         ctx.function = Some(pool.clone());
         // validate
         let invocation_type = InvocationType::parse(ctx.header(api::INVOCATION_TYPE))?;
+        if operation == api::Operation::InvokeWithResponseStream
+            && invocation_type == InvocationType::Event
+        {
+            return Err(ServiceError::InvalidParameterValue(
+                "InvokeWithResponseStream does not support the Event invocation type.".into(),
+            ));
+        }
         let want_log_tail = api::wants_tail(ctx.header(api::LOG_TYPE))?;
         let client_context = self.client_context(ctx)?;
         let limits = pool.function().limits;
@@ -83,7 +89,7 @@ impl Gateway {
             Err(ReadError::TooLarge) => {
                 return Err(ServiceError::RequestTooLarge {
                     limit: limit.unwrap_or_default(),
-                    operation: "Invoke",
+                    operation: operation.name(),
                 });
             }
             Err(ReadError::Broken) => {
@@ -119,9 +125,57 @@ impl Gateway {
             }
         };
         // respond
-        Ok(self
-            .invoked_response(ctx, invoked, limits.buffered_response)
-            .await)
+        Ok(match operation {
+            api::Operation::Invoke => {
+                self.invoked_response(ctx, invoked, limits.buffered_response)
+                    .await
+            }
+            api::Operation::InvokeWithResponseStream => self.streamed_response(ctx, invoked),
+        })
+    }
+
+    /// `InvokeWithResponseStream`: the result as event-stream `PayloadChunk`s as the
+    /// function writes it, then `InvokeComplete` (with the error, if it failed).
+    fn streamed_response(&self, ctx: &mut RequestCtx, invoked: Invoked) -> Response<Body> {
+        let log = invoked
+            .log_tail
+            .map(|tail| base64::engine::general_purpose::STANDARD.encode(tail));
+        let (content_type, body) = match invoked.outcome {
+            Outcome::Response { body, content_type } => (
+                content_type,
+                Body::event_stream(
+                    None,
+                    vec![
+                        event_stream::payload_chunk(&body),
+                        event_stream::invoke_complete(None, log.as_deref()),
+                    ],
+                ),
+            ),
+            Outcome::FunctionError { error_type, body } => {
+                ctx.error = Some(format!("function error {error_type}"));
+                let details = String::from_utf8_lossy(&body);
+                (
+                    None,
+                    Body::event_stream(
+                        None,
+                        vec![event_stream::invoke_complete(
+                            Some((&error_type, &details)),
+                            log.as_deref(),
+                        )],
+                    ),
+                )
+            }
+            Outcome::Stream(stream) => (
+                stream.content_type.clone(),
+                Body::event_stream(Some(stream), Vec::new()),
+            ),
+        };
+        let mut response = self.invoke_response(ctx, StatusCode::OK, body);
+        let content_type = content_type.unwrap_or_else(|| "application/octet-stream".into());
+        if let Ok(v) = HeaderValue::from_str(&content_type) {
+            response.headers_mut().insert(http::header::CONTENT_TYPE, v);
+        }
+        response
     }
 
     fn client_context(&self, ctx: &RequestCtx) -> Result<Option<String>, ServiceError> {

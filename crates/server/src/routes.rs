@@ -8,8 +8,10 @@ use portico_config::Config;
 pub const URL_HOST_LABEL: &str = ".lambda-url.";
 /// The Function URL path form, as in `/lambda-url/hello/any/path`.
 pub const URL_PATH_PREFIX: &str = "/lambda-url/";
-/// Every Lambda API path starts with a version date; Invoke is under this one.
+/// Every Lambda API path starts with a version date: Invoke is under this one...
 pub const LAMBDA_API_PREFIX: &str = "/2015-03-31/";
+/// ...and InvokeWithResponseStream under this one.
+pub const LAMBDA_STREAMING_API_PREFIX: &str = "/2021-11-15/";
 
 /// A front door and what it needs to know from the request line.
 #[derive(Debug, PartialEq, Eq)]
@@ -41,7 +43,7 @@ pub fn door<'a>(host: Option<&'a str>, path: &'a str) -> Door<'a> {
             };
         }
     }
-    if path.starts_with(LAMBDA_API_PREFIX) {
+    if path.starts_with(LAMBDA_API_PREFIX) || path.starts_with(LAMBDA_STREAMING_API_PREFIX) {
         return Door::InvokeApi;
     }
     Door::NotFound

@@ -10,6 +10,8 @@ functions:
   logs: {runtime: python3.12, handler: app.logs, code: "@fixtures/python"}
   fail: {runtime: python3.12, handler: app.fail, code: "@fixtures/python"}
   context: {runtime: python3.12, handler: app.context_info, code: "@fixtures/python", memory: 256, environment: {GREETING: hi}}
+  plain: {runtime: nodejs20.x, handler: stream.plain, code: "@fixtures/node"}
+  failing: {runtime: nodejs20.x, handler: stream.failing, code: "@fixtures/node"}
 "#;
 
 #[tokio::test]
@@ -186,4 +188,32 @@ async fn malformed_invoke_requests_are_refused_in_aws_shape() {
         wrong_method.headers()["x-amzn-errortype"],
         "UnknownOperationException"
     );
+}
+
+#[tokio::test]
+async fn boto3_reads_response_streams() {
+    let p = Portico::start(FUNCTIONS);
+    let streamed = p.python("boto3_lambda.py", &["stream"]);
+    assert_eq!(streamed["StatusCode"], 200);
+    assert_eq!(
+        streamed["Chunks"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|c| c.as_str().unwrap())
+            .collect::<String>(),
+        "abc"
+    );
+    assert_eq!(streamed["Complete"], json!({}));
+
+    let buffered = p.python("boto3_lambda.py", &["stream-buffered"]);
+    assert_eq!(buffered["Chunks"], json!([r#"{"buffered": true}"#]));
+    assert_eq!(buffered["Complete"], json!({}));
+
+    let failed = p.python("boto3_lambda.py", &["stream-error"]);
+    assert_eq!(failed["Chunks"], json!(["partial\n"]));
+    assert_eq!(failed["Complete"]["ErrorCode"], "Error");
+    let details: Value =
+        serde_json::from_str(failed["Complete"]["ErrorDetails"].as_str().unwrap()).unwrap();
+    assert_eq!(details["errorMessage"], "stream broke");
 }

@@ -33,6 +33,17 @@ def invoke(**kwargs):
     return out
 
 
+def stream(function, payload=b"{}"):
+    response = client.invoke_with_response_stream(FunctionName=function, Payload=payload)
+    chunks, complete = [], None
+    for event in response["EventStream"]:
+        if "PayloadChunk" in event:
+            chunks.append(event["PayloadChunk"]["Payload"].decode())
+        elif "InvokeComplete" in event:
+            complete = event["InvokeComplete"]
+    return {"StatusCode": response["StatusCode"], "Chunks": chunks, "Complete": complete}
+
+
 def error(call):
     try:
         call()
@@ -56,6 +67,12 @@ elif scenario == "error":
 elif scenario == "context":
     context = base64.b64encode(json.dumps({"custom": {"k": "v"}, "env": {}, "client": {"app_title": "t"}}).encode()).decode()
     result = invoke(FunctionName="context", ClientContext=context, Payload=b"{}")
+elif scenario == "stream":
+    result = stream("plain")
+elif scenario == "stream-buffered":
+    result = stream("echo", b'{"buffered": true}')
+elif scenario == "stream-error":
+    result = stream("failing")
 elif scenario == "not-found":
     result = error(lambda: client.invoke(FunctionName="nosuch", Payload=b"{}"))
 elif scenario == "bad-json":
