@@ -99,30 +99,13 @@ pub fn function_ref(
     query_qualifier: Option<&str>,
 ) -> Result<FunctionRef, ServiceError> {
     let parts: Vec<&str> = segment.split(':').collect();
-    let (name, qualifier) = match parts.as_slice() {
-        [name] => (*name, None),
-        [name, q] => (*name, Some(*q)),
-        [_account, "function", name] => (*name, None),
-        [_account, "function", name, q] => (*name, Some(*q)),
-        [
-            "arn",
-            _partition,
-            "lambda",
-            _region,
-            _account,
-            "function",
-            name,
-        ] => (*name, None),
-        [
-            "arn",
-            _partition,
-            "lambda",
-            _region,
-            _account,
-            "function",
-            name,
-            q,
-        ] => (*name, Some(*q)),
+    let rest = match parts.as_slice() {
+        ["arn", _partition, "lambda", _region, rest @ ..] => rest,
+        all => all,
+    };
+    let (name, qualifier) = match rest {
+        [name] | [_, "function", name] => (*name, None),
+        [name, q] | [_, "function", name, q] => (*name, Some(*q)),
         _ => return Err(invalid_name(segment)),
     };
     let valid = |s: &str, extra: &[u8]| {
