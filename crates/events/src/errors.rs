@@ -181,6 +181,30 @@ pub mod platform {
         }))
     }
 
+    /// The runtime asked for the next invocation without answering the current one.
+    pub fn invalid_state_transition(request_id: &str) -> Vec<u8> {
+        json(&serde_json::json!({
+            "errorType": "Runtime.InvalidStateTransition",
+            "errorMessage": format!("RequestId: {request_id} Error: the runtime asked for the next invocation without answering this one"),
+        }))
+    }
+
+    /// The function's process could not be started.
+    pub fn could_not_start(request_id: &str, why: &str) -> Vec<u8> {
+        json(&serde_json::json!({
+            "errorType": "Runtime.InvalidEntrypoint",
+            "errorMessage": format!("RequestId: {request_id} Error: could not start the runtime: {why}"),
+        }))
+    }
+
+    /// `Runtime.InvalidResponseModeHeader`: the runtime posted an unknown response mode.
+    pub fn invalid_response_mode(request_id: &str) -> Vec<u8> {
+        json(&serde_json::json!({
+            "errorType": "Runtime.InvalidResponseModeHeader",
+            "errorMessage": format!("RequestId: {request_id} Error: invalid Lambda-Runtime-Function-Response-Mode"),
+        }))
+    }
+
     /// `Runtime.OutOfMemory`: the function went over its memory and was stopped.
     pub fn out_of_memory(request_id: &str) -> Vec<u8> {
         json(&serde_json::json!({

@@ -15,9 +15,14 @@ use hyper_util::rt::TokioIo;
 use portico_config::Limits;
 use portico_events::runtime_api::{self as rapi, Call as Path};
 use tokio::net::TcpListener;
-use tokio::sync::{mpsc, oneshot};
+use tokio::sync::{mpsc, oneshot, watch};
 
+use crate::body::ReadError;
 use crate::invocation::StreamEvent;
+use portico_events::errors::platform;
+
+/// How long to wait after a failed `accept` before the next.
+const ACCEPT_BACKOFF: std::time::Duration = std::time::Duration::from_millis(50);
 
 /// What the runtime said, for the supervisor.
 #[derive(Debug)]
@@ -52,20 +57,24 @@ pub(crate) enum ResponseBody {
     },
     /// The result was over the buffered limit.
     TooLarge,
-    /// A streamed result: the server pumps the body into `tx`'s channel, `rx` goes to the
-    /// caller, and the supervisor keeps `tx` to report a timeout into the stream.
+    /// A streamed result: the server pumps the body into the channel `rx` reads, which
+    /// goes to the caller.
     Stream {
         content_type: Option<String>,
         rx: mpsc::Receiver<StreamEvent>,
-        tx: mpsc::Sender<StreamEvent>,
     },
 }
+
+/// Why an instance is being stopped (error type and document), for a stream that breaks.
+pub(crate) type ExitReason = (String, Bytes);
 
 /// The supervisor's answer to a response or error post.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Ack {
     Accepted,
     InvalidRequestId,
+    /// The call is not allowed now (an init error after init).
+    InvalidState,
 }
 
 /// An invocation handed to the runtime by `next`.
@@ -78,14 +87,31 @@ pub(crate) struct Delivery {
 struct Shared {
     calls: mpsc::Sender<Call>,
     limits: Limits,
+    /// Set by the supervisor just before it kills the instance.
+    exit_reason: watch::Receiver<Option<ExitReason>>,
 }
 
 /// Serves the Runtime API on `listener` until the task is aborted.
-pub(crate) async fn serve(listener: TcpListener, calls: mpsc::Sender<Call>, limits: Limits) {
-    let shared = Arc::new(Shared { calls, limits });
+pub(crate) async fn serve(
+    listener: TcpListener,
+    calls: mpsc::Sender<Call>,
+    limits: Limits,
+    exit_reason: watch::Receiver<Option<ExitReason>>,
+) {
+    let shared = Arc::new(Shared {
+        calls,
+        limits,
+        exit_reason,
+    });
     loop {
-        let Ok((stream, _)) = listener.accept().await else {
-            continue;
+        let stream = match listener.accept().await {
+            Ok((stream, _)) => stream,
+            Err(e) => {
+                // Out of file descriptors, say: wait rather than spin.
+                tracing::warn!("Runtime API accept failed: {e}");
+                tokio::time::sleep(ACCEPT_BACKOFF).await;
+                continue;
+            }
         };
         let _ = stream.set_nodelay(true);
         let shared = shared.clone();
@@ -138,6 +164,11 @@ fn acked(ack: Result<Ack, oneshot::error::RecvError>) -> Reply {
             "InvalidRequestID",
             "Invalid request ID",
         ),
+        Ok(Ack::InvalidState) => error(
+            StatusCode::FORBIDDEN,
+            "InvalidStateTransition",
+            "State transition failed for runtime: init errors are accepted during init only",
+        ),
         Err(_) => gone(),
     }
 }
@@ -158,7 +189,7 @@ async fn handle(shared: &Shared, req: Request<Incoming>) -> Reply {
                 req.method()
             );
             // Read the body so that the runtime's connection stays usable.
-            let _ = read_limited(req.into_body(), shared.limits.buffered_response).await;
+            let _ = crate::body::read(req.into_body(), shared.limits.buffered_response).await;
             error(StatusCode::NOT_FOUND, "InvalidRequest", &message)
         }
         Some(Path::Next) => next(shared).await,
@@ -168,23 +199,54 @@ async fn handle(shared: &Shared, req: Request<Incoming>) -> Reply {
     }
 }
 
-/// An error post, for invocation `id` or, without one, for init.
+/// Sends `call` to the supervisor and answers the runtime with its verdict.
+async fn ask(shared: &Shared, call: impl FnOnce(oneshot::Sender<Ack>) -> Call) -> Reply {
+    let (reply, ack) = oneshot::channel();
+    if shared.calls.send(call(reply)).await.is_err() {
+        return gone();
+    }
+    acked(ack.await)
+}
+
+/// What the runtime is told when its post could not be read whole.
+fn unreadable(why: &ReadError, limit: Option<usize>) -> Reply {
+    match why {
+        ReadError::TooLarge => error(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "RequestEntityTooLarge",
+            &format!(
+                "Exceeded maximum allowed payload size ({} bytes).",
+                limit.unwrap_or_default()
+            ),
+        ),
+        ReadError::Broken => error(
+            StatusCode::BAD_REQUEST,
+            "TruncatedHTTPRequest",
+            "HTTP request detected as truncated",
+        ),
+    }
+}
+
+/// An error post, for invocation `id` or, without one, for init. A body that cannot be read
+/// still fails the invocation, with a document made from the error type.
 async fn post_error(shared: &Shared, id: Option<String>, req: Request<Incoming>) -> Reply {
     let error_type = header(&req, rapi::ERROR_TYPE).unwrap_or_else(|| "Unhandled".to_string());
-    let Some(body) = read_limited(req.into_body(), shared.limits.buffered_response).await else {
-        return too_large();
+    let limit = shared.limits.buffered_response;
+    let (body, problem) = match crate::body::read(req.into_body(), limit).await {
+        Ok(body) => (body, None),
+        Err(why) => (Bytes::new(), Some(why)),
     };
-    let (reply, ack) = oneshot::channel();
-    let call = Call::Error {
+    let reply = ask(shared, |reply| Call::Error {
         id,
         error_type,
         body,
         reply,
-    };
-    if shared.calls.send(call).await.is_err() {
-        return gone();
+    })
+    .await;
+    match problem {
+        Some(why) => unreadable(&why, limit),
+        None => reply,
     }
-    acked(ack.await)
 }
 
 async fn next(shared: &Shared) -> Reply {
@@ -208,59 +270,63 @@ async fn next(shared: &Shared) -> Reply {
     response
 }
 
-fn too_large() -> Reply {
-    error(
-        StatusCode::PAYLOAD_TOO_LARGE,
-        "RequestEntityTooLarge",
-        "Exceeded maximum allowed payload size.",
-    )
-}
-
-async fn read_limited(body: Incoming, limit: Option<usize>) -> Option<Bytes> {
-    crate::body::read(body, limit).await.ok()
-}
-
 async fn response(shared: &Shared, id: String, req: Request<Incoming>) -> Reply {
     let content_type = header(&req, http::header::CONTENT_TYPE.as_str());
-    let body = match header(&req, rapi::RESPONSE_MODE).as_deref() {
-        Some("streaming") => return stream(shared, id, content_type, req.into_body()).await,
+    let limit = shared.limits.buffered_response;
+    match header(&req, rapi::RESPONSE_MODE).as_deref() {
+        Some("streaming") => stream(shared, id, content_type, req.into_body()).await,
         Some(_) => {
-            return error(
+            let _ = crate::body::read(req.into_body(), limit).await;
+            let body = Bytes::from(platform::invalid_response_mode(&id));
+            let _ = ask(shared, |reply| Call::Error {
+                id: Some(id),
+                error_type: "Runtime.InvalidResponseModeHeader".into(),
+                body,
+                reply,
+            })
+            .await;
+            error(
                 StatusCode::BAD_REQUEST,
                 "InvalidFunctionResponseMode",
                 "Invalid function response mode",
-            );
+            )
         }
-        None => match read_limited(req.into_body(), shared.limits.buffered_response).await {
-            Some(body) => ResponseBody::Buffered { body, content_type },
-            None => ResponseBody::TooLarge,
+        None => match crate::body::read(req.into_body(), limit).await {
+            Ok(body) => {
+                ask(shared, |reply| Call::Response {
+                    id,
+                    body: ResponseBody::Buffered { body, content_type },
+                    reply,
+                })
+                .await
+            }
+            Err(ReadError::TooLarge) => {
+                let _ = ask(shared, |reply| Call::Response {
+                    id,
+                    body: ResponseBody::TooLarge,
+                    reply,
+                })
+                .await;
+                unreadable(&ReadError::TooLarge, limit)
+            }
+            Err(ReadError::Broken) => {
+                let body = Bytes::from(platform::truncated(&id));
+                let _ = ask(shared, |reply| Call::Error {
+                    id: Some(id),
+                    error_type: "Runtime.TruncatedResponse".into(),
+                    body,
+                    reply,
+                })
+                .await;
+                unreadable(&ReadError::Broken, limit)
+            }
         },
-    };
-    let too_large = matches!(body, ResponseBody::TooLarge);
-    let (reply, ack) = oneshot::channel();
-    if shared
-        .calls
-        .send(Call::Response { id, body, reply })
-        .await
-        .is_err()
-    {
-        return gone();
-    }
-    match ack.await {
-        Ok(Ack::Accepted) if too_large => error(
-            StatusCode::PAYLOAD_TOO_LARGE,
-            "RequestEntityTooLarge",
-            &format!(
-                "Exceeded maximum allowed payload size ({} bytes).",
-                shared.limits.buffered_response.unwrap_or_default()
-            ),
-        ),
-        other => acked(other),
     }
 }
 
 /// Pumps a streamed response body into the caller's channel, frame by frame, so that a
-/// slow caller slows the function (the channel is small and `send` waits).
+/// slow caller slows the function (the channel is small and `send` waits). A client that
+/// leaves does not stop the function: the rest of its body is read and dropped, as on AWS.
 async fn stream(
     shared: &Shared,
     id: String,
@@ -271,11 +337,7 @@ async fn stream(
     let (reply, ack) = oneshot::channel();
     let call = Call::Response {
         id: id.clone(),
-        body: ResponseBody::Stream {
-            content_type,
-            rx,
-            tx: tx.clone(),
-        },
+        body: ResponseBody::Stream { content_type, rx },
         reply,
     };
     if shared.calls.send(call).await.is_err() {
@@ -287,40 +349,45 @@ async fn stream(
     }
     let mut sent = 0usize;
     let mut broke: Option<(String, Bytes)> = None;
-    let mut caller_gone = false;
+    // `None` once the caller is gone or the stream has broken: nothing more is forwarded.
+    let mut forward = Some(tx);
     while let Some(frame) = body.frame().await {
         let frame = match frame {
             Ok(frame) => frame,
             Err(_) => {
-                broke.get_or_insert_with(|| {
+                // The connection broke: the instance was stopped (the supervisor says why)
+                // or the runtime went away mid-stream.
+                let reason = shared.exit_reason.borrow().clone();
+                broke = Some(reason.unwrap_or_else(|| {
                     (
-                        "Runtime.TruncatedResponse".to_string(),
-                        Bytes::from(portico_events::errors::platform::truncated(&id)),
+                        "Runtime.TruncatedResponse".into(),
+                        Bytes::from(platform::truncated(&id)),
                     )
-                });
+                }));
                 break;
             }
         };
         match frame.into_data() {
             Ok(data) => {
                 sent += data.len();
-                if portico_config::limits::exceeds(sent, shared.limits.streamed_response) {
+                if portico_config::limits::exceeds(sent, shared.limits.streamed_response)
+                    && broke.is_none()
+                {
                     let limit = shared.limits.streamed_response.unwrap_or_default();
-                    broke.get_or_insert_with(|| {
-                        (
-                            "Function.ResponseSizeTooLarge".to_string(),
-                            Bytes::from(portico_events::errors::platform::response_too_large(
-                                limit,
-                            )),
-                        )
-                    });
+                    let error = (
+                        "Function.ResponseSizeTooLarge".to_string(),
+                        Bytes::from(platform::response_too_large(limit)),
+                    );
+                    // Cut the caller's stream now; the function's remaining bytes are dropped.
+                    if let Some(tx) = forward.take() {
+                        let _ = tx.send(stream_error(&error)).await;
+                    }
+                    broke = Some(error);
                 }
-                if broke.is_none()
-                    && !caller_gone
+                if let Some(tx) = &forward
                     && tx.send(StreamEvent::Data(data)).await.is_err()
                 {
-                    // The client went away; the function still runs to its end, as on AWS.
-                    caller_gone = true;
+                    forward = None;
                 }
             }
             Err(frame) => {
@@ -335,26 +402,25 @@ async fn stream(
                                 .decode(v.as_bytes())
                                 .ok()
                         })
-                        .unwrap_or_else(|| portico_events::errors::platform::from_type(kind));
+                        .unwrap_or_else(|| platform::from_type(kind));
                     broke.get_or_insert_with(|| (kind.to_string(), Bytes::from(body)));
                 }
             }
         }
     }
-    if let Some((error_type, body)) = &broke
-        && !caller_gone
-    {
-        let _ = tx
-            .send(StreamEvent::Error {
-                error_type: error_type.clone(),
-                body: body.clone(),
-            })
-            .await;
+    if let (Some(error), Some(tx)) = (&broke, forward.take()) {
+        let _ = tx.send(stream_error(error)).await;
     }
-    drop(tx);
     let _ = shared
         .calls
         .send(Call::StreamEnded { id, error: broke })
         .await;
     accepted()
+}
+
+fn stream_error((error_type, body): &(String, Bytes)) -> StreamEvent {
+    StreamEvent::Error {
+        error_type: error_type.clone(),
+        body: body.clone(),
+    }
 }

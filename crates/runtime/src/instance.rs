@@ -2,7 +2,9 @@
 //! that owns both and every invocation the instance takes.
 //!
 //! The supervisor is a single loop over events (a Runtime API call, a line of output, the
-//! process exiting, a deadline), so no state is shared between tasks.
+//! process exiting, a deadline), so no state is shared between tasks. An invocation holds
+//! its function's concurrency slot from the moment it is queued until this instance writes
+//! its END line, whether or not its caller is still waiting.
 
 use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime};
@@ -11,20 +13,17 @@ use bytes::Bytes;
 use portico_config::Function;
 use portico_events::errors::platform;
 use portico_events::runtime_api as rapi;
-use tokio::io::{AsyncBufReadExt, BufReader, Lines};
 use tokio::net::TcpListener;
 use tokio::process::{ChildStderr, ChildStdout};
-use tokio::sync::{mpsc, oneshot, watch};
+use tokio::sync::{OwnedSemaphorePermit, mpsc, oneshot, watch};
 use tokio::time::sleep_until;
 
-use crate::api::{self, Ack, Call, Delivery, ResponseBody};
-use crate::invocation::{Invoked, Outcome, Queued, ResponseStream, StreamEvent};
+use crate::api::{self, Ack, Call, Delivery, ExitReason, ResponseBody};
+use crate::invocation::{Invoked, Outcome, Queued, ResponseStream};
 use crate::logs::{LogTail, report_line};
 use crate::memory::{self, Memory};
+use crate::output::Lines;
 use crate::spawn::Launcher;
-
-/// A process's output read line by line; `None` once it is closed.
-type Output<R> = Option<Lines<BufReader<R>>>;
 
 /// The most output lines read at once before a Runtime API call is handled.
 const READY_LINES: usize = 1024;
@@ -50,23 +49,21 @@ struct Current {
     id: String,
     /// Taken when the caller has been answered.
     reply: Option<oneshot::Sender<Invoked>>,
+    /// The function's concurrency slot, released with END.
+    slot: Option<OwnedSemaphorePermit>,
     want_tail: bool,
     started: Instant,
     deadline: tokio::time::Instant,
     /// When its memory is next checked.
     memory_check: tokio::time::Instant,
-    /// For a stream in progress: where to report a timeout.
-    stream: Option<mpsc::Sender<StreamEvent>>,
     /// Reported in REPORT for the instance's first invocation.
     init_duration: Option<Duration>,
-    /// END and REPORT have been written.
-    ended: bool,
 }
 
 enum State {
     /// Started, not yet asked for work.
     Init,
-    /// Asked for work (`next` pending) or between invocations.
+    /// Between invocations; `next` is the runtime's pending `GET next`, if it has asked.
     Idle {
         next: Option<oneshot::Sender<Delivery>>,
         since: tokio::time::Instant,
@@ -83,19 +80,24 @@ enum Exit {
     Reaped,
     Shutdown,
     InitTimedOut,
+    /// The runtime reported an init error.
+    InitFailed {
+        error_type: String,
+        body: Bytes,
+    },
 }
 
 pub(crate) async fn run(ctx: Context) {
-    let name = ctx.function.name.clone();
     let listener = match TcpListener::bind(("127.0.0.1", 0)).await {
         Ok(l) => l,
         Err(e) => {
-            tracing::error!(function = %name, "cannot open a Runtime API port: {e}");
-            fail_one_queued(
-                &ctx,
-                "Runtime.Unknown",
-                platform::from_type("Runtime.Unknown"),
-            );
+            tracing::error!(function = %ctx.function.name, "cannot open a Runtime API port: {e}");
+            fail_waiting(&ctx, None, |id| {
+                Outcome::platform(
+                    "Runtime.Unknown",
+                    platform::could_not_start(id, &e.to_string()),
+                )
+            });
             return;
         }
     };
@@ -104,43 +106,40 @@ pub(crate) async fn run(ctx: Context) {
         .map(|a| a.to_string())
         .unwrap_or_default();
     let (calls_tx, calls) = mpsc::channel(8);
-    let server = tokio::spawn(api::serve(listener, calls_tx, ctx.function.limits));
+    let (reason_tx, reason) = watch::channel(None);
+    let server = tokio::spawn(api::serve(listener, calls_tx, ctx.function.limits, reason));
     let spawned = Instant::now();
-    let child = match ctx.launcher.spawn(&ctx.function, &api_addr) {
+    let mut child = match ctx.launcher.spawn(&ctx.function, &api_addr) {
         Ok(child) => child,
         Err(e) => {
             server.abort();
-            tracing::error!(function = %name, "cannot start the function's process: {e}");
-            let message = format!("RequestId:  Error: could not start the runtime: {e}");
-            fail_one_queued(
-                &ctx,
-                "Runtime.InvalidEntrypoint",
-                serde_json::to_vec(&serde_json::json!({
-                    "errorType": "Runtime.InvalidEntrypoint",
-                    "errorMessage": message,
-                }))
-                .unwrap_or_default(),
-            );
+            tracing::error!(function = %ctx.function.name, "cannot start the function's process: {e}");
+            fail_waiting(&ctx, None, |id| {
+                Outcome::platform(
+                    "Runtime.InvalidEntrypoint",
+                    platform::could_not_start(id, &e.to_string()),
+                )
+            });
             return;
         }
     };
-    let mut child = child;
     let mut supervisor = Supervisor {
-        ctx,
         pid: child.id(),
         memory: Memory::new(child.id()),
-        stdout: child.stdout.take().map(|s| BufReader::new(s).lines()),
-        stderr: child.stderr.take().map(|s| BufReader::new(s).lines()),
+        stdout: Lines::new(child.stdout.take()),
+        stderr: Lines::new(child.stderr.take()),
         child,
+        ctx,
         calls,
+        reason: reason_tx,
         state: State::Init,
         spawned,
         init_duration: None,
         init_reported: false,
         log: LogTail::default(),
-        pending: None,
     };
     let exit = supervisor.run().await;
+    supervisor.announce(&exit);
     supervisor.kill();
     server.abort();
     supervisor.finish(exit).await;
@@ -154,16 +153,16 @@ struct Supervisor {
     memory: Memory,
     child: tokio::process::Child,
     calls: mpsc::Receiver<Call>,
+    /// Why the instance is stopping, for a stream the Runtime API is still pumping.
+    reason: watch::Sender<Option<ExitReason>>,
     state: State,
     spawned: Instant,
     /// Set at the first `next`, reported with the first invocation.
     init_duration: Option<Duration>,
     init_reported: bool,
     log: LogTail,
-    /// An invocation whose `next` caller went away before it was delivered.
-    pending: Option<Queued>,
-    stdout: Output<ChildStdout>,
-    stderr: Output<ChildStderr>,
+    stdout: Lines<ChildStdout>,
+    stderr: Lines<ChildStderr>,
 }
 
 impl Supervisor {
@@ -178,32 +177,24 @@ impl Supervisor {
         let mut shutdown = self.ctx.shutdown.clone();
         loop {
             let waiting = matches!(&self.state, State::Idle { next: Some(_), .. });
-            let memory_check = match &self.state {
-                State::Busy(current) => Some(current.memory_check),
-                _ => None,
-            };
-            let deadline = match &self.state {
-                State::Init => Some(init_deadline),
-                State::Idle {
-                    next: Some(_),
-                    since,
-                } => Some(*since + idle_timeout),
-                State::Idle { next: None, .. } => None,
-                State::Busy(current) => Some(current.deadline),
+            let (deadline, memory_check) = match &self.state {
+                State::Init => (init_deadline, None),
+                State::Idle { since, .. } => (*since + idle_timeout, None),
+                State::Busy(current) => (current.deadline, Some(current.memory_check)),
             };
             // Rare events first, so that a function printing without pause cannot starve
             // its own deadline; output last, but read before each Runtime API call.
             tokio::select! {
                 biased;
                 _ = async { let _ = shutdown.wait_for(|down| *down).await; } => return Exit::Shutdown,
-                _ = sleep_until(deadline.unwrap_or_else(far_future)), if deadline.is_some() => {
+                _ = sleep_until(deadline) => {
                     return match self.state {
                         State::Init => Exit::InitTimedOut,
                         State::Busy(_) => Exit::TimedOut,
                         State::Idle { .. } => Exit::Reaped,
                     };
                 }
-                _ = sleep_until(memory_check.unwrap_or_else(far_future)), if memory_check.is_some() => {
+                _ = sleep_until(memory_check.unwrap_or(deadline)), if memory_check.is_some() => {
                     if self.over_memory() {
                         return Exit::OutOfMemory;
                     }
@@ -225,15 +216,17 @@ impl Supervisor {
                 Some(call) = self.calls.recv() => {
                     // What the function printed before this call belongs before it in the log.
                     self.ready_output();
-                    self.call(call);
+                    if let Some(exit) = self.call(call) {
+                        return exit;
+                    }
                 }
-                queued = queue.recv(), if waiting && self.pending.is_none() => {
+                queued = queue.recv(), if waiting => {
                     if let Ok(queued) = queued {
                         self.deliver(queued);
                     }
                 }
-                Some(line) = next_line(&mut self.stdout) => self.output(line),
-                Some(line) = next_line(&mut self.stderr) => self.output(line),
+                Some(line) = self.stdout.next() => self.output(line),
+                Some(line) = self.stderr.next() => self.output(line),
             }
         }
     }
@@ -242,10 +235,12 @@ impl Supervisor {
     fn ready_output(&mut self) {
         use futures_util::FutureExt;
         for _ in 0..READY_LINES {
-            let line = next_line(&mut self.stdout)
+            let line = self
+                .stdout
+                .next()
                 .now_or_never()
                 .flatten()
-                .or_else(|| next_line(&mut self.stderr).now_or_never().flatten());
+                .or_else(|| self.stderr.next().now_or_never().flatten());
             match line {
                 Some(line) => self.output(line),
                 None => return,
@@ -255,10 +250,10 @@ impl Supervisor {
 
     /// Logs every output line until both pipes are closed.
     async fn drain_output(&mut self) {
-        while let Some(line) = next_line(&mut self.stdout).await {
+        while let Some(line) = self.stdout.next().await {
             self.output(line);
         }
-        while let Some(line) = next_line(&mut self.stderr).await {
+        while let Some(line) = self.stderr.next().await {
             self.output(line);
         }
     }
@@ -279,41 +274,32 @@ impl Supervisor {
         self.log.push(&line);
     }
 
-    fn call(&mut self, call: Call) {
+    /// Handles one Runtime API call; `Some` when the instance must stop.
+    fn call(&mut self, call: Call) -> Option<Exit> {
         match call {
             Call::Next { reply } => {
                 if self.init_duration.is_none() {
                     self.init_duration = Some(self.spawned.elapsed());
                 }
-                if let State::Busy(current) = &mut self.state
-                    && let Some(caller) = current.reply.take()
-                {
-                    let id = current.id.clone();
-                    let body = serde_json::to_vec(&serde_json::json!({
-                        "errorType": "Runtime.InvalidStateTransition",
-                        "errorMessage": format!("RequestId: {id} Error: the runtime asked for the next invocation without answering this one"),
-                    }))
-                    .unwrap_or_default();
+                if let Some(caller) = self.caller(None) {
+                    let id = self.current_id();
+                    let body = platform::invalid_state_transition(&id);
                     self.answer(
                         caller,
                         Outcome::platform("Runtime.InvalidStateTransition", body),
                     );
                 }
-                if let State::Busy(_) = self.state {
-                    self.end_invocation();
-                }
+                self.end_invocation();
                 self.state = State::Idle {
                     next: Some(reply),
                     since: tokio::time::Instant::now(),
                 };
-                if let Some(pending) = self.pending.take() {
-                    self.deliver(pending);
-                }
+                None
             }
             Call::Response { id, body, reply } => {
-                let Some(caller) = self.take_caller(&id) else {
+                let Some(caller) = self.caller(Some(&id)) else {
                     let _ = reply.send(Ack::InvalidRequestId);
-                    return;
+                    return None;
                 };
                 let outcome = match body {
                     ResponseBody::Buffered { body, content_type } => {
@@ -331,75 +317,69 @@ impl Supervisor {
                             platform::response_too_large(limit),
                         )
                     }
-                    ResponseBody::Stream {
-                        content_type,
-                        rx,
-                        tx,
-                    } => {
-                        if let State::Busy(current) = &mut self.state {
-                            current.stream = Some(tx);
-                        }
-                        Outcome::Stream(ResponseStream {
-                            content_type,
-                            rx,
-                            permit: None,
-                        })
+                    ResponseBody::Stream { content_type, rx } => {
+                        Outcome::Stream(ResponseStream { content_type, rx })
                     }
                 };
                 self.answer(caller, outcome);
                 let _ = reply.send(Ack::Accepted);
+                None
             }
             Call::Error {
-                id,
+                id: Some(id),
                 error_type,
                 body,
                 reply,
             } => {
-                let body = if body.is_empty() {
-                    Bytes::from(platform::from_type(&error_type))
-                } else {
-                    body
+                let Some(caller) = self.caller(Some(&id)) else {
+                    let _ = reply.send(Ack::InvalidRequestId);
+                    return None;
                 };
-                let outcome = Outcome::FunctionError { error_type, body };
-                match id {
-                    Some(id) => {
-                        let Some(caller) = self.take_caller(&id) else {
-                            let _ = reply.send(Ack::InvalidRequestId);
-                            return;
-                        };
-                        self.answer(caller, outcome);
-                    }
-                    None => {
-                        if let Outcome::FunctionError { body, .. } = &outcome {
-                            tracing::warn!(function = %self.name(), "init failed: {}", String::from_utf8_lossy(body));
-                        }
-                        self.fail_waiting(|_| outcome);
-                    }
+                let body = non_empty(body, &error_type);
+                self.answer(caller, Outcome::FunctionError { error_type, body });
+                let _ = reply.send(Ack::Accepted);
+                None
+            }
+            Call::Error {
+                id: None,
+                error_type,
+                body,
+                reply,
+            } => {
+                if !matches!(self.state, State::Init) {
+                    let _ = reply.send(Ack::InvalidState);
+                    return None;
                 }
                 let _ = reply.send(Ack::Accepted);
+                let body = non_empty(body, &error_type);
+                tracing::warn!(function = %self.name(), "init failed: {}", String::from_utf8_lossy(&body));
+                Some(Exit::InitFailed { error_type, body })
             }
             Call::StreamEnded { id, error } => {
-                if let State::Busy(current) = &mut self.state
-                    && current.id == id
-                {
-                    current.stream = None;
+                if self.caller_id_is(&id) {
                     if let Some((error_type, _)) = error {
-                        tracing::warn!(function = %self.ctx.function.name, request_id = %id, "stream ended with {error_type}");
+                        tracing::warn!(function = %self.name(), request_id = %id, "stream ended with {error_type}");
                     }
                     self.end_invocation();
                 }
+                None
             }
         }
     }
 
     /// Hands `queued` to the runtime waiting in `next`.
     fn deliver(&mut self, queued: Queued) {
+        if queued.reply.is_closed() {
+            // The caller stopped waiting before the invocation started: nothing to run for.
+            tracing::info!(function = %self.name(), request_id = %queued.request.request_id, "caller gone before the invocation started; skipped");
+            return;
+        }
         let State::Idle { next, .. } = &mut self.state else {
-            self.pending = Some(queued);
+            let _ = self.ctx.requeue.try_send(queued);
             return;
         };
         let Some(next) = next.take() else {
-            self.pending = Some(queued);
+            let _ = self.ctx.requeue.try_send(queued);
             return;
         };
         let timeout = self.ctx.function.timeout;
@@ -419,56 +399,71 @@ impl Supervisor {
             headers,
             payload: request.payload.clone(),
         };
-        if let Err(_undelivered) = next.send(delivery) {
-            // The runtime's `next` connection went away; keep the invocation for its next ask.
-            self.pending = Some(queued);
-            self.state = State::Idle {
-                next: None,
-                since: tokio::time::Instant::now(),
-            };
+        if next.send(delivery).is_err() {
+            // The runtime's `next` connection went away: another instance may take it.
+            let _ = self.ctx.requeue.try_send(queued);
             return;
         }
-        let id = queued.request.request_id.clone();
+        let Queued {
+            request,
+            reply,
+            slot,
+        } = queued;
         self.log.clear();
-        self.platform_line(format!("START RequestId: {id} Version: $LATEST"));
+        self.platform_line(format!(
+            "START RequestId: {} Version: $LATEST",
+            request.request_id
+        ));
+        let now = tokio::time::Instant::now();
         self.state = State::Busy(Current {
-            id,
-            reply: Some(queued.reply),
-            want_tail: queued.request.want_log_tail,
+            id: request.request_id,
+            reply: Some(reply),
+            slot: Some(slot),
+            want_tail: request.want_log_tail,
             started: Instant::now(),
-            deadline: tokio::time::Instant::now() + timeout,
-            memory_check: tokio::time::Instant::now() + memory::CHECK_EVERY,
-            stream: None,
+            deadline: now + timeout,
+            memory_check: now + memory::CHECK_EVERY,
             init_duration: if self.init_reported {
                 None
             } else {
                 self.init_duration
             },
-            ended: false,
         });
         self.init_reported = true;
     }
 
-    fn take_caller(&mut self, id: &str) -> Option<oneshot::Sender<Invoked>> {
+    /// The current invocation's caller, if it is still to be answered (and `id` matches).
+    fn caller(&mut self, id: Option<&str>) -> Option<oneshot::Sender<Invoked>> {
         match &mut self.state {
-            State::Busy(current) if current.id == id => current.reply.take(),
+            State::Busy(current) if id.is_none_or(|id| id == current.id) => current.reply.take(),
             _ => None,
         }
     }
 
-    /// Answers the caller of the current invocation.
+    fn current_id(&self) -> String {
+        match &self.state {
+            State::Busy(current) => current.id.clone(),
+            _ => String::new(),
+        }
+    }
+
+    fn caller_id_is(&self, id: &str) -> bool {
+        matches!(&self.state, State::Busy(current) if current.id == id)
+    }
+
+    /// Answers the caller of the current invocation. A stream's invocation ends with the
+    /// stream (`StreamEnded`); any other ends here.
     fn answer(&mut self, caller: oneshot::Sender<Invoked>, outcome: Outcome) {
         let State::Busy(current) = &self.state else {
             return;
         };
         let streaming = matches!(outcome, Outcome::Stream(_));
         let id = current.id.clone();
-        let want_tail = current.want_tail;
+        let want_tail = current.want_tail && !streaming;
         if !streaming {
             self.end_invocation();
         }
-        let log_tail =
-            (want_tail && !streaming).then(|| self.log.tail(self.ctx.function.limits.log_tail));
+        let log_tail = want_tail.then(|| self.log.tail(self.ctx.function.limits.log_tail));
         let _ = caller.send(Invoked {
             request_id: id,
             outcome,
@@ -476,15 +471,14 @@ impl Supervisor {
         });
     }
 
-    /// Writes END and REPORT for the current invocation (once).
+    /// Writes END and REPORT for the current invocation and frees its slot (once).
     fn end_invocation(&mut self) {
         let State::Busy(current) = &mut self.state else {
             return;
         };
-        if current.ended {
+        let Some(slot) = current.slot.take() else {
             return;
-        }
-        current.ended = true;
+        };
         let (id, started, init) = (current.id.clone(), current.started, current.init_duration);
         let memory = self.memory.peak_mb();
         self.platform_line(format!("END RequestId: {id}"));
@@ -495,32 +489,36 @@ impl Supervisor {
             memory,
             init,
         ));
+        drop(slot);
     }
 
-    /// Answers a caller whose invocation never reached the runtime.
-    fn reply_undelivered(&mut self, queued: Queued, outcome: Outcome) {
-        let log_tail = queued
-            .request
-            .want_log_tail
-            .then(|| self.log.tail(self.ctx.function.limits.log_tail));
-        let _ = queued.reply.send(Invoked {
-            request_id: queued.request.request_id,
-            outcome,
-            log_tail,
-        });
-    }
-
-    /// Answers the invocation waiting for this instance (the one whose arrival started it),
-    /// as Lambda returns an init failure to the invocation that triggered the init.
-    fn fail_waiting(&mut self, outcome: impl FnOnce(&str) -> Outcome) {
-        if let Some(queued) = self
-            .pending
-            .take()
-            .or_else(|| self.ctx.queue.try_recv().ok())
-        {
-            let outcome = outcome(&queued.request.request_id);
-            self.reply_undelivered(queued, outcome);
+    /// Ends the current invocation with a platform error (timeout, crash, ...).
+    fn conclude(&mut self, error_type: &str, body: impl FnOnce(&str) -> Vec<u8>) {
+        if let Some(caller) = self.caller(None) {
+            let body = body(&self.current_id());
+            self.answer(caller, Outcome::platform(error_type, body));
         }
+        self.end_invocation();
+    }
+
+    /// Tells a stream still being pumped why it is about to break.
+    fn announce(&mut self, exit: &Exit) {
+        let id = self.current_id();
+        let reason = match exit {
+            Exit::TimedOut => (
+                "Sandbox.Timedout",
+                platform::timed_out(&id, self.ctx.function.timeout),
+            ),
+            Exit::OutOfMemory => ("Runtime.OutOfMemory", platform::out_of_memory(&id)),
+            Exit::Shutdown => (
+                "Runtime.ExitError",
+                platform::exited(&id, Some("signal: killed")),
+            ),
+            _ => return,
+        };
+        let _ = self
+            .reason
+            .send(Some((reason.0.to_string(), Bytes::from(reason.1))));
     }
 
     fn kill(&mut self) {
@@ -536,131 +534,95 @@ impl Supervisor {
     async fn finish(&mut self, exit: Exit) {
         let _ = self.child.wait().await;
         let timeout = self.ctx.function.timeout;
-        let state = std::mem::replace(&mut self.state, State::Init);
-        match (&exit, state) {
-            (Exit::TimedOut, State::Busy(mut current)) => {
-                let id = current.id.clone();
-                let body = platform::timed_out(&id, timeout);
-                self.platform_line(format!(
-                    "{} {id} Task timed out after {:.2} seconds",
+        let busy = matches!(self.state, State::Busy(_));
+        match exit {
+            Exit::TimedOut => {
+                let line = format!(
+                    "{} {} Task timed out after {:.2} seconds",
                     portico_events::time::iso8601_ms(SystemTime::now()),
+                    self.current_id(),
                     timeout.as_secs_f64()
-                ));
-                if let Some(stream) = current.stream.take() {
-                    let _ = stream.try_send(StreamEvent::Error {
-                        error_type: "Sandbox.Timedout".into(),
-                        body: Bytes::from(body.clone()),
-                    });
-                }
-                self.state = State::Busy(current);
-                if let Some(caller) = self.take_current_caller() {
-                    self.answer(caller, Outcome::platform("Sandbox.Timedout", body));
-                } else {
-                    self.end_invocation();
-                }
-            }
-            (Exit::OutOfMemory, State::Busy(current)) => {
-                let id = current.id.clone();
-                tracing::warn!(
-                    function = %self.name(),
-                    request_id = %id,
-                    "over its memory of {} MB; instance stopped",
-                    self.ctx.function.memory_mb
                 );
-                self.state = State::Busy(current);
-                if let Some(caller) = self.take_current_caller() {
-                    let body = platform::out_of_memory(&id);
-                    self.answer(caller, Outcome::platform("Runtime.OutOfMemory", body));
-                } else {
-                    self.end_invocation();
-                }
+                self.platform_line(line);
+                self.conclude("Sandbox.Timedout", |id| platform::timed_out(id, timeout));
             }
-            (Exit::Crashed(status), State::Busy(current)) => {
-                let id = current.id.clone();
-                tracing::warn!(function = %self.name(), request_id = %id, "runtime exited: {status}");
-                self.state = State::Busy(current);
-                if let Some(caller) = self.take_current_caller() {
-                    self.answer(
-                        caller,
-                        Outcome::platform("Runtime.ExitError", platform::exited(&id, Some(status))),
-                    );
-                } else {
-                    self.end_invocation();
-                }
+            Exit::OutOfMemory => {
+                tracing::warn!(function = %self.name(), "over its memory of {} MB; instance stopped", self.ctx.function.memory_mb);
+                self.conclude("Runtime.OutOfMemory", platform::out_of_memory);
             }
-            (Exit::Crashed(status), _) => {
-                tracing::warn!(function = %self.name(), "runtime exited before taking an invocation: {status}");
-                self.fail_waiting(|id| {
-                    Outcome::platform("Runtime.ExitError", platform::exited(id, Some(status)))
+            Exit::Crashed(status) if busy => {
+                tracing::warn!(function = %self.name(), request_id = %self.current_id(), "runtime exited: {status}");
+                self.conclude("Runtime.ExitError", |id| {
+                    platform::exited(id, Some(&status))
                 });
             }
-            (Exit::InitTimedOut, _) => {
+            Exit::Crashed(status) if matches!(self.state, State::Init) => {
+                tracing::warn!(function = %self.name(), "runtime exited during init: {status}");
+                fail_waiting(&self.ctx, Some(&self.log), |id| {
+                    Outcome::platform("Runtime.ExitError", platform::exited(id, Some(&status)))
+                });
+            }
+            Exit::Crashed(status) => {
+                tracing::warn!(function = %self.name(), "runtime exited between invocations: {status}");
+            }
+            Exit::InitFailed { error_type, body } => {
+                fail_waiting(&self.ctx, Some(&self.log), |_| Outcome::FunctionError {
+                    error_type,
+                    body,
+                });
+            }
+            Exit::InitTimedOut => {
                 tracing::warn!(function = %self.name(), "init did not finish within {INIT_TIMEOUT:?}; instance stopped");
-                self.fail_waiting(|id| {
+                fail_waiting(&self.ctx, Some(&self.log), |id| {
                     Outcome::platform("Sandbox.Timedout", platform::timed_out(id, INIT_TIMEOUT))
                 });
             }
-            (Exit::Shutdown, State::Busy(current)) => {
-                let id = current.id.clone();
-                self.state = State::Busy(current);
-                if let Some(caller) = self.take_current_caller() {
-                    self.answer(
-                        caller,
-                        Outcome::platform(
-                            "Runtime.ExitError",
-                            platform::exited(&id, Some("signal: killed")),
-                        ),
-                    );
-                }
+            Exit::Shutdown => {
+                self.conclude("Runtime.ExitError", |id| {
+                    platform::exited(id, Some("signal: killed"))
+                });
             }
-            (Exit::Reaped, _) => {
-                tracing::info!(
-                    function = %self.name(),
-                    "instance stopped after {:?} idle",
-                    self.ctx.function.idle_timeout
-                );
+            Exit::Reaped => {
+                tracing::info!(function = %self.name(), "instance stopped after {:?} idle", self.ctx.function.idle_timeout);
             }
-            (Exit::TimedOut | Exit::Shutdown | Exit::OutOfMemory, _) => {}
-        }
-        // An invocation that was waiting for a `next` that never came goes back to the queue.
-        if let Some(pending) = self.pending.take() {
-            let _ = self.ctx.requeue.try_send(pending);
         }
     }
 
-    fn take_current_caller(&mut self) -> Option<oneshot::Sender<Invoked>> {
-        match &mut self.state {
-            State::Busy(current) => current.reply.take(),
-            _ => None,
-        }
+    /// Whether the process's resident memory is over the function's `memory`.
+    fn over_memory(&mut self) -> bool {
+        let limit_kb = u64::from(self.ctx.function.memory_mb) * 1024;
+        self.memory.resident_kb().is_some_and(|kb| kb > limit_kb)
     }
 }
 
-fn fail_one_queued(ctx: &Context, error_type: &str, body: Vec<u8>) {
-    if let Ok(queued) = ctx.queue.try_recv() {
+/// Answers the next waiting invocation whose caller is still there with `outcome`, as
+/// Lambda returns an init failure to an invocation waiting for the instance.
+fn fail_waiting(ctx: &Context, log: Option<&LogTail>, outcome: impl FnOnce(&str) -> Outcome) {
+    while let Ok(queued) = ctx.queue.try_recv() {
+        if queued.reply.is_closed() {
+            continue;
+        }
+        let log_tail = queued.request.want_log_tail.then(|| {
+            log.map(|l| l.tail(ctx.function.limits.log_tail))
+                .unwrap_or_default()
+        });
+        let outcome = outcome(&queued.request.request_id);
         let _ = queued.reply.send(Invoked {
             request_id: queued.request.request_id,
-            outcome: Outcome::platform(error_type, body),
-            log_tail: None,
+            outcome,
+            log_tail,
         });
+        return;
     }
 }
 
-async fn next_line<R: tokio::io::AsyncBufRead + Unpin>(
-    lines: &mut Option<Lines<R>>,
-) -> Option<String> {
-    let reader = lines.as_mut()?;
-    match reader.next_line().await {
-        Ok(Some(line)) => Some(line),
-        _ => {
-            *lines = None;
-            None
-        }
+/// The error document, or one made from the type when the runtime sent none.
+fn non_empty(body: Bytes, error_type: &str) -> Bytes {
+    if body.is_empty() {
+        Bytes::from(platform::from_type(error_type))
+    } else {
+        body
     }
-}
-
-fn far_future() -> tokio::time::Instant {
-    tokio::time::Instant::now() + Duration::from_secs(86_400 * 365)
 }
 
 /// Reads like Go's `exit status 3` / `signal: killed`, as Lambda reports it.
@@ -678,12 +640,4 @@ fn signal_name(sig: i32) -> String {
     nix::sys::signal::Signal::try_from(sig)
         .map(|s| s.as_str().trim_start_matches("SIG").to_ascii_lowercase())
         .unwrap_or_else(|_| sig.to_string())
-}
-
-impl Supervisor {
-    /// Whether the process's resident memory is over the function's `memory`.
-    fn over_memory(&mut self) -> bool {
-        let limit_kb = u64::from(self.ctx.function.memory_mb) * 1024;
-        self.memory.resident_kb().is_some_and(|kb| kb > limit_kb)
-    }
 }

@@ -76,19 +76,18 @@ pub enum StreamEvent {
     },
 }
 
-/// A streamed response body. Holding it keeps the function's concurrency slot, so a new
-/// invocation does not queue behind a long stream; dropping it releases the slot.
+/// A streamed response body, as the function writes it. The function's concurrency slot
+/// stays taken until the function has finished the stream, read or not.
 #[derive(Debug)]
 pub struct ResponseStream {
     pub content_type: Option<String>,
     pub(crate) rx: mpsc::Receiver<StreamEvent>,
-    pub(crate) permit: Option<OwnedSemaphorePermit>,
 }
 
 impl ResponseStream {
     /// The next piece; `None` once the function has finished the stream.
     pub async fn next(&mut self) -> Option<StreamEvent> {
-        std::future::poll_fn(|cx| self.poll_next(cx)).await
+        self.rx.recv().await
     }
 
     /// Polls for the next piece, for body types that are polled.
@@ -96,11 +95,7 @@ impl ResponseStream {
         &mut self,
         cx: &mut std::task::Context<'_>,
     ) -> std::task::Poll<Option<StreamEvent>> {
-        let polled = self.rx.poll_recv(cx);
-        if let std::task::Poll::Ready(None) = polled {
-            self.permit.take();
-        }
-        polled
+        self.rx.poll_recv(cx)
     }
 }
 
@@ -109,4 +104,6 @@ impl ResponseStream {
 pub(crate) struct Queued {
     pub request: InvokeRequest,
     pub reply: oneshot::Sender<Invoked>,
+    /// The function's concurrency slot, held from queueing until the invocation ends.
+    pub slot: OwnedSemaphorePermit,
 }

@@ -13,6 +13,7 @@ mod instance;
 mod invocation;
 mod logs;
 mod memory;
+mod output;
 mod pool;
 mod spawn;
 
@@ -25,7 +26,7 @@ use portico_config::Config;
 use tokio::sync::watch;
 
 pub use invocation::{InvokeError, InvokeRequest, Invoked, Outcome, ResponseStream, StreamEvent};
-pub use pool::{ASYNC_RETRIES, Pool, QUEUE_WAIT};
+pub use pool::{ASYNC_QUEUE, ASYNC_RETRIES, Pool, QUEUE_WAIT};
 
 /// How the runtime is set up, beyond the config file.
 #[derive(Debug, Clone)]

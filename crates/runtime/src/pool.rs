@@ -18,14 +18,19 @@ pub const QUEUE_WAIT: Duration = Duration::from_secs(1);
 /// How often an asynchronous (`Event`) invocation is retried after a function error.
 pub const ASYNC_RETRIES: u32 = 2;
 
+/// The most asynchronous invocations waiting (or being retried) per function.
+pub const ASYNC_QUEUE: usize = 10_000;
+
 pub struct Pool {
     function: Arc<Function>,
     launcher: Arc<Launcher>,
     queue_tx: async_channel::Sender<Queued>,
     queue_rx: async_channel::Receiver<Queued>,
-    /// One permit per instance the function may have; a caller holds one while its
-    /// invocation runs (or its stream is read).
+    /// One permit per instance the function may have; an invocation holds one from when
+    /// it is queued until its instance writes END.
     slots: Arc<Semaphore>,
+    /// One permit per asynchronous invocation that may wait.
+    events: Arc<Semaphore>,
     instances: Mutex<Instances>,
     shutdown: watch::Receiver<bool>,
     /// Delay before the first async retry; it doubles for the second.
@@ -48,6 +53,7 @@ impl Pool {
         let (queue_tx, queue_rx) = async_channel::unbounded();
         Arc::new(Pool {
             slots: Arc::new(Semaphore::new(function.concurrency as usize)),
+            events: Arc::new(Semaphore::new(ASYNC_QUEUE)),
             function: Arc::new(function),
             launcher,
             queue_tx,
@@ -65,25 +71,32 @@ impl Pool {
     /// Runs one invocation and waits for its outcome (a stream's body may still be coming).
     pub async fn invoke(self: &Arc<Self>, request: InvokeRequest) -> Result<Invoked, InvokeError> {
         self.check_running()?;
-        let permit = tokio::time::timeout(QUEUE_WAIT, self.slots.clone().acquire_owned())
+        let slot = tokio::time::timeout(QUEUE_WAIT, self.slots.clone().acquire_owned())
             .await
             .map_err(|_| InvokeError::Throttled)?
             .map_err(|_| InvokeError::ShuttingDown)?;
-        self.run(request, permit).await
+        self.run(request, slot).await
     }
 
     /// Queues an asynchronous invocation: it waits for a slot as long as it takes, and is
-    /// retried up to [`ASYNC_RETRIES`] times if the function fails.
+    /// retried up to [`ASYNC_RETRIES`] times if the function fails. At most
+    /// [`ASYNC_QUEUE`] events wait per function; beyond that the caller is throttled.
     pub fn invoke_async(self: &Arc<Self>, request: InvokeRequest) -> Result<(), InvokeError> {
         self.check_running()?;
+        let queued = self
+            .events
+            .clone()
+            .try_acquire_owned()
+            .map_err(|_| InvokeError::Throttled)?;
         let pool = self.clone();
         tokio::spawn(async move {
+            let _queued = queued;
             let mut delay = pool.retry_delay;
             for attempt in 0..=ASYNC_RETRIES {
-                let Ok(permit) = pool.slots.clone().acquire_owned().await else {
+                let Ok(slot) = pool.slots.clone().acquire_owned().await else {
                     return;
                 };
-                let Ok(invoked) = pool.run(request.clone(), permit).await else {
+                let Ok(invoked) = pool.run(request.clone(), slot).await else {
                     return;
                 };
                 match invoked.outcome {
@@ -124,30 +137,32 @@ impl Pool {
         }
     }
 
+    /// Queues `request` with its concurrency slot, which the instance that runs it frees
+    /// when the invocation ends, and waits for the outcome.
     async fn run(
         self: &Arc<Self>,
         request: InvokeRequest,
-        permit: OwnedSemaphorePermit,
+        slot: OwnedSemaphorePermit,
     ) -> Result<Invoked, InvokeError> {
         let (reply, answer) = oneshot::channel();
         let request_id = request.request_id.clone();
         self.queue_tx
-            .send(Queued { request, reply })
+            .send(Queued {
+                request,
+                reply,
+                slot,
+            })
             .await
             .map_err(|_| InvokeError::ShuttingDown)?;
         self.ensure_capacity();
-        let mut invoked = answer.await.unwrap_or_else(|_| Invoked {
+        Ok(answer.await.unwrap_or_else(|_| Invoked {
             outcome: Outcome::platform(
                 "Runtime.ExitError",
                 portico_events::errors::platform::exited(&request_id, None),
             ),
             request_id,
             log_tail: None,
-        });
-        if let Outcome::Stream(stream) = &mut invoked.outcome {
-            stream.permit = Some(permit);
-        }
-        Ok(invoked)
+        }))
     }
 
     /// Starts instances until every invocation in flight has one.
@@ -171,7 +186,10 @@ impl Pool {
                 shutdown: self.shutdown.clone(),
             };
             instances.tasks.spawn(async move {
-                instance::run(ctx).await;
+                let run = std::panic::AssertUnwindSafe(instance::run(ctx));
+                if futures_util::FutureExt::catch_unwind(run).await.is_err() {
+                    tracing::error!(function = %pool.function.name, "an instance supervisor panicked; instance replaced");
+                }
                 pool.instance_exited();
             });
         }
