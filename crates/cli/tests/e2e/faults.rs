@@ -125,7 +125,7 @@ async fn an_oversized_buffered_response_is_refused() {
 async fn a_runtime_posting_garbage_is_refused_and_its_non_json_answer_is_a_502() {
     let p = Portico::start(FAULTS);
     assert_eq!(p.get("garbage", "/").await.status(), 502);
-    p.wait_for_log("bogus path -> 404, wrong id -> 400");
+    p.wait_for_log("bogus path -> 404, wrong id -> 400, late init error -> 403");
     let (status, error, body) = invoke(&p, "garbage", "{}").await;
     // Lambda returns whatever the runtime posted, byte for byte.
     assert_eq!((status, error), (200, None));
@@ -280,4 +280,61 @@ functions:
     let (_, error, body) = invoke(&p, "chatty", r#"{"then": "hang"}"#).await;
     assert_eq!(error.as_deref(), Some("Unhandled"));
     assert_eq!(body["errorType"], "Sandbox.Timedout");
+}
+
+#[tokio::test]
+async fn output_that_is_not_text_does_not_break_the_function() {
+    let p = Portico::start(
+        r#"
+functions:
+  binary: {runtime: python3.12, handler: app.binary_output, code: "@fixtures/python"}
+"#,
+    );
+    for _ in 0..2 {
+        let (_, error, body) = invoke(&p, "binary", "{}").await;
+        assert_eq!((error, body), (None, Value::String("still here".into())));
+    }
+    p.wait_for_log("not utf-8: \u{fffd}\u{fffd}");
+}
+
+#[tokio::test]
+async fn concurrent_init_failures_each_get_the_init_error() {
+    let p = Portico::start(
+        r#"
+functions:
+  badinit: {runtime: python3.12, handler: app.handler, code: "@fixtures/python/bad_init", concurrency: 2}
+"#,
+    );
+    let (a, b) = tokio::join!(invoke(&p, "badinit", "{}"), invoke(&p, "badinit", "{}"));
+    for (_, error, body) in [a, b] {
+        assert_eq!(error.as_deref(), Some("Unhandled"));
+        assert_eq!(body["errorType"], "RuntimeError", "{body}");
+    }
+}
+
+#[tokio::test]
+async fn a_caller_that_gives_up_keeps_its_slot_until_the_function_ends() {
+    let p = Portico::start(
+        r#"
+functions:
+  slow: {runtime: python3.12, handler: app.sleep, code: "@fixtures/python", concurrency: 1, timeout: 10}
+"#,
+    );
+    let gave_up = p
+        .client()
+        .post(p.invoke_url("slow"))
+        .body(r#"{"seconds": 2}"#)
+        .timeout(std::time::Duration::from_millis(300))
+        .send()
+        .await;
+    assert!(gave_up.unwrap_err().is_timeout());
+    // The abandoned invocation still runs, so the only slot is taken: Lambda throttles.
+    let throttled = p.invoke("slow", r#"{"seconds": 0}"#, &[]).await;
+    assert_eq!(throttled.status(), 429);
+    p.wait_for_log("END RequestId");
+    let (status, error, body) = invoke(&p, "slow", r#"{"seconds": 0}"#).await;
+    assert_eq!(
+        (status, error, body),
+        (200, None, Value::String("woke".into()))
+    );
 }

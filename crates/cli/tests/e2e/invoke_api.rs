@@ -12,6 +12,7 @@ functions:
   context: {runtime: python3.12, handler: app.context_info, code: "@fixtures/python", memory: 256, environment: {GREETING: hi}}
   plain: {runtime: nodejs20.x, handler: stream.plain, code: "@fixtures/node"}
   failing: {runtime: nodejs20.x, handler: stream.failing, code: "@fixtures/node"}
+  stuck: {runtime: nodejs20.x, handler: stream.handler, code: "@fixtures/node", timeout: 1}
 "#;
 
 #[tokio::test]
@@ -216,4 +217,20 @@ async fn boto3_reads_response_streams() {
     let details: Value =
         serde_json::from_str(failed["Complete"]["ErrorDetails"].as_str().unwrap()).unwrap();
     assert_eq!(details["errorMessage"], "stream broke");
+}
+
+#[tokio::test]
+async fn a_stream_that_times_out_ends_with_sandbox_timedout() {
+    let p = Portico::start(FUNCTIONS);
+    let got = p.python("boto3_lambda.py", &["stream-timeout"]);
+    // SDK callers see the HTTP prelude and its 8 NUL bytes as stream bytes, then the body.
+    let bytes: String = got["Chunks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c.as_str().unwrap())
+        .collect();
+    assert!(bytes.starts_with(r#"{"statusCode":201"#), "{bytes:?}");
+    assert!(bytes.ends_with("\0\0\0\0\0\0\0\0first\n"), "{bytes:?}");
+    assert_eq!(got["Complete"]["ErrorCode"], "Sandbox.Timedout");
 }

@@ -73,6 +73,14 @@ elif scenario == "stream-buffered":
     result = stream("echo", b'{"buffered": true}')
 elif scenario == "stream-error":
     result = stream("failing")
+elif scenario == "stream-timeout":
+    import socket
+
+    gate = socket.socket()
+    gate.bind(("127.0.0.1", 0))
+    gate.listen()
+    # The function connects and waits for a byte that never comes, past its timeout.
+    result = stream("stuck", json.dumps({"gate": "127.0.0.1:%d" % gate.getsockname()[1]}).encode())
 elif scenario == "not-found":
     result = error(lambda: client.invoke(FunctionName="nosuch", Payload=b"{}"))
 elif scenario == "bad-json":
