@@ -184,7 +184,28 @@ async fn serve(
     );
     print_routes(&config, addr);
     println!("\nAWS CLI and SDKs: --endpoint-url http://{addr}   Press Ctrl-C to stop.");
-    portico_server::serve(listener, gateway, shutdown_signal()).await;
+    // In-flight requests may finish for as long as the slowest function may run; a second
+    // Ctrl-C stops at once.
+    let grace = config
+        .functions
+        .values()
+        .map(|f| f.timeout)
+        .max()
+        .unwrap_or_default()
+        + Duration::from_secs(5);
+    let (first_tx, first_rx) = tokio::sync::oneshot::channel();
+    let shutdown = async move {
+        shutdown_signal().await;
+        let _ = first_tx.send(());
+    };
+    let force = async move {
+        let _ = first_rx.await;
+        tokio::select! {
+            _ = shutdown_signal() => {}
+            _ = tokio::time::sleep(grace) => {}
+        }
+    };
+    portico_server::serve(listener, gateway, shutdown, force).await;
     Ok(ExitCode::SUCCESS)
 }
 

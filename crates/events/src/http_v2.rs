@@ -221,13 +221,18 @@ struct QueryParams(Vec<(String, String)>);
 impl QueryParams {
     fn parse(query: &str) -> QueryParams {
         let mut params: Vec<(String, String)> = Vec::new();
+        let mut index: std::collections::HashMap<String, usize> = std::collections::HashMap::new();
         for (k, v) in form_urlencoded::parse(query.as_bytes()) {
-            match params.iter_mut().find(|(key, _)| *key == k) {
-                Some((_, existing)) => {
+            match index.get(k.as_ref()) {
+                Some(&at) => {
+                    let existing = &mut params[at].1;
                     existing.push(',');
                     existing.push_str(&v);
                 }
-                None => params.push((k.into_owned(), v.into_owned())),
+                None => {
+                    index.insert(k.clone().into_owned(), params.len());
+                    params.push((k.into_owned(), v.into_owned()));
+                }
             }
         }
         QueryParams(params)

@@ -1,12 +1,11 @@
 //! The per-request context every phase reads and fills, and the verdict a phase returns.
 
 use std::net::SocketAddr;
-use std::sync::Arc;
 use std::time::{Instant, SystemTime};
 
 use bytes::Bytes;
 use http::{HeaderMap, Method, Response};
-use portico_runtime::{Invoked, Pool};
+use portico_runtime::Invoked;
 
 use crate::body::Body;
 
@@ -33,8 +32,6 @@ pub struct RequestCtx {
     pub local_port: u16,
     /// Which front door and target, for the access log.
     pub target: String,
-    /// Filled by resolve.
-    pub function: Option<Arc<Pool>>,
     /// Filled by validate.
     pub body: Bytes,
     /// Filled by map.
@@ -71,7 +68,6 @@ impl RequestCtx {
             remote,
             local_port,
             target,
-            function: None,
             body: Bytes::new(),
             event: Bytes::new(),
             invoked: None,

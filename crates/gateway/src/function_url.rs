@@ -4,7 +4,10 @@ use std::net::SocketAddr;
 
 use http::{Request, Response};
 use portico_events::UrlError;
-use portico_runtime::InvokeError;
+use std::sync::Arc;
+
+use portico_config::FunctionUrl;
+use portico_runtime::{InvokeError, Pool};
 
 use crate::Gateway;
 use crate::body::Body;
@@ -40,48 +43,59 @@ impl Gateway {
             self.local_port,
             format!("url:{function}"),
         );
-        let response = self.url_phases(&mut ctx, function, body).await;
+        let response = match resolve::function_url(&self.runtime, &ctx, function) {
+            Ok(pool) => self.url_phases(&mut ctx, &pool, body).await,
+            Err(response) => response,
+        };
         record::access_log(&ctx, response.status());
         response
     }
 
-    async fn url_phases<B>(&self, ctx: &mut RequestCtx, function: &str, body: B) -> Response<Body>
+    /// Every phase after resolve. CORS headers go on every answer, Portico's own errors
+    /// included, as Function URLs add them to all responses.
+    async fn url_phases<B>(&self, ctx: &mut RequestCtx, pool: &Arc<Pool>, body: B) -> Response<Body>
     where
         B: http_body::Body<Data = bytes::Bytes>,
     {
-        phase!(resolve::function_url(&self.runtime, ctx, function));
-        let Some(pool) = ctx.function.clone() else {
-            return crate::error::render(&UrlError::FunctionFailed.response(), &ctx.request_id);
-        };
         let f = pool.function();
         let Some(url) = &f.url else {
-            return crate::error::render(&UrlError::FunctionFailed.response(), &ctx.request_id);
+            return resolve::no_such_url(ctx, &f.name);
         };
         if let Some(cors) = &url.cors
             && let Some(preflight) = crate::cors::preflight(cors, ctx)
         {
             return preflight;
         }
-        phase!(authorize::function_url(ctx));
+        let mut response = self.invoke_through_url(ctx, pool, url, body).await;
+        if let Some(cors) = &url.cors {
+            let origin = ctx.header("origin").map(str::to_string);
+            crate::cors::apply(cors, origin.as_deref(), response.headers_mut());
+        }
+        response
+    }
+
+    async fn invoke_through_url<B>(
+        &self,
+        ctx: &mut RequestCtx,
+        pool: &Arc<Pool>,
+        url: &FunctionUrl,
+        body: B,
+    ) -> Response<Body>
+    where
+        B: http_body::Body<Data = bytes::Bytes>,
+    {
+        let f = pool.function();
+        phase!(authorize::function_url(ctx, url));
         phase!(validate::body(ctx, body, f.limits.sync_payload).await);
-        phase!(map::function_url(
-            ctx,
-            &self.account_id,
-            f.limits.sync_payload
-        ));
+        phase!(map::function_url(ctx, f, &self.account_id));
         let arn = self.function_arn(&f.name, None);
-        if let Err(e) = integrate::invoke_function(ctx, arn).await {
+        if let Err(e) = integrate::invoke_function(ctx, pool, arn).await {
             let error = match e {
                 InvokeError::Throttled => UrlError::Throttled,
                 InvokeError::ShuttingDown => UrlError::FunctionFailed,
             };
             return crate::error::render(&error.response(), &ctx.request_id);
         }
-        let mut response = respond::function_url(ctx, url.invoke_mode, &f.limits).await;
-        if let Some(cors) = &url.cors {
-            let origin = ctx.header("origin").map(str::to_string);
-            crate::cors::apply(cors, origin.as_deref(), response.headers_mut());
-        }
-        response
+        respond::function_url(ctx, url.invoke_mode, &f.limits).await
     }
 }

@@ -66,7 +66,6 @@ impl Gateway {
             .filter(|_| matches!(function.qualifier.as_deref(), None | Some("$LATEST")))
             .ok_or(ServiceError::ResourceNotFound { arn: arn.clone() })?
             .clone();
-        ctx.function = Some(pool.clone());
         // validate
         let invocation_type = InvocationType::parse(ctx.header(api::INVOCATION_TYPE))?;
         if operation == api::Operation::InvokeWithResponseStream

@@ -23,12 +23,16 @@ use tokio::net::TcpListener;
 
 use routes::Door;
 
-/// Serves `gateway` on `listener` until `shutdown` completes, then lets in-flight requests
-/// finish and stops the functions.
+/// How long to wait after a failed `accept` before the next.
+const ACCEPT_BACKOFF: std::time::Duration = std::time::Duration::from_millis(50);
+
+/// Serves `gateway` on `listener` until `shutdown` completes; then in-flight requests may
+/// finish until `force` completes, and every function instance is stopped.
 pub async fn serve(
     listener: TcpListener,
     gateway: Arc<Gateway>,
     shutdown: impl Future<Output = ()>,
+    force: impl Future<Output = ()>,
 ) {
     let graceful = GracefulShutdown::new();
     let builder = auto::Builder::new(TokioExecutor::new());
@@ -36,7 +40,15 @@ pub async fn serve(
     loop {
         tokio::select! {
             accepted = listener.accept() => {
-                let Ok((stream, remote)) = accepted else { continue };
+                let (stream, remote) = match accepted {
+                    Ok(accepted) => accepted,
+                    Err(e) => {
+                        // Out of file descriptors, say: wait rather than spin.
+                        tracing::warn!("accept failed: {e}");
+                        tokio::time::sleep(ACCEPT_BACKOFF).await;
+                        continue;
+                    }
+                };
                 let _ = stream.set_nodelay(true);
                 let gateway = gateway.clone();
                 let service = service_fn(move |req| {
@@ -55,8 +67,11 @@ pub async fn serve(
         }
     }
     drop(listener);
-    tracing::info!("shutting down: waiting for in-flight requests");
-    graceful.shutdown().await;
+    tracing::info!("shutting down: waiting for in-flight requests (Ctrl-C again to stop now)");
+    tokio::select! {
+        _ = graceful.shutdown() => {}
+        _ = force => tracing::warn!("stopping now: in-flight requests are cut off"),
+    }
     tracing::info!("stopping function instances");
     gateway.runtime().shutdown().await;
 }

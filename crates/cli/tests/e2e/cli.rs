@@ -93,7 +93,8 @@ fn invoke_runs_a_function_once() {
     assert!(String::from_utf8_lossy(&out.stderr).contains("no function `nosuch`"));
 }
 
-#[tokio::test]
+// Multi-threaded: the in-flight request must progress while the test blocks on the log.
+#[tokio::test(flavor = "multi_thread")]
 async fn ctrl_c_finishes_in_flight_requests_and_leaves_no_process() {
     let p = Portico::start(
         "functions:\n  pid: {runtime: python3.12, handler: app.pid, code: \"@fixtures/python\"}\n  sleep: {runtime: python3.12, handler: app.sleep, code: \"@fixtures/python\", timeout: 5}\n",
@@ -108,7 +109,8 @@ async fn ctrl_c_finishes_in_flight_requests_and_leaves_no_process() {
         .body(r#"{"seconds": 0.5}"#)
         .send();
     let in_flight = tokio::spawn(request);
-    p.wait_for_log("START RequestId");
+    // The second START is the sleep's: it is running when Ctrl-C comes.
+    p.wait_for_lines("START RequestId", 2);
     let addr = p.addr;
     let status = tokio::task::spawn_blocking(move || p.interrupt())
         .await
@@ -124,4 +126,36 @@ async fn ctrl_c_finishes_in_flight_requests_and_leaves_no_process() {
         std::net::TcpStream::connect(addr).is_err(),
         "the port is closed"
     );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_second_ctrl_c_stops_at_once() {
+    let p = Portico::start(
+        "functions:\n  sleep: {runtime: python3.12, handler: app.sleep, code: \"@fixtures/python\", timeout: 300}\n",
+    );
+    let request = p
+        .client()
+        .post(p.invoke_url("sleep"))
+        .body(r#"{"seconds": 250}"#)
+        .send();
+    let in_flight = tokio::spawn(request);
+    p.wait_for_log("START RequestId");
+    p.press_ctrl_c();
+    p.wait_for_log("Ctrl-C again to stop now");
+    let status = tokio::task::spawn_blocking(move || p.interrupt());
+    let status = tokio::time::timeout(crate::harness::PATIENCE, status)
+        .await
+        .expect("portico did not stop at the second Ctrl-C")
+        .unwrap();
+    assert!(status.success());
+    // The cut-off invocation was killed: its caller gets Lambda's error for a runtime that
+    // exited, or, when Portico is gone before that answer is written, a closed connection.
+    match in_flight.await.unwrap() {
+        Ok(response) => {
+            assert_eq!(response.headers()["x-amz-function-error"], "Unhandled");
+            let body: serde_json::Value = response.json().await.unwrap();
+            assert_eq!(body["errorType"], "Runtime.ExitError");
+        }
+        Err(e) => assert!(!e.is_timeout(), "{e}"),
+    }
 }

@@ -316,4 +316,19 @@ functions:
         .unwrap();
     assert_eq!(other.status(), 200);
     assert!(!other.headers().contains_key("access-control-allow-origin"));
+
+    // Portico's own answers carry the CORS headers too, so browsers can read them.
+    let too_large = p
+        .client()
+        .post(p.url("hello", "/"))
+        .header("origin", "https://app.example")
+        .body(vec![b'a'; 7 * 1024 * 1024])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(too_large.status(), 413);
+    assert_eq!(
+        too_large.headers()["access-control-allow-origin"],
+        "https://app.example"
+    );
 }

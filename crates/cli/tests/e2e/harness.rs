@@ -261,6 +261,11 @@ impl Portico {
         std::mem::forget(self);
         status
     }
+
+    /// Sends SIGINT (Ctrl-C) without waiting.
+    pub fn press_ctrl_c(&self) {
+        signal(self.child.id(), nix::sys::signal::Signal::SIGINT);
+    }
 }
 
 fn signal(pid: u32, sig: nix::sys::signal::Signal) {

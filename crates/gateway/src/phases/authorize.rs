@@ -1,19 +1,13 @@
 //! Authorize: who may call. Function URLs with `auth: none` let everyone in.
 
-use portico_config::UrlAuth;
+use portico_config::{FunctionUrl, UrlAuth};
 
 use crate::ctx::{Flow, RequestCtx};
 
 /// A Function URL's `AuthType`. `aws_iam` is refused until SigV4 verification exists, so
 /// that a URL configured as private never serves unsigned requests.
-pub fn function_url(ctx: &mut RequestCtx) -> Flow {
-    let auth = ctx
-        .function
-        .as_ref()
-        .and_then(|p| p.function().url.as_ref())
-        .map(|u| u.auth)
-        .unwrap_or_default();
-    match auth {
+pub fn function_url(ctx: &mut RequestCtx, url: &FunctionUrl) -> Flow {
+    match url.auth {
         UrlAuth::None => Flow::Continue,
         UrlAuth::AwsIam => {
             ctx.error = Some("aws_iam auth is not supported yet".into());

@@ -1,14 +1,17 @@
 //! Integrate: hand the event to the function and wait for its outcome.
 
-use portico_runtime::{InvokeError, InvokeRequest};
+use std::sync::Arc;
+
+use portico_runtime::{InvokeError, InvokeRequest, Pool};
 
 use crate::ctx::RequestCtx;
 
-/// Invokes the resolved function with the mapped event, storing the outcome in `ctx`.
-pub async fn invoke_function(ctx: &mut RequestCtx, invoked_arn: String) -> Result<(), InvokeError> {
-    let Some(pool) = ctx.function.clone() else {
-        return Err(InvokeError::ShuttingDown);
-    };
+/// Invokes `pool`'s function with the mapped event, storing the outcome in `ctx`.
+pub async fn invoke_function(
+    ctx: &mut RequestCtx,
+    pool: &Arc<Pool>,
+    invoked_arn: String,
+) -> Result<(), InvokeError> {
     let request = InvokeRequest {
         request_id: ctx.request_id.clone(),
         payload: ctx.event.clone(),

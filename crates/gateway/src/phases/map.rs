@@ -3,14 +3,15 @@
 use bytes::Bytes;
 use portico_events::http_v2::{self, Endpoint, RequestInfo};
 
+use portico_config::Function;
+
 use crate::ctx::{Flow, RequestCtx};
 
-/// The Function URL event (payload format 2.0, `routeKey` `$default`).
-pub fn function_url(ctx: &mut RequestCtx, account_id: &str, limit: Option<usize>) -> Flow {
-    let Some(pool) = ctx.function.clone() else {
-        return Flow::Continue;
-    };
-    let name = pool.function().name.as_str();
+/// The Function URL event (payload format 2.0, `routeKey` `$default`), within the
+/// function's payload limit.
+pub fn function_url(ctx: &mut RequestCtx, function: &Function, account_id: &str) -> Flow {
+    let name = function.name.as_str();
+    let limit = function.limits.sync_payload;
     let host = ctx.header("host").unwrap_or("localhost");
     let domain = host.rsplit_once(':').map_or(host, |(h, _)| h).to_string();
     let added = [

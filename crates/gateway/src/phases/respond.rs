@@ -98,13 +98,16 @@ async fn with_prelude(
     limits: &Limits,
 ) -> Response<Body> {
     let mut buf = BytesMut::new();
+    // Where to look for the separator next: only new bytes, and the 7 before them.
+    let mut from = 0;
     let split = loop {
-        if let Some(at) = buf
+        if let Some(at) = buf[from..]
             .windows(PRELUDE_SEPARATOR.len())
             .position(|w| w == PRELUDE_SEPARATOR)
         {
-            break at;
+            break from + at;
         }
+        from = buf.len().saturating_sub(PRELUDE_SEPARATOR.len() - 1);
         if buf.len() > MAX_PRELUDE {
             return failed(
                 ctx,
