@@ -43,9 +43,9 @@ impl Gateway {
             self.local_port,
             format!("url:{function}"),
         );
-        let response = match resolve::function_url(&self.runtime, &ctx, function) {
-            Ok(pool) => self.url_phases(&mut ctx, &pool, body).await,
-            Err(response) => response,
+        let response = match resolve::function_url(&self.runtime, function) {
+            Some(pool) => self.url_phases(&mut ctx, &pool, body).await,
+            None => resolve::no_such_url(&ctx, function),
         };
         record::access_log(&ctx, response.status());
         response

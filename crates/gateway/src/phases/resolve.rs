@@ -9,16 +9,13 @@ use portico_runtime::{Pool, Runtime};
 use crate::body::Body;
 use crate::ctx::RequestCtx;
 
-/// A Function URL: the function must exist and have `url:` configured.
-pub fn function_url(
-    runtime: &Runtime,
-    ctx: &RequestCtx,
-    name: &str,
-) -> Result<Arc<Pool>, Response<Body>> {
-    match runtime.pool(name) {
-        Some(pool) if pool.function().url.is_some() => Ok(pool.clone()),
-        _ => Err(no_such_url(ctx, name)),
-    }
+/// A Function URL: the function must exist and have `url:` configured; `None` is answered
+/// with [`no_such_url`].
+pub fn function_url(runtime: &Runtime, name: &str) -> Option<Arc<Pool>> {
+    runtime
+        .pool(name)
+        .filter(|pool| pool.function().url.is_some())
+        .cloned()
 }
 
 /// The answer for a host or path that names no function with a URL.
