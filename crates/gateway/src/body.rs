@@ -31,13 +31,19 @@ pub enum Body {
     },
     /// A function's result as AWS event-stream messages: `ready` first, then the stream's
     /// pieces as `PayloadChunk`s and a closing `InvokeComplete`.
-    EventStream {
-        ready: std::collections::VecDeque<Bytes>,
-        stream: Option<ResponseStream>,
-    },
+    EventStream(Box<EventStream>),
     /// The stream broke; the error is returned on the next poll, after the listener has
     /// flushed what came before it, so the client receives every byte the function wrote.
     Broken(Option<StreamBroke>),
+}
+
+/// The state of an event-stream body.
+pub struct EventStream {
+    ready: std::collections::VecDeque<Bytes>,
+    stream: Option<ResponseStream>,
+    /// Set when the stream has ended (with its error, if it broke): `InvokeComplete`
+    /// follows once the log tail has come.
+    ended: Option<Option<(String, String)>>,
 }
 
 impl Body {
@@ -47,10 +53,11 @@ impl Body {
 
     /// An event-stream body: the `ready` messages, then `stream` encoded as it arrives.
     pub fn event_stream(stream: Option<ResponseStream>, ready: Vec<Bytes>) -> Body {
-        Body::EventStream {
+        Body::EventStream(Box::new(EventStream {
             ready: ready.into(),
             stream,
-        }
+            ended: None,
+        }))
     }
 
     pub fn full(bytes: impl Into<Bytes>) -> Body {
@@ -71,7 +78,13 @@ impl HttpBody for Body {
         match this {
             Body::Full(bytes) => Poll::Ready(bytes.take().map(|b| Ok(Frame::data(b)))),
             Body::Broken(error) => Poll::Ready(error.take().map(Err)),
-            Body::EventStream { ready, stream } => {
+            Body::EventStream(state) => {
+                let EventStream {
+                    ready,
+                    stream,
+                    ended,
+                } = state.as_mut();
+                use base64::Engine;
                 use portico_events::event_stream::{invoke_complete, payload_chunk};
                 if let Some(message) = ready.pop_front() {
                     return Poll::Ready(Some(Ok(Frame::data(message))));
@@ -79,19 +92,32 @@ impl HttpBody for Body {
                 let Some(source) = stream else {
                     return Poll::Ready(None);
                 };
-                let message = match source.poll_next(cx) {
-                    Poll::Pending => return Poll::Pending,
-                    Poll::Ready(Some(StreamEvent::Data(data))) => payload_chunk(&data),
-                    Poll::Ready(Some(StreamEvent::Error { error_type, body })) => {
-                        *stream = None;
-                        invoke_complete(Some((&error_type, &String::from_utf8_lossy(&body))), None)
+                if ended.is_none() {
+                    match source.poll_next(cx) {
+                        Poll::Pending => return Poll::Pending,
+                        Poll::Ready(Some(StreamEvent::Data(data))) => {
+                            return Poll::Ready(Some(Ok(Frame::data(payload_chunk(&data)))));
+                        }
+                        Poll::Ready(Some(StreamEvent::Error { error_type, body })) => {
+                            *ended = Some(Some((
+                                error_type,
+                                String::from_utf8_lossy(&body).into_owned(),
+                            )));
+                        }
+                        Poll::Ready(None) => *ended = Some(None),
                     }
-                    Poll::Ready(None) => {
-                        *stream = None;
-                        invoke_complete(None, None)
-                    }
+                }
+                let Poll::Ready(tail) = source.poll_log_tail(cx) else {
+                    return Poll::Pending;
                 };
-                Poll::Ready(Some(Ok(Frame::data(message))))
+                let log = tail.map(|t| base64::engine::general_purpose::STANDARD.encode(t));
+                let error = ended.take().flatten();
+                *stream = None;
+                let error = error.as_ref().map(|(t, d)| (t.as_str(), d.as_str()));
+                Poll::Ready(Some(Ok(Frame::data(invoke_complete(
+                    error,
+                    log.as_deref(),
+                )))))
             }
             Body::Stream { first, stream } => {
                 if let Some(first) = first.take() {
@@ -121,7 +147,7 @@ impl HttpBody for Body {
         match self {
             Body::Full(Some(b)) => SizeHint::with_exact(b.len() as u64),
             Body::Full(None) => SizeHint::with_exact(0),
-            Body::Stream { .. } | Body::Broken(_) | Body::EventStream { .. } => SizeHint::default(),
+            Body::Stream { .. } | Body::Broken(_) | Body::EventStream(_) => SizeHint::default(),
         }
     }
 }

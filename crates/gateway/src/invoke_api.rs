@@ -208,13 +208,18 @@ impl Gateway {
         invoked: Invoked,
         limit: Option<usize>,
     ) -> Response<Body> {
+        let mut log_tail = invoked.log_tail;
         let (body, error) = match invoked.outcome {
             Outcome::Response { body, .. } => (body, None),
             Outcome::FunctionError { error_type, body } => (body, Some(error_type)),
-            Outcome::Stream(mut stream) => match collect(&mut stream, limit).await {
-                Ok(body) => (body, None),
-                Err((error_type, body)) => (body, Some(error_type)),
-            },
+            Outcome::Stream(mut stream) => {
+                let collected = collect(&mut stream, limit).await;
+                log_tail = stream.log_tail().await;
+                match collected {
+                    Ok(body) => (body, None),
+                    Err((error_type, body)) => (body, Some(error_type)),
+                }
+            }
         };
         let mut response = self.invoke_response(ctx, StatusCode::OK, Body::full(body));
         let headers = response.headers_mut();
@@ -226,7 +231,7 @@ impl Gateway {
             ctx.error = Some(format!("function error {error_type}"));
             headers.insert(api::FUNCTION_ERROR, HeaderValue::from_static("Unhandled"));
         }
-        if let Some(tail) = invoked.log_tail {
+        if let Some(tail) = log_tail {
             let encoded = base64::engine::general_purpose::STANDARD.encode(tail);
             if let Ok(v) = HeaderValue::from_str(&encoded) {
                 headers.insert(api::LOG_RESULT, v);

@@ -58,6 +58,8 @@ struct Current {
     memory_check: tokio::time::Instant,
     /// Reported in REPORT for the instance's first invocation.
     init_duration: Option<Duration>,
+    /// Where a stream's caller waits for the log tail.
+    tail: Option<oneshot::Sender<String>>,
 }
 
 enum State {
@@ -318,7 +320,19 @@ impl Supervisor {
                         )
                     }
                     ResponseBody::Stream { content_type, rx } => {
-                        Outcome::Stream(ResponseStream { content_type, rx })
+                        let log_tail = match &mut self.state {
+                            State::Busy(current) if current.want_tail => {
+                                let (tx, rx) = oneshot::channel();
+                                current.tail = Some(tx);
+                                Some(rx)
+                            }
+                            _ => None,
+                        };
+                        Outcome::Stream(ResponseStream {
+                            content_type,
+                            rx,
+                            log_tail,
+                        })
                     }
                 };
                 self.answer(caller, outcome);
@@ -428,6 +442,7 @@ impl Supervisor {
             } else {
                 self.init_duration
             },
+            tail: None,
         });
         self.init_reported = true;
     }
@@ -480,6 +495,7 @@ impl Supervisor {
             return;
         };
         let (id, started, init) = (current.id.clone(), current.started, current.init_duration);
+        let tail = current.tail.take();
         let memory = self.memory.peak_mb();
         self.platform_line(format!("END RequestId: {id}"));
         self.platform_line(report_line(
@@ -489,6 +505,9 @@ impl Supervisor {
             memory,
             init,
         ));
+        if let Some(tail) = tail {
+            let _ = tail.send(self.log.tail(self.ctx.function.limits.log_tail));
+        }
         drop(slot);
     }
 

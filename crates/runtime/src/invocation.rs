@@ -6,6 +6,8 @@
 //! crash.
 
 use bytes::Bytes;
+use std::future::Future;
+
 use tokio::sync::{OwnedSemaphorePermit, mpsc, oneshot};
 
 /// What a caller asks of a function.
@@ -82,6 +84,8 @@ pub enum StreamEvent {
 pub struct ResponseStream {
     pub content_type: Option<String>,
     pub(crate) rx: mpsc::Receiver<StreamEvent>,
+    /// The invocation's log tail, sent when it ends, if the caller asked for it.
+    pub(crate) log_tail: Option<oneshot::Receiver<String>>,
 }
 
 impl ResponseStream {
@@ -96,6 +100,27 @@ impl ResponseStream {
         cx: &mut std::task::Context<'_>,
     ) -> std::task::Poll<Option<StreamEvent>> {
         self.rx.poll_recv(cx)
+    }
+
+    /// The tail of the invocation's log, once the stream has ended; `None` when it was not
+    /// asked for (or the instance is gone).
+    pub fn poll_log_tail(
+        &mut self,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Option<String>> {
+        let Some(tail) = &mut self.log_tail else {
+            return std::task::Poll::Ready(None);
+        };
+        let polled = std::pin::Pin::new(tail).poll(cx).map(Result::ok);
+        if polled.is_ready() {
+            self.log_tail = None;
+        }
+        polled
+    }
+
+    /// [`Self::poll_log_tail`], awaited.
+    pub async fn log_tail(&mut self) -> Option<String> {
+        std::future::poll_fn(|cx| self.poll_log_tail(cx)).await
     }
 }
 

@@ -207,6 +207,15 @@ async fn boto3_reads_response_streams() {
     );
     assert_eq!(streamed["Complete"], json!({}));
 
+    let tail = p.python("boto3_lambda.py", &["stream-tail"]);
+    let log = tail["Complete"]["Log"].as_str().unwrap();
+    assert!(
+        log.starts_with("START RequestId: ")
+            && log.contains("\nEND RequestId: ")
+            && log.contains("\nREPORT RequestId: "),
+        "{log}"
+    );
+
     let buffered = p.python("boto3_lambda.py", &["stream-buffered"]);
     assert_eq!(buffered["Chunks"], json!([r#"{"buffered": true}"#]));
     assert_eq!(buffered["Complete"], json!({}));

@@ -33,14 +33,16 @@ def invoke(**kwargs):
     return out
 
 
-def stream(function, payload=b"{}"):
-    response = client.invoke_with_response_stream(FunctionName=function, Payload=payload)
+def stream(function, payload=b"{}", **kwargs):
+    response = client.invoke_with_response_stream(FunctionName=function, Payload=payload, **kwargs)
     chunks, complete = [], None
     for event in response["EventStream"]:
         if "PayloadChunk" in event:
             chunks.append(event["PayloadChunk"]["Payload"].decode())
         elif "InvokeComplete" in event:
             complete = event["InvokeComplete"]
+            if "LogResult" in complete:
+                complete["Log"] = base64.b64decode(complete.pop("LogResult")).decode()
     return {"StatusCode": response["StatusCode"], "Chunks": chunks, "Complete": complete}
 
 
@@ -69,6 +71,8 @@ elif scenario == "context":
     result = invoke(FunctionName="context", ClientContext=context, Payload=b"{}")
 elif scenario == "stream":
     result = stream("plain")
+elif scenario == "stream-tail":
+    result = stream("plain", LogType="Tail")
 elif scenario == "stream-buffered":
     result = stream("echo", b'{"buffered": true}')
 elif scenario == "stream-error":
