@@ -320,10 +320,14 @@ functions:
   slow: {runtime: python3.12, handler: app.sleep, code: "@fixtures/python", concurrency: 1, timeout: 10}
 "#,
     );
+    // A warm instance, so that the next invocation starts at once, well within the
+    // caller's patience.
+    let (_, warm, _) = invoke(&p, "slow", r#"{"seconds": 0}"#).await;
+    assert_eq!(warm, None);
     let gave_up = p
         .client()
         .post(p.invoke_url("slow"))
-        .body(r#"{"seconds": 2}"#)
+        .body(r#"{"seconds": 3}"#)
         .timeout(std::time::Duration::from_millis(300))
         .send()
         .await;
@@ -331,7 +335,7 @@ functions:
     // The abandoned invocation still runs, so the only slot is taken: Lambda throttles.
     let throttled = p.invoke("slow", r#"{"seconds": 0}"#, &[]).await;
     assert_eq!(throttled.status(), 429);
-    p.wait_for_log("END RequestId");
+    p.wait_for_lines("END RequestId", 2);
     let (status, error, body) = invoke(&p, "slow", r#"{"seconds": 0}"#).await;
     assert_eq!(
         (status, error, body),
