@@ -15,7 +15,13 @@ use portico_runtime::{InvokeRequest, Outcome, Runtime};
 /// Run AWS Lambda functions locally, wire-compatible with AWS: Function URLs (buffered and
 /// streaming) and the Lambda Invoke API that the AWS CLI and SDKs call.
 #[derive(Parser)]
-#[command(name = "portico", version, about, long_about = None)]
+#[command(
+    name = "portico",
+    version,
+    about,
+    long_about = None,
+    after_help = "Examples:\n  portico serve examples/quickstart/portico.yaml\n  portico invoke hello --payload '{\"name\": \"Ada\"}'\n  aws lambda invoke --endpoint-url http://127.0.0.1:3000 --function-name hello out.json\n\nEnvironment:\n  RUST_LOG  log level and filters (default info; warn hides per-request lines)\n\nThe config file is documented in the README."
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
