@@ -113,6 +113,7 @@ impl Launcher {
             .stderr(Stdio::piped())
             .process_group(0)
             .kill_on_drop(true);
+        die_with_portico(&mut command);
         command.spawn()
     }
 
@@ -124,6 +125,22 @@ impl Launcher {
                 Runtime::Node { .. } => "node".into(),
                 _ => "python3".into(),
             })
+    }
+}
+
+/// Makes the kernel kill the instance's process if Portico dies without stopping it
+/// (SIGKILL, a crash), so that no function outlives Portico.
+#[allow(unsafe_code)]
+fn die_with_portico(command: &mut Command) {
+    let set_death_signal = || {
+        nix::sys::prctl::set_pdeathsig(nix::sys::signal::Signal::SIGKILL)
+            .map_err(std::io::Error::from)
+    };
+    // SAFETY: the closure runs in the child between fork and exec, where only
+    // async-signal-safe calls are allowed: it makes one prctl(2) system call and allocates
+    // nothing.
+    unsafe {
+        command.pre_exec(set_death_signal);
     }
 }
 

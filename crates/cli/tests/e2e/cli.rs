@@ -159,3 +159,26 @@ async fn a_second_ctrl_c_stops_at_once() {
         Err(e) => assert!(!e.is_timeout(), "{e}"),
     }
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn no_function_outlives_a_killed_portico() {
+    use tokio::io::AsyncReadExt;
+    let p = Portico::start(
+        "functions:\n  gate: {runtime: python3.12, handler: app.wait_at_gate, code: \"@fixtures/python\", timeout: 300}\n",
+    );
+    let gate = crate::harness::Gate::new().await;
+    let payload = format!(r#"{{"gate": "{}"}}"#, gate.addr);
+    let request = p.client().post(p.invoke_url("gate")).body(payload).send();
+    let _in_flight = tokio::spawn(request);
+    // The function is now running, blocked at the gate, not talking to Portico.
+    let mut waiting = gate.arrival().await;
+    tokio::task::spawn_blocking(move || p.kill_hard())
+        .await
+        .unwrap();
+    // Its end closes its connection to the gate: the kernel killed it with Portico.
+    let mut byte = [0u8; 1];
+    let read = tokio::time::timeout(crate::harness::PATIENCE, waiting.read(&mut byte))
+        .await
+        .expect("the function outlived portico");
+    assert!(matches!(read, Ok(0) | Err(_)), "{read:?}");
+}

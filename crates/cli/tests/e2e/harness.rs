@@ -262,6 +262,13 @@ impl Portico {
         status
     }
 
+    /// Kills Portico with SIGKILL (no chance to clean up) and waits for it to be gone.
+    pub fn kill_hard(mut self) {
+        signal(self.child.id(), nix::sys::signal::Signal::SIGKILL);
+        let _ = self.child.wait();
+        std::mem::forget(self);
+    }
+
     /// Sends SIGINT (Ctrl-C) without waiting.
     pub fn press_ctrl_c(&self) {
         signal(self.child.id(), nix::sys::signal::Signal::SIGINT);
@@ -292,6 +299,15 @@ impl Gate {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap().to_string();
         Gate { listener, addr }
+    }
+
+    /// Waits for the function to arrive at the gate and returns its connection, unopened.
+    pub async fn arrival(&self) -> tokio::net::TcpStream {
+        let (conn, _) = tokio::time::timeout(PATIENCE, self.listener.accept())
+            .await
+            .expect("the function never reached the gate")
+            .unwrap();
+        conn
     }
 
     /// Waits for the function to arrive at the gate, then lets it through.
