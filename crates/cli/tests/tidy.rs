@@ -100,3 +100,20 @@ fn tests_wait_for_events_not_time() {
         }
     }
 }
+
+#[test]
+fn unsafe_code_stays_in_its_one_place() {
+    let mut files = Vec::new();
+    for dir in crates() {
+        rust_files(&dir.join("src"), &mut files);
+    }
+    let allowed = repo().join("crates/runtime/src/spawn.rs");
+    for file in files.iter().filter(|f| **f != allowed) {
+        assert!(
+            !read(file).contains("unsafe {"),
+            "{} uses unsafe; only spawn.rs may",
+            file.display()
+        );
+    }
+    assert_eq!(read(&allowed).matches("unsafe {").count(), 1);
+}
