@@ -27,9 +27,8 @@ const HIGH_WATER_MARK = Symbol.for('aws.lambda.runtime.handler.streaming.highWat
 const PRELUDE_CONTENT_TYPE = 'application/vnd.awslambda.http-integration-response';
 const ERROR_TYPE = 'Lambda-Runtime-Function-Error-Type';
 const ERROR_BODY = 'Lambda-Runtime-Function-Error-Body';
-const NODE_EXIT_MESSAGE = 'The Lambda runtime client detected an unexpected Node.js exit code. ' +
-  'This is most commonly caused by a Promise that was never settled. ' +
-  'For more information, see https://nodejs.org/docs/latest/api/process.html#exit-codes';
+const NODE_EXIT_MESSAGE = 'Node.js exited before the handler finished: the event loop ran empty ' +
+  'while the handler still owed a result (often a Promise that never settles).';
 
 // ---------- errors -------------------------------------------------------------
 
@@ -50,7 +49,7 @@ function errorDoc(err) {
     }
     return { errorType: typeof err, errorMessage: String(err), trace: [] };
   } catch {
-    return { errorType: 'handled', errorMessage: 'callback called with Error argument, but there was a problem while retrieving one or more of its message, name, and stack', trace: [] };
+    return { errorType: 'handled', errorMessage: 'the handler reported an error whose name, message or stack could not be read', trace: [] };
   }
 }
 
