@@ -7,8 +7,10 @@ use std::time::Duration;
 use serde_saphyr::Spanned;
 
 use crate::diagnostics::{ConfigError, Diagnostic, did_you_mean};
-use crate::raw::{RawConfig, RawCors, RawFunction};
-use crate::{Config, Cors, Function, FunctionUrl, Limits, Profile, Runtime};
+use crate::raw::{RawApi, RawConfig, RawCors, RawFunction};
+use crate::{
+    Api, Config, Cors, Function, FunctionUrl, Limits, Profile, Route, RouteKey, Runtime, Stage,
+};
 
 const DEFAULT_TIMEOUT_S: u64 = 3;
 const MAX_TIMEOUT_S: u64 = 900;
@@ -175,12 +177,115 @@ impl Compiler {
                 functions.insert(name.value, f);
             }
         }
+        let mut apis = BTreeMap::new();
+        for (crate::raw::Key(name), raw) in raw.apis {
+            if let Some(api) = self.api(&name, raw, &functions) {
+                apis.insert(name.value, api);
+            }
+        }
         Config {
             path: path.to_path_buf(),
             region: raw.region.unwrap_or_else(|| "us-east-1".to_string()),
             account_id,
             functions,
+            apis,
         }
+    }
+
+    fn api(
+        &mut self,
+        name: &Spanned<String>,
+        raw: RawApi,
+        functions: &BTreeMap<String, Function>,
+    ) -> Option<Api> {
+        let errors_before = self.diagnostics.len();
+        let valid_name = !name.value.is_empty()
+            && name.value.len() <= 63
+            && name
+                .value
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'-');
+        if !valid_name {
+            self.error(
+                name,
+                format!("`{}` is not a valid API name", name.value),
+                "use letters, digits and hyphens (it becomes a host name: <api>.execute-api.localhost)",
+            );
+        }
+        if raw.protocol.value != "http" {
+            self.error(
+                &raw.protocol,
+                format!("protocol `{}` is not served yet", raw.protocol.value),
+                "use `http` (HTTP APIs); REST and WebSocket APIs come later",
+            );
+        }
+        let mut stages = BTreeMap::new();
+        match raw.stages {
+            None => {
+                stages.insert("$default".to_string(), Stage::default());
+            }
+            Some(raw_stages) => {
+                for (crate::raw::Key(stage), raw_stage) in raw_stages {
+                    let ok = stage.value == "$default"
+                        || (!stage.value.is_empty()
+                            && stage.value.len() <= 128
+                            && stage
+                                .value
+                                .bytes()
+                                .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_'));
+                    if !ok {
+                        self.error(
+                            &stage,
+                            format!("`{}` is not a valid stage name", stage.value),
+                            "use `$default` or letters, digits, `-` and `_`",
+                        );
+                    }
+                    let variables = raw_stage
+                        .variables
+                        .into_iter()
+                        .map(|(crate::raw::Key(k), v)| (k.value, v.into_string()))
+                        .collect();
+                    stages.insert(stage.value, Stage { variables });
+                }
+            }
+        }
+        let mut routes = Vec::new();
+        for (crate::raw::Key(key), route) in raw.routes {
+            match RouteKey::parse(&key.value) {
+                Ok(parsed) => routes.push(Route {
+                    key: parsed,
+                    function: route.function.value.clone(),
+                }),
+                Err(why) => self.error(
+                    &key,
+                    format!("route `{}`: {why}", key.value),
+                    "write `GET /items/{id}`, `ANY /{proxy+}` or `$default`",
+                ),
+            }
+            if !functions.contains_key(&route.function.value) {
+                let names: Vec<&str> = functions.keys().map(String::as_str).collect();
+                let suggestion = did_you_mean(&route.function.value, names.iter().copied())
+                    .map(|k| format!("did you mean `{k}`? "))
+                    .unwrap_or_default();
+                self.error(
+                    &route.function,
+                    format!(
+                        "route `{}` invokes `{}`, which is not a function here",
+                        key.value, route.function.value
+                    ),
+                    format!("{suggestion}functions are declared under `functions:`"),
+                );
+            }
+        }
+        routes.sort_by(|a: &Route, b: &Route| a.key.cmp_specificity(&b.key));
+        if self.diagnostics.len() > errors_before {
+            return None;
+        }
+        Some(Api {
+            name: name.value.clone(),
+            stages,
+            routes,
+        })
     }
 
     fn function(

@@ -9,6 +9,7 @@ mod compile;
 mod diagnostics;
 pub mod limits;
 pub mod raw;
+mod route;
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
@@ -28,7 +29,33 @@ pub struct Config {
     pub region: String,
     pub account_id: String,
     pub functions: BTreeMap<String, Function>,
+    pub apis: BTreeMap<String, Api>,
 }
+
+/// An HTTP API.
+#[derive(Debug, Clone)]
+pub struct Api {
+    pub name: String,
+    /// Stages by name; `$default` is served without a path prefix.
+    pub stages: BTreeMap<String, Stage>,
+    /// Routes in the order they are tried: most specific first (see [`RouteKey::cmp_specificity`]).
+    pub routes: Vec<Route>,
+}
+
+/// A stage of an API.
+#[derive(Debug, Clone, Default)]
+pub struct Stage {
+    pub variables: BTreeMap<String, String>,
+}
+
+/// A route and the function it invokes.
+#[derive(Debug, Clone)]
+pub struct Route {
+    pub key: RouteKey,
+    pub function: String,
+}
+
+pub use route::{RouteKey, Segment};
 
 /// One function, ready to run.
 #[derive(Debug, Clone)]

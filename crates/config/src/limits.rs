@@ -36,6 +36,8 @@ impl Profile {
 pub struct Limits {
     /// A synchronous invocation's payload (Invoke API body, Function URL event).
     pub sync_payload: Option<usize>,
+    /// A request body sent to an API Gateway API.
+    pub api_payload: Option<usize>,
     /// An asynchronous (`Event`) invocation's payload.
     pub async_payload: Option<usize>,
     /// A buffered response a function posts to the Runtime API.
@@ -50,6 +52,7 @@ impl Limits {
     /// AWS Lambda's documented limits.
     pub const AWS: Limits = Limits {
         sync_payload: Some(6 * 1024 * 1024),
+        api_payload: Some(10 * 1024 * 1024),
         async_payload: Some(1024 * 1024),
         // 6 MiB plus the 100 bytes of slack Lambda allows.
         buffered_response: Some(6 * 1024 * 1024 + 100),
@@ -59,6 +62,7 @@ impl Limits {
 
     pub const UNBOUNDED: Limits = Limits {
         sync_payload: None,
+        api_payload: None,
         async_payload: None,
         buffered_response: None,
         streamed_response: None,

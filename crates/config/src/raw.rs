@@ -24,6 +24,40 @@ pub struct RawConfig {
     /// The functions, by name.
     #[serde(default)]
     pub functions: BTreeMap<Key, RawFunction>,
+    /// API Gateway APIs, by name.
+    #[serde(default)]
+    pub apis: BTreeMap<Key, RawApi>,
+}
+
+/// One API.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawApi {
+    /// `http` (HTTP API, payload format 2.0).
+    pub protocol: Spanned<String>,
+    /// Stages by name: `$default` (no path prefix) or named (`/<stage>/...`). Default: `$default`.
+    #[serde(default)]
+    pub stages: Option<BTreeMap<Key, RawStage>>,
+    /// Routes by route key: `METHOD /path` (`ANY`, `{param}`, a final `{name+}`) or `$default`.
+    #[serde(default)]
+    pub routes: BTreeMap<Key, RawRoute>,
+}
+
+/// One stage.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawStage {
+    /// Stage variables, passed to functions as `stageVariables`.
+    #[serde(default)]
+    pub variables: BTreeMap<Key, Scalar>,
+}
+
+/// One route's integration.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawRoute {
+    /// The function the route invokes (Lambda proxy, payload format 2.0).
+    pub function: Spanned<String>,
 }
 
 /// One function.

@@ -101,6 +101,20 @@ fn broken_configs_say_where_and_how_to_fix() {
             "limits: lax\n",
             &["1:9 unknown limits profile `lax` | use one of: aws, unbounded"],
         ),
+        (
+            "functions:\n  hello: {runtime: python3.12, handler: app.handler, code: ./hello}\napis:\n  shop:\n    protocol: http\n    routes:\n      GET /items: {function: helo}\n      FETCH /x: {function: hello}\n",
+            &[
+                "7:30 route `GET /items` invokes `helo`, which is not a function here | did you mean `hello`?",
+                "8:7 route `FETCH /x`: `FETCH` is not a method",
+            ],
+        ),
+        (
+            "apis:\n  shop:\n    protocol: websocket\n    stages: {\"bad stage\": {}}\n",
+            &[
+                "3:15 protocol `websocket` is not served yet",
+                "4:14 `bad stage` is not a valid stage name",
+            ],
+        ),
     ];
     for (yaml, expected) in cases {
         let got = errors(yaml);

@@ -149,6 +149,37 @@ impl UrlError {
     }
 }
 
+/// An error an HTTP API answers with, in API Gateway's shape: `{"message": ...}`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ApiError {
+    /// No route (or stage) matches.
+    NotFound,
+    /// The request is over the payload limit.
+    RequestTooLarge,
+    /// The function failed or answered with something that is not a response.
+    IntegrationFailed,
+    /// The function timed out or could not be run (throttled, shutting down).
+    ServiceUnavailable,
+}
+
+impl ApiError {
+    pub fn response(&self) -> ErrorResponse {
+        let (status, message) = match self {
+            ApiError::NotFound => (404, "Not Found"),
+            ApiError::RequestTooLarge => (413, "Request Entity Too Large"),
+            ApiError::IntegrationFailed => (500, "Internal Server Error"),
+            ApiError::ServiceUnavailable => (503, "Service Unavailable"),
+        };
+        ErrorResponse {
+            status,
+            error_type: None,
+            content_type: "application/json",
+            body: json(&serde_json::json!({ "message": message })),
+            retry_after: None,
+        }
+    }
+}
+
 fn json(value: &serde_json::Value) -> Vec<u8> {
     serde_json::to_vec(value).unwrap_or_default()
 }

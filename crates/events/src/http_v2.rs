@@ -32,6 +32,10 @@ pub struct Endpoint<'a> {
     pub domain_prefix: &'a str,
     pub route_key: &'a str,
     pub stage: &'a str,
+    /// The route's path parameters, in order (empty for Function URLs).
+    pub path_parameters: &'a [(String, String)],
+    /// The stage's variables (empty for Function URLs).
+    pub stage_variables: &'a std::collections::BTreeMap<String, String>,
 }
 
 #[derive(Serialize)]
@@ -46,6 +50,10 @@ struct Event<'a> {
     headers: Headers<'a>,
     #[serde(skip_serializing_if = "QueryParams::is_empty")]
     query_string_parameters: QueryParams,
+    #[serde(skip_serializing_if = "Pairs::is_empty")]
+    path_parameters: Pairs<'a>,
+    #[serde(skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+    stage_variables: &'a std::collections::BTreeMap<String, String>,
     request_context: RequestContext<'a>,
     #[serde(skip_serializing_if = "Option::is_none")]
     body: Option<std::borrow::Cow<'a, str>>,
@@ -96,6 +104,8 @@ pub fn event(request: &RequestInfo<'_>, endpoint: &Endpoint<'_>) -> Vec<u8> {
             added: request.added_headers,
         },
         query_string_parameters: QueryParams::parse(request.query),
+        path_parameters: Pairs(endpoint.path_parameters),
+        stage_variables: endpoint.stage_variables,
         request_context: RequestContext {
             account_id: endpoint.account_id,
             api_id: endpoint.api_id,
@@ -244,6 +254,21 @@ impl QueryParams {
 }
 
 impl Serialize for QueryParams {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_map(self.0.iter().map(|(k, v)| (k, v)))
+    }
+}
+
+/// Name-value pairs written as a JSON object.
+struct Pairs<'a>(&'a [(String, String)]);
+
+impl Pairs<'_> {
+    fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+}
+
+impl Serialize for Pairs<'_> {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         serializer.collect_map(self.0.iter().map(|(k, v)| (k, v)))
     }

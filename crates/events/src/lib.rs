@@ -17,4 +17,4 @@ pub mod response;
 pub mod runtime_api;
 pub mod time;
 
-pub use errors::{ErrorResponse, ServiceError, UrlError};
+pub use errors::{ApiError, ErrorResponse, ServiceError, UrlError};

@@ -31,6 +31,14 @@ pub fn request_id() -> String {
     uuid::Uuid::new_v4().to_string()
 }
 
+/// An API Gateway request id (`requestContext.requestId`, `apigw-requestid`): 16 characters
+/// of base64 ending in `=`, like `Mc7UVioPPHcEKPA=`.
+pub fn apigw_request_id() -> String {
+    use base64::Engine;
+    let random = uuid::Uuid::new_v4();
+    base64::engine::general_purpose::STANDARD.encode(&random.as_bytes()[..11])
+}
+
 /// An X-Ray trace header for a new request: `Root=1-<epoch hex>-<24 hex>;Sampled=0`.
 pub fn trace_id(at: SystemTime) -> String {
     let secs = at

@@ -7,8 +7,12 @@ use portico_events::http_v2::{self, Endpoint, RequestInfo};
 use portico_events::response::{self, Malformed};
 use serde_json::{Value, json};
 
+static NO_VARIABLES: std::collections::BTreeMap<String, String> = std::collections::BTreeMap::new();
+
 fn endpoint() -> Endpoint<'static> {
     Endpoint {
+        path_parameters: &[],
+        stage_variables: &NO_VARIABLES,
         account_id: "000000000000",
         api_id: "hello",
         domain_name: "hello.lambda-url.localhost",

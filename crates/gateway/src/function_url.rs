@@ -11,17 +11,8 @@ use portico_runtime::{InvokeError, Pool};
 
 use crate::Gateway;
 use crate::body::Body;
-use crate::ctx::{Flow, RequestCtx};
+use crate::ctx::RequestCtx;
 use crate::phases::{authorize, integrate, map, record, resolve, respond, validate};
-
-macro_rules! phase {
-    ($flow:expr) => {
-        match $flow {
-            Flow::Continue => {}
-            Flow::Respond(response) => return response,
-        }
-    };
-}
 
 impl Gateway {
     /// Serves `req` for `function`'s URL; `path` is the path the function sees.
@@ -86,7 +77,10 @@ impl Gateway {
     {
         let f = pool.function();
         phase!(authorize::function_url(ctx, url));
-        phase!(validate::body(ctx, body, f.limits.sync_payload).await);
+        let too_large = UrlError::RequestTooLarge {
+            limit: f.limits.sync_payload.unwrap_or_default(),
+        };
+        phase!(validate::body(ctx, body, f.limits.sync_payload, too_large.response()).await);
         phase!(map::function_url(ctx, f, &self.account_id));
         let arn = self.function_arn(&f.name, None);
         if let Err(e) = integrate::invoke_function(ctx, pool, arn).await {

@@ -1,4 +1,4 @@
-//! Portico's front doors: Function URLs and the Lambda Invoke API.
+//! Portico's front doors: Function URLs, HTTP APIs and the Lambda Invoke API.
 //!
 //! A request goes through named phases (see [`phases`]) over a per-request [`ctx::RequestCtx`].
 //! Errors take AWS's shape for the door they came through (`portico_events::UrlError`,
@@ -7,11 +7,22 @@
 //! This crate knows HTTP types (`http`, `http-body`) but not the listener: `portico-server`
 //! accepts connections and picks the door.
 
+/// Runs a phase: goes on after `Flow::Continue`, returns the answer of `Flow::Respond`.
+macro_rules! phase {
+    ($flow:expr) => {
+        match $flow {
+            $crate::ctx::Flow::Continue => {}
+            $crate::ctx::Flow::Respond(response) => return response,
+        }
+    };
+}
+
 pub mod body;
 pub mod cors;
 pub mod ctx;
 pub mod error;
 mod function_url;
+mod http_api;
 mod invoke_api;
 pub mod phases;
 
@@ -25,6 +36,7 @@ pub use body::Body;
 /// The front doors over one runtime.
 pub struct Gateway {
     runtime: Arc<Runtime>,
+    apis: std::collections::BTreeMap<String, portico_config::Api>,
     region: String,
     account_id: String,
     /// The port Portico listens on, for `x-forwarded-port`.
@@ -35,6 +47,7 @@ impl Gateway {
     pub fn new(config: &Config, runtime: Arc<Runtime>, local_port: u16) -> Gateway {
         Gateway {
             runtime,
+            apis: config.apis.clone(),
             region: config.region.clone(),
             account_id: config.account_id.clone(),
             local_port,

@@ -89,6 +89,10 @@ async fn dispatch(gateway: &Gateway, req: Request<Incoming>, remote: SocketAddr)
             let function = function.to_string();
             gateway.function_url(&function, path, req, remote).await
         }
+        Door::HttpApi { api, path } => {
+            let api = api.to_string();
+            gateway.http_api(&api, path, req, remote).await
+        }
         Door::InvokeApi => gateway.invoke_api(req, remote).await,
         Door::NotFound => not_found(&path),
     }
@@ -96,7 +100,7 @@ async fn dispatch(gateway: &Gateway, req: Request<Incoming>, remote: SocketAddr)
 
 fn not_found(path: &str) -> Response<Body> {
     let message = format!(
-        "Portico serves nothing at {path}. Function URLs are at /lambda-url/<function>/... or on the host <function>.lambda-url.localhost; the Invoke API is at /2015-03-31/functions/<function>/invocations. `portico routes` lists them."
+        "Portico serves nothing at {path}. Function URLs are at /lambda-url/<function>/... or on the host <function>.lambda-url.localhost; HTTP APIs at /execute-api/<api>/... or on <api>.execute-api.localhost; the Invoke API is at /2015-03-31/functions/<function>/invocations. `portico routes` lists them."
     );
     let body = serde_json::to_vec(&serde_json::json!({ "message": message })).unwrap_or_default();
     let mut response = Response::new(Body::full(Bytes::from(body)));

@@ -6,6 +6,10 @@ use portico_config::Config;
 
 /// The Function URL host suffix, as in `hello.lambda-url.localhost`.
 pub const URL_HOST_LABEL: &str = ".lambda-url.";
+/// The API host suffix, as in `shop.execute-api.localhost`.
+pub const API_HOST_LABEL: &str = ".execute-api.";
+/// The API path form, as in `/execute-api/shop/prod/items`.
+pub const API_PATH_PREFIX: &str = "/execute-api/";
 /// The Function URL path form, as in `/lambda-url/hello/any/path`.
 pub const URL_PATH_PREFIX: &str = "/lambda-url/";
 /// Every Lambda API path starts with a version date: Invoke is under this one...
@@ -17,6 +21,7 @@ pub const LAMBDA_STREAMING_API_PREFIX: &str = "/2021-11-15/";
 #[derive(Debug, PartialEq, Eq)]
 pub enum Door<'a> {
     FunctionUrl { function: &'a str, path: String },
+    HttpApi { api: &'a str, path: String },
     InvokeApi,
     NotFound,
 }
@@ -31,6 +36,23 @@ pub fn door<'a>(host: Option<&'a str>, path: &'a str) -> Door<'a> {
             return Door::FunctionUrl {
                 function,
                 path: path.to_string(),
+            };
+        }
+        if let Some((api, _)) = host.split_once(API_HOST_LABEL)
+            && !api.is_empty()
+        {
+            return Door::HttpApi {
+                api,
+                path: path.to_string(),
+            };
+        }
+    }
+    if let Some(rest) = path.strip_prefix(API_PATH_PREFIX) {
+        let (api, tail) = rest.split_once('/').map_or((rest, ""), |(a, t)| (a, t));
+        if !api.is_empty() {
+            return Door::HttpApi {
+                api,
+                path: format!("/{tail}"),
             };
         }
     }
@@ -77,6 +99,36 @@ pub fn routes(config: &Config, addr: SocketAddr) -> Vec<Route> {
                 function: name.clone(),
                 url: format!("http://{addr}{URL_PATH_PREFIX}{name}/"),
             });
+        }
+    }
+    for (name, api) in &config.apis {
+        for stage in api.stages.keys() {
+            let prefix = if stage == "$default" {
+                String::new()
+            } else {
+                format!("/{stage}")
+            };
+            for route in &api.routes {
+                let (method, path) = match &route.key {
+                    portico_config::RouteKey::Default => ("ANY", "/*".to_string()),
+                    portico_config::RouteKey::Path { method, text, .. } => (
+                        method.as_deref().unwrap_or("ANY"),
+                        text.split_once(' ').map_or("/", |(_, p)| p).to_string(),
+                    ),
+                };
+                let kind = "HTTP API";
+                let label = format!("{name} {method} → {}", route.function);
+                routes.push(Route {
+                    kind,
+                    function: label.clone(),
+                    url: format!("http://{name}.execute-api.localhost:{port}{prefix}{path}"),
+                });
+                routes.push(Route {
+                    kind,
+                    function: label,
+                    url: format!("http://{addr}{API_PATH_PREFIX}{name}{prefix}{path}"),
+                });
+            }
         }
     }
     for name in config.functions.keys() {
@@ -132,6 +184,22 @@ mod tests {
                 Door::InvokeApi,
             ),
             (Some("localhost"), "/", Door::NotFound),
+            (
+                Some("shop.execute-api.localhost:3000"),
+                "/prod/items",
+                Door::HttpApi {
+                    api: "shop",
+                    path: "/prod/items".into(),
+                },
+            ),
+            (
+                Some("127.0.0.1"),
+                "/execute-api/shop/items/1",
+                Door::HttpApi {
+                    api: "shop",
+                    path: "/items/1".into(),
+                },
+            ),
             (Some(".lambda-url.localhost"), "/", Door::NotFound),
         ];
         for (host, path, expected) in rows {

@@ -4,5 +4,6 @@ mod cli;
 mod faults;
 mod function_url;
 mod harness;
+mod http_api;
 mod invoke_api;
 mod runtimes;

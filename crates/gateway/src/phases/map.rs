@@ -5,13 +5,73 @@ use portico_events::http_v2::{self, Endpoint, RequestInfo};
 
 use portico_config::Function;
 
+use portico_events::{ApiError, ErrorResponse, UrlError};
+
 use crate::ctx::{Flow, RequestCtx};
+
+/// Function URLs have no stage, hence no stage variables.
+static NO_VARIABLES: std::collections::BTreeMap<String, String> = std::collections::BTreeMap::new();
 
 /// The Function URL event (payload format 2.0, `routeKey` `$default`), within the
 /// function's payload limit.
 pub fn function_url(ctx: &mut RequestCtx, function: &Function, account_id: &str) -> Flow {
     let name = function.name.as_str();
-    let limit = function.limits.sync_payload;
+    let request_id = ctx.request_id.clone();
+    let endpoint = Target {
+        api_id: name,
+        route_key: "$default",
+        stage: "$default",
+        path_parameters: &[],
+        stage_variables: &NO_VARIABLES,
+        request_id: &request_id,
+    };
+    event_2_0(
+        ctx,
+        &endpoint,
+        account_id,
+        function.limits.sync_payload,
+        UrlError::RequestTooLarge {
+            limit: function.limits.sync_payload.unwrap_or_default(),
+        }
+        .response(),
+    )
+}
+
+/// An HTTP API route's Lambda proxy event (payload format 2.0), within the function's
+/// payload limit.
+pub fn http_api(
+    ctx: &mut RequestCtx,
+    target: &Target<'_>,
+    function: &Function,
+    account_id: &str,
+) -> Flow {
+    event_2_0(
+        ctx,
+        target,
+        account_id,
+        function.limits.sync_payload,
+        ApiError::RequestTooLarge.response(),
+    )
+}
+
+/// Where a 2.0 event is going: the parts of `requestContext` that differ between doors.
+pub struct Target<'a> {
+    pub api_id: &'a str,
+    pub route_key: &'a str,
+    pub stage: &'a str,
+    pub path_parameters: &'a [(String, String)],
+    pub stage_variables: &'a std::collections::BTreeMap<String, String>,
+    /// `requestContext.requestId`.
+    pub request_id: &'a str,
+}
+
+fn event_2_0(
+    ctx: &mut RequestCtx,
+    target: &Target<'_>,
+    account_id: &str,
+    limit: Option<usize>,
+    too_large: ErrorResponse,
+) -> Flow {
     let host = ctx.header("host").unwrap_or("localhost");
     let domain = host.rsplit_once(':').map_or(host, |(h, _)| h).to_string();
     let added = [
@@ -30,21 +90,23 @@ pub fn function_url(ctx: &mut RequestCtx, function: &Function, account_id: &str)
         protocol: ctx.protocol,
         source_ip: &source_ip,
         body: &ctx.body,
-        request_id: &ctx.request_id,
+        request_id: target.request_id,
         time: ctx.received,
     };
     let endpoint = Endpoint {
         account_id,
-        api_id: name,
+        api_id: target.api_id,
         domain_name: &domain,
-        domain_prefix: name,
-        route_key: "$default",
-        stage: "$default",
+        domain_prefix: target.api_id,
+        route_key: target.route_key,
+        stage: target.stage,
+        path_parameters: target.path_parameters,
+        stage_variables: target.stage_variables,
     };
     let event = http_v2::event(&info, &endpoint);
     if portico_config::limits::exceeds(event.len(), limit) {
         ctx.error = Some("event too large".into());
-        return crate::phases::validate::too_large(ctx, limit.unwrap_or_default());
+        return Flow::Respond(crate::error::render(&too_large, &ctx.request_id));
     }
     ctx.event = Bytes::from(event);
     Flow::Continue

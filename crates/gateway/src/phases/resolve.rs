@@ -3,6 +3,7 @@
 use std::sync::Arc;
 
 use http::Response;
+use portico_config::{Api, Route, RouteKey, Segment};
 use portico_events::UrlError;
 use portico_runtime::{Pool, Runtime};
 
@@ -24,4 +25,182 @@ pub fn no_such_url(ctx: &RequestCtx, name: &str) -> Response<Body> {
         function: name.to_string(),
     };
     crate::error::render(&error.response(), &ctx.request_id)
+}
+
+/// What an HTTP API request resolved to.
+#[derive(Debug)]
+pub struct ApiTarget<'a> {
+    pub stage: &'a str,
+    pub stage_variables: &'a std::collections::BTreeMap<String, String>,
+    pub route: &'a Route,
+    pub path_parameters: Vec<(String, String)>,
+}
+
+/// An HTTP API request: the stage from the first path segment (or `$default`), then the
+/// first route, in the API's order of specificity, that matches the method and the rest of
+/// the path. `None` is API Gateway's 404.
+pub fn http_api<'a>(api: &'a Api, method: &str, path: &str) -> Option<ApiTarget<'a>> {
+    let trimmed = path.strip_prefix('/').unwrap_or(path);
+    let (first, rest) = trimmed
+        .split_once('/')
+        .map_or((trimmed, ""), |(f, r)| (f, r));
+    let (stage, route_path) = match api.stages.get_key_value(first) {
+        Some((name, stage)) if name != "$default" => ((name, stage), rest),
+        _ => (api.stages.get_key_value("$default")?, trimmed),
+    };
+    let segments: Vec<&str> = if route_path.is_empty() {
+        Vec::new()
+    } else {
+        route_path.split('/').collect()
+    };
+    api.routes.iter().find_map(|route| {
+        let path_parameters = match &route.key {
+            RouteKey::Default => Vec::new(),
+            RouteKey::Path {
+                method: m,
+                segments: pattern,
+                ..
+            } => {
+                if m.as_deref().is_some_and(|m| m != method) {
+                    return None;
+                }
+                match_segments(pattern, &segments)?
+            }
+        };
+        Some(ApiTarget {
+            stage: stage.0,
+            stage_variables: &stage.1.variables,
+            route,
+            path_parameters,
+        })
+    })
+}
+
+/// The path parameters if `path` matches `pattern`.
+fn match_segments(pattern: &[Segment], path: &[&str]) -> Option<Vec<(String, String)>> {
+    let mut params = Vec::new();
+    for (i, segment) in pattern.iter().enumerate() {
+        match segment {
+            Segment::Literal(literal) => {
+                if path.get(i) != Some(&literal.as_str()) {
+                    return None;
+                }
+            }
+            Segment::Param(name) => {
+                let value = path.get(i).filter(|v| !v.is_empty())?;
+                params.push((name.clone(), value.to_string()));
+            }
+            Segment::Greedy(name) => {
+                let rest = path
+                    .get(i..)
+                    .map(|r| r.join("/"))
+                    .filter(|r| !r.is_empty())?;
+                params.push((name.clone(), rest));
+                return Some(params);
+            }
+        }
+    }
+    (pattern.len() == path.len()).then_some(params)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn api(stages: &[&str], routes: &[&str]) -> Api {
+        let mut routes: Vec<Route> = routes
+            .iter()
+            .map(|k| Route {
+                key: RouteKey::parse(k).unwrap(),
+                function: "f".into(),
+            })
+            .collect();
+        routes.sort_by(|a, b| a.key.cmp_specificity(&b.key));
+        Api {
+            name: "shop".into(),
+            stages: stages
+                .iter()
+                .map(|s| (s.to_string(), Default::default()))
+                .collect(),
+            routes,
+        }
+    }
+
+    #[test]
+    fn matches_routes_as_api_gateway_does() {
+        let shop = api(
+            &["$default", "prod"],
+            &[
+                "GET /pets/dog",
+                "GET /pets/{id}",
+                "GET /pets/{proxy+}",
+                "ANY /{proxy+}",
+                "POST /pets",
+                "GET /",
+                "$default",
+            ],
+        );
+        // method, path, stage, route, path parameters
+        let rows: &[(&str, &str, &str, &str, &[(&str, &str)])] = &[
+            ("GET", "/pets/dog", "$default", "GET /pets/dog", &[]),
+            (
+                "GET",
+                "/pets/cat",
+                "$default",
+                "GET /pets/{id}",
+                &[("id", "cat")],
+            ),
+            (
+                "GET",
+                "/pets/cat/1",
+                "$default",
+                "GET /pets/{proxy+}",
+                &[("proxy", "cat/1")],
+            ),
+            (
+                "DELETE",
+                "/pets/cat",
+                "$default",
+                "ANY /{proxy+}",
+                &[("proxy", "pets/cat")],
+            ),
+            ("POST", "/pets", "$default", "POST /pets", &[]),
+            ("GET", "/", "$default", "GET /", &[]),
+            ("GET", "/prod/pets/dog", "prod", "GET /pets/dog", &[]),
+            ("GET", "/prod", "prod", "GET /", &[]),
+            ("PUT", "/", "$default", "$default", &[]),
+            (
+                "GET",
+                "/pets/",
+                "$default",
+                "ANY /{proxy+}",
+                &[("proxy", "pets/")],
+            ),
+        ];
+        for (method, path, stage, route, params) in rows {
+            let got = http_api(&shop, method, path).unwrap_or_else(|| panic!("{method} {path}"));
+            assert_eq!(
+                (got.stage, got.route.key.text()),
+                (*stage, *route),
+                "{method} {path}"
+            );
+            let params: Vec<(String, String)> = params
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect();
+            assert_eq!(got.path_parameters, params, "{method} {path}");
+        }
+    }
+
+    #[test]
+    fn no_match_is_none() {
+        let named_only = api(&["prod"], &["GET /items"]);
+        assert!(
+            http_api(&named_only, "GET", "/items").is_none(),
+            "no $default stage"
+        );
+        assert!(http_api(&named_only, "GET", "/dev/items").is_none());
+        assert!(http_api(&named_only, "POST", "/prod/items").is_none());
+        assert!(http_api(&named_only, "GET", "/prod/items").is_some());
+    }
 }

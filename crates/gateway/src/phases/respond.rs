@@ -3,8 +3,8 @@
 use bytes::{Bytes, BytesMut};
 use http::{HeaderValue, Response, StatusCode};
 use portico_config::{InvokeMode, Limits};
-use portico_events::UrlError;
 use portico_events::response::{self, HTTP_INTEGRATION_RESPONSE, HttpResponse, PRELUDE_SEPARATOR};
+use portico_events::{ApiError, UrlError};
 use portico_runtime::{Outcome, ResponseStream, StreamEvent};
 
 use crate::body::{Body, collect};
@@ -17,30 +17,64 @@ const HOP_BY_HOP: [http::HeaderName; 3] = [
     http::header::CONNECTION,
 ];
 
+/// The header HTTP APIs answer every request with.
+pub const APIGW_REQUEST_ID: &str = "apigw-requestid";
+
 /// The most bytes read while looking for the end of a streaming prelude.
 const MAX_PRELUDE: usize = 1024 * 1024;
 
+/// Which front door answers, for the shape of its errors and the ids it adds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Door<'a> {
+    FunctionUrl,
+    /// An HTTP API, with its `apigw-requestid`.
+    HttpApi {
+        request_id: &'a str,
+    },
+}
+
+/// A Function URL's answer, buffered or streamed as its invoke mode says.
 pub async fn function_url(
     ctx: &mut RequestCtx,
     mode: InvokeMode,
     limits: &Limits,
 ) -> Response<Body> {
+    respond(ctx, Door::FunctionUrl, mode, limits).await
+}
+
+/// An HTTP API route's answer (always buffered, as API Gateway reads Lambda results).
+pub async fn http_api(ctx: &mut RequestCtx, request_id: &str, limits: &Limits) -> Response<Body> {
+    respond(
+        ctx,
+        Door::HttpApi { request_id },
+        InvokeMode::Buffered,
+        limits,
+    )
+    .await
+}
+
+async fn respond(
+    ctx: &mut RequestCtx,
+    door: Door<'_>,
+    mode: InvokeMode,
+    limits: &Limits,
+) -> Response<Body> {
     let Some(invoked) = ctx.invoked.take() else {
-        return failed(ctx, "no outcome".into());
+        return failed(ctx, door, "no outcome".into());
     };
     match (invoked.outcome, mode) {
         (Outcome::FunctionError { error_type, .. }, _) => {
-            failed(ctx, format!("function error {error_type}"))
+            failed(ctx, door, format!("function error {error_type}"))
         }
-        (Outcome::Response { body, .. }, InvokeMode::Buffered) => buffered(ctx, &body),
+        (Outcome::Response { body, .. }, InvokeMode::Buffered) => buffered(ctx, door, &body),
         (Outcome::Response { body, content_type }, InvokeMode::ResponseStream) => {
             let content_type = content_type.unwrap_or_else(|| "application/json".into());
-            raw_stream(ctx, content_type, Body::full(body))
+            raw_stream(ctx, door, content_type, Body::full(body))
         }
         (Outcome::Stream(mut stream), mode) => {
             let content_type = stream.content_type.clone().unwrap_or_default();
             if content_type == HTTP_INTEGRATION_RESPONSE {
-                return with_prelude(ctx, stream, mode, limits).await;
+                return with_prelude(ctx, door, stream, mode, limits).await;
             }
             match mode {
                 InvokeMode::ResponseStream => {
@@ -51,6 +85,7 @@ pub async fn function_url(
                     };
                     raw_stream(
                         ctx,
+                        door,
                         content_type,
                         Body::Stream {
                             first: None,
@@ -60,8 +95,10 @@ pub async fn function_url(
                 }
                 InvokeMode::Buffered => {
                     match collect(&mut stream, limits.buffered_response).await {
-                        Ok(bytes) => buffered(ctx, &bytes),
-                        Err((error_type, _)) => failed(ctx, format!("stream broke: {error_type}")),
+                        Ok(bytes) => buffered(ctx, door, &bytes),
+                        Err((error_type, _)) => {
+                            failed(ctx, door, format!("stream broke: {error_type}"))
+                        }
                     }
                 }
             }
@@ -70,15 +107,20 @@ pub async fn function_url(
 }
 
 /// A buffered result read by the 2.0 response rules.
-fn buffered(ctx: &mut RequestCtx, payload: &[u8]) -> Response<Body> {
+fn buffered(ctx: &mut RequestCtx, door: Door<'_>, payload: &[u8]) -> Response<Body> {
     match response::from_payload(payload) {
-        Ok(http) => build(ctx, http, None),
-        Err(e) => failed(ctx, e.to_string()),
+        Ok(http) => build(ctx, door, http, None),
+        Err(e) => failed(ctx, door, e.to_string()),
     }
 }
 
 /// A stream without a prelude: status 200, the stream's content type, the bytes as they come.
-fn raw_stream(ctx: &mut RequestCtx, content_type: String, body: Body) -> Response<Body> {
+fn raw_stream(
+    ctx: &mut RequestCtx,
+    door: Door<'_>,
+    content_type: String,
+    body: Body,
+) -> Response<Body> {
     let head = HttpResponse {
         status: StatusCode::OK,
         headers: HeaderValue::from_str(&content_type)
@@ -87,12 +129,13 @@ fn raw_stream(ctx: &mut RequestCtx, content_type: String, body: Body) -> Respons
         cookies: Vec::new(),
         body: Bytes::new(),
     };
-    build(ctx, head, Some(body))
+    build(ctx, door, head, Some(body))
 }
 
 /// A stream that starts with the HTTP integration prelude and 8 NUL bytes.
 async fn with_prelude(
     ctx: &mut RequestCtx,
+    door: Door<'_>,
     mut stream: ResponseStream,
     mode: InvokeMode,
     limits: &Limits,
@@ -111,20 +154,21 @@ async fn with_prelude(
         if buf.len() > MAX_PRELUDE {
             return failed(
                 ctx,
+                door,
                 "no end of the streaming prelude in the first MiB".into(),
             );
         }
         match stream.next().await {
             Some(StreamEvent::Data(data)) => buf.extend_from_slice(&data),
             Some(StreamEvent::Error { error_type, .. }) => {
-                return failed(ctx, format!("stream broke: {error_type}"));
+                return failed(ctx, door, format!("stream broke: {error_type}"));
             }
-            None => return failed(ctx, "the stream ended inside its prelude".into()),
+            None => return failed(ctx, door, "the stream ended inside its prelude".into()),
         }
     };
     let head = match response::from_prelude(&buf[..split]) {
         Ok(head) => head,
-        Err(e) => return failed(ctx, e.to_string()),
+        Err(e) => return failed(ctx, door, e.to_string()),
     };
     let rest = buf.split_off(split + PRELUDE_SEPARATOR.len()).freeze();
     let body = match mode {
@@ -134,22 +178,36 @@ async fn with_prelude(
         },
         InvokeMode::Buffered => match collect(&mut stream, limits.buffered_response).await {
             Ok(more) => Body::full([rest, more].concat()),
-            Err((error_type, _)) => return failed(ctx, format!("stream broke: {error_type}")),
+            Err((error_type, _)) => {
+                return failed(ctx, door, format!("stream broke: {error_type}"));
+            }
         },
     };
-    build(ctx, head, Some(body))
+    build(ctx, door, head, Some(body))
 }
 
 /// 502, as a Function URL answers when the function failed or its response is unusable.
-fn failed(ctx: &mut RequestCtx, why: String) -> Response<Body> {
+/// The door's answer when the function failed, timed out or gave no usable response:
+/// a Function URL's 502, an HTTP API's 500 (503 for a timeout).
+fn failed(ctx: &mut RequestCtx, door: Door<'_>, why: String) -> Response<Body> {
+    let error = match door {
+        Door::FunctionUrl => UrlError::FunctionFailed.response(),
+        Door::HttpApi { .. } if why.contains("Sandbox.Timedout") => {
+            ApiError::ServiceUnavailable.response()
+        }
+        Door::HttpApi { .. } => ApiError::IntegrationFailed.response(),
+    };
     ctx.error = Some(why);
-    with_ids(
-        ctx,
-        crate::error::render(&UrlError::FunctionFailed.response(), &ctx.request_id),
-    )
+    let response = crate::error::render(&error, &ctx.request_id);
+    with_ids(ctx, door, response)
 }
 
-fn build(ctx: &RequestCtx, http: HttpResponse, body: Option<Body>) -> Response<Body> {
+fn build(
+    ctx: &RequestCtx,
+    door: Door<'_>,
+    http: HttpResponse,
+    body: Option<Body>,
+) -> Response<Body> {
     let mut response = Response::new(body.unwrap_or_else(|| Body::full(http.body)));
     *response.status_mut() = http.status;
     let headers = response.headers_mut();
@@ -162,13 +220,22 @@ fn build(ctx: &RequestCtx, http: HttpResponse, body: Option<Body>) -> Response<B
     for cookie in http.cookies {
         headers.append(http::header::SET_COOKIE, cookie);
     }
-    with_ids(ctx, response)
+    with_ids(ctx, door, response)
 }
 
-fn with_ids(ctx: &RequestCtx, mut response: Response<Body>) -> Response<Body> {
+fn with_ids(ctx: &RequestCtx, door: Door<'_>, mut response: Response<Body>) -> Response<Body> {
     let headers = response.headers_mut();
-    if let Ok(id) = HeaderValue::from_str(&ctx.request_id) {
-        headers.insert(portico_events::invoke_api::REQUEST_ID, id);
+    match door {
+        Door::FunctionUrl => {
+            if let Ok(id) = HeaderValue::from_str(&ctx.request_id) {
+                headers.insert(portico_events::invoke_api::REQUEST_ID, id);
+            }
+        }
+        Door::HttpApi { request_id } => {
+            if let Ok(id) = HeaderValue::from_str(request_id) {
+                headers.insert(APIGW_REQUEST_ID, id);
+            }
+        }
     }
     if let Ok(trace) = HeaderValue::from_str(&ctx.trace_id) {
         headers.insert(portico_events::invoke_api::TRACE_ID, trace);

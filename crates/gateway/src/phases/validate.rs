@@ -1,12 +1,18 @@
 //! Validate: the request body, read whole within the payload limit.
 
-use portico_events::UrlError;
+use portico_events::ErrorResponse;
 use portico_runtime::body::{ReadError, read};
 
 use crate::ctx::{Flow, RequestCtx};
 
-/// Reads the body into the context; over the limit answers 413.
-pub async fn body<B>(ctx: &mut RequestCtx, body: B, limit: Option<usize>) -> Flow
+/// Reads the body into the context; over the limit answers with `too_large` (each door's
+/// own 413).
+pub async fn body<B>(
+    ctx: &mut RequestCtx,
+    body: B,
+    limit: Option<usize>,
+    too_large: ErrorResponse,
+) -> Flow
 where
     B: http_body::Body<Data = bytes::Bytes>,
 {
@@ -17,7 +23,7 @@ where
         }
         Err(ReadError::TooLarge) => {
             ctx.error = Some("request body too large".into());
-            too_large(ctx, limit.unwrap_or_default())
+            Flow::Respond(crate::error::render(&too_large, &ctx.request_id))
         }
         Err(ReadError::Broken) => {
             ctx.error = Some("the client broke off the request body".into());
@@ -26,12 +32,4 @@ where
             Flow::Respond(response)
         }
     }
-}
-
-/// The Function URL answer for a payload over `limit` bytes.
-pub fn too_large(ctx: &RequestCtx, limit: usize) -> Flow {
-    Flow::Respond(crate::error::render(
-        &UrlError::RequestTooLarge { limit }.response(),
-        &ctx.request_id,
-    ))
 }

@@ -1,0 +1,85 @@
+//! The HTTP API front door (API Gateway v2, Lambda proxy with payload format 2.0): resolve
+//! the stage and route, validate, map, integrate, respond, record.
+
+use std::net::SocketAddr;
+
+use http::{HeaderValue, Request, Response};
+use portico_events::ApiError;
+
+use crate::Gateway;
+use crate::body::Body;
+use crate::ctx::RequestCtx;
+use crate::phases::map::Target;
+use crate::phases::respond::APIGW_REQUEST_ID;
+use crate::phases::{integrate, map, record, resolve, respond, validate};
+
+impl Gateway {
+    /// Serves `req` for the API named `api`; `path` is the request path (a path-form prefix
+    /// already removed), stage segment included.
+    pub async fn http_api<B>(
+        &self,
+        api: &str,
+        path: String,
+        req: Request<B>,
+        remote: SocketAddr,
+    ) -> Response<Body>
+    where
+        B: http_body::Body<Data = bytes::Bytes>,
+    {
+        let (parts, body) = req.into_parts();
+        let mut ctx = RequestCtx::new(parts, path, remote, self.local_port, format!("api:{api}"));
+        let request_id = portico_events::time::apigw_request_id();
+        let mut response = self.api_phases(&mut ctx, api, &request_id, body).await;
+        if let Ok(id) = HeaderValue::from_str(&request_id) {
+            response.headers_mut().insert(APIGW_REQUEST_ID, id);
+        }
+        record::access_log(&ctx, response.status());
+        response
+    }
+
+    async fn api_phases<B>(
+        &self,
+        ctx: &mut RequestCtx,
+        api: &str,
+        request_id: &str,
+        body: B,
+    ) -> Response<Body>
+    where
+        B: http_body::Body<Data = bytes::Bytes>,
+    {
+        let failure = |ctx: &mut RequestCtx, error: ApiError, why: &str| {
+            ctx.error = Some(why.to_string());
+            crate::error::render(&error.response(), &ctx.request_id)
+        };
+        let Some(api) = self.apis.get(api) else {
+            return failure(ctx, ApiError::NotFound, "no such API");
+        };
+        let Some(target) = resolve::http_api(api, ctx.method.as_str(), &ctx.path) else {
+            return failure(ctx, ApiError::NotFound, "no route");
+        };
+        let Some(pool) = self.runtime.pool(&target.route.function) else {
+            return failure(
+                ctx,
+                ApiError::IntegrationFailed,
+                "the route's function is missing",
+            );
+        };
+        let f = pool.function();
+        let limit = f.limits.api_payload;
+        phase!(validate::body(ctx, body, limit, ApiError::RequestTooLarge.response()).await);
+        let event_target = Target {
+            api_id: &api.name,
+            route_key: target.route.key.text(),
+            stage: target.stage,
+            path_parameters: &target.path_parameters,
+            stage_variables: target.stage_variables,
+            request_id,
+        };
+        phase!(map::http_api(ctx, &event_target, f, &self.account_id));
+        let arn = self.function_arn(&f.name, None);
+        if let Err(e) = integrate::invoke_function(ctx, pool, arn).await {
+            return failure(ctx, ApiError::ServiceUnavailable, &e.to_string());
+        }
+        respond::http_api(ctx, request_id, &f.limits).await
+    }
+}
