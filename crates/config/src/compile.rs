@@ -281,10 +281,12 @@ impl Compiler {
         if self.diagnostics.len() > errors_before {
             return None;
         }
+        let cors = raw.cors.map(|c| self.cors(c));
         Some(Api {
             name: name.value.clone(),
             stages,
             routes,
+            cors,
         })
     }
 

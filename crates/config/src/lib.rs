@@ -40,6 +40,7 @@ pub struct Api {
     pub stages: BTreeMap<String, Stage>,
     /// Routes in the order they are tried: most specific first (see [`RouteKey::cmp_specificity`]).
     pub routes: Vec<Route>,
+    pub cors: Option<Cors>,
 }
 
 /// A stage of an API.

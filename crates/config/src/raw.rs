@@ -41,6 +41,9 @@ pub struct RawApi {
     /// Routes by route key: `METHOD /path` (`ANY`, `{param}`, a final `{name+}`) or `$default`.
     #[serde(default)]
     pub routes: BTreeMap<Key, RawRoute>,
+    /// CORS: preflights answered by the gateway, headers added to every answer.
+    #[serde(default)]
+    pub cors: Option<RawCors>,
 }
 
 /// One stage.

@@ -1,5 +1,5 @@
-//! CORS as Function URLs do it: preflights answered without invoking the function, and the
-//! configured headers added to every response, overriding the function's own.
+//! CORS as Function URLs and HTTP APIs do it: preflights answered without invoking the
+//! function, and the configured headers added to every response, overriding the function's.
 
 use http::{HeaderMap, HeaderValue, Method, Response, StatusCode, header};
 use portico_config::Cors;
@@ -22,14 +22,15 @@ fn allowed<'a>(cors: &Cors, origin: &'a str) -> Option<&'a str> {
     }
 }
 
-/// Answers a CORS preflight (`OPTIONS` with `Origin` and `Access-Control-Request-Method`).
-pub fn preflight(cors: &Cors, ctx: &RequestCtx) -> Option<Response<Body>> {
+/// Answers a CORS preflight (`OPTIONS` with `Origin` and `Access-Control-Request-Method`)
+/// with `status` (Function URLs answer 200, HTTP APIs 204).
+pub fn preflight(cors: &Cors, ctx: &RequestCtx, status: StatusCode) -> Option<Response<Body>> {
     if ctx.method != Method::OPTIONS || ctx.header("access-control-request-method").is_none() {
         return None;
     }
     let origin = ctx.header("origin")?;
     let mut response = Response::new(Body::empty());
-    *response.status_mut() = StatusCode::OK;
+    *response.status_mut() = status;
     let headers = response.headers_mut();
     if let Some(allow) = allowed(cors, origin) {
         set(headers, header::ACCESS_CONTROL_ALLOW_ORIGIN, allow);

@@ -53,7 +53,7 @@ impl Gateway {
             return resolve::no_such_url(ctx, &f.name);
         };
         if let Some(cors) = &url.cors
-            && let Some(preflight) = crate::cors::preflight(cors, ctx)
+            && let Some(preflight) = crate::cors::preflight(cors, ctx, http::StatusCode::OK)
         {
             return preflight;
         }

@@ -29,7 +29,20 @@ impl Gateway {
         let (parts, body) = req.into_parts();
         let mut ctx = RequestCtx::new(parts, path, remote, self.local_port, format!("api:{api}"));
         let request_id = portico_events::time::apigw_request_id();
-        let mut response = self.api_phases(&mut ctx, api, &request_id, body).await;
+        let cors = self.apis.get(api).and_then(|a| a.cors.as_ref());
+        let preflight =
+            cors.and_then(|cors| crate::cors::preflight(cors, &ctx, http::StatusCode::NO_CONTENT));
+        let mut response = match preflight {
+            Some(preflight) => preflight,
+            None => {
+                let mut response = self.api_phases(&mut ctx, api, &request_id, body).await;
+                if let Some(cors) = cors {
+                    let origin = ctx.header("origin").map(str::to_string);
+                    crate::cors::apply(cors, origin.as_deref(), response.headers_mut());
+                }
+                response
+            }
+        };
         if let Ok(id) = HeaderValue::from_str(&request_id) {
             response.headers_mut().insert(APIGW_REQUEST_ID, id);
         }
