@@ -7,9 +7,10 @@ use std::time::Duration;
 use serde_saphyr::Spanned;
 
 use crate::diagnostics::{ConfigError, Diagnostic, did_you_mean};
-use crate::raw::{RawApi, RawConfig, RawCors, RawFunction};
+use crate::raw::{RawApi, RawConfig, RawCors, RawFunction, RawThrottle};
 use crate::{
     Api, Config, Cors, Function, FunctionUrl, Limits, Profile, Route, RouteKey, Runtime, Stage,
+    Throttle,
 };
 
 const DEFAULT_TIMEOUT_S: u64 = 3;
@@ -245,7 +246,14 @@ impl Compiler {
                         .into_iter()
                         .map(|(crate::raw::Key(k), v)| (k.value, v.into_string()))
                         .collect();
-                    stages.insert(stage.value, Stage { variables });
+                    let throttle = raw_stage.throttle.map(|t| self.throttle(t));
+                    stages.insert(
+                        stage.value,
+                        Stage {
+                            variables,
+                            throttle,
+                        },
+                    );
                 }
             }
         }
@@ -255,6 +263,7 @@ impl Compiler {
                 Ok(parsed) => routes.push(Route {
                     key: parsed,
                     function: route.function.value.clone(),
+                    throttle: route.throttle.map(|t| self.throttle(t)),
                 }),
                 Err(why) => self.error(
                     &key,
@@ -508,6 +517,20 @@ impl Compiler {
             env.insert(key.value, value.into_string());
         }
         env
+    }
+
+    fn throttle(&mut self, raw: RawThrottle) -> Throttle {
+        if !(raw.rate.value >= 0.0 && raw.rate.value.is_finite()) {
+            self.error(
+                &raw.rate,
+                format!("throttle rate {} is not a rate", raw.rate.value),
+                "rate is requests per second, 0 or more",
+            );
+        }
+        Throttle {
+            rate: raw.rate.value,
+            burst: raw.burst.value,
+        }
     }
 
     fn cors(&mut self, raw: RawCors) -> Cors {

@@ -47,6 +47,15 @@ pub struct Api {
 #[derive(Debug, Clone, Default)]
 pub struct Stage {
     pub variables: BTreeMap<String, String>,
+    /// Throttling for routes without their own.
+    pub throttle: Option<Throttle>,
+}
+
+/// A token bucket: `rate` requests per second on average, up to `burst` at once.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Throttle {
+    pub rate: f64,
+    pub burst: u32,
 }
 
 /// A route and the function it invokes.
@@ -54,6 +63,7 @@ pub struct Stage {
 pub struct Route {
     pub key: RouteKey,
     pub function: String,
+    pub throttle: Option<Throttle>,
 }
 
 pub use route::{RouteKey, Segment};

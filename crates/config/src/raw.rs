@@ -53,6 +53,17 @@ pub struct RawStage {
     /// Stage variables, passed to functions as `stageVariables`.
     #[serde(default)]
     pub variables: BTreeMap<Key, Scalar>,
+    /// Default throttling for this stage's routes.
+    #[serde(default)]
+    pub throttle: Option<RawThrottle>,
+}
+
+/// A token bucket: `rate` requests per second on average, `burst` at once.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawThrottle {
+    pub rate: Spanned<f64>,
+    pub burst: Spanned<u32>,
 }
 
 /// One route's integration.
@@ -61,6 +72,9 @@ pub struct RawStage {
 pub struct RawRoute {
     /// The function the route invokes (Lambda proxy, payload format 2.0).
     pub function: Spanned<String>,
+    /// Throttling for this route, overriding the stage's.
+    #[serde(default)]
+    pub throttle: Option<RawThrottle>,
 }
 
 /// One function.

@@ -156,6 +156,8 @@ pub enum ApiError {
     NotFound,
     /// The request is over the payload limit.
     RequestTooLarge,
+    /// The route's or stage's throttle refused the request.
+    TooManyRequests,
     /// The function failed or answered with something that is not a response.
     IntegrationFailed,
     /// The function timed out or could not be run (throttled, shutting down).
@@ -167,6 +169,7 @@ impl ApiError {
         let (status, message) = match self {
             ApiError::NotFound => (404, "Not Found"),
             ApiError::RequestTooLarge => (413, "Request Entity Too Large"),
+            ApiError::TooManyRequests => (429, "Too Many Requests"),
             ApiError::IntegrationFailed => (500, "Internal Server Error"),
             ApiError::ServiceUnavailable => (503, "Service Unavailable"),
         };

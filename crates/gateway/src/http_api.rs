@@ -11,7 +11,7 @@ use crate::body::Body;
 use crate::ctx::RequestCtx;
 use crate::phases::map::Target;
 use crate::phases::respond::APIGW_REQUEST_ID;
-use crate::phases::{integrate, map, record, resolve, respond, validate};
+use crate::phases::{integrate, map, record, resolve, respond, throttle, validate};
 
 impl Gateway {
     /// Serves `req` for the API named `api`; `path` is the request path (a path-form prefix
@@ -77,6 +77,14 @@ impl Gateway {
                 "the route's function is missing",
             );
         };
+        let throttle_key = format!("{}/{}/{}", api.name, target.stage, target.route.key.text());
+        let stage_throttle = api.stages.get(target.stage).and_then(|s| s.throttle);
+        phase!(throttle::http_api(
+            self.limiter.as_ref(),
+            ctx,
+            &throttle_key,
+            target.route.throttle.or(stage_throttle)
+        ));
         let f = pool.function();
         let limit = f.limits.api_payload;
         phase!(validate::body(ctx, body, limit, ApiError::RequestTooLarge.response()).await);

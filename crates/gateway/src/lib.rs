@@ -24,6 +24,7 @@ pub mod error;
 mod function_url;
 mod http_api;
 mod invoke_api;
+pub mod limiter;
 pub mod phases;
 
 use std::sync::Arc;
@@ -37,6 +38,7 @@ pub use body::Body;
 pub struct Gateway {
     runtime: Arc<Runtime>,
     apis: std::collections::BTreeMap<String, portico_config::Api>,
+    limiter: Box<dyn limiter::Limiter>,
     region: String,
     account_id: String,
     /// The port Portico listens on, for `x-forwarded-port`.
@@ -48,6 +50,7 @@ impl Gateway {
         Gateway {
             runtime,
             apis: config.apis.clone(),
+            limiter: Box::new(limiter::LocalBuckets::default()),
             region: config.region.clone(),
             account_id: config.account_id.clone(),
             local_port,

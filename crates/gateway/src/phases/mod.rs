@@ -18,4 +18,5 @@ pub mod map;
 pub mod record;
 pub mod resolve;
 pub mod respond;
+pub mod throttle;
 pub mod validate;

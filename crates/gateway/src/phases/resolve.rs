@@ -113,6 +113,7 @@ mod tests {
             .map(|k| Route {
                 key: RouteKey::parse(k).unwrap(),
                 function: "f".into(),
+                throttle: None,
             })
             .collect();
         routes.sort_by(|a, b| a.key.cmp_specificity(&b.key));
@@ -123,6 +124,7 @@ mod tests {
                 .map(|s| (s.to_string(), Default::default()))
                 .collect(),
             routes,
+            cors: None,
         }
     }
 
