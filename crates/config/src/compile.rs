@@ -9,8 +9,8 @@ use serde_saphyr::Spanned;
 use crate::diagnostics::{ConfigError, Diagnostic, did_you_mean};
 use crate::raw::{RawApi, RawConfig, RawCors, RawFunction, RawThrottle};
 use crate::{
-    Api, Config, Cors, Function, FunctionUrl, Limits, Profile, Route, RouteKey, Runtime, Stage,
-    Throttle,
+    Api, Config, Cors, Function, FunctionUrl, Limits, PayloadFormat, Profile, Route, RouteKey,
+    Runtime, Stage, Throttle,
 };
 
 const DEFAULT_TIMEOUT_S: u64 = 3;
@@ -264,6 +264,20 @@ impl Compiler {
                     key: parsed,
                     function: route.function.value.clone(),
                     throttle: route.throttle.map(|t| self.throttle(t)),
+                    payload_format: match route.payload_format.as_ref().map(|f| f.value.as_str()) {
+                        None | Some("2.0") => PayloadFormat::V2,
+                        Some("1.0") => PayloadFormat::V1,
+                        Some(other) => {
+                            if let Some(place) = &route.payload_format {
+                                self.error(
+                                    place,
+                                    format!("payload_format `{other}` is not one"),
+                                    "use \"2.0\" or \"1.0\" (quoted)",
+                                );
+                            }
+                            PayloadFormat::V2
+                        }
+                    },
                 }),
                 Err(why) => self.error(
                     &key,

@@ -64,6 +64,16 @@ pub struct Route {
     pub key: RouteKey,
     pub function: String,
     pub throttle: Option<Throttle>,
+    pub payload_format: PayloadFormat,
+}
+
+/// The Lambda proxy payload format of an HTTP API route.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum PayloadFormat {
+    /// The REST API shape with `version: "1.0"`.
+    V1,
+    #[default]
+    V2,
 }
 
 pub use route::{RouteKey, Segment};

@@ -75,6 +75,9 @@ pub struct RawRoute {
     /// Throttling for this route, overriding the stage's.
     #[serde(default)]
     pub throttle: Option<RawThrottle>,
+    /// The event and response format: `"2.0"` (default) or `"1.0"`.
+    #[serde(default)]
+    pub payload_format: Option<Spanned<String>>,
 }
 
 /// One function.

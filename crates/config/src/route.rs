@@ -96,6 +96,14 @@ impl RouteKey {
         }
     }
 
+    /// The path template (`/items/{id}`), or `$default`: the 1.0 event's `resource`.
+    pub fn path_template(&self) -> &str {
+        match self {
+            RouteKey::Default => "$default",
+            RouteKey::Path { text, .. } => text.split_once(' ').map_or("/", |(_, path)| path),
+        }
+    }
+
     /// API Gateway's priority: routes without a greedy parameter first; among greedy ones,
     /// the longest literal prefix; then, segment by segment, a literal before a parameter;
     /// then a method before `ANY`; `$default` last. `Less` means "tried first".

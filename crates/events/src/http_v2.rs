@@ -147,7 +147,10 @@ fn cookies(headers: &HeaderMap) -> Vec<&str> {
 }
 
 /// The body as text, or base64 when the content is binary.
-fn body<'a>(headers: &HeaderMap, body: &'a [u8]) -> (Option<std::borrow::Cow<'a, str>>, bool) {
+pub(crate) fn body<'a>(
+    headers: &HeaderMap,
+    body: &'a [u8],
+) -> (Option<std::borrow::Cow<'a, str>>, bool) {
     if body.is_empty() {
         return (None, false);
     }

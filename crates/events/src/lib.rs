@@ -11,6 +11,7 @@
 
 pub mod errors;
 pub mod event_stream;
+pub mod http_v1;
 pub mod http_v2;
 pub mod invoke_api;
 pub mod response;

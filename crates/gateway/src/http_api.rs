@@ -9,9 +9,10 @@ use portico_events::ApiError;
 use crate::Gateway;
 use crate::body::Body;
 use crate::ctx::RequestCtx;
-use crate::phases::map::Target;
+use crate::phases::map::{Format, Target};
 use crate::phases::respond::APIGW_REQUEST_ID;
 use crate::phases::{integrate, map, record, resolve, respond, throttle, validate};
+use portico_config::PayloadFormat;
 
 impl Gateway {
     /// Serves `req` for the API named `api`; `path` is the request path (a path-form prefix
@@ -95,12 +96,18 @@ impl Gateway {
             path_parameters: &target.path_parameters,
             stage_variables: target.stage_variables,
             request_id,
+            format: match target.route.payload_format {
+                PayloadFormat::V2 => Format::V2,
+                PayloadFormat::V1 => Format::V1 {
+                    resource: target.route.key.path_template(),
+                },
+            },
         };
         phase!(map::http_api(ctx, &event_target, f, &self.account_id));
         let arn = self.function_arn(&f.name, None);
         if let Err(e) = integrate::invoke_function(ctx, pool, arn).await {
             return failure(ctx, ApiError::ServiceUnavailable, &e.to_string());
         }
-        respond::http_api(ctx, request_id, &f.limits).await
+        respond::http_api(ctx, request_id, target.route.payload_format, &f.limits).await
     }
 }

@@ -24,8 +24,9 @@ pub fn function_url(ctx: &mut RequestCtx, function: &Function, account_id: &str)
         path_parameters: &[],
         stage_variables: &NO_VARIABLES,
         request_id: &request_id,
+        format: Format::V2,
     };
-    event_2_0(
+    lambda_event(
         ctx,
         &endpoint,
         account_id,
@@ -37,15 +38,15 @@ pub fn function_url(ctx: &mut RequestCtx, function: &Function, account_id: &str)
     )
 }
 
-/// An HTTP API route's Lambda proxy event (payload format 2.0), within the function's
-/// payload limit.
+/// An HTTP API route's Lambda proxy event (payload format 2.0 or 1.0), within the
+/// function's payload limit.
 pub fn http_api(
     ctx: &mut RequestCtx,
     target: &Target<'_>,
     function: &Function,
     account_id: &str,
 ) -> Flow {
-    event_2_0(
+    lambda_event(
         ctx,
         target,
         account_id,
@@ -63,9 +64,18 @@ pub struct Target<'a> {
     pub stage_variables: &'a std::collections::BTreeMap<String, String>,
     /// `requestContext.requestId`.
     pub request_id: &'a str,
+    /// The event's format, and for 1.0 the route's path template (`resource`).
+    pub format: Format<'a>,
 }
 
-fn event_2_0(
+/// Which Lambda proxy event to build.
+#[derive(Debug, Clone, Copy)]
+pub enum Format<'a> {
+    V2,
+    V1 { resource: &'a str },
+}
+
+fn lambda_event(
     ctx: &mut RequestCtx,
     target: &Target<'_>,
     account_id: &str,
@@ -103,7 +113,10 @@ fn event_2_0(
         path_parameters: target.path_parameters,
         stage_variables: target.stage_variables,
     };
-    let event = http_v2::event(&info, &endpoint);
+    let event = match target.format {
+        Format::V2 => http_v2::event(&info, &endpoint),
+        Format::V1 { resource } => portico_events::http_v1::event(&info, &endpoint, resource),
+    };
     if portico_config::limits::exceeds(event.len(), limit) {
         ctx.error = Some("event too large".into());
         return Flow::Respond(crate::error::render(&too_large, &ctx.request_id));

@@ -114,6 +114,7 @@ mod tests {
                 key: RouteKey::parse(k).unwrap(),
                 function: "f".into(),
                 throttle: None,
+                payload_format: Default::default(),
             })
             .collect();
         routes.sort_by(|a, b| a.key.cmp_specificity(&b.key));

@@ -2,7 +2,7 @@
 
 use bytes::{Bytes, BytesMut};
 use http::{HeaderValue, Response, StatusCode};
-use portico_config::{InvokeMode, Limits};
+use portico_config::{InvokeMode, Limits, PayloadFormat};
 use portico_events::response::{self, HTTP_INTEGRATION_RESPONSE, HttpResponse, PRELUDE_SEPARATOR};
 use portico_events::{ApiError, UrlError};
 use portico_runtime::{Outcome, ResponseStream, StreamEvent};
@@ -27,9 +27,10 @@ const MAX_PRELUDE: usize = 1024 * 1024;
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Door<'a> {
     FunctionUrl,
-    /// An HTTP API, with its `apigw-requestid`.
+    /// An HTTP API, with its `apigw-requestid` and the route's payload format.
     HttpApi {
         request_id: &'a str,
+        format: PayloadFormat,
     },
 }
 
@@ -43,10 +44,15 @@ pub async fn function_url(
 }
 
 /// An HTTP API route's answer (always buffered, as API Gateway reads Lambda results).
-pub async fn http_api(ctx: &mut RequestCtx, request_id: &str, limits: &Limits) -> Response<Body> {
+pub async fn http_api(
+    ctx: &mut RequestCtx,
+    request_id: &str,
+    format: PayloadFormat,
+    limits: &Limits,
+) -> Response<Body> {
     respond(
         ctx,
-        Door::HttpApi { request_id },
+        Door::HttpApi { request_id, format },
         InvokeMode::Buffered,
         limits,
     )
@@ -107,8 +113,16 @@ async fn respond(
 }
 
 /// A buffered result read by the 2.0 response rules.
+/// A buffered result read by the rules of the door's payload format.
 fn buffered(ctx: &mut RequestCtx, door: Door<'_>, payload: &[u8]) -> Response<Body> {
-    match response::from_payload(payload) {
+    let read = match door {
+        Door::HttpApi {
+            format: PayloadFormat::V1,
+            ..
+        } => portico_events::http_v1::from_payload(payload),
+        _ => response::from_payload(payload),
+    };
+    match read {
         Ok(http) => build(ctx, door, http, None),
         Err(e) => failed(ctx, door, e.to_string()),
     }
@@ -231,7 +245,7 @@ fn with_ids(ctx: &RequestCtx, door: Door<'_>, mut response: Response<Body>) -> R
                 headers.insert(portico_events::invoke_api::REQUEST_ID, id);
             }
         }
-        Door::HttpApi { request_id } => {
+        Door::HttpApi { request_id, .. } => {
             if let Ok(id) = HeaderValue::from_str(request_id) {
                 headers.insert(APIGW_REQUEST_ID, id);
             }

@@ -1,0 +1,213 @@
+//! The payload format 1.0 event, as HTTP API routes send it when configured for 1.0 (the
+//! REST API shape with `version: "1.0"` and lower-case header names), and its response rules.
+
+use std::collections::BTreeMap;
+
+use base64::Engine;
+use bytes::Bytes;
+use http::{HeaderName, HeaderValue, StatusCode};
+use serde_json::{Map, Value, json};
+
+use crate::http_v2::{Endpoint, RequestInfo};
+use crate::response::{HttpResponse, Malformed};
+
+/// Serializes the 1.0 event for `request` matched to the route whose path template is
+/// `resource` (`$default` for the default route).
+pub fn event(request: &RequestInfo<'_>, endpoint: &Endpoint<'_>, resource: &str) -> Vec<u8> {
+    let mut headers = Map::new();
+    let mut multi_headers: Map<String, Value> = Map::new();
+    let mut add_header = |name: &str, value: String| {
+        headers.insert(name.to_string(), Value::String(value.clone()));
+        match multi_headers.get_mut(name) {
+            Some(Value::Array(values)) => values.push(Value::String(value)),
+            _ => {
+                multi_headers.insert(name.to_string(), json!([value]));
+            }
+        }
+    };
+    for (name, value) in request.headers {
+        if request
+            .added_headers
+            .iter()
+            .any(|(n, _)| *n == name.as_str())
+        {
+            continue;
+        }
+        add_header(
+            name.as_str(),
+            String::from_utf8_lossy(value.as_bytes()).into_owned(),
+        );
+    }
+    for (name, value) in request.added_headers {
+        add_header(name, value.clone());
+    }
+    let mut query = Map::new();
+    let mut multi_query: Map<String, Value> = Map::new();
+    for (k, v) in form_urlencoded::parse(request.query.as_bytes()) {
+        query.insert(k.to_string(), Value::String(v.to_string()));
+        match multi_query.get_mut(k.as_ref()) {
+            Some(Value::Array(values)) => values.push(Value::String(v.into_owned())),
+            _ => {
+                multi_query.insert(k.into_owned(), json!([v]));
+            }
+        }
+    }
+    let or_null = |map: Map<String, Value>| {
+        if map.is_empty() {
+            Value::Null
+        } else {
+            Value::Object(map)
+        }
+    };
+    let path_parameters: Map<String, Value> = endpoint
+        .path_parameters
+        .iter()
+        .map(|(k, v)| (k.clone(), Value::String(v.clone())))
+        .collect();
+    let stage_variables: Map<String, Value> = endpoint
+        .stage_variables
+        .iter()
+        .map(|(k, v)| (k.clone(), Value::String(v.clone())))
+        .collect();
+    let (body, is_base64) = crate::http_v2::body(request.headers, request.body);
+    let user_agent = request
+        .headers
+        .get(http::header::USER_AGENT)
+        .and_then(|v| v.to_str().ok());
+    let event = json!({
+        "version": "1.0",
+        "resource": resource,
+        "path": request.path,
+        "httpMethod": request.method,
+        "headers": or_null(headers),
+        "multiValueHeaders": or_null(multi_headers),
+        "queryStringParameters": or_null(query),
+        "multiValueQueryStringParameters": or_null(multi_query),
+        "pathParameters": or_null(path_parameters),
+        "stageVariables": or_null(stage_variables),
+        "requestContext": {
+            "accountId": endpoint.account_id,
+            "apiId": endpoint.api_id,
+            "domainName": endpoint.domain_name,
+            "domainPrefix": endpoint.domain_prefix,
+            "extendedRequestId": request.request_id,
+            "httpMethod": request.method,
+            "identity": identity(request.source_ip, user_agent),
+            "path": request.path,
+            "protocol": request.protocol,
+            "requestId": request.request_id,
+            "requestTime": crate::time::clf(request.time),
+            "requestTimeEpoch": crate::time::epoch_ms(request.time),
+            "resourceId": endpoint.route_key,
+            "resourcePath": resource,
+            "stage": endpoint.stage,
+        },
+        "body": body,
+        "isBase64Encoded": is_base64,
+    });
+    serde_json::to_vec(&event).unwrap_or_default()
+}
+
+/// `requestContext.identity`: every key present, `null` when unknown.
+fn identity(source_ip: &str, user_agent: Option<&str>) -> Value {
+    let mut identity: BTreeMap<&str, Value> = [
+        "accessKey",
+        "accountId",
+        "caller",
+        "cognitoAuthenticationProvider",
+        "cognitoAuthenticationType",
+        "cognitoIdentityId",
+        "cognitoIdentityPoolId",
+        "principalOrgId",
+        "user",
+        "userArn",
+    ]
+    .into_iter()
+    .map(|k| (k, Value::Null))
+    .collect();
+    identity.insert("sourceIp", json!(source_ip));
+    identity.insert("userAgent", json!(user_agent));
+    json!(identity)
+}
+
+/// Reads a 1.0 result as an HTTP API does: an object with a `statusCode` (required),
+/// `headers` and `multiValueHeaders` (merged, multi-values first), a string `body`, and
+/// `isBase64Encoded`. Other keys are ignored.
+pub fn from_payload(payload: &[u8]) -> Result<HttpResponse, Malformed> {
+    let Ok(Value::Object(map)) = serde_json::from_slice::<Value>(payload) else {
+        return Err(Malformed::NotJson);
+    };
+    let status = match map.get("statusCode") {
+        Some(Value::Number(n)) => n.to_string(),
+        Some(Value::String(s)) => s.clone(),
+        other => {
+            return Err(Malformed::Status(
+                other
+                    .map(Value::to_string)
+                    .unwrap_or_else(|| "missing".into()),
+            ));
+        }
+    };
+    let status = status
+        .parse::<u16>()
+        .ok()
+        .filter(|s| (100..=599).contains(s))
+        .and_then(|s| StatusCode::from_u16(s).ok())
+        .ok_or(Malformed::Status(status))?;
+    let mut headers: Vec<(HeaderName, HeaderValue)> = Vec::new();
+    let mut push = |name: &str, value: &Value| -> Result<(), Malformed> {
+        let text = match value {
+            Value::String(s) => s.clone(),
+            Value::Number(n) => n.to_string(),
+            Value::Bool(b) => b.to_string(),
+            _ => return Err(Malformed::Header(name.to_string())),
+        };
+        let header = HeaderName::from_bytes(name.as_bytes())
+            .map_err(|_| Malformed::Header(name.to_string()))?;
+        let value =
+            HeaderValue::from_str(&text).map_err(|_| Malformed::Header(name.to_string()))?;
+        headers.push((header, value));
+        Ok(())
+    };
+    if let Some(Value::Object(multi)) = map.get("multiValueHeaders") {
+        for (name, values) in multi {
+            let Value::Array(values) = values else {
+                return Err(Malformed::Type("multiValueHeaders"));
+            };
+            for value in values {
+                push(name, value)?;
+            }
+        }
+    }
+    match map.get("headers") {
+        None | Some(Value::Null) => {}
+        Some(Value::Object(single)) => {
+            for (name, value) in single {
+                push(name, value)?;
+            }
+        }
+        Some(_) => return Err(Malformed::Type("headers")),
+    }
+    let base64 = matches!(map.get("isBase64Encoded"), Some(Value::Bool(true)));
+    let body = match map.get("body") {
+        None | Some(Value::Null) => Bytes::new(),
+        Some(Value::String(s)) if base64 => base64::engine::general_purpose::STANDARD
+            .decode(s)
+            .map(Bytes::from)
+            .map_err(|_| Malformed::Base64)?,
+        Some(Value::String(s)) => Bytes::from(s.clone()),
+        Some(_) => return Err(Malformed::Type("body")),
+    };
+    if !headers.iter().any(|(n, _)| n == http::header::CONTENT_TYPE) {
+        headers.push((
+            http::header::CONTENT_TYPE,
+            HeaderValue::from_static("application/json"),
+        ));
+    }
+    Ok(HttpResponse {
+        status,
+        headers,
+        cookies: Vec::new(),
+        body,
+    })
+}
