@@ -65,11 +65,20 @@ fn the_codemap_names_every_crate() {
 fn the_readme_documents_every_config_key() {
     let readme = read(&repo().join("README.md"));
     let raw = read(&repo().join("crates/config/src/raw.rs"));
-    let keys: Vec<&str> = raw
-        .lines()
-        .filter_map(|l| l.trim().strip_prefix("pub "))
-        .filter_map(|l| l.split_once(':').map(|(k, _)| k))
-        .filter(|k| k.chars().all(|c| c.is_ascii_lowercase() || c == '_'))
+    let lines: Vec<&str> = raw.lines().map(str::trim).collect();
+    let keys: Vec<&str> = lines
+        .iter()
+        .enumerate()
+        .filter_map(|(i, l)| Some((i, l.strip_prefix("pub ")?.split_once(':')?.0)))
+        .filter(|(_, k)| k.chars().all(|c| c.is_ascii_lowercase() || c == '_'))
+        .map(|(i, k)| {
+            // A `#[serde(rename = "...")]` just above names the key as written.
+            lines[i.saturating_sub(1)]
+                .split("rename = \"")
+                .nth(1)
+                .and_then(|r| r.split('"').next())
+                .unwrap_or(k)
+        })
         .collect();
     assert!(keys.len() > 10, "found only {keys:?}");
     for key in keys {

@@ -7,10 +7,10 @@ use std::time::Duration;
 use serde_saphyr::Spanned;
 
 use crate::diagnostics::{ConfigError, Diagnostic, did_you_mean};
-use crate::raw::{RawApi, RawConfig, RawCors, RawFunction, RawThrottle};
+use crate::raw::{RawApi, RawAuthorizer, RawConfig, RawCors, RawFunction, RawThrottle};
 use crate::{
-    Api, Config, Cors, Function, FunctionUrl, Limits, PayloadFormat, Profile, Route, RouteKey,
-    Runtime, Stage, Throttle,
+    Api, Authorizer, Config, Cors, Function, FunctionUrl, IdentitySource, Limits, PayloadFormat,
+    Profile, Route, RouteKey, Runtime, Stage, Throttle,
 };
 
 const DEFAULT_TIMEOUT_S: u64 = 3;
@@ -257,13 +257,40 @@ impl Compiler {
                 }
             }
         }
+        let mut authorizers = BTreeMap::new();
+        for (crate::raw::Key(auth_name), raw_auth) in raw.authorizers {
+            if let Some(authorizer) = self.authorizer(&auth_name, raw_auth, functions) {
+                authorizers.insert(auth_name.value, authorizer);
+            }
+        }
         let mut routes = Vec::new();
         for (crate::raw::Key(key), route) in raw.routes {
+            if let Some(name) = &route.authorizer
+                && !authorizers.contains_key(&name.value)
+            {
+                let names: Vec<&str> = authorizers.keys().map(String::as_str).collect();
+                self.error(
+                    name,
+                    format!(
+                        "route `{}` names the authorizer `{}`, which this API does not declare",
+                        key.value, name.value
+                    ),
+                    format!(
+                        "declare it under `authorizers:`; this API has: {}",
+                        if names.is_empty() {
+                            "none".to_string()
+                        } else {
+                            names.join(", ")
+                        }
+                    ),
+                );
+            }
             match RouteKey::parse(&key.value) {
                 Ok(parsed) => routes.push(Route {
                     key: parsed,
                     function: route.function.value.clone(),
                     throttle: route.throttle.map(|t| self.throttle(t)),
+                    authorizer: route.authorizer.as_ref().map(|a| a.value.clone()),
                     payload_format: match route.payload_format.as_ref().map(|f| f.value.as_str()) {
                         None | Some("2.0") => PayloadFormat::V2,
                         Some("1.0") => PayloadFormat::V1,
@@ -310,6 +337,75 @@ impl Compiler {
             stages,
             routes,
             cors,
+            authorizers,
+        })
+    }
+
+    fn authorizer(
+        &mut self,
+        name: &Spanned<String>,
+        raw: RawAuthorizer,
+        functions: &BTreeMap<String, Function>,
+    ) -> Option<Authorizer> {
+        let errors_before = self.diagnostics.len();
+        if raw.kind.value != "lambda" {
+            self.error(
+                &raw.kind,
+                format!("authorizer type `{}` is not served yet", raw.kind.value),
+                "use `type: lambda`; JWT authorizers come next",
+            );
+        }
+        if let Some(format) = &raw.payload_format
+            && format.value != "2.0"
+        {
+            self.error(
+                format,
+                format!(
+                    "authorizer payload_format `{}` is not served yet",
+                    format.value
+                ),
+                "use \"2.0\"",
+            );
+        }
+        if !functions.contains_key(&raw.function.value) {
+            self.error(
+                &raw.function,
+                format!(
+                    "authorizer `{}` invokes `{}`, which is not a function here",
+                    name.value, raw.function.value
+                ),
+                "functions are declared under `functions:`",
+            );
+        }
+        let mut identity_sources = Vec::new();
+        for source in &raw.identity_source {
+            match IdentitySource::parse(&source.value) {
+                Some(parsed) => identity_sources.push(parsed),
+                None => self.error(
+                    source,
+                    format!("identity source `{}` is not understood", source.value),
+                    "use `$request.header.<name>` or `$request.querystring.<name>`",
+                ),
+            }
+        }
+        let default_ttl = if identity_sources.is_empty() { 0 } else { 300 };
+        let ttl = self.ranged(&raw.ttl, default_ttl, 0, 3600, "ttl", "seconds");
+        if ttl > 0
+            && identity_sources.is_empty()
+            && let Some(place) = &raw.ttl
+        {
+            self.error(
+                place,
+                "a cached authorizer needs an identity source to key its cache on",
+                "add `identity_source:` or set `ttl: 0`",
+            );
+        }
+        (self.diagnostics.len() == errors_before).then(|| Authorizer {
+            name: name.value.clone(),
+            function: raw.function.value,
+            simple_responses: raw.simple_responses,
+            ttl: Duration::from_secs(ttl),
+            identity_sources,
         })
     }
 

@@ -41,6 +41,38 @@ pub struct Api {
     /// Routes in the order they are tried: most specific first (see [`RouteKey::cmp_specificity`]).
     pub routes: Vec<Route>,
     pub cors: Option<Cors>,
+    pub authorizers: BTreeMap<String, Authorizer>,
+}
+
+/// A Lambda authorizer (payload format 2.0).
+#[derive(Debug, Clone)]
+pub struct Authorizer {
+    pub name: String,
+    pub function: String,
+    pub simple_responses: bool,
+    pub ttl: Duration,
+    pub identity_sources: Vec<IdentitySource>,
+}
+
+/// Where a request carries its identity.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum IdentitySource {
+    /// `$request.header.<name>` (lower-case).
+    Header(String),
+    /// `$request.querystring.<name>`.
+    Query(String),
+}
+
+impl IdentitySource {
+    /// As written in the config and in the authorizer event's `identitySource`.
+    pub fn parse(text: &str) -> Option<IdentitySource> {
+        if let Some(name) = text.strip_prefix("$request.header.") {
+            return (!name.is_empty()).then(|| IdentitySource::Header(name.to_ascii_lowercase()));
+        }
+        text.strip_prefix("$request.querystring.")
+            .filter(|n| !n.is_empty())
+            .map(|n| IdentitySource::Query(n.to_string()))
+    }
 }
 
 /// A stage of an API.
@@ -65,6 +97,8 @@ pub struct Route {
     pub function: String,
     pub throttle: Option<Throttle>,
     pub payload_format: PayloadFormat,
+    /// The name of the authorizer in [`Api::authorizers`].
+    pub authorizer: Option<String>,
 }
 
 /// The Lambda proxy payload format of an HTTP API route.

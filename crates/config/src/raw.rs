@@ -44,6 +44,34 @@ pub struct RawApi {
     /// CORS: preflights answered by the gateway, headers added to every answer.
     #[serde(default)]
     pub cors: Option<RawCors>,
+    /// Authorizers by name, for routes to refer to.
+    #[serde(default)]
+    pub authorizers: BTreeMap<Key, RawAuthorizer>,
+}
+
+/// An authorizer.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawAuthorizer {
+    /// `lambda`.
+    #[serde(rename = "type")]
+    pub kind: Spanned<String>,
+    /// The authorizer function.
+    pub function: Spanned<String>,
+    /// `"2.0"` (the only one served yet).
+    #[serde(default)]
+    pub payload_format: Option<Spanned<String>>,
+    /// Answers are `{isAuthorized, context}` rather than IAM policies.
+    #[serde(default)]
+    pub simple_responses: bool,
+    /// Seconds a decision is cached for the same identity; 0 to 3600, default 300 when
+    /// there are identity sources, else 0.
+    #[serde(default)]
+    pub ttl: Option<Spanned<u64>>,
+    /// Where the identity is: `$request.header.<name>`, `$request.querystring.<name>`. A
+    /// request missing one gets 401 without the authorizer being invoked.
+    #[serde(default)]
+    pub identity_source: Vec<Spanned<String>>,
 }
 
 /// One stage.
@@ -78,6 +106,9 @@ pub struct RawRoute {
     /// The event and response format: `"2.0"` (default) or `"1.0"`.
     #[serde(default)]
     pub payload_format: Option<Spanned<String>>,
+    /// The name of the API's authorizer that guards this route.
+    #[serde(default)]
+    pub authorizer: Option<Spanned<String>>,
 }
 
 /// One function.

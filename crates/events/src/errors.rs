@@ -154,6 +154,10 @@ impl UrlError {
 pub enum ApiError {
     /// No route (or stage) matches.
     NotFound,
+    /// The request lacks the identity its authorizer needs.
+    Unauthorized,
+    /// The authorizer denied the request.
+    Forbidden,
     /// The request is over the payload limit.
     RequestTooLarge,
     /// The route's or stage's throttle refused the request.
@@ -168,6 +172,8 @@ impl ApiError {
     pub fn response(&self) -> ErrorResponse {
         let (status, message) = match self {
             ApiError::NotFound => (404, "Not Found"),
+            ApiError::Unauthorized => (401, "Unauthorized"),
+            ApiError::Forbidden => (403, "Forbidden"),
             ApiError::RequestTooLarge => (413, "Request Entity Too Large"),
             ApiError::TooManyRequests => (429, "Too Many Requests"),
             ApiError::IntegrationFailed => (500, "Internal Server Error"),

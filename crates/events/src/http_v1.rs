@@ -101,6 +101,7 @@ pub fn event(request: &RequestInfo<'_>, endpoint: &Endpoint<'_>, resource: &str)
             "resourceId": endpoint.route_key,
             "resourcePath": resource,
             "stage": endpoint.stage,
+            "authorizer": endpoint.authorizer,
         },
         "body": body,
         "isBase64Encoded": is_base64,

@@ -36,6 +36,8 @@ pub struct Endpoint<'a> {
     pub path_parameters: &'a [(String, String)],
     /// The stage's variables (empty for Function URLs).
     pub stage_variables: &'a std::collections::BTreeMap<String, String>,
+    /// What an authorizer said of the caller: `requestContext.authorizer`.
+    pub authorizer: Option<&'a serde_json::Value>,
 }
 
 #[derive(Serialize)]
@@ -65,6 +67,8 @@ struct Event<'a> {
 struct RequestContext<'a> {
     account_id: &'a str,
     api_id: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    authorizer: Option<&'a serde_json::Value>,
     domain_name: &'a str,
     domain_prefix: &'a str,
     http: HttpDescription<'a>,
@@ -109,6 +113,7 @@ pub fn event(request: &RequestInfo<'_>, endpoint: &Endpoint<'_>) -> Vec<u8> {
         request_context: RequestContext {
             account_id: endpoint.account_id,
             api_id: endpoint.api_id,
+            authorizer: endpoint.authorizer,
             domain_name: endpoint.domain_name,
             domain_prefix: endpoint.domain_prefix,
             http: HttpDescription {

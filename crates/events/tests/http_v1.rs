@@ -39,6 +39,7 @@ fn a_request_becomes_the_1_0_event() {
         stage: "prod",
         path_parameters: &params,
         stage_variables: &variables,
+        authorizer: None,
     };
     let event: Value =
         serde_json::from_slice(&http_v1::event(&request, &endpoint, "/items/{id}")).unwrap();

@@ -13,6 +13,7 @@ fn endpoint() -> Endpoint<'static> {
     Endpoint {
         path_parameters: &[],
         stage_variables: &NO_VARIABLES,
+        authorizer: None,
         account_id: "000000000000",
         api_id: "hello",
         domain_name: "hello.lambda-url.localhost",

@@ -32,6 +32,8 @@ pub struct RequestCtx {
     pub local_port: u16,
     /// Which front door and target, for the access log.
     pub target: String,
+    /// Filled by authorize: `requestContext.authorizer`.
+    pub authorizer: Option<serde_json::Value>,
     /// Filled by validate.
     pub body: Bytes,
     /// Filled by map.
@@ -68,6 +70,7 @@ impl RequestCtx {
             remote,
             local_port,
             target,
+            authorizer: None,
             body: Bytes::new(),
             event: Bytes::new(),
             invoked: None,

@@ -9,6 +9,7 @@ use portico_events::ApiError;
 use crate::Gateway;
 use crate::body::Body;
 use crate::ctx::RequestCtx;
+use crate::phases::authorize::{self, Gate};
 use crate::phases::map::{Format, Target};
 use crate::phases::respond::APIGW_REQUEST_ID;
 use crate::phases::{integrate, map, record, resolve, respond, throttle, validate};
@@ -78,6 +79,31 @@ impl Gateway {
                 "the route's function is missing",
             );
         };
+        let format = match target.route.payload_format {
+            PayloadFormat::V2 => Format::V2,
+            PayloadFormat::V1 => Format::V1 {
+                resource: target.route.key.path_template(),
+            },
+        };
+        let mut event_target = Target {
+            api_id: &api.name,
+            route_key: target.route.key.text(),
+            stage: target.stage,
+            path_parameters: &target.path_parameters,
+            stage_variables: target.stage_variables,
+            request_id,
+            // Authorizers always get payload format 2.0.
+            format: Format::V2,
+            authorizer: None,
+        };
+        let gate = Gate {
+            api,
+            runtime: &self.runtime,
+            cache: self.authorizer_cache.as_ref(),
+            region: &self.region,
+            account_id: &self.account_id,
+        };
+        phase!(authorize::http_api(ctx, &gate, &event_target, &target).await);
         let throttle_key = format!("{}/{}/{}", api.name, target.stage, target.route.key.text());
         let stage_throttle = api.stages.get(target.stage).and_then(|s| s.throttle);
         phase!(throttle::http_api(
@@ -89,20 +115,9 @@ impl Gateway {
         let f = pool.function();
         let limit = f.limits.api_payload;
         phase!(validate::body(ctx, body, limit, ApiError::RequestTooLarge.response()).await);
-        let event_target = Target {
-            api_id: &api.name,
-            route_key: target.route.key.text(),
-            stage: target.stage,
-            path_parameters: &target.path_parameters,
-            stage_variables: target.stage_variables,
-            request_id,
-            format: match target.route.payload_format {
-                PayloadFormat::V2 => Format::V2,
-                PayloadFormat::V1 => Format::V1 {
-                    resource: target.route.key.path_template(),
-                },
-            },
-        };
+        let authorizer = ctx.authorizer.take();
+        event_target.format = format;
+        event_target.authorizer = authorizer.as_ref();
         phase!(map::http_api(ctx, &event_target, f, &self.account_id));
         let arn = self.function_arn(&f.name, None);
         if let Err(e) = integrate::invoke_function(ctx, pool, arn).await {

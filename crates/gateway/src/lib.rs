@@ -39,6 +39,7 @@ pub struct Gateway {
     runtime: Arc<Runtime>,
     apis: std::collections::BTreeMap<String, portico_config::Api>,
     limiter: Box<dyn limiter::Limiter>,
+    authorizer_cache: Box<dyn portico_auth::DecisionCache>,
     region: String,
     account_id: String,
     /// The port Portico listens on, for `x-forwarded-port`.
@@ -51,6 +52,7 @@ impl Gateway {
             runtime,
             apis: config.apis.clone(),
             limiter: Box::new(limiter::LocalBuckets::default()),
+            authorizer_cache: Box::new(portico_auth::LocalCache::default()),
             region: config.region.clone(),
             account_id: config.account_id.clone(),
             local_port,

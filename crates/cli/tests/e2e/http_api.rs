@@ -283,3 +283,72 @@ apis:
         (500, json!({"message": "Internal Server Error"}))
     );
 }
+
+#[tokio::test]
+async fn lambda_authorizers_guard_routes_and_cache_their_decisions() {
+    let p = Portico::start(
+        r#"
+functions:
+  echo: {runtime: python3.12, handler: app.echo, code: "@fixtures/python"}
+  simple: {runtime: python3.12, handler: app.authorize_simple, code: "@fixtures/python"}
+  policy: {runtime: python3.12, handler: app.authorize_policy, code: "@fixtures/python"}
+apis:
+  shop:
+    protocol: http
+    authorizers:
+      simple: {type: lambda, function: simple, simple_responses: true, identity_source: ["$request.header.Authorization"], ttl: 300}
+      policy: {type: lambda, function: policy, identity_source: ["$request.header.Authorization"], ttl: 0}
+    routes:
+      GET /items: {function: echo, authorizer: simple}
+      GET /orders: {function: echo, authorizer: policy}
+      GET /open: {function: echo}
+"#,
+    );
+    let call = |path: &str, token: Option<&str>| {
+        let mut request = p
+            .client()
+            .get(format!("{}/execute-api/shop{path}", p.endpoint()));
+        if let Some(token) = token {
+            request = request.header("authorization", token);
+        }
+        async move {
+            let response = request.send().await.unwrap();
+            let status = response.status().as_u16();
+            (status, response.json::<Value>().await.unwrap())
+        }
+    };
+    assert_eq!(
+        call("/items", None).await,
+        (401, json!({"message": "Unauthorized"}))
+    );
+    assert_eq!(
+        call("/items", Some("wrong")).await,
+        (403, json!({"message": "Forbidden"}))
+    );
+    let (status, event) = call("/items", Some("let-me-in")).await;
+    assert_eq!(status, 200);
+    assert_eq!(
+        event["requestContext"]["authorizer"],
+        json!({"lambda": {"user": "ada", "level": 3}})
+    );
+    let (status, _) = call("/items", Some("let-me-in")).await;
+    assert_eq!(status, 200);
+    // Two identities asked once each: the repeated one came from the cache, and the request
+    // without an identity never reached the authorizer.
+    p.wait_for_lines("REPORT RequestId", 4);
+    let seen = p.wait_for_lines("authorizer saw", 2);
+    assert_eq!(p.logs().matches("authorizer saw").count(), 2, "{seen:?}");
+    assert!(
+        seen[0].contains("arn:aws:execute-api:us-east-1:000000000000:shop/$default/GET/items"),
+        "{seen:?}"
+    );
+
+    assert_eq!(call("/orders", Some("let-me-in")).await.0, 200);
+    assert_eq!(
+        call("/orders", Some("nope")).await,
+        (403, json!({"message": "Forbidden"}))
+    );
+    let (status, event) = call("/open", None).await;
+    assert_eq!(status, 200);
+    assert!(event["requestContext"].get("authorizer").is_none());
+}

@@ -25,6 +25,7 @@ pub fn function_url(ctx: &mut RequestCtx, function: &Function, account_id: &str)
         stage_variables: &NO_VARIABLES,
         request_id: &request_id,
         format: Format::V2,
+        authorizer: None,
     };
     lambda_event(
         ctx,
@@ -66,6 +67,8 @@ pub struct Target<'a> {
     pub request_id: &'a str,
     /// The event's format, and for 1.0 the route's path template (`resource`).
     pub format: Format<'a>,
+    /// `requestContext.authorizer`, from the authorize phase.
+    pub authorizer: Option<&'a serde_json::Value>,
 }
 
 /// Which Lambda proxy event to build.
@@ -82,6 +85,17 @@ fn lambda_event(
     limit: Option<usize>,
     too_large: ErrorResponse,
 ) -> Flow {
+    let event = build(ctx, target, account_id, &ctx.body);
+    if portico_config::limits::exceeds(event.len(), limit) {
+        ctx.error = Some("event too large".into());
+        return Flow::Respond(crate::error::render(&too_large, &ctx.request_id));
+    }
+    ctx.event = Bytes::from(event);
+    Flow::Continue
+}
+
+/// The event for `target` in its format, with `body`.
+fn build(ctx: &RequestCtx, target: &Target<'_>, account_id: &str, body: &[u8]) -> Vec<u8> {
     let host = ctx.header("host").unwrap_or("localhost");
     let domain = host.rsplit_once(':').map_or(host, |(h, _)| h).to_string();
     let added = [
@@ -99,7 +113,7 @@ fn lambda_event(
         added_headers: &added,
         protocol: ctx.protocol,
         source_ip: &source_ip,
-        body: &ctx.body,
+        body,
         request_id: target.request_id,
         time: ctx.received,
     };
@@ -112,15 +126,29 @@ fn lambda_event(
         stage: target.stage,
         path_parameters: target.path_parameters,
         stage_variables: target.stage_variables,
+        authorizer: target.authorizer,
     };
-    let event = match target.format {
+    match target.format {
         Format::V2 => http_v2::event(&info, &endpoint),
         Format::V1 { resource } => portico_events::http_v1::event(&info, &endpoint, resource),
-    };
-    if portico_config::limits::exceeds(event.len(), limit) {
-        ctx.error = Some("event too large".into());
-        return Flow::Respond(crate::error::render(&too_large, &ctx.request_id));
     }
-    ctx.event = Bytes::from(event);
-    Flow::Continue
+}
+
+/// A Lambda authorizer's event (payload format 2.0, `type: REQUEST`): the request without
+/// its body, the route's ARN and the identity sources' values.
+pub fn authorizer_event(
+    ctx: &RequestCtx,
+    target: &Target<'_>,
+    account_id: &str,
+    route_arn: &str,
+    identity: &[String],
+) -> Bytes {
+    let event = build(ctx, target, account_id, b"");
+    let mut event: serde_json::Value = serde_json::from_slice(&event).unwrap_or_default();
+    if let Some(fields) = event.as_object_mut() {
+        fields.insert("type".into(), "REQUEST".into());
+        fields.insert("routeArn".into(), route_arn.into());
+        fields.insert("identitySource".into(), identity.into());
+    }
+    Bytes::from(serde_json::to_vec(&event).unwrap_or_default())
 }

@@ -31,6 +31,8 @@ pub fn no_such_url(ctx: &RequestCtx, name: &str) -> Response<Body> {
 #[derive(Debug)]
 pub struct ApiTarget<'a> {
     pub stage: &'a str,
+    /// The path without the stage segment.
+    pub route_path: String,
     pub stage_variables: &'a std::collections::BTreeMap<String, String>,
     pub route: &'a Route,
     pub path_parameters: Vec<(String, String)>,
@@ -69,6 +71,7 @@ pub fn http_api<'a>(api: &'a Api, method: &str, path: &str) -> Option<ApiTarget<
         };
         Some(ApiTarget {
             stage: stage.0,
+            route_path: route_path.to_string(),
             stage_variables: &stage.1.variables,
             route,
             path_parameters,
@@ -115,6 +118,7 @@ mod tests {
                 function: "f".into(),
                 throttle: None,
                 payload_format: Default::default(),
+                authorizer: None,
             })
             .collect();
         routes.sort_by(|a, b| a.key.cmp_specificity(&b.key));
@@ -126,6 +130,7 @@ mod tests {
                 .collect(),
             routes,
             cors: None,
+            authorizers: Default::default(),
         }
     }
 

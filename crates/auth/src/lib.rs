@@ -1,0 +1,9 @@
+//! Who may call. Pure decisions over what a request carries, and caches of them; no HTTP,
+//! no processes: the gateway's authorize phase gathers the inputs (and invokes a Lambda
+//! authorizer through the runtime) and asks this crate what they mean.
+
+pub mod cache;
+pub mod lambda;
+
+pub use cache::{DecisionCache, LocalCache};
+pub use lambda::{Decision, decide};
