@@ -180,7 +180,7 @@ impl Compiler {
         }
         let mut apis = BTreeMap::new();
         for (crate::raw::Key(name), raw) in raw.apis {
-            if let Some(api) = self.api(&name, raw, &functions) {
+            if let Some(api) = self.api(&name, raw, &functions, profile) {
                 apis.insert(name.value, api);
             }
         }
@@ -198,6 +198,7 @@ impl Compiler {
         name: &Spanned<String>,
         raw: RawApi,
         functions: &BTreeMap<String, Function>,
+        profile: Profile,
     ) -> Option<Api> {
         let errors_before = self.diagnostics.len();
         let valid_name = !name.value.is_empty()
@@ -285,12 +286,14 @@ impl Compiler {
                     ),
                 );
             }
+            let timeout = self.route_timeout(&route, functions, profile);
             match RouteKey::parse(&key.value) {
                 Ok(parsed) => routes.push(Route {
                     key: parsed,
                     function: route.function.value.clone(),
                     throttle: route.throttle.map(|t| self.throttle(t)),
                     authorizer: route.authorizer.as_ref().map(|a| a.value.clone()),
+                    timeout,
                     payload_format: match route.payload_format.as_ref().map(|f| f.value.as_str()) {
                         None | Some("2.0") => PayloadFormat::V2,
                         Some("1.0") => PayloadFormat::V1,
@@ -339,6 +342,37 @@ impl Compiler {
             cors,
             authorizers,
         })
+    }
+
+    /// A route's integration timeout: `timeout_ms` within the profile's maximum, or the
+    /// maximum itself; unbounded, no timeout of the API's own.
+    fn route_timeout(
+        &mut self,
+        route: &crate::raw::RawRoute,
+        functions: &BTreeMap<String, Function>,
+        profile: Profile,
+    ) -> Option<Duration> {
+        let limits = functions
+            .get(&route.function.value)
+            .map(|f| f.limits)
+            .unwrap_or_else(|| profile.limits());
+        let max = limits.api_timeout_ms;
+        let ms = match (&route.timeout_ms, max) {
+            (Some(t), Some(max)) => {
+                self.ranged(&Some(t.clone()), max, 50, max, "timeout_ms", "milliseconds")
+            }
+            (Some(t), None) => self.ranged(
+                &Some(t.clone()),
+                30_000,
+                50,
+                u64::MAX,
+                "timeout_ms",
+                "milliseconds",
+            ),
+            (None, Some(max)) => max,
+            (None, None) => return None,
+        };
+        Some(Duration::from_millis(ms))
     }
 
     fn authorizer(

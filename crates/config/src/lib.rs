@@ -99,6 +99,8 @@ pub struct Route {
     pub payload_format: PayloadFormat,
     /// The name of the authorizer in [`Api::authorizers`].
     pub authorizer: Option<String>,
+    /// How long the API waits for the function; `None` means as long as the function runs.
+    pub timeout: Option<Duration>,
 }
 
 /// The Lambda proxy payload format of an HTTP API route.

@@ -38,6 +38,9 @@ pub struct Limits {
     pub sync_payload: Option<usize>,
     /// A request body sent to an API Gateway API.
     pub api_payload: Option<usize>,
+    /// The longest an HTTP API waits for its integration, in milliseconds (a route's
+    /// `timeout_ms` may not exceed it).
+    pub api_timeout_ms: Option<u64>,
     /// An asynchronous (`Event`) invocation's payload.
     pub async_payload: Option<usize>,
     /// A buffered response a function posts to the Runtime API.
@@ -53,6 +56,7 @@ impl Limits {
     pub const AWS: Limits = Limits {
         sync_payload: Some(6 * 1024 * 1024),
         api_payload: Some(10 * 1024 * 1024),
+        api_timeout_ms: Some(30_000),
         async_payload: Some(1024 * 1024),
         // 6 MiB plus the 100 bytes of slack Lambda allows.
         buffered_response: Some(6 * 1024 * 1024 + 100),
@@ -63,6 +67,7 @@ impl Limits {
     pub const UNBOUNDED: Limits = Limits {
         sync_payload: None,
         api_payload: None,
+        api_timeout_ms: None,
         async_payload: None,
         buffered_response: None,
         streamed_response: None,

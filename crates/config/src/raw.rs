@@ -109,6 +109,10 @@ pub struct RawRoute {
     /// The name of the API's authorizer that guards this route.
     #[serde(default)]
     pub authorizer: Option<Spanned<String>>,
+    /// How long the API waits for the function, in milliseconds: 50 to 30000 under the `aws`
+    /// limits (default 30000), any length under `unbounded` (default: the function's timeout).
+    #[serde(default)]
+    pub timeout_ms: Option<Spanned<u64>>,
 }
 
 /// One function.

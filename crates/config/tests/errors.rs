@@ -109,6 +109,10 @@ fn broken_configs_say_where_and_how_to_fix() {
             ],
         ),
         (
+            "functions:\n  hello: {runtime: python3.12, handler: app.handler, code: ./hello}\napis:\n  shop:\n    protocol: http\n    routes:\n      GET /items: {function: hello, timeout_ms: 40000}\n",
+            &["7:49 timeout_ms 40000 is out of range | timeout_ms is 50 to 30000 milliseconds"],
+        ),
+        (
             "apis:\n  shop:\n    protocol: websocket\n    stages: {\"bad stage\": {}}\n",
             &[
                 "3:15 protocol `websocket` is not served yet",

@@ -120,7 +120,18 @@ impl Gateway {
         event_target.authorizer = authorizer.as_ref();
         phase!(map::http_api(ctx, &event_target, f, &self.account_id));
         let arn = self.function_arn(&f.name, None);
-        if let Err(e) = integrate::invoke_function(ctx, pool, arn).await {
+        let invoked = integrate::invoke_function(ctx, pool, arn);
+        let invoked = match target.route.timeout {
+            // Past the route's timeout API Gateway answers 503; the function runs on.
+            Some(limit) => match tokio::time::timeout(limit, invoked).await {
+                Ok(invoked) => invoked,
+                Err(_) => {
+                    return failure(ctx, ApiError::ServiceUnavailable, "integration timed out");
+                }
+            },
+            None => invoked.await,
+        };
+        if let Err(e) = invoked {
             return failure(ctx, ApiError::ServiceUnavailable, &e.to_string());
         }
         respond::http_api(ctx, request_id, target.route.payload_format, &f.limits).await

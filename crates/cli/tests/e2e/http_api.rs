@@ -10,6 +10,7 @@ functions:
   echo: {runtime: python3.12, handler: app.echo, code: "@fixtures/python"}
   fail: {runtime: python3.12, handler: app.fail, code: "@fixtures/python"}
   sleep: {runtime: python3.12, handler: app.sleep, code: "@fixtures/python", timeout: 1}
+  sleepy: {runtime: python3.12, handler: app.sleep, code: "@fixtures/python", timeout: 60}
 apis:
   shop:
     protocol: http
@@ -20,6 +21,7 @@ apis:
       ANY /{proxy+}: {function: echo}
       GET /fail: {function: fail}
       GET /slow: {function: sleep}
+      GET /impatient: {function: sleepy, timeout_ms: 300}
   strict:
     protocol: http
     routes:
@@ -113,6 +115,8 @@ async fn misses_and_failures_answer_in_api_gateways_shape() {
         ("/execute-api/nosuchapi/items", 404, "Not Found"),
         ("/execute-api/shop/fail", 500, "Internal Server Error"),
         ("/execute-api/shop/slow", 503, "Service Unavailable"),
+        // The route's own timeout, shorter than the function's.
+        ("/execute-api/shop/impatient", 503, "Service Unavailable"),
     ];
     for (path, status, message) in rows {
         let (got, id, body) = get(&p, &format!("{}{path}", p.endpoint())).await;

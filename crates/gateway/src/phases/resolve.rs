@@ -119,6 +119,7 @@ mod tests {
                 throttle: None,
                 payload_format: Default::default(),
                 authorizer: None,
+                timeout: None,
             })
             .collect();
         routes.sort_by(|a, b| a.key.cmp_specificity(&b.key));
