@@ -1,5 +1,6 @@
-//! The HTTP API front door (API Gateway v2, Lambda proxy with payload format 2.0): resolve
-//! the stage and route, validate, map, integrate, respond, record.
+//! The HTTP API front door (API Gateway v2, Lambda proxy with payload format 2.0 or 1.0):
+//! CORS preflight, then resolve (stage and route), authorize, throttle, validate, map,
+//! integrate (within the route's timeout), respond, record.
 
 use std::net::SocketAddr;
 
