@@ -3,7 +3,9 @@
 //! authorizer through the runtime) and asks this crate what they mean.
 
 pub mod cache;
+pub mod jwt;
 pub mod lambda;
 
 pub use cache::{DecisionCache, LocalCache};
+pub use jwt::{Refusal, Rule};
 pub use lambda::{Decision, decide};

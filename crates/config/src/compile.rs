@@ -9,8 +9,8 @@ use serde_saphyr::Spanned;
 use crate::diagnostics::{ConfigError, Diagnostic, did_you_mean};
 use crate::raw::{RawApi, RawAuthorizer, RawConfig, RawCors, RawFunction, RawThrottle};
 use crate::{
-    Api, Authorizer, Config, Cors, Function, FunctionUrl, IdentitySource, Limits, PayloadFormat,
-    Profile, Route, RouteKey, Runtime, Stage, Throttle,
+    Api, Authorizer, AuthorizerKind, Config, Cors, Function, FunctionUrl, IdentitySource, Limits,
+    PayloadFormat, Profile, Route, RouteKey, Runtime, Stage, Throttle,
 };
 
 const DEFAULT_TIMEOUT_S: u64 = 3;
@@ -294,6 +294,7 @@ impl Compiler {
                     throttle: route.throttle.map(|t| self.throttle(t)),
                     authorizer: route.authorizer.as_ref().map(|a| a.value.clone()),
                     timeout,
+                    scopes: route.scopes.clone(),
                     payload_format: match route.payload_format.as_ref().map(|f| f.value.as_str()) {
                         None | Some("2.0") => PayloadFormat::V2,
                         Some("1.0") => PayloadFormat::V1,
@@ -382,35 +383,6 @@ impl Compiler {
         functions: &BTreeMap<String, Function>,
     ) -> Option<Authorizer> {
         let errors_before = self.diagnostics.len();
-        if raw.kind.value != "lambda" {
-            self.error(
-                &raw.kind,
-                format!("authorizer type `{}` is not served yet", raw.kind.value),
-                "use `type: lambda`; JWT authorizers come next",
-            );
-        }
-        if let Some(format) = &raw.payload_format
-            && format.value != "2.0"
-        {
-            self.error(
-                format,
-                format!(
-                    "authorizer payload_format `{}` is not served yet",
-                    format.value
-                ),
-                "use \"2.0\"",
-            );
-        }
-        if !functions.contains_key(&raw.function.value) {
-            self.error(
-                &raw.function,
-                format!(
-                    "authorizer `{}` invokes `{}`, which is not a function here",
-                    name.value, raw.function.value
-                ),
-                "functions are declared under `functions:`",
-            );
-        }
         let mut identity_sources = Vec::new();
         for source in &raw.identity_source {
             match IdentitySource::parse(&source.value) {
@@ -422,24 +394,106 @@ impl Compiler {
                 ),
             }
         }
-        let default_ttl = if identity_sources.is_empty() { 0 } else { 300 };
-        let ttl = self.ranged(&raw.ttl, default_ttl, 0, 3600, "ttl", "seconds");
-        if ttl > 0
-            && identity_sources.is_empty()
-            && let Some(place) = &raw.ttl
-        {
-            self.error(
-                place,
-                "a cached authorizer needs an identity source to key its cache on",
-                "add `identity_source:` or set `ttl: 0`",
-            );
-        }
+        let kind = match raw.kind.value.as_str() {
+            "lambda" => {
+                if let Some(format) = &raw.payload_format
+                    && format.value != "2.0"
+                {
+                    self.error(
+                        format,
+                        format!(
+                            "authorizer payload_format `{}` is not served yet",
+                            format.value
+                        ),
+                        "use \"2.0\"",
+                    );
+                }
+                let function = match &raw.function {
+                    Some(f) if functions.contains_key(&f.value) => f.value.clone(),
+                    Some(f) => {
+                        self.error(
+                            f,
+                            format!(
+                                "authorizer `{}` invokes `{}`, which is not a function here",
+                                name.value, f.value
+                            ),
+                            "functions are declared under `functions:`",
+                        );
+                        String::new()
+                    }
+                    None => {
+                        self.error(
+                            &raw.kind,
+                            format!("lambda authorizer `{}` has no `function`", name.value),
+                            "add `function: <name>`",
+                        );
+                        String::new()
+                    }
+                };
+                let default_ttl = if identity_sources.is_empty() { 0 } else { 300 };
+                let ttl = self.ranged(&raw.ttl, default_ttl, 0, 3600, "ttl", "seconds");
+                if ttl > 0
+                    && identity_sources.is_empty()
+                    && let Some(place) = &raw.ttl
+                {
+                    self.error(
+                        place,
+                        "a cached authorizer needs an identity source to key its cache on",
+                        "add `identity_source:` or set `ttl: 0`",
+                    );
+                }
+                AuthorizerKind::Lambda {
+                    function,
+                    simple_responses: raw.simple_responses,
+                    ttl: Duration::from_secs(ttl),
+                }
+            }
+            "jwt" => {
+                if identity_sources.is_empty() {
+                    identity_sources.push(IdentitySource::Header("authorization".into()));
+                }
+                let Some(issuer) = &raw.issuer else {
+                    self.error(
+                        &raw.kind,
+                        format!("jwt authorizer `{}` has no `issuer`", name.value),
+                        "add `issuer: <the iss of its tokens>`",
+                    );
+                    return None;
+                };
+                if raw.audience.is_empty() {
+                    self.error(
+                        issuer,
+                        format!("jwt authorizer `{}` has no `audience`", name.value),
+                        "add `audience: [<client id or aud>]`",
+                    );
+                }
+                let keys_at = raw.jwks_uri.as_ref().unwrap_or(issuer);
+                if !keys_at.value.starts_with("http://") {
+                    self.error(
+                        keys_at,
+                        format!("`{}`: only http:// key sets are fetched yet", keys_at.value),
+                        "run the issuer locally over http, or give an http `jwks_uri`; https comes later",
+                    );
+                }
+                AuthorizerKind::Jwt {
+                    issuer: issuer.value.clone(),
+                    audience: raw.audience.clone(),
+                    jwks_uri: raw.jwks_uri.as_ref().map(|u| u.value.clone()),
+                }
+            }
+            other => {
+                self.error(
+                    &raw.kind,
+                    format!("authorizer type `{other}` is not served"),
+                    "use `lambda` or `jwt`",
+                );
+                return None;
+            }
+        };
         (self.diagnostics.len() == errors_before).then(|| Authorizer {
             name: name.value.clone(),
-            function: raw.function.value,
-            simple_responses: raw.simple_responses,
-            ttl: Duration::from_secs(ttl),
             identity_sources,
+            kind,
         })
     }
 

@@ -44,14 +44,30 @@ pub struct Api {
     pub authorizers: BTreeMap<String, Authorizer>,
 }
 
-/// A Lambda authorizer (payload format 2.0).
+/// An authorizer of an HTTP API.
 #[derive(Debug, Clone)]
 pub struct Authorizer {
     pub name: String,
-    pub function: String,
-    pub simple_responses: bool,
-    pub ttl: Duration,
+    /// Where the identity is; a request missing one is refused with 401.
     pub identity_sources: Vec<IdentitySource>,
+    pub kind: AuthorizerKind,
+}
+
+#[derive(Debug, Clone)]
+pub enum AuthorizerKind {
+    /// A Lambda authorizer (payload format 2.0).
+    Lambda {
+        function: String,
+        simple_responses: bool,
+        ttl: Duration,
+    },
+    /// A JWT authorizer.
+    Jwt {
+        issuer: String,
+        audience: Vec<String>,
+        /// `None`: discovered from the issuer's OpenID configuration.
+        jwks_uri: Option<String>,
+    },
 }
 
 /// Where a request carries its identity.
@@ -101,6 +117,8 @@ pub struct Route {
     pub authorizer: Option<String>,
     /// How long the API waits for the function; `None` means as long as the function runs.
     pub timeout: Option<Duration>,
+    /// For a JWT authorizer: one of these scopes is required.
+    pub scopes: Vec<String>,
 }
 
 /// The Lambda proxy payload format of an HTTP API route.

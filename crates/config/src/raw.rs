@@ -53,11 +53,22 @@ pub struct RawApi {
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RawAuthorizer {
-    /// `lambda`.
+    /// `lambda` or `jwt`.
     #[serde(rename = "type")]
     pub kind: Spanned<String>,
-    /// The authorizer function.
-    pub function: Spanned<String>,
+    /// For `lambda`: the authorizer function.
+    #[serde(default)]
+    pub function: Option<Spanned<String>>,
+    /// For `jwt`: the issuer (`iss`); its keys are found through
+    /// `<issuer>/.well-known/openid-configuration` unless `jwks_uri` is given.
+    #[serde(default)]
+    pub issuer: Option<Spanned<String>>,
+    /// For `jwt`: accepted audiences (`aud`, or `client_id` when there is no `aud`).
+    #[serde(default)]
+    pub audience: Vec<String>,
+    /// For `jwt`: where the issuer's JSON Web Key Set is.
+    #[serde(default)]
+    pub jwks_uri: Option<Spanned<String>>,
     /// `"2.0"` (the only one served yet).
     #[serde(default)]
     pub payload_format: Option<Spanned<String>>,
@@ -109,6 +120,9 @@ pub struct RawRoute {
     /// The name of the API's authorizer that guards this route.
     #[serde(default)]
     pub authorizer: Option<Spanned<String>>,
+    /// For a JWT authorizer: the token must carry one of these scopes.
+    #[serde(default)]
+    pub scopes: Vec<String>,
     /// How long the API waits for the function, in milliseconds: 50 to 30000 under the `aws`
     /// limits (default 30000), any length under `unbounded` (default: the function's timeout).
     #[serde(default)]

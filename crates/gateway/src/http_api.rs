@@ -101,6 +101,7 @@ impl Gateway {
             api,
             runtime: &self.runtime,
             cache: self.authorizer_cache.as_ref(),
+            jwks: &self.jwks,
             region: &self.region,
             account_id: &self.account_id,
         };

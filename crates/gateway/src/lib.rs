@@ -24,6 +24,7 @@ pub mod error;
 mod function_url;
 mod http_api;
 mod invoke_api;
+pub mod jwks;
 pub mod limiter;
 pub mod phases;
 
@@ -40,6 +41,7 @@ pub struct Gateway {
     apis: std::collections::BTreeMap<String, portico_config::Api>,
     limiter: Box<dyn limiter::Limiter>,
     authorizer_cache: Box<dyn portico_auth::DecisionCache>,
+    jwks: jwks::Jwks,
     region: String,
     account_id: String,
     /// The port Portico listens on, for `x-forwarded-port`.
@@ -53,6 +55,7 @@ impl Gateway {
             apis: config.apis.clone(),
             limiter: Box::new(limiter::LocalBuckets::default()),
             authorizer_cache: Box::new(portico_auth::LocalCache::default()),
+            jwks: jwks::Jwks::default(),
             region: config.region.clone(),
             account_id: config.account_id.clone(),
             local_port,

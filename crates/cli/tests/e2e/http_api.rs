@@ -356,3 +356,114 @@ apis:
     assert_eq!(status, 200);
     assert!(event["requestContext"].get("authorizer").is_none());
 }
+
+/// A JWT issuer the tests run (`clients/jwt_issuer.py`): its URL and the tokens it signed.
+struct Issuer {
+    child: std::process::Child,
+    url: String,
+    tokens: Value,
+}
+
+impl Issuer {
+    fn start() -> Issuer {
+        use std::io::BufRead;
+        let script = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("tests/e2e/clients/jwt_issuer.py");
+        let mut child = std::process::Command::new(crate::harness::python())
+            .arg(script)
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        let mut line = String::new();
+        std::io::BufReader::new(child.stdout.take().unwrap())
+            .read_line(&mut line)
+            .unwrap();
+        let first: Value = serde_json::from_str(&line).expect("the issuer printed its tokens");
+        Issuer {
+            child,
+            url: first["issuer"].as_str().unwrap().to_string(),
+            tokens: first["tokens"].clone(),
+        }
+    }
+}
+
+impl Drop for Issuer {
+    fn drop(&mut self) {
+        // Closing its stdin ends the issuer.
+        drop(self.child.stdin.take());
+        let _ = self.child.wait();
+    }
+}
+
+#[tokio::test]
+async fn jwt_authorizers_verify_tokens_as_api_gateway_does() {
+    let issuer = Issuer::start();
+    let p = Portico::start(&format!(
+        r#"
+functions:
+  echo: {{runtime: python3.12, handler: app.echo, code: "@fixtures/python"}}
+apis:
+  shop:
+    protocol: http
+    authorizers:
+      users: {{type: jwt, issuer: "{issuer}", audience: [my-app]}}
+    routes:
+      GET /items: {{function: echo, authorizer: users, scopes: ["items:read"]}}
+      GET /me: {{function: echo, authorizer: users}}
+"#,
+        issuer = issuer.url
+    ));
+    let call = |path: &str, token: Option<&str>| {
+        let mut request = p
+            .client()
+            .get(format!("{}/execute-api/shop{path}", p.endpoint()));
+        if let Some(token) = token {
+            request = request.header("authorization", format!("Bearer {token}"));
+        }
+        async move {
+            let response = request.send().await.unwrap();
+            let status = response.status().as_u16();
+            (status, response.json::<Value>().await.unwrap())
+        }
+    };
+    let token = |name: &str| issuer.tokens[name].as_str().unwrap().to_string();
+
+    let (status, event) = call("/items", Some(&token("valid"))).await;
+    assert_eq!(status, 200, "{event}");
+    let jwt = &event["requestContext"]["authorizer"]["jwt"];
+    assert_eq!(jwt["claims"]["sub"], "ada");
+    assert_eq!(jwt["claims"]["aud"], "my-app");
+    assert!(
+        jwt["claims"]["exp"].is_string(),
+        "claims are passed as strings: {jwt}"
+    );
+    assert_eq!(jwt["scopes"], json!(["items:read", "profile"]));
+    for name in ["ec", "client_id"] {
+        assert_eq!(call("/items", Some(&token(name))).await.0, 200, "{name}");
+    }
+    let unauthorized = json!({"message": "Unauthorized"});
+    assert_eq!(call("/items", None).await, (401, unauthorized.clone()));
+    for name in [
+        "expired",
+        "not_yet",
+        "wrong_issuer",
+        "wrong_audience",
+        "unknown_key",
+        "tampered",
+        "alg_none",
+        "hmac_with_public_key",
+    ] {
+        assert_eq!(
+            call("/items", Some(&token(name))).await,
+            (401, unauthorized.clone()),
+            "{name}"
+        );
+    }
+    // A valid token without the route's scope: 403; a route without scopes takes it.
+    assert_eq!(
+        call("/items", Some(&token("no_scope"))).await,
+        (403, json!({"message": "Forbidden"}))
+    );
+    assert_eq!(call("/me", Some(&token("no_scope"))).await.0, 200);
+}

@@ -1,8 +1,9 @@
 //! Authorize: who may call. Function URLs with `auth: none` let everyone in; HTTP API
 //! routes may be guarded by a Lambda authorizer.
 
+use portico_auth::jwt;
 use portico_auth::{Decision, DecisionCache};
-use portico_config::{Api, FunctionUrl, IdentitySource, UrlAuth};
+use portico_config::{Api, AuthorizerKind, FunctionUrl, IdentitySource, UrlAuth};
 use portico_events::ApiError;
 use portico_runtime::{InvokeRequest, Outcome, Runtime};
 
@@ -30,9 +31,10 @@ pub fn function_url(ctx: &mut RequestCtx, url: &FunctionUrl) -> Flow {
     }
 }
 
-/// An HTTP API route's Lambda authorizer: the identity sources must be present (else 401,
-/// without invoking), the decision comes from the cache or the authorizer function, and an
-/// allowed request carries the authorizer's context on to the integration (`ctx.authorizer`).
+/// An HTTP API route's authorizer. The identity sources must be present (else 401, without
+/// asking anyone); then a Lambda authorizer decides (from the cache, or by invoking its
+/// function) or a JWT is verified against the issuer's keys. An allowed request carries
+/// what the authorizer said on to the integration (`ctx.authorizer`).
 pub async fn http_api(
     ctx: &mut RequestCtx,
     gate: &Gate<'_>,
@@ -41,10 +43,6 @@ pub async fn http_api(
 ) -> Flow {
     let Some(name) = &route.route.authorizer else {
         return Flow::Continue;
-    };
-    let refuse = |ctx: &mut RequestCtx, error: ApiError, why: String| {
-        ctx.error = Some(why);
-        Flow::Respond(crate::error::render(&error.response(), &ctx.request_id))
     };
     let Some(authorizer) = gate.api.authorizers.get(name) else {
         return refuse(
@@ -72,14 +70,81 @@ pub async fn http_api(
             }
         }
     }
+    let verdict = match &authorizer.kind {
+        AuthorizerKind::Lambda {
+            function,
+            simple_responses,
+            ttl,
+        } => {
+            let lambda = LambdaAuthorizer {
+                name,
+                function,
+                simple_responses: *simple_responses,
+                ttl: *ttl,
+            };
+            lambda_decision(ctx, gate, target, route, &lambda, &identity)
+                .await
+                .map(|context| serde_json::json!({ "lambda": context }))
+        }
+        AuthorizerKind::Jwt {
+            issuer,
+            audience,
+            jwks_uri,
+        } => {
+            let rule = jwt::Rule {
+                issuer,
+                audience,
+                scopes: &route.route.scopes,
+            };
+            jwt_claims(gate, &rule, jwks_uri.as_deref(), &identity[0])
+                .await
+                .map(|claims| serde_json::json!({ "jwt": claims }))
+        }
+    };
+    match verdict {
+        Ok(authorizer) => {
+            ctx.authorizer = Some(authorizer);
+            Flow::Continue
+        }
+        Err((error, why)) => refuse(ctx, error, why),
+    }
+}
+
+fn refuse(ctx: &mut RequestCtx, error: ApiError, why: String) -> Flow {
+    ctx.error = Some(why);
+    Flow::Respond(crate::error::render(&error.response(), &ctx.request_id))
+}
+
+/// Why an authorizer said no: the answer to give, and the reason to log.
+type Refused = (ApiError, String);
+
+struct LambdaAuthorizer<'a> {
+    name: &'a str,
+    function: &'a str,
+    simple_responses: bool,
+    ttl: std::time::Duration,
+}
+
+/// A Lambda authorizer's decision for `identity`: cached, or asked of its function. `Ok` is
+/// the context it allowed the request with.
+async fn lambda_decision(
+    ctx: &RequestCtx,
+    gate: &Gate<'_>,
+    target: &Target<'_>,
+    route: &ApiTarget<'_>,
+    authorizer: &LambdaAuthorizer<'_>,
+    identity: &[String],
+) -> Result<serde_json::Value, Refused> {
+    let failed = |why: String| (ApiError::IntegrationFailed, why);
     let route_path = route.route_path.trim_start_matches('/');
     let route_arn = format!(
         "arn:aws:execute-api:{}:{}:{}/{}/{}/{route_path}",
         gate.region, gate.account_id, gate.api.name, route.stage, ctx.method
     );
     let cache_key = format!(
-        "{}\u{0}{name}\u{0}{}",
+        "{}\u{0}{}\u{0}{}",
         gate.api.name,
+        authorizer.name,
         identity.join("\u{0}")
     );
     let decision = match gate.cache.get(&cache_key) {
@@ -90,22 +155,19 @@ pub async fn http_api(
                 target,
                 gate.account_id,
                 &route_arn,
-                &identity,
+                identity,
             );
-            let Some(pool) = gate.runtime.pool(&authorizer.function) else {
-                return refuse(
-                    ctx,
-                    ApiError::IntegrationFailed,
-                    "the authorizer function is missing".into(),
-                );
-            };
+            let pool = gate
+                .runtime
+                .pool(authorizer.function)
+                .ok_or_else(|| failed("the authorizer function is missing".into()))?;
             let request = InvokeRequest {
                 request_id: portico_events::time::request_id(),
                 payload: event,
                 invoked_arn: portico_events::invoke_api::function_arn(
                     gate.region,
                     gate.account_id,
-                    &authorizer.function,
+                    authorizer.function,
                     None,
                 ),
                 trace_id: ctx.trace_id.clone(),
@@ -114,57 +176,62 @@ pub async fn http_api(
             };
             let answer = match pool.invoke(request).await.map(|i| i.outcome) {
                 Ok(Outcome::Response { body, .. }) => body,
-                Ok(Outcome::Stream(mut stream)) => match crate::body::collect(
-                    &mut stream,
-                    pool.function().limits.buffered_response,
-                )
-                .await
-                {
-                    Ok(body) => body,
-                    Err((error_type, _)) => {
-                        return refuse(
-                            ctx,
-                            ApiError::IntegrationFailed,
-                            format!("authorizer failed: {error_type}"),
-                        );
-                    }
-                },
+                Ok(Outcome::Stream(mut stream)) => {
+                    crate::body::collect(&mut stream, pool.function().limits.buffered_response)
+                        .await
+                        .map_err(|(error_type, _)| {
+                            failed(format!("authorizer failed: {error_type}"))
+                        })?
+                }
                 Ok(Outcome::FunctionError { error_type, .. }) => {
-                    return refuse(
-                        ctx,
-                        ApiError::IntegrationFailed,
-                        format!("authorizer failed: {error_type}"),
-                    );
+                    return Err(failed(format!("authorizer failed: {error_type}")));
                 }
-                Err(e) => {
-                    return refuse(
-                        ctx,
-                        ApiError::IntegrationFailed,
-                        format!("authorizer not run: {e}"),
-                    );
-                }
+                Err(e) => return Err(failed(format!("authorizer not run: {e}"))),
             };
-            match portico_auth::decide(&answer, authorizer.simple_responses, &route_arn) {
-                Ok(decision) => {
-                    gate.cache.put(cache_key, decision.clone(), authorizer.ttl);
-                    decision
-                }
-                Err(why) => {
-                    return refuse(
-                        ctx,
-                        ApiError::IntegrationFailed,
-                        format!("authorizer answer unusable: {}", why.0),
-                    );
-                }
-            }
+            let decision =
+                portico_auth::decide(&answer, authorizer.simple_responses, &route_arn)
+                    .map_err(|why| failed(format!("authorizer answer unusable: {}", why.0)))?;
+            gate.cache.put(cache_key, decision.clone(), authorizer.ttl);
+            decision
         }
     };
     match decision {
-        Decision::Allow { context } => {
-            ctx.authorizer = Some(serde_json::json!({ "lambda": context }));
-            Flow::Continue
-        }
-        Decision::Deny => refuse(ctx, ApiError::Forbidden, format!("denied by `{name}`")),
+        Decision::Allow { context } => Ok(context),
+        Decision::Deny => Err((
+            ApiError::Forbidden,
+            format!("denied by `{}`", authorizer.name),
+        )),
+    }
+}
+
+/// A JWT's claims and scopes, verified against the issuer's keys (refetched once when the
+/// token names a key they lack).
+async fn jwt_claims(
+    gate: &Gate<'_>,
+    rule: &jwt::Rule<'_>,
+    jwks_uri: Option<&str>,
+    credential: &str,
+) -> Result<serde_json::Value, Refused> {
+    let token = jwt::token(credential);
+    let unauthorized = |why: String| (ApiError::Unauthorized, why);
+    let mut stale = false;
+    loop {
+        let keys = gate
+            .jwks
+            .keys(rule.issuer, jwks_uri, stale)
+            .await
+            .map_err(|e| unauthorized(format!("no keys for {}: {e}", rule.issuer)))?;
+        return match jwt::verify(token, &keys, rule) {
+            Ok(claims) => Ok(claims),
+            Err(jwt::Refusal::UnknownKey(kid)) if !stale => {
+                stale = true;
+                tracing::debug!("unknown key {kid}: refetching the keys of {}", rule.issuer);
+                continue;
+            }
+            Err(jwt::Refusal::UnknownKey(kid)) => Err(unauthorized(format!("no key {kid}"))),
+            Err(jwt::Refusal::Unauthorized(why)) => Err(unauthorized(why)),
+            Err(jwt::Refusal::Forbidden(why)) => Err((ApiError::Forbidden, why)),
+        };
     }
 }
 
@@ -173,6 +240,7 @@ pub struct Gate<'a> {
     pub api: &'a Api,
     pub runtime: &'a Runtime,
     pub cache: &'a dyn DecisionCache,
+    pub jwks: &'a crate::jwks::Jwks,
     pub region: &'a str,
     pub account_id: &'a str,
 }

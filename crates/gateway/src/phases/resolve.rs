@@ -120,6 +120,7 @@ mod tests {
                 payload_format: Default::default(),
                 authorizer: None,
                 timeout: None,
+                scopes: Vec::new(),
             })
             .collect();
         routes.sort_by(|a, b| a.key.cmp_specificity(&b.key));

@@ -1,0 +1,169 @@
+//! JWT authorizers (HTTP APIs): a token signed by one of the issuer's keys (JWKS), with the
+//! issuer, an audience (`aud`, or `client_id` when there is no `aud`), a live `exp`/`nbf`,
+//! and, when the route asks for scopes, one of them (`scope` or `scp`).
+
+use jsonwebtoken::jwk::JwkSet;
+use jsonwebtoken::{Algorithm, DecodingKey, Validation, decode, decode_header};
+use serde_json::{Map, Value};
+
+/// What a route's JWT authorizer requires.
+pub struct Rule<'a> {
+    pub issuer: &'a str,
+    pub audience: &'a [String],
+    /// The route's scopes; the token must carry one of them (none required when empty).
+    pub scopes: &'a [String],
+}
+
+/// Why a token is refused.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Refusal {
+    /// No usable token: 401.
+    Unauthorized(String),
+    /// A valid token without a scope the route asks for: 403.
+    Forbidden(String),
+    /// Signed with a key the JWKS does not have (yet): refresh the keys and try again.
+    UnknownKey(String),
+}
+
+/// The algorithms API Gateway accepts: asymmetric only, so that no public key can be used
+/// as an HMAC secret and `none` is never accepted.
+const ALGORITHMS: &[Algorithm] = &[
+    Algorithm::RS256,
+    Algorithm::RS384,
+    Algorithm::RS512,
+    Algorithm::ES256,
+    Algorithm::ES384,
+];
+
+/// The token in an `Authorization` value, with or without `Bearer `.
+pub fn token(value: &str) -> &str {
+    value
+        .strip_prefix("Bearer ")
+        .or_else(|| value.strip_prefix("bearer "))
+        .unwrap_or(value)
+        .trim()
+}
+
+/// Verifies `token` against `keys` and `rule`; the result is `requestContext.authorizer.jwt`:
+/// `{"claims": {...as strings}, "scopes": [...] | null}`.
+pub fn verify(token: &str, keys: &JwkSet, rule: &Rule<'_>) -> Result<Value, Refusal> {
+    let unauthorized = |why: &str| Refusal::Unauthorized(why.to_string());
+    let header =
+        decode_header(token).map_err(|e| Refusal::Unauthorized(format!("not a JWT: {e}")))?;
+    if !ALGORITHMS.contains(&header.alg) {
+        return Err(Refusal::Unauthorized(format!(
+            "algorithm {:?} is not accepted",
+            header.alg
+        )));
+    }
+    let jwk = match &header.kid {
+        Some(kid) => keys
+            .find(kid)
+            .ok_or_else(|| Refusal::UnknownKey(kid.clone()))?,
+        None if keys.keys.len() == 1 => &keys.keys[0],
+        None => return Err(unauthorized("the token names no key (kid)")),
+    };
+    let key = DecodingKey::from_jwk(jwk)
+        .map_err(|e| Refusal::Unauthorized(format!("unusable key: {e}")))?;
+    let mut validation = Validation::new(header.alg);
+    validation.algorithms = vec![header.alg];
+    validation.leeway = 0;
+    validation.validate_nbf = true;
+    validation.validate_aud = false;
+    validation.set_issuer(&[rule.issuer]);
+    validation.set_required_spec_claims(&["exp", "iss"]);
+    let claims: Map<String, Value> = decode(token, &key, &validation)
+        .map_err(|e| Refusal::Unauthorized(format!("invalid token: {e}")))?
+        .claims;
+    let audiences = strings(claims.get("aud"));
+    let audience_ok = if audiences.is_empty() {
+        strings(claims.get("client_id"))
+            .iter()
+            .any(|c| rule.audience.contains(c))
+    } else {
+        audiences.iter().any(|a| rule.audience.contains(a))
+    };
+    if !audience_ok {
+        return Err(unauthorized("the token is not for this audience"));
+    }
+    let scopes: Vec<String> = match claims.get("scope") {
+        Some(Value::String(s)) => s.split_whitespace().map(str::to_string).collect(),
+        _ => strings(claims.get("scp"))
+            .into_iter()
+            .flat_map(|s| s.split_whitespace().map(str::to_string).collect::<Vec<_>>())
+            .collect(),
+    };
+    if !rule.scopes.is_empty() && !scopes.iter().any(|s| rule.scopes.contains(s)) {
+        return Err(Refusal::Forbidden(
+            "the token has none of the route's scopes".into(),
+        ));
+    }
+    let claims: Map<String, Value> = claims
+        .into_iter()
+        .map(|(k, v)| (k, Value::String(as_string(&v))))
+        .collect();
+    Ok(serde_json::json!({
+        "claims": claims,
+        "scopes": if scopes.is_empty() { Value::Null } else { Value::from(scopes) },
+    }))
+}
+
+fn strings(value: Option<&Value>) -> Vec<String> {
+    match value {
+        Some(Value::String(s)) => vec![s.clone()],
+        Some(Value::Array(items)) => items
+            .iter()
+            .filter_map(|i| i.as_str().map(str::to_string))
+            .collect(),
+        _ => Vec::new(),
+    }
+}
+
+/// Claims as API Gateway passes them: every value a string, arrays as `[a b c]`.
+fn as_string(value: &Value) -> String {
+    match value {
+        Value::String(s) => s.clone(),
+        Value::Array(items) => format!(
+            "[{}]",
+            items.iter().map(as_string).collect::<Vec<_>>().join(" ")
+        ),
+        other => other.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bearer_prefixes_are_optional() {
+        assert_eq!(token("Bearer abc"), "abc");
+        assert_eq!(token("abc"), "abc");
+    }
+
+    #[test]
+    fn claims_become_strings() {
+        assert_eq!(as_string(&serde_json::json!(["a", "b"])), "[a b]");
+        assert_eq!(as_string(&serde_json::json!(1700000000)), "1700000000");
+        assert_eq!(as_string(&serde_json::json!(true)), "true");
+    }
+
+    #[test]
+    fn refuses_what_is_not_a_signed_token() {
+        let keys = JwkSet { keys: Vec::new() };
+        let rule = Rule {
+            issuer: "http://issuer",
+            audience: &[],
+            scopes: &[],
+        };
+        // alg none, and HS256 (a public key must never serve as an HMAC secret).
+        let none = "eyJhbGciOiJub25lIiwidHlwIjoiSldUIn0.eyJpc3MiOiJodHRwOi8vaXNzdWVyIn0.";
+        let hs256 = "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJpc3MiOiJodHRwOi8vaXNzdWVyIn0.c2ln";
+        for bad in [none, hs256, "not.a.jwt", ""] {
+            assert!(
+                matches!(verify(bad, &keys, &rule), Err(Refusal::Unauthorized(_))),
+                "{bad}"
+            );
+        }
+    }
+}
