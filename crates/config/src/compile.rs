@@ -9,8 +9,8 @@ use serde_saphyr::Spanned;
 use crate::diagnostics::{ConfigError, Diagnostic, did_you_mean};
 use crate::raw::{RawApi, RawAuthorizer, RawConfig, RawCors, RawFunction, RawThrottle};
 use crate::{
-    Api, Authorizer, AuthorizerKind, Config, Cors, Function, FunctionUrl, IdentitySource, Limits,
-    PayloadFormat, Profile, Route, RouteKey, Runtime, Stage, Throttle,
+    Api, Authorizer, AuthorizerKind, Config, Cors, Function, FunctionUrl, IdentitySource,
+    Integration, Limits, PayloadFormat, Profile, Route, RouteKey, Runtime, Stage, Throttle,
 };
 
 const DEFAULT_TIMEOUT_S: u64 = 3;
@@ -286,11 +286,54 @@ impl Compiler {
                     ),
                 );
             }
+            let integration = match (&route.function, &route.http) {
+                (Some(function), None) => {
+                    if !functions.contains_key(&function.value) {
+                        let names: Vec<&str> = functions.keys().map(String::as_str).collect();
+                        let suggestion = did_you_mean(&function.value, names.iter().copied())
+                            .map(|k| format!("did you mean `{k}`? "))
+                            .unwrap_or_default();
+                        self.error(
+                            function,
+                            format!(
+                                "route `{}` invokes `{}`, which is not a function here",
+                                key.value, function.value
+                            ),
+                            format!("{suggestion}functions are declared under `functions:`"),
+                        );
+                    }
+                    Integration::Lambda {
+                        function: function.value.clone(),
+                    }
+                }
+                (None, Some(url)) => {
+                    if !url.value.starts_with("http://") {
+                        self.error(
+                            url,
+                            format!("`{}` is not an http:// URL", url.value),
+                            "write `http: http://host:port/path/{proxy}` (https upstreams are not served yet)",
+                        );
+                    }
+                    Integration::Http {
+                        url: url.value.clone(),
+                    }
+                }
+                _ => {
+                    self.error(
+                        &key,
+                        format!("route `{}` needs one integration", key.value),
+                        "give it `function: <name>` or `http: <url>`, not both",
+                    );
+                    Integration::Lambda {
+                        function: String::new(),
+                    }
+                }
+            };
             let timeout = self.route_timeout(&route, functions, profile);
             match RouteKey::parse(&key.value) {
                 Ok(parsed) => routes.push(Route {
                     key: parsed,
-                    function: route.function.value.clone(),
+                    integration,
                     throttle: route.throttle.map(|t| self.throttle(t)),
                     authorizer: route.authorizer.as_ref().map(|a| a.value.clone()),
                     timeout,
@@ -316,20 +359,6 @@ impl Compiler {
                     "write `GET /items/{id}`, `ANY /{proxy+}` or `$default`",
                 ),
             }
-            if !functions.contains_key(&route.function.value) {
-                let names: Vec<&str> = functions.keys().map(String::as_str).collect();
-                let suggestion = did_you_mean(&route.function.value, names.iter().copied())
-                    .map(|k| format!("did you mean `{k}`? "))
-                    .unwrap_or_default();
-                self.error(
-                    &route.function,
-                    format!(
-                        "route `{}` invokes `{}`, which is not a function here",
-                        key.value, route.function.value
-                    ),
-                    format!("{suggestion}functions are declared under `functions:`"),
-                );
-            }
         }
         routes.sort_by(|a: &Route, b: &Route| a.key.cmp_specificity(&b.key));
         if self.diagnostics.len() > errors_before {
@@ -342,6 +371,7 @@ impl Compiler {
             routes,
             cors,
             authorizers,
+            limits: profile.limits(),
         })
     }
 
@@ -353,8 +383,10 @@ impl Compiler {
         functions: &BTreeMap<String, Function>,
         profile: Profile,
     ) -> Option<Duration> {
-        let limits = functions
-            .get(&route.function.value)
+        let limits = route
+            .function
+            .as_ref()
+            .and_then(|f| functions.get(&f.value))
             .map(|f| f.limits)
             .unwrap_or_else(|| profile.limits());
         let max = limits.api_timeout_ms;

@@ -42,6 +42,8 @@ pub struct Api {
     pub routes: Vec<Route>,
     pub cors: Option<Cors>,
     pub authorizers: BTreeMap<String, Authorizer>,
+    /// The file's limits profile, for what no function's limits cover (HTTP proxy routes).
+    pub limits: Limits,
 }
 
 /// An authorizer of an HTTP API.
@@ -110,7 +112,7 @@ pub struct Throttle {
 #[derive(Debug, Clone)]
 pub struct Route {
     pub key: RouteKey,
-    pub function: String,
+    pub integration: Integration,
     pub throttle: Option<Throttle>,
     pub payload_format: PayloadFormat,
     /// The name of the authorizer in [`Api::authorizers`].
@@ -119,6 +121,15 @@ pub struct Route {
     pub timeout: Option<Duration>,
     /// For a JWT authorizer: one of these scopes is required.
     pub scopes: Vec<String>,
+}
+
+/// What a route does with a request.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Integration {
+    /// Invoke this function (Lambda proxy).
+    Lambda { function: String },
+    /// Forward to this URL (HTTP proxy), path parameters substituted.
+    Http { url: String },
 }
 
 /// The Lambda proxy payload format of an HTTP API route.

@@ -109,8 +109,13 @@ pub struct RawThrottle {
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RawRoute {
-    /// The function the route invokes (Lambda proxy, payload format 2.0).
-    pub function: Spanned<String>,
+    /// The function the route invokes (Lambda proxy).
+    #[serde(default)]
+    pub function: Option<Spanned<String>>,
+    /// Or the URL the route proxies to (HTTP proxy); `{param}` and `{proxy}` are replaced by
+    /// the route's path parameters.
+    #[serde(default)]
+    pub http: Option<Spanned<String>>,
     /// Throttling for this route, overriding the stage's.
     #[serde(default)]
     pub throttle: Option<RawThrottle>,

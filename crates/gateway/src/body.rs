@@ -32,6 +32,8 @@ pub enum Body {
     /// A function's result as AWS event-stream messages: `ready` first, then the stream's
     /// pieces as `PayloadChunk`s and a closing `InvokeComplete`.
     EventStream(Box<EventStream>),
+    /// An upstream's body, passed through as it arrives (HTTP proxy integrations).
+    Upstream(crate::proxy::AnyBody),
     /// The stream broke; the error is returned on the next poll, after the listener has
     /// flushed what came before it, so the client receives every byte the function wrote.
     Broken(Option<StreamBroke>),
@@ -78,6 +80,9 @@ impl HttpBody for Body {
         match this {
             Body::Full(bytes) => Poll::Ready(bytes.take().map(|b| Ok(Frame::data(b)))),
             Body::Broken(error) => Poll::Ready(error.take().map(Err)),
+            Body::Upstream(body) => Pin::new(body)
+                .poll_frame(cx)
+                .map_err(|e| StreamBroke(format!("upstream: {e}"))),
             Body::EventStream(state) => {
                 let EventStream {
                     ready,
@@ -147,6 +152,7 @@ impl HttpBody for Body {
         match self {
             Body::Full(Some(b)) => SizeHint::with_exact(b.len() as u64),
             Body::Full(None) => SizeHint::with_exact(0),
+            Body::Upstream(body) => body.size_hint(),
             Body::Stream { .. } | Body::Broken(_) | Body::EventStream(_) => SizeHint::default(),
         }
     }

@@ -14,7 +14,8 @@ use crate::phases::authorize::{self, Gate};
 use crate::phases::map::{Format, Target};
 use crate::phases::respond::APIGW_REQUEST_ID;
 use crate::phases::{integrate, map, record, resolve, respond, throttle, validate};
-use portico_config::PayloadFormat;
+use crate::proxy::Unreachable;
+use portico_config::{Integration, PayloadFormat};
 
 impl Gateway {
     /// Serves `req` for the API named `api`; `path` is the request path (a path-form prefix
@@ -27,7 +28,8 @@ impl Gateway {
         remote: SocketAddr,
     ) -> Response<Body>
     where
-        B: http_body::Body<Data = bytes::Bytes>,
+        B: http_body::Body<Data = bytes::Bytes> + Send + 'static,
+        B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
     {
         let (parts, body) = req.into_parts();
         let mut ctx = RequestCtx::new(parts, path, remote, self.local_port, format!("api:{api}"));
@@ -61,32 +63,16 @@ impl Gateway {
         body: B,
     ) -> Response<Body>
     where
-        B: http_body::Body<Data = bytes::Bytes>,
+        B: http_body::Body<Data = bytes::Bytes> + Send + 'static,
+        B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
     {
-        let failure = |ctx: &mut RequestCtx, error: ApiError, why: &str| {
-            ctx.error = Some(why.to_string());
-            crate::error::render(&error.response(), &ctx.request_id)
-        };
         let Some(api) = self.apis.get(api) else {
             return failure(ctx, ApiError::NotFound, "no such API");
         };
         let Some(target) = resolve::http_api(api, ctx.method.as_str(), &ctx.path) else {
             return failure(ctx, ApiError::NotFound, "no route");
         };
-        let Some(pool) = self.runtime.pool(&target.route.function) else {
-            return failure(
-                ctx,
-                ApiError::IntegrationFailed,
-                "the route's function is missing",
-            );
-        };
-        let format = match target.route.payload_format {
-            PayloadFormat::V2 => Format::V2,
-            PayloadFormat::V1 => Format::V1 {
-                resource: target.route.key.path_template(),
-            },
-        };
-        let mut event_target = Target {
+        let event_target = Target {
             api_id: &api.name,
             route_key: target.route.key.text(),
             stage: target.stage,
@@ -114,12 +100,49 @@ impl Gateway {
             &throttle_key,
             target.route.throttle.or(stage_throttle)
         ));
+        match &target.route.integration {
+            Integration::Lambda { function } => {
+                self.lambda_route(ctx, &target, event_target, function, body)
+                    .await
+            }
+            Integration::Http { url } => {
+                self.http_route(ctx, &target, url, api.limits.api_payload, body)
+                    .await
+            }
+        }
+    }
+
+    /// validate → map → integrate (invoke the function) → respond.
+    async fn lambda_route<B>(
+        &self,
+        ctx: &mut RequestCtx,
+        target: &resolve::ApiTarget<'_>,
+        mut event_target: Target<'_>,
+        function: &str,
+        body: B,
+    ) -> Response<Body>
+    where
+        B: http_body::Body<Data = bytes::Bytes>,
+    {
+        let Some(pool) = self.runtime.pool(function) else {
+            return failure(
+                ctx,
+                ApiError::IntegrationFailed,
+                "the route's function is missing",
+            );
+        };
         let f = pool.function();
         let limit = f.limits.api_payload;
         phase!(validate::body(ctx, body, limit, ApiError::RequestTooLarge.response()).await);
         let authorizer = ctx.authorizer.take();
-        event_target.format = format;
+        event_target.format = match target.route.payload_format {
+            PayloadFormat::V2 => Format::V2,
+            PayloadFormat::V1 => Format::V1 {
+                resource: target.route.key.path_template(),
+            },
+        };
         event_target.authorizer = authorizer.as_ref();
+        let request_id = event_target.request_id;
         phase!(map::http_api(ctx, &event_target, f, &self.account_id));
         let arn = self.function_arn(&f.name, None);
         let invoked = integrate::invoke_function(ctx, pool, arn);
@@ -138,4 +161,55 @@ impl Gateway {
         }
         respond::http_api(ctx, request_id, target.route.payload_format, &f.limits).await
     }
+
+    /// integrate (forward to the URL, the request body streamed within the payload limit)
+    /// → respond (the upstream's answer, its body streamed).
+    async fn http_route<B>(
+        &self,
+        ctx: &mut RequestCtx,
+        target: &resolve::ApiTarget<'_>,
+        url: &str,
+        limit: Option<usize>,
+        body: B,
+    ) -> Response<Body>
+    where
+        B: http_body::Body<Data = bytes::Bytes> + Send + 'static,
+        B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
+    {
+        use http_body_util::BodyExt;
+        let url = crate::proxy::target_url(url, &target.path_parameters, &ctx.query);
+        let body: crate::proxy::AnyBody = match limit {
+            Some(limit) => http_body_util::Limited::new(body, limit).boxed_unsync(),
+            None => body.map_err(Into::into).boxed_unsync(),
+        };
+        let forwarded = [
+            ("x-forwarded-for", ctx.remote.ip().to_string()),
+            ("x-forwarded-port", ctx.local_port.to_string()),
+            ("x-forwarded-proto", "http".to_string()),
+            ("x-amzn-trace-id", ctx.trace_id.clone()),
+        ];
+        let call = self
+            .proxy
+            .forward(&ctx.method, &ctx.headers, &url, &forwarded, body);
+        let answer = match target.route.timeout {
+            Some(limit) => match tokio::time::timeout(limit, call).await {
+                Ok(answer) => answer,
+                Err(_) => return failure(ctx, ApiError::ServiceUnavailable, "upstream timed out"),
+            },
+            None => call.await,
+        };
+        match answer {
+            Ok(response) => response.map(Body::Upstream),
+            Err(Unreachable::TooLarge) => {
+                failure(ctx, ApiError::RequestTooLarge, "request body too large")
+            }
+            Err(Unreachable::Failed(why)) => failure(ctx, ApiError::IntegrationFailed, &why),
+        }
+    }
+}
+
+/// An HTTP API error answer, with the reason kept for the access log.
+fn failure(ctx: &mut RequestCtx, error: ApiError, why: &str) -> Response<Body> {
+    ctx.error = Some(why.to_string());
+    crate::error::render(&error.response(), &ctx.request_id)
 }

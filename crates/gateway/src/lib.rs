@@ -27,6 +27,7 @@ mod invoke_api;
 pub mod jwks;
 pub mod limiter;
 pub mod phases;
+pub mod proxy;
 
 use std::sync::Arc;
 
@@ -42,6 +43,7 @@ pub struct Gateway {
     limiter: Box<dyn limiter::Limiter>,
     authorizer_cache: Box<dyn portico_auth::DecisionCache>,
     jwks: jwks::Jwks,
+    proxy: proxy::Proxy,
     region: String,
     account_id: String,
     /// The port Portico listens on, for `x-forwarded-port`.
@@ -56,6 +58,7 @@ impl Gateway {
             limiter: Box::new(limiter::LocalBuckets::default()),
             authorizer_cache: Box::new(portico_auth::LocalCache::default()),
             jwks: jwks::Jwks::default(),
+            proxy: proxy::Proxy::default(),
             region: config.region.clone(),
             account_id: config.account_id.clone(),
             local_port,

@@ -117,7 +117,11 @@ pub fn routes(config: &Config, addr: SocketAddr) -> Vec<Route> {
                     ),
                 };
                 let kind = "HTTP API";
-                let label = format!("{name} {method} → {}", route.function);
+                let to = match &route.integration {
+                    portico_config::Integration::Lambda { function } => function.as_str(),
+                    portico_config::Integration::Http { url } => url.as_str(),
+                };
+                let label = format!("{name} {method} → {to}");
                 routes.push(Route {
                     kind,
                     function: label.clone(),

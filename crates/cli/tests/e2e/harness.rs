@@ -269,6 +269,18 @@ impl Portico {
         std::mem::forget(self);
     }
 
+    /// Portico's peak resident memory so far, in KiB (`VmHWM`).
+    pub fn peak_memory_kb(&self) -> u64 {
+        let status = std::fs::read_to_string(format!("/proc/{}/status", self.child.id())).unwrap();
+        let line = status.lines().find(|l| l.starts_with("VmHWM:")).unwrap();
+        line.trim_start_matches("VmHWM:")
+            .trim()
+            .trim_end_matches("kB")
+            .trim()
+            .parse()
+            .unwrap()
+    }
+
     /// Sends SIGINT (Ctrl-C) without waiting.
     pub fn press_ctrl_c(&self) {
         signal(self.child.id(), nix::sys::signal::Signal::SIGINT);

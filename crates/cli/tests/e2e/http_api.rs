@@ -467,3 +467,154 @@ apis:
     );
     assert_eq!(call("/me", Some(&token("no_scope"))).await.0, 200);
 }
+
+/// The loopback upstream of the proxy tests (`clients/upstream.py`).
+struct Upstream {
+    child: std::process::Child,
+    port: u16,
+}
+
+impl Upstream {
+    fn start() -> Upstream {
+        use std::io::BufRead;
+        let script =
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/e2e/clients/upstream.py");
+        let mut child = std::process::Command::new(crate::harness::python())
+            .arg(script)
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        let mut line = String::new();
+        std::io::BufReader::new(child.stdout.take().unwrap())
+            .read_line(&mut line)
+            .unwrap();
+        Upstream {
+            port: line.trim().parse().expect("the upstream printed its port"),
+            child,
+        }
+    }
+}
+
+impl Drop for Upstream {
+    fn drop(&mut self) {
+        drop(self.child.stdin.take());
+        let _ = self.child.wait();
+    }
+}
+
+#[tokio::test]
+async fn http_proxy_routes_forward_and_stream_both_ways() {
+    let upstream = Upstream::start();
+    let p = Portico::start(&format!(
+        r#"
+limits: unbounded
+apis:
+  shop:
+    protocol: http
+    routes:
+      ANY /legacy/{{proxy+}}: {{http: "http://127.0.0.1:{port}/echo/{{proxy}}"}}
+      GET /big: {{http: "http://127.0.0.1:{port}/big"}}
+      POST /count: {{http: "http://127.0.0.1:{port}/count"}}
+      GET /down: {{http: "http://127.0.0.1:1/nothing"}}
+"#,
+        port = upstream.port
+    ));
+    let base = format!("{}/execute-api/shop", p.endpoint());
+    let echoed = p
+        .client()
+        .put(format!("{base}/legacy/a/b?x=1"))
+        .header("x-test", "kept")
+        .body("hello")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(echoed.status(), 200);
+    assert_eq!(echoed.headers()["x-upstream"], "yes");
+    assert!(echoed.headers().contains_key("apigw-requestid"));
+    let seen: Value = echoed.json().await.unwrap();
+    assert_eq!(seen["method"], "PUT");
+    assert_eq!(seen["path"], "/echo/a/b");
+    assert_eq!(seen["query"], "x=1");
+    assert_eq!(seen["headers"]["x-test"], "kept");
+    assert_eq!(seen["headers"]["x-forwarded-for"], "127.0.0.1");
+    assert_eq!(
+        seen["headers"]["host"],
+        format!("127.0.0.1:{}", upstream.port)
+    );
+    assert_eq!(seen["body_bytes"], 5);
+
+    // 256 MiB down and 256 MiB up go through without Portico holding them.
+    const MIB: u64 = 1024 * 1024;
+    let mut download = p
+        .client()
+        .get(format!("{base}/big?mb=256"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(download.status(), 200);
+    let mut received = 0u64;
+    while let Some(chunk) = download.chunk().await.unwrap() {
+        received += chunk.len() as u64;
+    }
+    assert_eq!(received, 256 * MIB);
+    let upload = p
+        .client()
+        .post(format!("{base}/count"))
+        .body(vec![b'u'; 256 * MIB as usize])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(upload.status(), 201);
+    assert_eq!(
+        upload.json::<Value>().await.unwrap(),
+        json!({"bytes": 256 * MIB})
+    );
+    let peak_mib = p.peak_memory_kb() / 1024;
+    assert!(
+        peak_mib < 64,
+        "portico peaked at {peak_mib} MiB while streaming 256 MiB each way"
+    );
+
+    let (status, _, body) = get(&p, &format!("{base}/down")).await;
+    assert_eq!(
+        (status, body),
+        (500, json!({"message": "Internal Server Error"}))
+    );
+}
+
+#[tokio::test]
+async fn an_upload_over_the_aws_limit_is_refused_on_the_way() {
+    let upstream = Upstream::start();
+    let p = Portico::start(&format!(
+        r#"
+apis:
+  shop:
+    protocol: http
+    routes:
+      POST /count: {{http: "http://127.0.0.1:{port}/count"}}
+"#,
+        port = upstream.port
+    ));
+    let url = format!("{}/execute-api/shop/count", p.endpoint());
+    let small = p
+        .client()
+        .post(&url)
+        .body(vec![b'u'; 1024])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(small.status(), 201);
+    let large = p
+        .client()
+        .post(&url)
+        .body(vec![b'u'; 11 * 1024 * 1024])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(large.status(), 413);
+    assert_eq!(
+        large.json::<Value>().await.unwrap(),
+        json!({"message": "Request Entity Too Large"})
+    );
+}

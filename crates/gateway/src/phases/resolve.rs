@@ -115,7 +115,9 @@ mod tests {
             .iter()
             .map(|k| Route {
                 key: RouteKey::parse(k).unwrap(),
-                function: "f".into(),
+                integration: portico_config::Integration::Lambda {
+                    function: "f".into(),
+                },
                 throttle: None,
                 payload_format: Default::default(),
                 authorizer: None,
@@ -133,6 +135,7 @@ mod tests {
             routes,
             cors: None,
             authorizers: Default::default(),
+            limits: portico_config::Limits::AWS,
         }
     }
 
