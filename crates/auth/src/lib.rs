@@ -5,6 +5,7 @@
 pub mod cache;
 pub mod jwt;
 pub mod lambda;
+pub mod sigv4;
 
 pub use cache::{DecisionCache, LocalCache};
 pub use jwt::{Refusal, Rule};

@@ -184,12 +184,38 @@ impl Compiler {
                 apis.insert(name.value, api);
             }
         }
+        let mut credentials = BTreeMap::new();
+        for (crate::raw::Key(key_id), credential) in raw.credentials {
+            let secret = &credential.secret;
+            let value = match secret
+                .value
+                .strip_prefix("${env:")
+                .and_then(|v| v.strip_suffix('}'))
+            {
+                Some(name) => {
+                    match std::env::var(name) {
+                        Ok(value) => value,
+                        Err(_) => {
+                            self.error(
+                            secret,
+                            format!("environment variable `{name}` is not set"),
+                            format!("export {name} before starting Portico, or write the secret here"),
+                        );
+                            continue;
+                        }
+                    }
+                }
+                None => secret.value.clone(),
+            };
+            credentials.insert(key_id.value, value);
+        }
         Config {
             path: path.to_path_buf(),
             region: raw.region.unwrap_or_else(|| "us-east-1".to_string()),
             account_id,
             functions,
             apis,
+            credentials,
         }
     }
 
@@ -307,6 +333,15 @@ impl Compiler {
                     }
                 }
                 (None, Some(url)) => {
+                    if let Some(auth) = &route.auth
+                        && auth.value == "aws_iam"
+                    {
+                        self.error(
+                            auth,
+                            format!("route `{}`: aws_iam is not served on HTTP proxy routes yet", key.value),
+                            "use it on a `function:` route, or guard the proxy with an `authorizer:`",
+                        );
+                    }
                     if !url.value.starts_with("http://") {
                         self.error(
                             url,
@@ -338,6 +373,20 @@ impl Compiler {
                     authorizer: route.authorizer.as_ref().map(|a| a.value.clone()),
                     timeout,
                     scopes: route.scopes.clone(),
+                    iam: match route.auth.as_ref().map(|a| a.value.as_str()) {
+                        None | Some("none") => false,
+                        Some("aws_iam") => true,
+                        Some(other) => {
+                            if let Some(place) = &route.auth {
+                                self.error(
+                                    place,
+                                    format!("auth `{other}` is not one"),
+                                    "use `aws_iam` (or an `authorizer:`)",
+                                );
+                            }
+                            false
+                        }
+                    },
                     payload_format: match route.payload_format.as_ref().map(|f| f.value.as_str()) {
                         None | Some("2.0") => PayloadFormat::V2,
                         Some("1.0") => PayloadFormat::V1,

@@ -30,6 +30,8 @@ pub struct Config {
     pub account_id: String,
     pub functions: BTreeMap<String, Function>,
     pub apis: BTreeMap<String, Api>,
+    /// Access key id → secret, for SigV4-signed (`aws_iam`) requests.
+    pub credentials: BTreeMap<String, String>,
 }
 
 /// An HTTP API.
@@ -121,6 +123,8 @@ pub struct Route {
     pub timeout: Option<Duration>,
     /// For a JWT authorizer: one of these scopes is required.
     pub scopes: Vec<String>,
+    /// Requests must be SigV4-signed (`auth: aws_iam`).
+    pub iam: bool,
 }
 
 /// What a route does with a request.

@@ -27,6 +27,16 @@ pub struct RawConfig {
     /// API Gateway APIs, by name.
     #[serde(default)]
     pub apis: BTreeMap<Key, RawApi>,
+    /// For `aws_iam` auth: access key id → secret (`${env:NAME}` reads an environment variable).
+    #[serde(default)]
+    pub credentials: BTreeMap<Key, RawCredential>,
+}
+
+/// A signing credential.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawCredential {
+    pub secret: Spanned<String>,
 }
 
 /// One API.
@@ -128,6 +138,9 @@ pub struct RawRoute {
     /// For a JWT authorizer: the token must carry one of these scopes.
     #[serde(default)]
     pub scopes: Vec<String>,
+    /// `aws_iam`: requests must be signed (SigV4, service `execute-api`).
+    #[serde(default)]
+    pub auth: Option<Spanned<String>>,
     /// How long the API waits for the function, in milliseconds: 50 to 30000 under the `aws`
     /// limits (default 30000), any length under `unbounded` (default: the function's timeout).
     #[serde(default)]

@@ -24,6 +24,8 @@ pub struct RequestCtx {
     pub method: Method,
     /// The path as the function sees it (a path-form prefix already removed).
     pub path: String,
+    /// The path as the client sent it (what a SigV4 signature covers).
+    pub path_as_received: String,
     /// The raw query string, without `?`.
     pub query: String,
     pub headers: HeaderMap,
@@ -64,6 +66,7 @@ impl RequestCtx {
                 http::Version::HTTP_10 => "HTTP/1.0",
                 _ => "HTTP/1.1",
             },
+            path_as_received: parts.uri.path().to_string(),
             method: parts.method,
             path,
             headers: parts.headers,

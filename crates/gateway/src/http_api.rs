@@ -134,6 +134,10 @@ impl Gateway {
         let f = pool.function();
         let limit = f.limits.api_payload;
         phase!(validate::body(ctx, body, limit, ApiError::RequestTooLarge.response()).await);
+        if target.route.iam {
+            // Authorization by signature, now that the body it covers is read.
+            phase!(authorize::http_api_iam(ctx, &self.signing()));
+        }
         let authorizer = ctx.authorizer.take();
         event_target.format = match target.route.payload_format {
             PayloadFormat::V2 => Format::V2,

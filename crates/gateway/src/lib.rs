@@ -44,6 +44,8 @@ pub struct Gateway {
     authorizer_cache: Box<dyn portico_auth::DecisionCache>,
     jwks: jwks::Jwks,
     proxy: proxy::Proxy,
+    /// Access key id → secret, for SigV4-signed requests.
+    credentials: std::collections::BTreeMap<String, String>,
     region: String,
     account_id: String,
     /// The port Portico listens on, for `x-forwarded-port`.
@@ -59,6 +61,7 @@ impl Gateway {
             authorizer_cache: Box::new(portico_auth::LocalCache::default()),
             jwks: jwks::Jwks::default(),
             proxy: proxy::Proxy::default(),
+            credentials: config.credentials.clone(),
             region: config.region.clone(),
             account_id: config.account_id.clone(),
             local_port,
@@ -67,6 +70,14 @@ impl Gateway {
 
     pub fn runtime(&self) -> &Arc<Runtime> {
         &self.runtime
+    }
+
+    fn signing(&self) -> phases::authorize::Signing<'_> {
+        phases::authorize::Signing {
+            credentials: &self.credentials,
+            region: &self.region,
+            account_id: &self.account_id,
+        }
     }
 
     fn function_arn(&self, name: &str, qualifier: Option<&str>) -> String {

@@ -76,6 +76,11 @@ impl Portico {
     }
 
     pub fn start_with(yaml: &str, args: &[&str]) -> Portico {
+        Self::start_with_env(yaml, args, &[])
+    }
+
+    /// Starts Portico with extra environment variables (secrets a config refers to).
+    pub fn start_with_env(yaml: &str, args: &[&str], env: &[(&str, &str)]) -> Portico {
         let dir = tempfile::tempdir().unwrap();
         let config = dir.path().join("portico.yaml");
         std::fs::write(&config, expand(yaml)).unwrap();
@@ -84,6 +89,7 @@ impl Portico {
             .arg(&config)
             .args(["--listen", "127.0.0.1:0"])
             .args(args)
+            .envs(env.iter().copied())
             .env("RUST_LOG", "info")
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())

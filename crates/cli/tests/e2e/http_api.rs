@@ -618,3 +618,58 @@ apis:
         json!({"message": "Request Entity Too Large"})
     );
 }
+
+#[tokio::test]
+async fn aws_iam_takes_botocore_signatures_and_refuses_tampered_ones() {
+    let p = Portico::start_with_env(
+        r#"
+credentials:
+  AKIDPORTICOTEST: {secret: "${env:PORTICO_TEST_SECRET}"}
+functions:
+  private: {runtime: python3.12, handler: app.echo, code: "@fixtures/python", url: {auth: aws_iam}}
+  echo: {runtime: python3.12, handler: app.echo, code: "@fixtures/python"}
+apis:
+  shop:
+    protocol: http
+    routes:
+      POST /signed: {function: echo, auth: aws_iam}
+"#,
+        &[],
+        &[("PORTICO_TEST_SECRET", "portico-test-secret")],
+    );
+    let got = p.python(
+        "sigv4.py",
+        &["/lambda-url/private/x", "/execute-api/shop/signed"],
+    );
+    let status = |name: &str| {
+        got[name][0]
+            .as_u64()
+            .unwrap_or_else(|| panic!("{name}: {got}"))
+    };
+    assert_eq!(status("signed"), 200, "{got}");
+    let event: Value = serde_json::from_str(got["signed"][1].as_str().unwrap()).unwrap();
+    let iam = &event["requestContext"]["authorizer"]["iam"];
+    assert_eq!(iam["accessKey"], "AKIDPORTICOTEST");
+    assert_eq!(iam["accountId"], "000000000000");
+    assert_eq!(event["body"], "hello");
+    assert_eq!(status("presigned"), 200, "{got}");
+    for tampered in [
+        "method",
+        "path",
+        "query",
+        "header",
+        "body",
+        "date",
+        "unsigned",
+        "wrong_secret",
+        "unknown_key",
+        "wrong_service",
+    ] {
+        assert_eq!(status(tampered), 403, "{tampered}: {got}");
+    }
+    assert_eq!(status("api_signed"), 200, "{got}");
+    assert_eq!(
+        got["api_unsigned"],
+        json!([403, r#"{"message":"Forbidden"}"#])
+    );
+}

@@ -1,8 +1,8 @@
 //! Authorize: who may call. Function URLs with `auth: none` let everyone in; HTTP API
 //! routes may be guarded by a Lambda authorizer.
 
-use portico_auth::jwt;
 use portico_auth::{Decision, DecisionCache};
+use portico_auth::{jwt, sigv4};
 use portico_config::{Api, AuthorizerKind, FunctionUrl, IdentitySource, UrlAuth};
 use portico_events::ApiError;
 use portico_runtime::{InvokeRequest, Outcome, Runtime};
@@ -14,21 +14,79 @@ use crate::ctx::{Flow, RequestCtx};
 
 /// A Function URL's `AuthType`. `aws_iam` is refused until SigV4 verification exists, so
 /// that a URL configured as private never serves unsigned requests.
-pub fn function_url(ctx: &mut RequestCtx, url: &FunctionUrl) -> Flow {
+pub fn function_url(ctx: &mut RequestCtx, url: &FunctionUrl, signing: &Signing<'_>) -> Flow {
     match url.auth {
         UrlAuth::None => Flow::Continue,
-        UrlAuth::AwsIam => {
-            ctx.error = Some("aws_iam auth is not supported yet".into());
-            let error = portico_events::ErrorResponse {
-                status: 403,
-                error_type: Some("AccessDeniedException"),
-                content_type: "application/json",
-                body: br#"{"Message":"Forbidden. Portico does not verify AWS_IAM (SigV4) Function URL auth yet; set `auth: none` on this URL."}"#.to_vec(),
-                retry_after: None,
-            };
-            Flow::Respond(crate::error::render(&error, &ctx.request_id))
+        UrlAuth::AwsIam => match iam(ctx, signing, "lambda") {
+            Ok(()) => Flow::Continue,
+            Err(why) => {
+                ctx.error = Some(why);
+                let error = portico_events::ErrorResponse {
+                    status: 403,
+                    error_type: Some("AccessDeniedException"),
+                    content_type: "application/json",
+                    body: br#"{"Message":"Forbidden. This Function URL takes AWS_IAM auth: sign the request with SigV4 (service lambda) using credentials from the config's credentials:."}"#.to_vec(),
+                    retry_after: None,
+                };
+                Flow::Respond(crate::error::render(&error, &ctx.request_id))
+            }
+        },
+    }
+}
+
+/// An HTTP API route with `auth: aws_iam` (run once the body is read: the signature covers it).
+pub fn http_api_iam(ctx: &mut RequestCtx, signing: &Signing<'_>) -> Flow {
+    match iam(ctx, signing, "execute-api") {
+        Ok(()) => Flow::Continue,
+        Err(why) => {
+            ctx.error = Some(why);
+            Flow::Respond(crate::error::render(
+                &ApiError::Forbidden.response(),
+                &ctx.request_id,
+            ))
         }
     }
+}
+
+/// What SigV4 verification needs besides the request.
+pub struct Signing<'a> {
+    pub credentials: &'a std::collections::BTreeMap<String, String>,
+    pub region: &'a str,
+    pub account_id: &'a str,
+}
+
+/// Verifies the request's SigV4 signature for `service`; on success the caller goes to
+/// `ctx.authorizer` as `{"iam": {...}}`.
+fn iam(ctx: &mut RequestCtx, signing: &Signing<'_>, service: &str) -> Result<(), String> {
+    let request = sigv4::Signed {
+        method: ctx.method.as_str(),
+        path: &ctx.path_as_received,
+        query: &ctx.query,
+        headers: &ctx.headers,
+        body: &ctx.body,
+    };
+    let caller = sigv4::verify(
+        &request,
+        service,
+        signing.region,
+        |key| signing.credentials.get(key).cloned(),
+        std::time::SystemTime::now(),
+    )
+    .map_err(|e| format!("aws_iam: {e:?}"))?;
+    let account = signing.account_id;
+    let key = &caller.access_key;
+    ctx.authorizer = Some(serde_json::json!({
+        "iam": {
+            "accessKey": key,
+            "accountId": account,
+            "callerId": key,
+            "cognitoIdentity": null,
+            "principalOrgId": null,
+            "userArn": format!("arn:aws:iam::{account}:user/{key}"),
+            "userId": key,
+        }
+    }));
+    Ok(())
 }
 
 /// An HTTP API route's authorizer. The identity sources must be present (else 401, without

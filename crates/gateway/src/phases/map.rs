@@ -17,6 +17,7 @@ static NO_VARIABLES: std::collections::BTreeMap<String, String> = std::collectio
 pub fn function_url(ctx: &mut RequestCtx, function: &Function, account_id: &str) -> Flow {
     let name = function.name.as_str();
     let request_id = ctx.request_id.clone();
+    let authorizer = ctx.authorizer.take();
     let endpoint = Target {
         api_id: name,
         route_key: "$default",
@@ -25,7 +26,7 @@ pub fn function_url(ctx: &mut RequestCtx, function: &Function, account_id: &str)
         stage_variables: &NO_VARIABLES,
         request_id: &request_id,
         format: Format::V2,
-        authorizer: None,
+        authorizer: authorizer.as_ref(),
     };
     lambda_event(
         ctx,

@@ -123,6 +123,7 @@ mod tests {
                 authorizer: None,
                 timeout: None,
                 scopes: Vec::new(),
+                iam: false,
             })
             .collect();
         routes.sort_by(|a, b| a.key.cmp_specificity(&b.key));
