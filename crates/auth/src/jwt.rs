@@ -6,12 +6,27 @@ use jsonwebtoken::jwk::JwkSet;
 use jsonwebtoken::{Algorithm, DecodingKey, Validation, decode, decode_header};
 use serde_json::{Map, Value};
 
-/// What a route's JWT authorizer requires.
+/// What a JWT authorizer requires of every token.
 pub struct Rule<'a> {
     pub issuer: &'a str,
     pub audience: &'a [String],
-    /// The route's scopes; the token must carry one of them (none required when empty).
-    pub scopes: &'a [String],
+}
+
+/// A token that passed [`verify`]: what the function is told, and until when it holds.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Verified {
+    /// `requestContext.authorizer.jwt`: `{"claims": {...as strings}, "scopes": [...] | null}`.
+    pub authorizer: Value,
+    pub scopes: Vec<String>,
+    /// The token's `exp`, in seconds since the epoch.
+    pub expires: u64,
+}
+
+impl Verified {
+    /// Whether the token carries one of a route's `scopes` (any token, when there are none).
+    pub fn allows(&self, scopes: &[String]) -> bool {
+        scopes.is_empty() || self.scopes.iter().any(|s| scopes.contains(s))
+    }
 }
 
 /// Why a token is refused.
@@ -19,8 +34,6 @@ pub struct Rule<'a> {
 pub enum Refusal {
     /// No usable token: 401.
     Unauthorized(String),
-    /// A valid token without a scope the route asks for: 403.
-    Forbidden(String),
     /// Signed with a key the JWKS does not have (yet): refresh the keys and try again.
     UnknownKey(String),
 }
@@ -44,9 +57,9 @@ pub fn token(value: &str) -> &str {
         .trim()
 }
 
-/// Verifies `token` against `keys` and `rule`; the result is `requestContext.authorizer.jwt`:
-/// `{"claims": {...as strings}, "scopes": [...] | null}`.
-pub fn verify(token: &str, keys: &JwkSet, rule: &Rule<'_>) -> Result<Value, Refusal> {
+/// Verifies `token` against `keys` and `rule` (scopes are the route's business: see
+/// [`Verified::allows`]).
+pub fn verify(token: &str, keys: &JwkSet, rule: &Rule<'_>) -> Result<Verified, Refusal> {
     let unauthorized = |why: &str| Refusal::Unauthorized(why.to_string());
     let header =
         decode_header(token).map_err(|e| Refusal::Unauthorized(format!("not a JWT: {e}")))?;
@@ -93,19 +106,23 @@ pub fn verify(token: &str, keys: &JwkSet, rule: &Rule<'_>) -> Result<Value, Refu
             .flat_map(|s| s.split_whitespace().map(str::to_string).collect::<Vec<_>>())
             .collect(),
     };
-    if !rule.scopes.is_empty() && !scopes.iter().any(|s| rule.scopes.contains(s)) {
-        return Err(Refusal::Forbidden(
-            "the token has none of the route's scopes".into(),
-        ));
-    }
+    let expires = claims
+        .get("exp")
+        .and_then(Value::as_u64)
+        .unwrap_or_default();
     let claims: Map<String, Value> = claims
         .into_iter()
         .map(|(k, v)| (k, Value::String(as_string(&v))))
         .collect();
-    Ok(serde_json::json!({
+    let authorizer = serde_json::json!({
         "claims": claims,
-        "scopes": if scopes.is_empty() { Value::Null } else { Value::from(scopes) },
-    }))
+        "scopes": if scopes.is_empty() { Value::Null } else { Value::from(scopes.clone()) },
+    });
+    Ok(Verified {
+        authorizer,
+        scopes,
+        expires,
+    })
 }
 
 fn strings(value: Option<&Value>) -> Vec<String> {
@@ -154,7 +171,6 @@ mod tests {
         let rule = Rule {
             issuer: "http://issuer",
             audience: &[],
-            scopes: &[],
         };
         // alg none, and HS256 (a public key must never serve as an HMAC secret).
         let none = "eyJhbGciOiJub25lIiwidHlwIjoiSldUIn0.eyJpc3MiOiJodHRwOi8vaXNzdWVyIn0.";

@@ -8,5 +8,5 @@ pub mod lambda;
 pub mod sigv4;
 
 pub use cache::{DecisionCache, LocalCache};
-pub use jwt::{Refusal, Rule};
+pub use jwt::{Refusal, Rule, Verified};
 pub use lambda::{Decision, decide};

@@ -1,6 +1,7 @@
 //! The signing keys of JWT issuers, fetched over HTTP (from `jwks_uri`, or found through the
 //! issuer's OpenID configuration) and kept until a token names a key they lack; refetching
 //! then is rate-limited, so a flood of tokens with made-up key ids cannot hammer the issuer.
+//! Tokens once verified are remembered until they expire.
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -23,7 +24,13 @@ const REFETCH_AFTER: Duration = Duration::from_secs(10);
 pub struct Jwks {
     client: Client<HttpConnector, Empty<Bytes>>,
     sets: tokio::sync::Mutex<HashMap<String, Entry>>,
+    /// Tokens already verified, by issuer and token, until their `exp`: a signature check
+    /// costs far more than the request it guards.
+    verified: std::sync::Mutex<HashMap<(String, String), portico_auth::Verified>>,
 }
+
+/// The most verified tokens remembered; past it the memory starts afresh.
+const MAX_VERIFIED: usize = 10_000;
 
 struct Entry {
     keys: Arc<JwkSet>,
@@ -35,11 +42,34 @@ impl Default for Jwks {
         Jwks {
             client: Client::builder(TokioExecutor::new()).build_http(),
             sets: tokio::sync::Mutex::new(HashMap::new()),
+            verified: std::sync::Mutex::new(HashMap::new()),
         }
     }
 }
 
 impl Jwks {
+    /// A token of `issuer` verified before and not expired since.
+    pub fn verified(&self, issuer: &str, token: &str) -> Option<portico_auth::Verified> {
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_secs())
+            .unwrap_or(u64::MAX);
+        let verified = self.verified.lock().unwrap_or_else(|e| e.into_inner());
+        verified
+            .get(&(issuer.to_string(), token.to_string()))
+            .filter(|v| v.expires > now)
+            .cloned()
+    }
+
+    /// Remembers a verified token until its `exp`.
+    pub fn remember(&self, issuer: &str, token: &str, verified: &portico_auth::Verified) {
+        let mut memory = self.verified.lock().unwrap_or_else(|e| e.into_inner());
+        if memory.len() >= MAX_VERIFIED {
+            memory.clear();
+        }
+        memory.insert((issuer.to_string(), token.to_string()), verified.clone());
+    }
+
     /// The issuer's keys: cached, or fetched when there are none or when `stale` (a token
     /// named an unknown key) and the last fetch is old enough.
     pub async fn keys(

@@ -149,14 +149,17 @@ pub async fn http_api(
             audience,
             jwks_uri,
         } => {
-            let rule = jwt::Rule {
-                issuer,
-                audience,
-                scopes: &route.route.scopes,
-            };
-            jwt_claims(gate, &rule, jwks_uri.as_deref(), &identity[0])
-                .await
-                .map(|claims| serde_json::json!({ "jwt": claims }))
+            let rule = jwt::Rule { issuer, audience };
+            match jwt_claims(gate, &rule, jwks_uri.as_deref(), &identity[0]).await {
+                Ok(verified) if verified.allows(&route.route.scopes) => {
+                    Ok(serde_json::json!({ "jwt": verified.authorizer }))
+                }
+                Ok(_) => Err((
+                    ApiError::Forbidden,
+                    "the token has none of the route's scopes".into(),
+                )),
+                Err(refused) => Err(refused),
+            }
         }
     };
     match verdict {
@@ -269,8 +272,11 @@ async fn jwt_claims(
     rule: &jwt::Rule<'_>,
     jwks_uri: Option<&str>,
     credential: &str,
-) -> Result<serde_json::Value, Refused> {
+) -> Result<jwt::Verified, Refused> {
     let token = jwt::token(credential);
+    if let Some(verified) = gate.jwks.verified(rule.issuer, token) {
+        return Ok(verified);
+    }
     let unauthorized = |why: String| (ApiError::Unauthorized, why);
     let mut stale = false;
     loop {
@@ -280,7 +286,10 @@ async fn jwt_claims(
             .await
             .map_err(|e| unauthorized(format!("no keys for {}: {e}", rule.issuer)))?;
         return match jwt::verify(token, &keys, rule) {
-            Ok(claims) => Ok(claims),
+            Ok(verified) => {
+                gate.jwks.remember(rule.issuer, token, &verified);
+                Ok(verified)
+            }
             Err(jwt::Refusal::UnknownKey(kid)) if !stale => {
                 stale = true;
                 tracing::debug!("unknown key {kid}: refetching the keys of {}", rule.issuer);
@@ -288,7 +297,6 @@ async fn jwt_claims(
             }
             Err(jwt::Refusal::UnknownKey(kid)) => Err(unauthorized(format!("no key {kid}"))),
             Err(jwt::Refusal::Unauthorized(why)) => Err(unauthorized(why)),
-            Err(jwt::Refusal::Forbidden(why)) => Err((ApiError::Forbidden, why)),
         };
     }
 }
