@@ -672,4 +672,30 @@ apis:
         got["api_unsigned"],
         json!([403, r#"{"message":"Forbidden"}"#])
     );
+
+    // awscurl (PyPI) signs on its own; its requests are accepted too, and a wrong secret is not.
+    let awscurl = |secret: &str| {
+        let python = std::path::PathBuf::from(crate::harness::python());
+        std::process::Command::new(python.with_file_name("awscurl"))
+            .args(["--service", "execute-api", "--region", "us-east-1"])
+            .args(["--access_key", "AKIDPORTICOTEST", "--secret_key", secret])
+            .args(["-X", "POST", "-d", r#"{"via": "awscurl"}"#])
+            .arg(format!("{}/execute-api/shop/signed", p.endpoint()))
+            .output()
+            .unwrap()
+    };
+    let accepted = awscurl("portico-test-secret");
+    let body = String::from_utf8_lossy(&accepted.stdout);
+    assert!(
+        accepted.status.success(),
+        "{body}{}",
+        String::from_utf8_lossy(&accepted.stderr)
+    );
+    let event: Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(event["body"], r#"{"via": "awscurl"}"#);
+    let refused = awscurl("wrong-secret");
+    assert!(
+        String::from_utf8_lossy(&refused.stdout).contains("Forbidden"),
+        "{refused:?}"
+    );
 }
