@@ -373,6 +373,7 @@ impl Compiler {
                     authorizer: route.authorizer.as_ref().map(|a| a.value.clone()),
                     timeout,
                     scopes: route.scopes.clone(),
+                    invoke_mode: route.invoke_mode,
                     iam: match route.auth.as_ref().map(|a| a.value.as_str()) {
                         None | Some("none") => false,
                         Some("aws_iam") => true,

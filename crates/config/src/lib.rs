@@ -125,6 +125,8 @@ pub struct Route {
     pub scopes: Vec<String>,
     /// Requests must be SigV4-signed (`auth: aws_iam`).
     pub iam: bool,
+    /// Whether a streaming function's response is streamed to the client.
+    pub invoke_mode: InvokeMode,
 }
 
 /// What a route does with a request.

@@ -141,6 +141,10 @@ pub struct RawRoute {
     /// `aws_iam`: requests must be signed (SigV4, service `execute-api`).
     #[serde(default)]
     pub auth: Option<Spanned<String>>,
+    /// `response_stream` passes a streaming function's bytes on as they come (API Gateway
+    /// cannot); default `buffered`.
+    #[serde(default)]
+    pub invoke_mode: crate::InvokeMode,
     /// How long the API waits for the function, in milliseconds: 50 to 30000 under the `aws`
     /// limits (default 30000), any length under `unbounded` (default: the function's timeout).
     #[serde(default)]

@@ -163,7 +163,15 @@ impl Gateway {
         if let Err(e) = invoked {
             return failure(ctx, ApiError::ServiceUnavailable, &e.to_string());
         }
-        respond::http_api(ctx, request_id, target.route.payload_format, &f.limits).await
+        let mode = target.route.invoke_mode;
+        respond::http_api(
+            ctx,
+            request_id,
+            target.route.payload_format,
+            mode,
+            &f.limits,
+        )
+        .await
     }
 
     /// integrate (forward to the URL, the request body streamed within the payload limit)

@@ -124,6 +124,7 @@ mod tests {
                 timeout: None,
                 scopes: Vec::new(),
                 iam: false,
+                invoke_mode: Default::default(),
             })
             .collect();
         routes.sort_by(|a, b| a.key.cmp_specificity(&b.key));

@@ -43,20 +43,16 @@ pub async fn function_url(
     respond(ctx, Door::FunctionUrl, mode, limits).await
 }
 
-/// An HTTP API route's answer (always buffered, as API Gateway reads Lambda results).
+/// An HTTP API route's answer: buffered as API Gateway reads Lambda results, or streamed
+/// when the route opts in.
 pub async fn http_api(
     ctx: &mut RequestCtx,
     request_id: &str,
     format: PayloadFormat,
+    mode: InvokeMode,
     limits: &Limits,
 ) -> Response<Body> {
-    respond(
-        ctx,
-        Door::HttpApi { request_id, format },
-        InvokeMode::Buffered,
-        limits,
-    )
-    .await
+    respond(ctx, Door::HttpApi { request_id, format }, mode, limits).await
 }
 
 async fn respond(
