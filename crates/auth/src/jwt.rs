@@ -6,6 +6,8 @@ use jsonwebtoken::jwk::JwkSet;
 use jsonwebtoken::{Algorithm, DecodingKey, Validation, decode, decode_header};
 use serde_json::{Map, Value};
 
+use crate::strings;
+
 /// What a JWT authorizer requires of every token.
 pub struct Rule<'a> {
     pub issuer: &'a str,
@@ -123,17 +125,6 @@ pub fn verify(token: &str, keys: &JwkSet, rule: &Rule<'_>) -> Result<Verified, R
         scopes,
         expires,
     })
-}
-
-fn strings(value: Option<&Value>) -> Vec<String> {
-    match value {
-        Some(Value::String(s)) => vec![s.clone()],
-        Some(Value::Array(items)) => items
-            .iter()
-            .filter_map(|i| i.as_str().map(str::to_string))
-            .collect(),
-        _ => Vec::new(),
-    }
 }
 
 /// Claims as API Gateway passes them: every value a string, arrays as `[a b c]`.

@@ -4,6 +4,8 @@
 
 use serde_json::Value;
 
+use crate::strings;
+
 /// What an authorizer decided.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Decision {
@@ -77,17 +79,6 @@ fn policy_allows(answer: &Value, route_arn: &str) -> Result<bool, Unusable> {
         }
     }
     Ok(allowed)
-}
-
-fn strings(value: Option<&Value>) -> Vec<String> {
-    match value {
-        Some(Value::String(s)) => vec![s.clone()],
-        Some(Value::Array(items)) => items
-            .iter()
-            .filter_map(|i| i.as_str().map(str::to_string))
-            .collect(),
-        _ => Vec::new(),
-    }
 }
 
 /// IAM's wildcards: `*` is any run of characters, `?` any one.

@@ -10,3 +10,15 @@ pub mod sigv4;
 pub use cache::{DecisionCache, LocalCache};
 pub use jwt::{Refusal, Rule, Verified};
 pub use lambda::{Decision, decide};
+
+/// A JSON string, or the strings of a JSON array (claims and policy fields take both forms).
+pub(crate) fn strings(value: Option<&serde_json::Value>) -> Vec<String> {
+    match value {
+        Some(serde_json::Value::String(s)) => vec![s.clone()],
+        Some(serde_json::Value::Array(items)) => items
+            .iter()
+            .filter_map(|i| i.as_str().map(str::to_string))
+            .collect(),
+        _ => Vec::new(),
+    }
+}

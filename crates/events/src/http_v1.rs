@@ -157,17 +157,7 @@ pub fn from_payload(payload: &[u8]) -> Result<HttpResponse, Malformed> {
         .ok_or(Malformed::Status(status))?;
     let mut headers: Vec<(HeaderName, HeaderValue)> = Vec::new();
     let mut push = |name: &str, value: &Value| -> Result<(), Malformed> {
-        let text = match value {
-            Value::String(s) => s.clone(),
-            Value::Number(n) => n.to_string(),
-            Value::Bool(b) => b.to_string(),
-            _ => return Err(Malformed::Header(name.to_string())),
-        };
-        let header = HeaderName::from_bytes(name.as_bytes())
-            .map_err(|_| Malformed::Header(name.to_string()))?;
-        let value =
-            HeaderValue::from_str(&text).map_err(|_| Malformed::Header(name.to_string()))?;
-        headers.push((header, value));
+        headers.push(crate::response::header(name, value)?);
         Ok(())
     };
     if let Some(Value::Object(multi)) = map.get("multiValueHeaders") {

@@ -97,17 +97,7 @@ fn head(map: &serde_json::Map<String, Value>) -> Result<HttpResponse, Malformed>
         None | Some(Value::Null) => {}
         Some(Value::Object(h)) => {
             for (name, value) in h {
-                let value = match value {
-                    Value::String(s) => s.clone(),
-                    Value::Number(n) => n.to_string(),
-                    Value::Bool(b) => b.to_string(),
-                    _ => return Err(Malformed::Header(name.clone())),
-                };
-                let name = HeaderName::from_bytes(name.as_bytes())
-                    .map_err(|_| Malformed::Header(name.clone()))?;
-                let value = HeaderValue::from_str(&value)
-                    .map_err(|_| Malformed::Header(name.to_string()))?;
-                headers.push((name, value));
+                headers.push(header(name, value)?);
             }
         }
         Some(_) => return Err(Malformed::Type("headers")),
@@ -129,6 +119,20 @@ fn head(map: &serde_json::Map<String, Value>) -> Result<HttpResponse, Malformed>
         cookies,
         body: Bytes::new(),
     })
+}
+
+/// A header from a result's `headers`: numbers and booleans are written as text.
+pub(crate) fn header(name: &str, value: &Value) -> Result<(HeaderName, HeaderValue), Malformed> {
+    let text = match value {
+        Value::String(s) => s.clone(),
+        Value::Number(n) => n.to_string(),
+        Value::Bool(b) => b.to_string(),
+        _ => return Err(Malformed::Header(name.to_string())),
+    };
+    let header =
+        HeaderName::from_bytes(name.as_bytes()).map_err(|_| Malformed::Header(name.to_string()))?;
+    let value = HeaderValue::from_str(&text).map_err(|_| Malformed::Header(name.to_string()))?;
+    Ok((header, value))
 }
 
 fn status(text: &str) -> Result<StatusCode, Malformed> {

@@ -339,3 +339,38 @@ impl Gate {
         conn.flush().await.unwrap();
     }
 }
+
+/// A Python helper server from `tests/e2e/clients` (an upstream, a JWT issuer): it prints one
+/// line when ready and serves until its stdin closes, which dropping this does.
+pub struct Helper {
+    child: Child,
+    /// What it printed when ready.
+    pub ready: String,
+}
+
+impl Helper {
+    pub fn start(script: &str) -> Helper {
+        let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("tests/e2e/clients")
+            .join(script);
+        let mut child = Command::new(python())
+            .arg(path)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let mut ready = String::new();
+        BufReader::new(child.stdout.take().unwrap())
+            .read_line(&mut ready)
+            .unwrap();
+        assert!(!ready.is_empty(), "{script} did not start");
+        Helper { child, ready }
+    }
+}
+
+impl Drop for Helper {
+    fn drop(&mut self) {
+        drop(self.child.stdin.take());
+        let _ = self.child.wait();
+    }
+}

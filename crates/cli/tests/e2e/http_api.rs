@@ -359,40 +359,21 @@ apis:
 
 /// A JWT issuer the tests run (`clients/jwt_issuer.py`): its URL and the tokens it signed.
 struct Issuer {
-    child: std::process::Child,
+    _server: crate::harness::Helper,
     url: String,
     tokens: Value,
 }
 
 impl Issuer {
     fn start() -> Issuer {
-        use std::io::BufRead;
-        let script = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-            .join("tests/e2e/clients/jwt_issuer.py");
-        let mut child = std::process::Command::new(crate::harness::python())
-            .arg(script)
-            .stdin(std::process::Stdio::piped())
-            .stdout(std::process::Stdio::piped())
-            .spawn()
-            .unwrap();
-        let mut line = String::new();
-        std::io::BufReader::new(child.stdout.take().unwrap())
-            .read_line(&mut line)
-            .unwrap();
-        let first: Value = serde_json::from_str(&line).expect("the issuer printed its tokens");
+        let server = crate::harness::Helper::start("jwt_issuer.py");
+        let first: Value =
+            serde_json::from_str(&server.ready).expect("the issuer printed its tokens");
         Issuer {
-            child,
             url: first["issuer"].as_str().unwrap().to_string(),
             tokens: first["tokens"].clone(),
+            _server: server,
         }
-    }
-}
-
-impl Drop for Issuer {
-    fn drop(&mut self) {
-        // Closing its stdin ends the issuer.
-        drop(self.child.stdin.take());
-        let _ = self.child.wait();
     }
 }
 
@@ -470,36 +451,21 @@ apis:
 
 /// The loopback upstream of the proxy tests (`clients/upstream.py`).
 struct Upstream {
-    child: std::process::Child,
+    _server: crate::harness::Helper,
     port: u16,
 }
 
 impl Upstream {
     fn start() -> Upstream {
-        use std::io::BufRead;
-        let script =
-            std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/e2e/clients/upstream.py");
-        let mut child = std::process::Command::new(crate::harness::python())
-            .arg(script)
-            .stdin(std::process::Stdio::piped())
-            .stdout(std::process::Stdio::piped())
-            .spawn()
-            .unwrap();
-        let mut line = String::new();
-        std::io::BufReader::new(child.stdout.take().unwrap())
-            .read_line(&mut line)
-            .unwrap();
+        let server = crate::harness::Helper::start("upstream.py");
         Upstream {
-            port: line.trim().parse().expect("the upstream printed its port"),
-            child,
+            port: server
+                .ready
+                .trim()
+                .parse()
+                .expect("the upstream printed its port"),
+            _server: server,
         }
-    }
-}
-
-impl Drop for Upstream {
-    fn drop(&mut self) {
-        drop(self.child.stdin.take());
-        let _ = self.child.wait();
     }
 }
 
