@@ -3,8 +3,6 @@
 
 use std::collections::BTreeMap;
 
-use base64::Engine;
-use bytes::Bytes;
 use http::{HeaderName, HeaderValue, StatusCode};
 use serde_json::{Map, Value, json};
 
@@ -180,15 +178,7 @@ pub fn from_payload(payload: &[u8]) -> Result<HttpResponse, Malformed> {
         Some(_) => return Err(Malformed::Type("headers")),
     }
     let base64 = matches!(map.get("isBase64Encoded"), Some(Value::Bool(true)));
-    let body = match map.get("body") {
-        None | Some(Value::Null) => Bytes::new(),
-        Some(Value::String(s)) if base64 => base64::engine::general_purpose::STANDARD
-            .decode(s)
-            .map(Bytes::from)
-            .map_err(|_| Malformed::Base64)?,
-        Some(Value::String(s)) => Bytes::from(s.clone()),
-        Some(_) => return Err(Malformed::Type("body")),
-    };
+    let body = crate::response::body(&map, base64)?;
     if !headers.iter().any(|(n, _)| n == http::header::CONTENT_TYPE) {
         headers.push((
             http::header::CONTENT_TYPE,

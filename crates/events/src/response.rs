@@ -65,15 +65,7 @@ fn explicit(map: &serde_json::Map<String, Value>) -> Result<HttpResponse, Malfor
         Some(Value::Bool(b)) => *b,
         Some(_) => return Err(Malformed::Type("isBase64Encoded")),
     };
-    response.body = match map.get("body") {
-        None | Some(Value::Null) => Bytes::new(),
-        Some(Value::String(s)) if base64 => base64::engine::general_purpose::STANDARD
-            .decode(s)
-            .map(Bytes::from)
-            .map_err(|_| Malformed::Base64)?,
-        Some(Value::String(s)) => Bytes::from(s.clone()),
-        Some(_) => return Err(Malformed::Type("body")),
-    };
+    response.body = body(map, base64)?;
     if !response
         .headers
         .iter()
@@ -119,6 +111,19 @@ fn head(map: &serde_json::Map<String, Value>) -> Result<HttpResponse, Malformed>
         cookies,
         body: Bytes::new(),
     })
+}
+
+/// A result's `body`: text, or base64 when `base64` says so; absent or `null` is empty.
+pub(crate) fn body(map: &serde_json::Map<String, Value>, base64: bool) -> Result<Bytes, Malformed> {
+    match map.get("body") {
+        None | Some(Value::Null) => Ok(Bytes::new()),
+        Some(Value::String(s)) if base64 => base64::engine::general_purpose::STANDARD
+            .decode(s)
+            .map(Bytes::from)
+            .map_err(|_| Malformed::Base64),
+        Some(Value::String(s)) => Ok(Bytes::from(s.clone())),
+        Some(_) => Err(Malformed::Type("body")),
+    }
 }
 
 /// A header from a result's `headers`: numbers and booleans are written as text.
