@@ -10,7 +10,8 @@ use crate::diagnostics::{ConfigError, Diagnostic, did_you_mean};
 use crate::raw::{RawApi, RawAuthorizer, RawConfig, RawCors, RawFunction, RawThrottle};
 use crate::{
     Api, Authorizer, AuthorizerKind, Config, Cors, Function, FunctionUrl, IdentitySource,
-    Integration, Limits, PayloadFormat, Profile, Route, RouteKey, Runtime, Stage, Throttle,
+    Integration, Limits, ParameterMapping, PayloadFormat, Profile, Route, RouteKey, Runtime, Stage,
+    Throttle,
 };
 
 const DEFAULT_TIMEOUT_S: u64 = 3;
@@ -365,6 +366,7 @@ impl Compiler {
                 }
             };
             let timeout = self.route_timeout(&route, functions, profile);
+            let request_parameters = self.request_parameters(&route);
             match RouteKey::parse(&key.value) {
                 Ok(parsed) => routes.push(Route {
                     key: parsed,
@@ -374,6 +376,7 @@ impl Compiler {
                     timeout,
                     scopes: route.scopes.clone(),
                     invoke_mode: route.invoke_mode,
+                    request_parameters,
                     iam: match route.auth.as_ref().map(|a| a.value.as_str()) {
                         None | Some("none") => false,
                         Some("aws_iam") => true,
@@ -456,6 +459,29 @@ impl Compiler {
             (None, None) => return None,
         };
         Some(Duration::from_millis(ms))
+    }
+
+    fn request_parameters(&mut self, route: &crate::raw::RawRoute) -> Vec<ParameterMapping> {
+        let mut mappings = Vec::new();
+        for (crate::raw::Key(key), value) in &route.request_parameters {
+            if route.http.is_none() {
+                self.error(
+                    key,
+                    "request_parameters are served on `http:` routes only yet",
+                    "remove them from this `function:` route",
+                );
+                continue;
+            }
+            match ParameterMapping::parse(&key.value, value) {
+                Ok(mapping) => mappings.push(mapping),
+                Err(why) => self.error(
+                    key,
+                    format!("mapping `{}`: {why}", key.value),
+                    "write e.g. `append:header.x-name: $request.header.x-other` or `overwrite:path: /v2/${request.path.id}`",
+                ),
+            }
+        }
+        mappings
     }
 
     fn authorizer(

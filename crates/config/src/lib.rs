@@ -127,6 +127,101 @@ pub struct Route {
     pub iam: bool,
     /// Whether a streaming function's response is streamed to the client.
     pub invoke_mode: InvokeMode,
+    /// Changes to the request before an HTTP proxy sends it on.
+    pub request_parameters: Vec<ParameterMapping>,
+}
+
+/// One HTTP API request parameter mapping.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ParameterMapping {
+    pub action: MappingAction,
+    pub target: MappingTarget,
+    /// The value: static text, one `$request…`/`$context…`/`$stageVariables…` reference, or
+    /// text with `${…}` references.
+    pub value: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MappingAction {
+    Append,
+    Overwrite,
+    Remove,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum MappingTarget {
+    /// Lower-case header name.
+    Header(String),
+    Query(String),
+    Path,
+}
+
+impl ParameterMapping {
+    /// Headers a mapping may not touch, as API Gateway reserves them.
+    const RESERVED: &'static [&'static str] = &[
+        "authorization",
+        "connection",
+        "content-encoding",
+        "content-length",
+        "content-location",
+        "forwarded",
+        "keep-alive",
+        "origin",
+        "proxy-authenticate",
+        "proxy-authorization",
+        "te",
+        "trailers",
+        "transfer-encoding",
+        "upgrade",
+        "x-forwarded-for",
+        "x-forwarded-host",
+        "x-forwarded-proto",
+        "via",
+    ];
+
+    /// Parses `append:header.x-name` and its value; `Err` says what is wrong.
+    pub fn parse(key: &str, value: &str) -> Result<ParameterMapping, String> {
+        let (action, target) = key
+            .split_once(':')
+            .ok_or("a mapping key is `<action>:<target>`")?;
+        let action = match action {
+            "append" => MappingAction::Append,
+            "overwrite" => MappingAction::Overwrite,
+            "remove" => MappingAction::Remove,
+            other => return Err(format!("`{other}` is not append, overwrite or remove")),
+        };
+        let target = match target.split_once('.') {
+            _ if target == "path" => MappingTarget::Path,
+            Some(("header", name)) if !name.is_empty() => {
+                let name = name.to_ascii_lowercase();
+                if Self::RESERVED.contains(&name.as_str())
+                    || name.starts_with("access-control-")
+                    || name.starts_with("apigw-")
+                    || name.starts_with("x-amz-")
+                    || name.starts_with("x-amzn-")
+                {
+                    return Err(format!("header `{name}` is reserved by API Gateway"));
+                }
+                MappingTarget::Header(name)
+            }
+            Some(("querystring", name)) if !name.is_empty() => {
+                MappingTarget::Query(name.to_string())
+            }
+            _ => {
+                return Err(format!(
+                    "`{target}` is not header.<name>, querystring.<name> or path"
+                ));
+            }
+        };
+        if target == MappingTarget::Path && action != MappingAction::Overwrite {
+            return Err("the path can only be overwritten".into());
+        }
+        Ok(ParameterMapping {
+            action,
+            target,
+            value: value.to_string(),
+        })
+    }
 }
 
 /// What a route does with a request.

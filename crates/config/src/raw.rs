@@ -145,6 +145,10 @@ pub struct RawRoute {
     /// cannot); default `buffered`.
     #[serde(default)]
     pub invoke_mode: crate::InvokeMode,
+    /// For `http:` routes: `append|overwrite|remove:header.<name>`,
+    /// `append|overwrite|remove:querystring.<name>` or `overwrite:path` → value.
+    #[serde(default)]
+    pub request_parameters: BTreeMap<Key, String>,
     /// How long the API waits for the function, in milliseconds: 50 to 30000 under the `aws`
     /// limits (default 30000), any length under `unbounded` (default: the function's timeout).
     #[serde(default)]

@@ -113,6 +113,13 @@ fn broken_configs_say_where_and_how_to_fix() {
             &["7:49 timeout_ms 40000 is out of range | timeout_ms is 50 to 30000 milliseconds"],
         ),
         (
+            "apis:\n  shop:\n    protocol: http\n    routes:\n      GET /x:\n        http: http://127.0.0.1:1/\n        request_parameters: {\"append:header.authorization\": x, \"append:path\": y}\n",
+            &[
+                "7:30 mapping `append:header.authorization`: header `authorization` is reserved by API Gateway",
+                "7:64 mapping `append:path`: the path can only be overwritten",
+            ],
+        ),
+        (
             "apis:\n  shop:\n    protocol: websocket\n    stages: {\"bad stage\": {}}\n",
             &[
                 "3:15 protocol `websocket` is not served yet",

@@ -189,7 +189,10 @@ impl Gateway {
         B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
     {
         use http_body_util::BodyExt;
-        let url = crate::proxy::target_url(url, &target.path_parameters, &ctx.query);
+        let (url, headers) = match self.mapped_request(ctx, target, url) {
+            Ok(mapped) => mapped,
+            Err(why) => return failure(ctx, ApiError::IntegrationFailed, &why),
+        };
         let body: crate::proxy::AnyBody = match limit {
             Some(limit) => http_body_util::Limited::new(body, limit).boxed_unsync(),
             None => body.map_err(Into::into).boxed_unsync(),
@@ -202,7 +205,7 @@ impl Gateway {
         ];
         let call = self
             .proxy
-            .forward(&ctx.method, &ctx.headers, &url, &forwarded, body);
+            .forward(&ctx.method, &headers, &url, &forwarded, body);
         let answer = match target.route.timeout {
             Some(limit) => match tokio::time::timeout(limit, call).await {
                 Ok(answer) => answer,
@@ -217,6 +220,70 @@ impl Gateway {
             }
             Err(Unreachable::Failed(why)) => failure(ctx, ApiError::IntegrationFailed, &why),
         }
+    }
+}
+
+impl Gateway {
+    /// The URL and headers an HTTP proxy route sends: the route's URL with its path
+    /// parameters, the request's query string, then the route's parameter mappings.
+    fn mapped_request(
+        &self,
+        ctx: &RequestCtx,
+        target: &resolve::ApiTarget<'_>,
+        url: &str,
+    ) -> Result<(String, http::HeaderMap), String> {
+        let base = crate::proxy::target_url(url, &target.path_parameters, "");
+        let uri: http::Uri = base.parse().map_err(|e| format!("{base}: {e}"))?;
+        let query: Vec<(String, String)> =
+            form_urlencoded::parse(uri.query().unwrap_or("").as_bytes())
+                .chain(form_urlencoded::parse(ctx.query.as_bytes()))
+                .map(|(k, v)| (k.into_owned(), v.into_owned()))
+                .collect();
+        let mut outgoing = crate::mapping::Outgoing {
+            headers: ctx.headers.clone(),
+            query,
+            path: uri.path().to_string(),
+        };
+        let mappings = &target.route.request_parameters;
+        if !mappings.is_empty() {
+            let context = [
+                ("requestId", ctx.request_id.clone()),
+                ("stage", target.stage.to_string()),
+                ("httpMethod", ctx.method.to_string()),
+                ("path", ctx.path.clone()),
+                ("routeKey", target.route.key.text().to_string()),
+                ("identity.sourceIp", ctx.remote.ip().to_string()),
+                (
+                    "identity.userAgent",
+                    ctx.header("user-agent").unwrap_or("").to_string(),
+                ),
+                ("domainName", ctx.header("host").unwrap_or("").to_string()),
+                ("accountId", self.account_id.clone()),
+            ];
+            let sources = crate::mapping::Sources {
+                headers: &ctx.headers,
+                query: &ctx.query,
+                path: &target.route_path,
+                path_parameters: &target.path_parameters,
+                stage_variables: target.stage_variables,
+                context: &context,
+            };
+            crate::mapping::apply(mappings, &sources, &mut outgoing);
+        }
+        let mut mapped = format!(
+            "{}://{}{}",
+            uri.scheme_str().unwrap_or("http"),
+            uri.authority().map(|a| a.as_str()).unwrap_or(""),
+            outgoing.path
+        );
+        if !outgoing.query.is_empty() {
+            let encoded = form_urlencoded::Serializer::new(String::new())
+                .extend_pairs(outgoing.query.iter())
+                .finish();
+            mapped.push('?');
+            mapped.push_str(&encoded);
+        }
+        Ok((mapped, outgoing.headers))
     }
 }
 

@@ -26,6 +26,7 @@ mod http_api;
 mod invoke_api;
 pub mod jwks;
 pub mod limiter;
+pub mod mapping;
 pub mod phases;
 pub mod proxy;
 

@@ -699,3 +699,47 @@ apis:
     assert_eq!(whole.status(), 201);
     assert_eq!(whole.text().await.unwrap(), "first\nsecond\n");
 }
+
+#[tokio::test]
+async fn parameter_mappings_change_what_the_proxy_sends() {
+    let upstream = Upstream::start();
+    let p = Portico::start(&format!(
+        r#"
+apis:
+  shop:
+    protocol: http
+    stages: {{prod: {{variables: {{table: items}}}}}}
+    routes:
+      GET /things/{{id}}:
+        http: "http://127.0.0.1:{port}/echo/{{id}}"
+        request_parameters:
+          "append:header.x-from": "$request.header.x-client"
+          "overwrite:header.x-stage": "${{context.stage}}/${{stageVariables.table}}"
+          "remove:header.x-secret": ""
+          "overwrite:header.x-route": "$context.routeKey"
+          "remove:querystring.debug": ""
+          "overwrite:querystring.id": "${{request.path.id}}-v2"
+          "overwrite:path": "/echo/moved/${{request.path.id}}"
+"#,
+        port = upstream.port
+    ));
+    let response = p
+        .client()
+        .get(format!(
+            "{}/execute-api/shop/prod/things/7?debug=1&keep=yes",
+            p.endpoint()
+        ))
+        .header("x-client", "portico-test")
+        .header("x-secret", "do-not-forward")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    let seen: Value = response.json().await.unwrap();
+    assert_eq!(seen["path"], "/echo/moved/7");
+    assert_eq!(seen["query"], "keep=yes&id=7-v2");
+    assert_eq!(seen["headers"]["x-from"], "portico-test");
+    assert_eq!(seen["headers"]["x-stage"], "prod/items");
+    assert_eq!(seen["headers"]["x-route"], "GET /things/{id}");
+    assert!(seen["headers"].get("x-secret").is_none(), "{seen}");
+}

@@ -125,6 +125,7 @@ mod tests {
                 scopes: Vec::new(),
                 iam: false,
                 invoke_mode: Default::default(),
+                request_parameters: Vec::new(),
             })
             .collect();
         routes.sort_by(|a, b| a.key.cmp_specificity(&b.key));

@@ -1,0 +1,178 @@
+//! HTTP API parameter mapping: the request an HTTP proxy sends on, changed as the route's
+//! `request_parameters` say (append, overwrite or remove a header or query parameter,
+//! overwrite the path), with values taken from the request, its context and stage.
+
+use std::collections::BTreeMap;
+
+use http::{HeaderMap, HeaderName, HeaderValue};
+use portico_config::{MappingAction, MappingTarget, ParameterMapping};
+
+/// Where mapping values come from.
+pub struct Sources<'a> {
+    pub headers: &'a HeaderMap,
+    pub query: &'a str,
+    /// The path without the stage.
+    pub path: &'a str,
+    pub path_parameters: &'a [(String, String)],
+    pub stage_variables: &'a BTreeMap<String, String>,
+    /// `$context.<name>` values.
+    pub context: &'a [(&'static str, String)],
+}
+
+/// The request as the proxy will send it.
+pub struct Outgoing {
+    pub headers: HeaderMap,
+    pub query: Vec<(String, String)>,
+    pub path: String,
+}
+
+/// Applies `mappings` to `outgoing`, in order.
+pub fn apply(mappings: &[ParameterMapping], sources: &Sources<'_>, outgoing: &mut Outgoing) {
+    for mapping in mappings {
+        let value = evaluate(&mapping.value, sources);
+        match (&mapping.target, mapping.action) {
+            (MappingTarget::Path, _) => outgoing.path = value,
+            (MappingTarget::Header(name), action) => {
+                let Ok(name) = HeaderName::from_bytes(name.as_bytes()) else {
+                    continue;
+                };
+                match action {
+                    MappingAction::Remove => {
+                        outgoing.headers.remove(&name);
+                    }
+                    MappingAction::Overwrite => {
+                        if let Ok(value) = HeaderValue::from_str(&value) {
+                            outgoing.headers.insert(name, value);
+                        }
+                    }
+                    MappingAction::Append => {
+                        if let Ok(value) = HeaderValue::from_str(&value) {
+                            outgoing.headers.append(name, value);
+                        }
+                    }
+                }
+            }
+            (MappingTarget::Query(name), action) => {
+                if action != MappingAction::Append {
+                    outgoing.query.retain(|(k, _)| k != name);
+                }
+                if action != MappingAction::Remove {
+                    outgoing.query.push((name.clone(), value));
+                }
+            }
+        }
+    }
+}
+
+/// A mapping value: one `$reference`, or text with `${reference}` parts, or static text.
+pub fn evaluate(value: &str, sources: &Sources<'_>) -> String {
+    if let Some(reference) = value.strip_prefix('$')
+        && !value.contains("${")
+    {
+        return resolve(reference, sources);
+    }
+    let mut out = String::new();
+    let mut rest = value;
+    while let Some(start) = rest.find("${") {
+        out.push_str(&rest[..start]);
+        let Some(end) = rest[start..].find('}') else {
+            out.push_str(&rest[start..]);
+            return out;
+        };
+        out.push_str(&resolve(&rest[start + 2..start + end], sources));
+        rest = &rest[start + end + 1..];
+    }
+    out.push_str(rest);
+    out
+}
+
+/// `request.header.<n>`, `request.querystring.<n>`, `request.path`, `request.path.<p>`,
+/// `stageVariables.<v>`, `context.<c>`; anything else (or a missing value) is empty.
+fn resolve(reference: &str, sources: &Sources<'_>) -> String {
+    if reference == "request.path" {
+        return sources.path.to_string();
+    }
+    let joined = |values: Vec<String>| values.join(",");
+    if let Some(name) = reference.strip_prefix("request.header.") {
+        return joined(
+            sources
+                .headers
+                .get_all(name.to_ascii_lowercase().as_str())
+                .iter()
+                .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned())
+                .collect(),
+        );
+    }
+    if let Some(name) = reference.strip_prefix("request.querystring.") {
+        return joined(
+            form_urlencoded::parse(sources.query.as_bytes())
+                .filter(|(k, _)| k == name)
+                .map(|(_, v)| v.into_owned())
+                .collect(),
+        );
+    }
+    if let Some(name) = reference.strip_prefix("request.path.") {
+        return sources
+            .path_parameters
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.clone())
+            .unwrap_or_default();
+    }
+    if let Some(name) = reference.strip_prefix("stageVariables.") {
+        return sources
+            .stage_variables
+            .get(name)
+            .cloned()
+            .unwrap_or_default();
+    }
+    if let Some(name) = reference.strip_prefix("context.") {
+        return sources
+            .context
+            .iter()
+            .find(|(k, _)| *k == name)
+            .map(|(_, v)| v.clone())
+            .unwrap_or_default();
+    }
+    String::new()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn evaluates_references_as_api_gateway_does() {
+        let mut headers = HeaderMap::new();
+        headers.append("x-a", HeaderValue::from_static("1"));
+        headers.append("x-a", HeaderValue::from_static("2"));
+        let variables = BTreeMap::from([("table".to_string(), "items".to_string())]);
+        let params = [("id".to_string(), "7".to_string())];
+        let context = [("stage", "prod".to_string())];
+        let sources = Sources {
+            headers: &headers,
+            query: "q=x&q=y",
+            path: "/items/7",
+            path_parameters: &params,
+            stage_variables: &variables,
+            context: &context,
+        };
+        let rows = [
+            ("$request.header.X-A", "1,2"),
+            ("$request.querystring.q", "x,y"),
+            ("$request.path", "/items/7"),
+            ("$request.path.id", "7"),
+            ("$stageVariables.table", "items"),
+            ("$context.stage", "prod"),
+            ("static", "static"),
+            (
+                "/v2/${request.path.id}/${stageVariables.table}",
+                "/v2/7/items",
+            ),
+            ("$request.header.missing", ""),
+        ];
+        for (value, expected) in rows {
+            assert_eq!(evaluate(value, &sources), expected, "{value}");
+        }
+    }
+}
