@@ -367,6 +367,7 @@ impl Compiler {
             };
             let timeout = self.route_timeout(&route, functions, profile);
             let request_parameters = self.request_parameters(&route);
+            let response_parameters = self.response_parameters(&route);
             match RouteKey::parse(&key.value) {
                 Ok(parsed) => routes.push(Route {
                     key: parsed,
@@ -377,6 +378,7 @@ impl Compiler {
                     scopes: route.scopes.clone(),
                     invoke_mode: route.invoke_mode,
                     request_parameters,
+                    response_parameters,
                     iam: match route.auth.as_ref().map(|a| a.value.as_str()) {
                         None | Some("none") => false,
                         Some("aws_iam") => true,
@@ -482,6 +484,41 @@ impl Compiler {
             }
         }
         mappings
+    }
+
+    fn response_parameters(
+        &mut self,
+        route: &crate::raw::RawRoute,
+    ) -> Vec<(u16, Vec<ParameterMapping>)> {
+        let mut by_status = Vec::new();
+        for (crate::raw::Key(status), mappings) in &route.response_parameters {
+            let Some(code) = status
+                .value
+                .parse::<u16>()
+                .ok()
+                .filter(|c| (200..=599).contains(c))
+            else {
+                self.error(
+                    status,
+                    format!("`{}` is not a status code from 200 to 599", status.value),
+                    "key the mappings by the integration's status code, e.g. `\"404\": {...}`",
+                );
+                continue;
+            };
+            let mut parsed = Vec::new();
+            for (crate::raw::Key(key), value) in mappings {
+                match ParameterMapping::parse_response(&key.value, value) {
+                    Ok(mapping) => parsed.push(mapping),
+                    Err(why) => self.error(
+                        key,
+                        format!("mapping `{}`: {why}", key.value),
+                        "write e.g. `overwrite:statuscode: \"204\"` or `append:header.x-name: $response.header.x-other`",
+                    ),
+                }
+            }
+            by_status.push((code, parsed));
+        }
+        by_status
     }
 
     fn authorizer(

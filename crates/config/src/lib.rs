@@ -129,6 +129,8 @@ pub struct Route {
     pub invoke_mode: InvokeMode,
     /// Changes to the request before an HTTP proxy sends it on.
     pub request_parameters: Vec<ParameterMapping>,
+    /// Changes to the integration's response, by its status code.
+    pub response_parameters: Vec<(u16, Vec<ParameterMapping>)>,
 }
 
 /// One HTTP API request parameter mapping.
@@ -154,6 +156,8 @@ pub enum MappingTarget {
     Header(String),
     Query(String),
     Path,
+    /// The response's status code.
+    StatusCode,
 }
 
 impl ParameterMapping {
@@ -179,8 +183,32 @@ impl ParameterMapping {
         "via",
     ];
 
-    /// Parses `append:header.x-name` and its value; `Err` says what is wrong.
+    /// Parses a request mapping, `append:header.x-name` and its value; `Err` says what is
+    /// wrong.
     pub fn parse(key: &str, value: &str) -> Result<ParameterMapping, String> {
+        let mapping = Self::parse_any(key, value)?;
+        if mapping.target == MappingTarget::StatusCode {
+            return Err("`statuscode` is mapped in `response_parameters`".into());
+        }
+        Ok(mapping)
+    }
+
+    /// Parses a response mapping: a header or `overwrite:statuscode`.
+    pub fn parse_response(key: &str, value: &str) -> Result<ParameterMapping, String> {
+        let mapping = Self::parse_any(key, value)?;
+        if matches!(
+            mapping.target,
+            MappingTarget::Query(_) | MappingTarget::Path
+        ) {
+            return Err("a response has only headers and `statuscode` to map".into());
+        }
+        if value.contains("$response.body") || value.contains("${response.body") {
+            return Err("`$response.body` values are not served yet".into());
+        }
+        Ok(mapping)
+    }
+
+    fn parse_any(key: &str, value: &str) -> Result<ParameterMapping, String> {
         let (action, target) = key
             .split_once(':')
             .ok_or("a mapping key is `<action>:<target>`")?;
@@ -192,6 +220,7 @@ impl ParameterMapping {
         };
         let target = match target.split_once('.') {
             _ if target == "path" => MappingTarget::Path,
+            _ if target == "statuscode" => MappingTarget::StatusCode,
             Some(("header", name)) if !name.is_empty() => {
                 let name = name.to_ascii_lowercase();
                 if Self::RESERVED.contains(&name.as_str())
@@ -209,12 +238,15 @@ impl ParameterMapping {
             }
             _ => {
                 return Err(format!(
-                    "`{target}` is not header.<name>, querystring.<name> or path"
+                    "`{target}` is not header.<name>, querystring.<name>, path or statuscode"
                 ));
             }
         };
         if target == MappingTarget::Path && action != MappingAction::Overwrite {
             return Err("the path can only be overwritten".into());
+        }
+        if target == MappingTarget::StatusCode && action != MappingAction::Overwrite {
+            return Err("the status code can only be overwritten".into());
         }
         Ok(ParameterMapping {
             action,

@@ -149,6 +149,10 @@ pub struct RawRoute {
     /// `append|overwrite|remove:querystring.<name>` or `overwrite:path` → value.
     #[serde(default)]
     pub request_parameters: BTreeMap<Key, String>,
+    /// By the integration's status code (200-599): `append|overwrite|remove:header.<name>`
+    /// or `overwrite:statuscode` → value.
+    #[serde(default)]
+    pub response_parameters: BTreeMap<Key, BTreeMap<Key, String>>,
     /// How long the API waits for the function, in milliseconds: 50 to 30000 under the `aws`
     /// limits (default 30000), any length under `unbounded` (default: the function's timeout).
     #[serde(default)]

@@ -120,6 +120,15 @@ fn broken_configs_say_where_and_how_to_fix() {
             ],
         ),
         (
+            "apis:\n  shop:\n    protocol: http\n    routes:\n      GET /x:\n        http: http://127.0.0.1:1/\n        response_parameters: {\"99\": {}, \"200\": {\"append:statuscode\": \"204\", \"overwrite:path\": x, \"append:header.x-a\": \"$response.body.id\"}}\n",
+            &[
+                "7:31 `99` is not a status code from 200 to 599",
+                "7:49 mapping `append:statuscode`: the status code can only be overwritten",
+                "7:77 mapping `overwrite:path`: a response has only headers and `statuscode` to map",
+                "7:98 mapping `append:header.x-a`: `$response.body` values are not served yet",
+            ],
+        ),
+        (
             "apis:\n  shop:\n    protocol: websocket\n    stages: {\"bad stage\": {}}\n",
             &[
                 "3:15 protocol `websocket` is not served yet",

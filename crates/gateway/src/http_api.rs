@@ -4,7 +4,7 @@
 
 use std::net::SocketAddr;
 
-use http::{HeaderValue, Request, Response};
+use http::{HeaderValue, Request, Response, StatusCode};
 use portico_events::ApiError;
 
 use crate::Gateway;
@@ -100,7 +100,7 @@ impl Gateway {
             &throttle_key,
             target.route.throttle.or(stage_throttle)
         ));
-        match &target.route.integration {
+        let response = match &target.route.integration {
             Integration::Lambda { function } => {
                 self.lambda_route(ctx, &target, event_target, function, body)
                     .await
@@ -109,7 +109,8 @@ impl Gateway {
                 self.http_route(ctx, &target, url, api.limits.api_payload, body)
                     .await
             }
-        }
+        };
+        self.mapped_response(ctx, &target, response)
     }
 
     /// validate → map → integrate (invoke the function) → respond.
@@ -243,31 +244,12 @@ impl Gateway {
             headers: ctx.headers.clone(),
             query,
             path: uri.path().to_string(),
+            status: None,
         };
         let mappings = &target.route.request_parameters;
         if !mappings.is_empty() {
-            let context = [
-                ("requestId", ctx.request_id.clone()),
-                ("stage", target.stage.to_string()),
-                ("httpMethod", ctx.method.to_string()),
-                ("path", ctx.path.clone()),
-                ("routeKey", target.route.key.text().to_string()),
-                ("identity.sourceIp", ctx.remote.ip().to_string()),
-                (
-                    "identity.userAgent",
-                    ctx.header("user-agent").unwrap_or("").to_string(),
-                ),
-                ("domainName", ctx.header("host").unwrap_or("").to_string()),
-                ("accountId", self.account_id.clone()),
-            ];
-            let sources = crate::mapping::Sources {
-                headers: &ctx.headers,
-                query: &ctx.query,
-                path: &target.route_path,
-                path_parameters: &target.path_parameters,
-                stage_variables: target.stage_variables,
-                context: &context,
-            };
+            let context = self.mapping_context(ctx, target);
+            let sources = mapping_sources(ctx, target, &context, None);
             crate::mapping::apply(mappings, &sources, &mut outgoing);
         }
         let mut mapped = format!(
@@ -284,6 +266,89 @@ impl Gateway {
             mapped.push_str(&encoded);
         }
         Ok((mapped, outgoing.headers))
+    }
+
+    /// The integration's response changed by the route's `response_parameters` for its
+    /// status code. API Gateway's own answers (ctx.error set) are not mapped.
+    fn mapped_response(
+        &self,
+        ctx: &mut RequestCtx,
+        target: &resolve::ApiTarget<'_>,
+        mut response: Response<Body>,
+    ) -> Response<Body> {
+        let status = response.status().as_u16();
+        let by_status = &target.route.response_parameters;
+        let Some((_, mappings)) = by_status.iter().find(|(code, _)| *code == status) else {
+            return response;
+        };
+        if ctx.error.is_some() {
+            return response;
+        }
+        let context = self.mapping_context(ctx, target);
+        let sources = mapping_sources(ctx, target, &context, Some(response.headers()));
+        let mut outgoing = crate::mapping::Outgoing {
+            headers: response.headers().clone(),
+            query: Vec::new(),
+            path: String::new(),
+            status: None,
+        };
+        crate::mapping::apply(mappings, &sources, &mut outgoing);
+        if let Some(code) = outgoing.status {
+            match code
+                .trim()
+                .parse()
+                .ok()
+                .and_then(|c| StatusCode::from_u16(c).ok())
+            {
+                Some(code) if (200..=599).contains(&code.as_u16()) => *response.status_mut() = code,
+                _ => {
+                    let why = format!("mapped status code `{code}` is not 200-599");
+                    return failure(ctx, ApiError::IntegrationFailed, &why);
+                }
+            }
+        }
+        *response.headers_mut() = outgoing.headers;
+        response
+    }
+
+    /// `$context.<name>` values for parameter mapping.
+    fn mapping_context(
+        &self,
+        ctx: &RequestCtx,
+        target: &resolve::ApiTarget<'_>,
+    ) -> Vec<(&'static str, String)> {
+        vec![
+            ("requestId", ctx.request_id.clone()),
+            ("stage", target.stage.to_string()),
+            ("httpMethod", ctx.method.to_string()),
+            ("path", ctx.path.clone()),
+            ("routeKey", target.route.key.text().to_string()),
+            ("identity.sourceIp", ctx.remote.ip().to_string()),
+            (
+                "identity.userAgent",
+                ctx.header("user-agent").unwrap_or("").to_string(),
+            ),
+            ("domainName", ctx.header("host").unwrap_or("").to_string()),
+            ("accountId", self.account_id.clone()),
+        ]
+    }
+}
+
+/// Where parameter mapping values come from.
+fn mapping_sources<'a>(
+    ctx: &'a RequestCtx,
+    target: &'a resolve::ApiTarget<'_>,
+    context: &'a [(&'static str, String)],
+    response_headers: Option<&'a http::HeaderMap>,
+) -> crate::mapping::Sources<'a> {
+    crate::mapping::Sources {
+        headers: &ctx.headers,
+        query: &ctx.query,
+        path: &target.route_path,
+        path_parameters: &target.path_parameters,
+        stage_variables: target.stage_variables,
+        context,
+        response_headers,
     }
 }
 

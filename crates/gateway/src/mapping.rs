@@ -1,6 +1,8 @@
 //! HTTP API parameter mapping: the request an HTTP proxy sends on, changed as the route's
 //! `request_parameters` say (append, overwrite or remove a header or query parameter,
-//! overwrite the path), with values taken from the request, its context and stage.
+//! overwrite the path), and the integration's response, changed as its
+//! `response_parameters` say (headers and the status code), with values taken from the
+//! request, the response, the context and the stage.
 
 use std::collections::BTreeMap;
 
@@ -17,13 +19,17 @@ pub struct Sources<'a> {
     pub stage_variables: &'a BTreeMap<String, String>,
     /// `$context.<name>` values.
     pub context: &'a [(&'static str, String)],
+    /// The integration's response headers, when mapping a response.
+    pub response_headers: Option<&'a HeaderMap>,
 }
 
-/// The request as the proxy will send it.
+/// The request as the proxy will send it, or the response as the client will get it.
 pub struct Outgoing {
     pub headers: HeaderMap,
     pub query: Vec<(String, String)>,
     pub path: String,
+    /// A mapped status code, as mapped (not yet checked).
+    pub status: Option<String>,
 }
 
 /// Applies `mappings` to `outgoing`, in order.
@@ -32,6 +38,7 @@ pub fn apply(mappings: &[ParameterMapping], sources: &Sources<'_>, outgoing: &mu
         let value = evaluate(&mapping.value, sources);
         match (&mapping.target, mapping.action) {
             (MappingTarget::Path, _) => outgoing.path = value,
+            (MappingTarget::StatusCode, _) => outgoing.status = Some(value),
             (MappingTarget::Header(name), action) => {
                 let Ok(name) = HeaderName::from_bytes(name.as_bytes()) else {
                     continue;
@@ -87,21 +94,30 @@ pub fn evaluate(value: &str, sources: &Sources<'_>) -> String {
 }
 
 /// `request.header.<n>`, `request.querystring.<n>`, `request.path`, `request.path.<p>`,
-/// `stageVariables.<v>`, `context.<c>`; anything else (or a missing value) is empty.
+/// `response.header.<n>`, `stageVariables.<v>`, `context.<c>`; anything else (or a missing
+/// value) is empty.
 fn resolve(reference: &str, sources: &Sources<'_>) -> String {
     if reference == "request.path" {
         return sources.path.to_string();
     }
     let joined = |values: Vec<String>| values.join(",");
-    if let Some(name) = reference.strip_prefix("request.header.") {
-        return joined(
-            sources
-                .headers
+    let header = |headers: &HeaderMap, name: &str| {
+        joined(
+            headers
                 .get_all(name.to_ascii_lowercase().as_str())
                 .iter()
                 .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned())
                 .collect(),
-        );
+        )
+    };
+    if let Some(name) = reference.strip_prefix("request.header.") {
+        return header(sources.headers, name);
+    }
+    if let Some(name) = reference.strip_prefix("response.header.") {
+        return sources
+            .response_headers
+            .map(|headers| header(headers, name))
+            .unwrap_or_default();
     }
     if let Some(name) = reference.strip_prefix("request.querystring.") {
         return joined(
@@ -149,6 +165,8 @@ mod tests {
         let variables = BTreeMap::from([("table".to_string(), "items".to_string())]);
         let params = [("id".to_string(), "7".to_string())];
         let context = [("stage", "prod".to_string())];
+        let mut response = HeaderMap::new();
+        response.append("etag", HeaderValue::from_static("\"v1\""));
         let sources = Sources {
             headers: &headers,
             query: "q=x&q=y",
@@ -156,6 +174,7 @@ mod tests {
             path_parameters: &params,
             stage_variables: &variables,
             context: &context,
+            response_headers: Some(&response),
         };
         let rows = [
             ("$request.header.X-A", "1,2"),
@@ -170,6 +189,7 @@ mod tests {
                 "/v2/7/items",
             ),
             ("$request.header.missing", ""),
+            ("$response.header.ETag", "\"v1\""),
         ];
         for (value, expected) in rows {
             assert_eq!(evaluate(value, &sources), expected, "{value}");

@@ -168,6 +168,12 @@ impl Portico {
             .unwrap()
     }
 
+    /// GET `path` of an HTTP API, in the path form: `<api>/<stage>/<route path>`.
+    pub async fn api_get(&self, path: &str) -> reqwest::Response {
+        let url = format!("{}/execute-api/{path}", self.endpoint());
+        self.client.get(url).send().await.unwrap()
+    }
+
     /// Calls the Invoke API with `payload` and extra headers.
     pub async fn invoke(
         &self,

@@ -690,12 +690,7 @@ apis:
     gate.open().await;
     assert_eq!(&response.chunk().await.unwrap().unwrap()[..], b"second\n");
     // Without the opt-in, the route answers once the function is done, as API Gateway does.
-    let whole = p
-        .client()
-        .get(format!("{}/execute-api/shop/whole", p.endpoint()))
-        .send()
-        .await
-        .unwrap();
+    let whole = p.api_get("shop/whole").await;
     assert_eq!(whole.status(), 201);
     assert_eq!(whole.text().await.unwrap(), "first\nsecond\n");
 }
@@ -742,4 +737,46 @@ apis:
     assert_eq!(seen["headers"]["x-stage"], "prod/items");
     assert_eq!(seen["headers"]["x-route"], "GET /things/{id}");
     assert!(seen["headers"].get("x-secret").is_none(), "{seen}");
+}
+
+#[tokio::test]
+async fn response_mappings_change_what_the_client_gets() {
+    let upstream = Upstream::start();
+    let p = Portico::start(&format!(
+        r#"
+apis:
+  shop:
+    protocol: http
+    routes:
+      GET /gone:
+        http: "http://127.0.0.1:{port}/nothing"
+        response_parameters:
+          "404":
+            "overwrite:statuscode": "410"
+            "append:header.x-was": "$response.header.x-upstream"
+            "remove:header.x-upstream": ""
+          "200": {{"overwrite:header.x-never": "mapped for 200 only"}}
+      GET /broken:
+        http: "http://127.0.0.1:{port}/echo"
+        response_parameters: {{"200": {{"overwrite:statuscode": "$response.header.content-type"}}}}
+"#,
+        port = upstream.port
+    ));
+    let response = p.api_get("shop/gone").await;
+    assert_eq!(response.status(), 410);
+    assert_eq!(response.headers()["x-was"], "yes");
+    assert!(response.headers().get("x-upstream").is_none());
+    assert!(response.headers().get("x-never").is_none());
+    assert_eq!(
+        response.text().await.unwrap(),
+        r#"{"error":"no such path"}"#
+    );
+
+    // A mapping that yields no status code: API Gateway's 500, not a broken answer.
+    let response = p.api_get("shop/broken").await;
+    assert_eq!(response.status(), 500);
+    assert_eq!(
+        response.text().await.unwrap(),
+        r#"{"message":"Internal Server Error"}"#
+    );
 }

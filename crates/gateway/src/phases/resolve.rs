@@ -126,6 +126,7 @@ mod tests {
                 iam: false,
                 invoke_mode: Default::default(),
                 request_parameters: Vec::new(),
+                response_parameters: Vec::new(),
             })
             .collect();
         routes.sort_by(|a, b| a.key.cmp_specificity(&b.key));

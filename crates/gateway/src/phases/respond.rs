@@ -196,7 +196,6 @@ async fn with_prelude(
     build(ctx, door, head, Some(body))
 }
 
-/// 502, as a Function URL answers when the function failed or its response is unusable.
 /// The door's answer when the function failed, timed out or gave no usable response:
 /// a Function URL's 502, an HTTP API's 500 (503 for a timeout).
 fn failed(ctx: &mut RequestCtx, door: Door<'_>, why: String) -> Response<Body> {
