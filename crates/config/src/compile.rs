@@ -10,8 +10,8 @@ use crate::diagnostics::{ConfigError, Diagnostic, did_you_mean};
 use crate::raw::{RawApi, RawAuthorizer, RawConfig, RawCors, RawFunction, RawThrottle};
 use crate::{
     Api, Authorizer, AuthorizerKind, Config, Cors, Function, FunctionUrl, IdentitySource,
-    Integration, Limits, ParameterMapping, PayloadFormat, Profile, Route, RouteKey, Runtime, Stage,
-    Throttle,
+    Integration, Limits, MappingTarget, ParameterMapping, PayloadFormat, Profile, Route, RouteKey,
+    Runtime, Stage, Throttle,
 };
 
 const DEFAULT_TIMEOUT_S: u64 = 3;
@@ -466,15 +466,14 @@ impl Compiler {
     fn request_parameters(&mut self, route: &crate::raw::RawRoute) -> Vec<ParameterMapping> {
         let mut mappings = Vec::new();
         for (crate::raw::Key(key), value) in &route.request_parameters {
-            if route.http.is_none() {
-                self.error(
-                    key,
-                    "request_parameters are served on `http:` routes only yet",
-                    "remove them from this `function:` route",
-                );
-                continue;
-            }
             match ParameterMapping::parse(&key.value, value) {
+                Ok(mapping) if route.http.is_none() && mapping.target == MappingTarget::Path => {
+                    self.error(
+                        key,
+                        "a `function:` route's path cannot be mapped",
+                        "map headers and query parameters, or make the route `http:`",
+                    )
+                }
                 Ok(mapping) => mappings.push(mapping),
                 Err(why) => self.error(
                     key,

@@ -129,6 +129,10 @@ fn broken_configs_say_where_and_how_to_fix() {
             ],
         ),
         (
+            "functions:\n  hello: {runtime: python3.12, handler: app.handler, code: ./hello}\napis:\n  shop:\n    protocol: http\n    routes:\n      GET /x: {function: hello, request_parameters: {\"overwrite:path\": /y}}\n",
+            &["7:54 a `function:` route's path cannot be mapped"],
+        ),
+        (
             "apis:\n  shop:\n    protocol: websocket\n    stages: {\"bad stage\": {}}\n",
             &[
                 "3:15 protocol `websocket` is not served yet",

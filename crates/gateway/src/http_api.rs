@@ -10,6 +10,7 @@ use portico_events::ApiError;
 use crate::Gateway;
 use crate::body::Body;
 use crate::ctx::RequestCtx;
+use crate::mapping::Outgoing;
 use crate::phases::authorize::{self, Gate};
 use crate::phases::map::{Format, Target};
 use crate::phases::respond::APIGW_REQUEST_ID;
@@ -139,6 +140,7 @@ impl Gateway {
             // Authorization by signature, now that the body it covers is read.
             phase!(authorize::http_api_iam(ctx, &self.signing()));
         }
+        self.map_lambda_request(ctx, target);
         let authorizer = ctx.authorizer.take();
         event_target.format = match target.route.payload_format {
             PayloadFormat::V2 => Format::V2,
@@ -235,23 +237,9 @@ impl Gateway {
     ) -> Result<(String, http::HeaderMap), String> {
         let base = crate::proxy::target_url(url, &target.path_parameters, "");
         let uri: http::Uri = base.parse().map_err(|e| format!("{base}: {e}"))?;
-        let query: Vec<(String, String)> =
-            form_urlencoded::parse(uri.query().unwrap_or("").as_bytes())
-                .chain(form_urlencoded::parse(ctx.query.as_bytes()))
-                .map(|(k, v)| (k.into_owned(), v.into_owned()))
-                .collect();
-        let mut outgoing = crate::mapping::Outgoing {
-            headers: ctx.headers.clone(),
-            query,
-            path: uri.path().to_string(),
-            status: None,
-        };
-        let mappings = &target.route.request_parameters;
-        if !mappings.is_empty() {
-            let context = self.mapping_context(ctx, target);
-            let sources = mapping_sources(ctx, target, &context, None);
-            crate::mapping::apply(mappings, &sources, &mut outgoing);
-        }
+        let queries = [uri.query().unwrap_or(""), ctx.query.as_str()];
+        let mut outgoing = Outgoing::request(&ctx.headers, &queries, uri.path());
+        self.map_request(ctx, target, &mut outgoing);
         let mut mapped = format!(
             "{}://{}{}",
             uri.scheme_str().unwrap_or("http"),
@@ -259,13 +247,38 @@ impl Gateway {
             outgoing.path
         );
         if !outgoing.query.is_empty() {
-            let encoded = form_urlencoded::Serializer::new(String::new())
-                .extend_pairs(outgoing.query.iter())
-                .finish();
             mapped.push('?');
-            mapped.push_str(&encoded);
+            mapped.push_str(&outgoing.query_string());
         }
         Ok((mapped, outgoing.headers))
+    }
+
+    /// A function route's `request_parameters` (headers and query parameters), applied to
+    /// the request its event is made from.
+    fn map_lambda_request(&self, ctx: &mut RequestCtx, target: &resolve::ApiTarget<'_>) {
+        if target.route.request_parameters.is_empty() {
+            return;
+        }
+        let mut outgoing = Outgoing::request(&ctx.headers, &[ctx.query.as_str()], "");
+        self.map_request(ctx, target, &mut outgoing);
+        ctx.query = outgoing.query_string();
+        ctx.headers = outgoing.headers;
+    }
+
+    /// Applies the route's `request_parameters`, if any, to `outgoing`.
+    fn map_request(
+        &self,
+        ctx: &RequestCtx,
+        target: &resolve::ApiTarget<'_>,
+        outgoing: &mut Outgoing,
+    ) {
+        let mappings = &target.route.request_parameters;
+        if mappings.is_empty() {
+            return;
+        }
+        let context = self.mapping_context(ctx, target);
+        let sources = mapping_sources(ctx, target, &context, None);
+        crate::mapping::apply(mappings, &sources, outgoing);
     }
 
     /// The integration's response changed by the route's `response_parameters` for its
@@ -286,12 +299,7 @@ impl Gateway {
         }
         let context = self.mapping_context(ctx, target);
         let sources = mapping_sources(ctx, target, &context, Some(response.headers()));
-        let mut outgoing = crate::mapping::Outgoing {
-            headers: response.headers().clone(),
-            query: Vec::new(),
-            path: String::new(),
-            status: None,
-        };
+        let mut outgoing = Outgoing::request(response.headers(), &[], "");
         crate::mapping::apply(mappings, &sources, &mut outgoing);
         if let Some(code) = outgoing.status {
             match code

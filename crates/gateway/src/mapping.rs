@@ -32,6 +32,30 @@ pub struct Outgoing {
     pub status: Option<String>,
 }
 
+impl Outgoing {
+    /// Headers, the pairs of these query strings, and a path, as they are before mapping.
+    pub fn request(headers: &HeaderMap, queries: &[&str], path: &str) -> Outgoing {
+        let query = queries
+            .iter()
+            .flat_map(|q| form_urlencoded::parse(q.as_bytes()))
+            .map(|(k, v)| (k.into_owned(), v.into_owned()))
+            .collect();
+        Outgoing {
+            headers: headers.clone(),
+            query,
+            path: path.to_string(),
+            status: None,
+        }
+    }
+
+    /// The query, encoded.
+    pub fn query_string(&self) -> String {
+        form_urlencoded::Serializer::new(String::new())
+            .extend_pairs(self.query.iter())
+            .finish()
+    }
+}
+
 /// Applies `mappings` to `outgoing`, in order.
 pub fn apply(mappings: &[ParameterMapping], sources: &Sources<'_>, outgoing: &mut Outgoing) {
     for mapping in mappings {

@@ -780,3 +780,42 @@ apis:
         r#"{"message":"Internal Server Error"}"#
     );
 }
+
+#[tokio::test]
+async fn function_routes_map_the_event_and_the_answer() {
+    let p = Portico::start(
+        r#"
+functions:
+  echo: {runtime: python3.12, handler: app.echo, code: "@fixtures/python"}
+  fail: {runtime: python3.12, handler: app.fail, code: "@fixtures/python"}
+apis:
+  shop:
+    protocol: http
+    routes:
+      GET /items:
+        function: echo
+        request_parameters:
+          "overwrite:header.x-tenant": "t-${request.querystring.tenant}"
+          "remove:querystring.tenant": ""
+          "append:querystring.source": "portico"
+        response_parameters: {"200": {"overwrite:header.x-mapped": "$context.routeKey"}}
+      GET /fail:
+        function: fail
+        response_parameters: {"500": {"overwrite:statuscode": "200"}}
+"#,
+    );
+    let response = p.api_get("shop/items?tenant=acme&page=2").await;
+    assert_eq!(response.status(), 200);
+    assert_eq!(response.headers()["x-mapped"], "GET /items");
+    let event: Value = response.json().await.unwrap();
+    assert_eq!(event["headers"]["x-tenant"], "t-acme");
+    assert_eq!(event["rawQueryString"], "page=2&source=portico");
+    assert_eq!(
+        event["queryStringParameters"],
+        json!({"page": "2", "source": "portico"})
+    );
+
+    // A failed function is API Gateway's answer, not the integration's: never mapped.
+    let response = p.api_get("shop/fail").await;
+    assert_eq!(response.status(), 500);
+}
