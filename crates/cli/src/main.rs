@@ -199,15 +199,13 @@ async fn serve(
         .max()
         .unwrap_or_default()
         + Duration::from_secs(5);
-    let (first_tx, first_rx) = tokio::sync::oneshot::channel();
+    let (first, second) = stop_signals()?;
     let shutdown = async move {
-        shutdown_signal().await;
-        let _ = first_tx.send(());
+        let _ = first.await;
     };
     let force = async move {
-        let _ = first_rx.await;
         tokio::select! {
-            _ = shutdown_signal() => {}
+            _ = second => {}
             _ = tokio::time::sleep(grace) => {}
         }
     };
@@ -215,21 +213,27 @@ async fn serve(
     Ok(ExitCode::SUCCESS)
 }
 
-async fn shutdown_signal() {
-    let ctrl_c = tokio::signal::ctrl_c();
-    let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).ok();
-    let terminate = async {
-        match term.as_mut() {
-            Some(t) => {
-                t.recv().await;
+/// The first and the second Ctrl-C (or SIGTERM). Both signals are listened for from now on,
+/// so a signal that comes while Portico is between the two is never missed.
+fn stop_signals() -> std::io::Result<(
+    tokio::sync::oneshot::Receiver<()>,
+    tokio::sync::oneshot::Receiver<()>,
+)> {
+    use tokio::signal::unix::{SignalKind, signal};
+    let mut interrupt = signal(SignalKind::interrupt())?;
+    let mut terminate = signal(SignalKind::terminate())?;
+    let (first_tx, first) = tokio::sync::oneshot::channel();
+    let (second_tx, second) = tokio::sync::oneshot::channel();
+    tokio::spawn(async move {
+        for tx in [first_tx, second_tx] {
+            tokio::select! {
+                _ = interrupt.recv() => {}
+                _ = terminate.recv() => {}
             }
-            None => std::future::pending().await,
+            let _ = tx.send(());
         }
-    };
-    tokio::select! {
-        _ = ctrl_c => {}
-        _ = terminate => {}
-    }
+    });
+    Ok((first, second))
 }
 
 fn print_routes(config: &Config, addr: SocketAddr) {
