@@ -149,8 +149,10 @@ impl Gateway {
             },
         };
         event_target.authorizer = authorizer.as_ref();
-        let request_id = event_target.request_id;
+        let request_id = event_target.request_id.to_owned();
         phase!(map::http_api(ctx, &event_target, f, &self.account_id));
+        // Kept for the response's parameter mapping.
+        ctx.authorizer = authorizer;
         let arn = self.function_arn(&f.name, None);
         let invoked = integrate::invoke_function(ctx, pool, arn);
         let invoked = match target.route.timeout {
@@ -169,7 +171,7 @@ impl Gateway {
         let mode = target.route.invoke_mode;
         respond::http_api(
             ctx,
-            request_id,
+            &request_id,
             target.route.payload_format,
             mode,
             &f.limits,
@@ -357,6 +359,7 @@ fn mapping_sources<'a>(
         stage_variables: target.stage_variables,
         context,
         response_headers,
+        authorizer: ctx.authorizer.as_ref(),
     }
 }
 

@@ -21,6 +21,8 @@ pub struct Sources<'a> {
     pub context: &'a [(&'static str, String)],
     /// The integration's response headers, when mapping a response.
     pub response_headers: Option<&'a HeaderMap>,
+    /// What the authorizer said (`{"lambda": context}`, `{"jwt": {claims, scopes}}`, ...).
+    pub authorizer: Option<&'a serde_json::Value>,
 }
 
 /// The request as the proxy will send it, or the response as the client will get it.
@@ -166,6 +168,19 @@ fn resolve(reference: &str, sources: &Sources<'_>) -> String {
             .cloned()
             .unwrap_or_default();
     }
+    if let Some(path) = reference.strip_prefix("context.authorizer.") {
+        // `$context.authorizer.<key>` (a Lambda authorizer's context) or
+        // `$context.authorizer.claims.<name>` (a JWT's claims): a path into the one kind.
+        let inner = sources
+            .authorizer
+            .and_then(|a| a.as_object()?.values().next());
+        let found = inner.and_then(|inner| path.split('.').try_fold(inner, |v, key| v.get(key)));
+        return match found {
+            Some(serde_json::Value::String(text)) => text.clone(),
+            Some(serde_json::Value::Null) | None => String::new(),
+            Some(other) => other.to_string(),
+        };
+    }
     if let Some(name) = reference.strip_prefix("context.") {
         return sources
             .context
@@ -189,6 +204,7 @@ mod tests {
         let variables = BTreeMap::from([("table".to_string(), "items".to_string())]);
         let params = [("id".to_string(), "7".to_string())];
         let context = [("stage", "prod".to_string())];
+        let authorizer = serde_json::json!({"jwt": {"claims": {"sub": "ada", "n": 3}}});
         let mut response = HeaderMap::new();
         response.append("etag", HeaderValue::from_static("\"v1\""));
         let sources = Sources {
@@ -199,6 +215,7 @@ mod tests {
             stage_variables: &variables,
             context: &context,
             response_headers: Some(&response),
+            authorizer: Some(&authorizer),
         };
         let rows = [
             ("$request.header.X-A", "1,2"),
@@ -214,6 +231,9 @@ mod tests {
             ),
             ("$request.header.missing", ""),
             ("$response.header.ETag", "\"v1\""),
+            ("$context.authorizer.claims.sub", "ada"),
+            ("${context.authorizer.claims.n}", "3"),
+            ("$context.authorizer.claims.missing", ""),
         ];
         for (value, expected) in rows {
             assert_eq!(evaluate(value, &sources), expected, "{value}");

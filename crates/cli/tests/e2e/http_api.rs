@@ -303,7 +303,10 @@ apis:
       simple: {type: lambda, function: simple, simple_responses: true, identity_source: ["$request.header.Authorization"], ttl: 300}
       policy: {type: lambda, function: policy, identity_source: ["$request.header.Authorization"], ttl: 0}
     routes:
-      GET /items: {function: echo, authorizer: simple}
+      GET /items:
+        function: echo
+        authorizer: simple
+        request_parameters: {"overwrite:header.x-user": "${context.authorizer.user}-${context.authorizer.level}"}
       GET /orders: {function: echo, authorizer: policy}
       GET /open: {function: echo}
 "#,
@@ -335,6 +338,7 @@ apis:
         event["requestContext"]["authorizer"],
         json!({"lambda": {"user": "ada", "level": 3}})
     );
+    assert_eq!(event["headers"]["x-user"], "ada-3");
     let (status, _) = call("/items", Some("let-me-in")).await;
     assert_eq!(status, 200);
     // Two identities asked once each: the repeated one came from the cache, and the request
