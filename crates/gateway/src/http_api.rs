@@ -240,7 +240,7 @@ impl Gateway {
         let base = crate::proxy::target_url(url, &target.path_parameters, "");
         let uri: http::Uri = base.parse().map_err(|e| format!("{base}: {e}"))?;
         let queries = [uri.query().unwrap_or(""), ctx.query.as_str()];
-        let mut outgoing = Outgoing::request(&ctx.headers, &queries, uri.path());
+        let mut outgoing = Outgoing::new(&ctx.headers, &queries, uri.path());
         self.map_request(ctx, target, &mut outgoing);
         let mut mapped = format!(
             "{}://{}{}",
@@ -261,7 +261,7 @@ impl Gateway {
         if target.route.request_parameters.is_empty() {
             return;
         }
-        let mut outgoing = Outgoing::request(&ctx.headers, &[ctx.query.as_str()], "");
+        let mut outgoing = Outgoing::new(&ctx.headers, &[ctx.query.as_str()], "");
         self.map_request(ctx, target, &mut outgoing);
         ctx.query = outgoing.query_string();
         ctx.headers = outgoing.headers;
@@ -301,7 +301,7 @@ impl Gateway {
         }
         let context = self.mapping_context(ctx, target);
         let sources = mapping_sources(ctx, target, &context, Some(response.headers()));
-        let mut outgoing = Outgoing::request(response.headers(), &[], "");
+        let mut outgoing = Outgoing::new(response.headers(), &[], "");
         crate::mapping::apply(mappings, &sources, &mut outgoing);
         if let Some(code) = outgoing.status {
             match code

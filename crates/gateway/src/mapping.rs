@@ -1,8 +1,9 @@
-//! HTTP API parameter mapping: the request an HTTP proxy sends on, changed as the route's
-//! `request_parameters` say (append, overwrite or remove a header or query parameter,
-//! overwrite the path), and the integration's response, changed as its
-//! `response_parameters` say (headers and the status code), with values taken from the
-//! request, the response, the context and the stage.
+//! HTTP API parameter mapping: the request a route's integration gets (the event a function
+//! is given, or what an HTTP proxy sends on), changed as the route's `request_parameters`
+//! say (append, overwrite or remove a header or query parameter; overwrite a proxy's path),
+//! and the integration's response, changed as its `response_parameters` say (headers and
+//! the status code), with values taken from the request, the response, the context, the
+//! authorizer and the stage.
 
 use std::collections::BTreeMap;
 
@@ -25,7 +26,7 @@ pub struct Sources<'a> {
     pub authorizer: Option<&'a serde_json::Value>,
 }
 
-/// The request as the proxy will send it, or the response as the client will get it.
+/// The request as the integration will get it, or the response as the client will.
 pub struct Outgoing {
     pub headers: HeaderMap,
     pub query: Vec<(String, String)>,
@@ -36,7 +37,7 @@ pub struct Outgoing {
 
 impl Outgoing {
     /// Headers, the pairs of these query strings, and a path, as they are before mapping.
-    pub fn request(headers: &HeaderMap, queries: &[&str], path: &str) -> Outgoing {
+    pub fn new(headers: &HeaderMap, queries: &[&str], path: &str) -> Outgoing {
         let query = queries
             .iter()
             .flat_map(|q| form_urlencoded::parse(q.as_bytes()))
