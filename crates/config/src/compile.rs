@@ -334,15 +334,6 @@ impl Compiler {
                     }
                 }
                 (None, Some(url)) => {
-                    if let Some(auth) = &route.auth
-                        && auth.value == "aws_iam"
-                    {
-                        self.error(
-                            auth,
-                            format!("route `{}`: aws_iam is not served on HTTP proxy routes yet", key.value),
-                            "use it on a `function:` route, or guard the proxy with an `authorizer:`",
-                        );
-                    }
                     if !url.value.starts_with("http://") {
                         self.error(
                             url,

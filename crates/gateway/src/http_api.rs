@@ -198,9 +198,18 @@ impl Gateway {
             Ok(mapped) => mapped,
             Err(why) => return failure(ctx, ApiError::IntegrationFailed, &why),
         };
-        let body: crate::proxy::AnyBody = match limit {
-            Some(limit) => http_body_util::Limited::new(body, limit).boxed_unsync(),
-            None => body.map_err(Into::into).boxed_unsync(),
+        let body: crate::proxy::AnyBody = if target.route.iam {
+            // The signature covers the body: read it (within the limit), check, then send it.
+            let too_large = ApiError::RequestTooLarge.response();
+            phase!(validate::body(ctx, body, limit, too_large).await);
+            phase!(authorize::http_api_iam(ctx, &self.signing()));
+            let read = http_body_util::Full::new(ctx.body.clone());
+            read.map_err(|never| match never {}).boxed_unsync()
+        } else {
+            match limit {
+                Some(limit) => http_body_util::Limited::new(body, limit).boxed_unsync(),
+                None => body.map_err(Into::into).boxed_unsync(),
+            }
         };
         let forwarded = [
             ("x-forwarded-for", ctx.remote.ip().to_string()),

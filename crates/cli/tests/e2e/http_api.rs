@@ -589,6 +589,19 @@ apis:
     );
 }
 
+/// POSTs `{"via": "awscurl"}` to an HTTP API `path`, signed by awscurl (PyPI) with the test
+/// key and `secret`.
+fn awscurl(p: &Portico, path: &str, secret: &str) -> std::process::Output {
+    let python = std::path::PathBuf::from(crate::harness::python());
+    std::process::Command::new(python.with_file_name("awscurl"))
+        .args(["--service", "execute-api", "--region", "us-east-1"])
+        .args(["--access_key", "AKIDPORTICOTEST", "--secret_key", secret])
+        .args(["-X", "POST", "-d", r#"{"via": "awscurl"}"#])
+        .arg(format!("{}/execute-api/{path}", p.endpoint()))
+        .output()
+        .unwrap()
+}
+
 #[tokio::test]
 async fn aws_iam_takes_botocore_signatures_and_refuses_tampered_ones() {
     let p = Portico::start_with_env(
@@ -644,16 +657,7 @@ apis:
     );
 
     // awscurl (PyPI) signs on its own; its requests are accepted too, and a wrong secret is not.
-    let awscurl = |secret: &str| {
-        let python = std::path::PathBuf::from(crate::harness::python());
-        std::process::Command::new(python.with_file_name("awscurl"))
-            .args(["--service", "execute-api", "--region", "us-east-1"])
-            .args(["--access_key", "AKIDPORTICOTEST", "--secret_key", secret])
-            .args(["-X", "POST", "-d", r#"{"via": "awscurl"}"#])
-            .arg(format!("{}/execute-api/shop/signed", p.endpoint()))
-            .output()
-            .unwrap()
-    };
+    let awscurl = |secret: &str| awscurl(&p, "shop/signed", secret);
     let accepted = awscurl("portico-test-secret");
     let body = String::from_utf8_lossy(&accepted.stdout);
     assert!(
@@ -822,4 +826,45 @@ apis:
     // A failed function is API Gateway's answer, not the integration's: never mapped.
     let response = p.api_get("shop/fail").await;
     assert_eq!(response.status(), 500);
+}
+
+#[tokio::test]
+async fn aws_iam_guards_http_proxy_routes() {
+    let upstream = Upstream::start();
+    let p = Portico::start_with_env(
+        &format!(
+            r#"
+credentials:
+  AKIDPORTICOTEST: {{secret: "${{env:PORTICO_TEST_SECRET}}"}}
+apis:
+  shop:
+    protocol: http
+    routes:
+      POST /proxied: {{http: "http://127.0.0.1:{port}/echo", auth: aws_iam}}
+"#,
+            port = upstream.port
+        ),
+        &[],
+        &[("PORTICO_TEST_SECRET", "portico-test-secret")],
+    );
+    let accepted = awscurl(&p, "shop/proxied", "portico-test-secret");
+    let seen: Value =
+        serde_json::from_slice(&accepted.stdout).unwrap_or_else(|e| panic!("{e}: {accepted:?}"));
+    assert_eq!(seen["path"], "/echo");
+    assert_eq!(seen["body_bytes"], r#"{"via": "awscurl"}"#.len());
+
+    let refused = awscurl(&p, "shop/proxied", "wrong-secret");
+    assert_eq!(
+        String::from_utf8_lossy(&refused.stdout),
+        r#"{"message":"Forbidden"}"#,
+        "{refused:?}"
+    );
+    let unsigned = p
+        .client()
+        .post(format!("{}/execute-api/shop/proxied", p.endpoint()))
+        .body("x")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(unsigned.status(), 403);
 }
