@@ -531,18 +531,31 @@ impl Compiler {
         }
         let kind = match raw.kind.value.as_str() {
             "lambda" => {
-                if let Some(format) = &raw.payload_format
-                    && format.value != "2.0"
-                {
-                    self.error(
-                        format,
-                        format!(
-                            "authorizer payload_format `{}` is not served yet",
-                            format.value
-                        ),
-                        "use \"2.0\"",
-                    );
-                }
+                let payload_format = match raw.payload_format.as_ref() {
+                    None => PayloadFormat::V2,
+                    Some(format) if format.value == "2.0" => PayloadFormat::V2,
+                    Some(format) if format.value == "1.0" => {
+                        if raw.simple_responses {
+                            self.error(
+                                format,
+                                "simple responses need authorizer payload_format \"2.0\"",
+                                "answer with an IAM policy, or use payload_format \"2.0\"",
+                            );
+                        }
+                        PayloadFormat::V1
+                    }
+                    Some(format) => {
+                        self.error(
+                            format,
+                            format!(
+                                "authorizer payload_format `{}` is not \"1.0\" or \"2.0\"",
+                                format.value
+                            ),
+                            "use \"2.0\" (or \"1.0\" for the REST shape)",
+                        );
+                        PayloadFormat::V2
+                    }
+                };
                 let function = match &raw.function {
                     Some(f) if functions.contains_key(&f.value) => f.value.clone(),
                     Some(f) => {
@@ -579,6 +592,7 @@ impl Compiler {
                 }
                 AuthorizerKind::Lambda {
                     function,
+                    payload_format,
                     simple_responses: raw.simple_responses,
                     ttl: Duration::from_secs(ttl),
                 }

@@ -62,6 +62,8 @@ pub enum AuthorizerKind {
     /// A Lambda authorizer (payload format 2.0).
     Lambda {
         function: String,
+        /// The event's shape: 2.0, or 1.0 (the REST request authorizer's).
+        payload_format: PayloadFormat,
         simple_responses: bool,
         ttl: Duration,
     },

@@ -79,7 +79,7 @@ pub struct RawAuthorizer {
     /// For `jwt`: where the issuer's JSON Web Key Set is.
     #[serde(default)]
     pub jwks_uri: Option<Spanned<String>>,
-    /// `"2.0"` (the only one served yet).
+    /// For `lambda`: `"2.0"` (default) or `"1.0"`.
     #[serde(default)]
     pub payload_format: Option<Spanned<String>>,
     /// Answers are `{isAuthorized, context}` rather than IAM policies.

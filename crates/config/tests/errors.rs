@@ -133,6 +133,13 @@ fn broken_configs_say_where_and_how_to_fix() {
             &["7:54 a `function:` route's path cannot be mapped"],
         ),
         (
+            "functions:\n  auth: {runtime: python3.12, handler: app.handler, code: ./hello}\napis:\n  shop:\n    protocol: http\n    authorizers:\n      a: {type: lambda, function: auth, payload_format: \"1.0\", simple_responses: true}\n      b: {type: lambda, function: auth, payload_format: \"3.0\"}\n",
+            &[
+                "7:57 simple responses need authorizer payload_format \"2.0\"",
+                "8:57 authorizer payload_format `3.0` is not \"1.0\" or \"2.0\"",
+            ],
+        ),
+        (
             "apis:\n  shop:\n    protocol: websocket\n    stages: {\"bad stage\": {}}\n",
             &[
                 "3:15 protocol `websocket` is not served yet",

@@ -296,18 +296,21 @@ functions:
   echo: {runtime: python3.12, handler: app.echo, code: "@fixtures/python"}
   simple: {runtime: python3.12, handler: app.authorize_simple, code: "@fixtures/python"}
   policy: {runtime: python3.12, handler: app.authorize_policy, code: "@fixtures/python"}
+  v1: {runtime: python3.12, handler: app.authorize_v1, code: "@fixtures/python"}
 apis:
   shop:
     protocol: http
     authorizers:
       simple: {type: lambda, function: simple, simple_responses: true, identity_source: ["$request.header.Authorization"], ttl: 300}
       policy: {type: lambda, function: policy, identity_source: ["$request.header.Authorization"], ttl: 0}
+      v1: {type: lambda, function: v1, payload_format: "1.0", identity_source: ["$request.header.Authorization"], ttl: 0}
     routes:
       GET /items:
         function: echo
         authorizer: simple
         request_parameters: {"overwrite:header.x-user": "${context.authorizer.user}-${context.authorizer.level}"}
       GET /orders: {function: echo, authorizer: policy}
+      GET /legacy/{id}: {function: echo, authorizer: v1}
       GET /open: {function: echo}
 "#,
     );
@@ -354,6 +357,17 @@ apis:
     assert_eq!(call("/orders", Some("let-me-in")).await.0, 200);
     assert_eq!(
         call("/orders", Some("nope")).await,
+        (403, json!({"message": "Forbidden"}))
+    );
+    // Payload format 1.0: the REST request authorizer's event; its policy decides.
+    let (status, event) = call("/legacy/7", Some("let-me-in")).await;
+    assert_eq!(status, 200, "{event}");
+    assert_eq!(
+        event["requestContext"]["authorizer"],
+        json!({"lambda": {"resource": "/legacy/{id}"}})
+    );
+    assert_eq!(
+        call("/legacy/7", Some("nope")).await,
         (403, json!({"message": "Forbidden"}))
     );
     let (status, event) = call("/open", None).await;

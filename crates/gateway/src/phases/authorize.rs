@@ -131,12 +131,14 @@ pub async fn http_api(
     let verdict = match &authorizer.kind {
         AuthorizerKind::Lambda {
             function,
+            payload_format,
             simple_responses,
             ttl,
         } => {
             let lambda = LambdaAuthorizer {
                 name,
                 function,
+                payload_format: *payload_format,
                 simple_responses: *simple_responses,
                 ttl: *ttl,
             };
@@ -182,6 +184,7 @@ type Refused = (ApiError, String);
 struct LambdaAuthorizer<'a> {
     name: &'a str,
     function: &'a str,
+    payload_format: portico_config::PayloadFormat,
     simple_responses: bool,
     ttl: std::time::Duration,
 }
@@ -214,6 +217,8 @@ async fn lambda_decision(
             let event = crate::phases::map::authorizer_event(
                 ctx,
                 target,
+                route.route,
+                authorizer.payload_format,
                 gate.account_id,
                 &route_arn,
                 identity,

@@ -135,21 +135,40 @@ fn build(ctx: &RequestCtx, target: &Target<'_>, account_id: &str, body: &[u8]) -
     }
 }
 
-/// A Lambda authorizer's event (payload format 2.0, `type: REQUEST`): the request without
+/// A Lambda authorizer's event (`type: REQUEST`, payload format 2.0 or 1.0): the request without
 /// its body, the route's ARN and the identity sources' values.
 pub fn authorizer_event(
     ctx: &RequestCtx,
     target: &Target<'_>,
+    route: &portico_config::Route,
+    format: portico_config::PayloadFormat,
     account_id: &str,
     route_arn: &str,
     identity: &[String],
 ) -> Bytes {
-    let event = build(ctx, target, account_id, b"");
+    let v1 = format == portico_config::PayloadFormat::V1;
+    let target = Target {
+        format: if v1 {
+            Format::V1 {
+                resource: route.key.path_template(),
+            }
+        } else {
+            Format::V2
+        },
+        ..*target
+    };
+    let event = build(ctx, &target, account_id, b"");
     let mut event: serde_json::Value = serde_json::from_slice(&event).unwrap_or_default();
     if let Some(fields) = event.as_object_mut() {
         fields.insert("type".into(), "REQUEST".into());
-        fields.insert("routeArn".into(), route_arn.into());
-        fields.insert("identitySource".into(), identity.into());
+        if v1 {
+            // The REST request authorizer's names: `methodArn`, one comma-joined identity.
+            fields.insert("methodArn".into(), route_arn.into());
+            fields.insert("identitySource".into(), identity.join(",").into());
+        } else {
+            fields.insert("routeArn".into(), route_arn.into());
+            fields.insert("identitySource".into(), identity.into());
+        }
     }
     Bytes::from(serde_json::to_vec(&event).unwrap_or_default())
 }
