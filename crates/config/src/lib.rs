@@ -204,9 +204,6 @@ impl ParameterMapping {
         ) {
             return Err("a response has only headers and `statuscode` to map".into());
         }
-        if value.contains("$response.body") || value.contains("${response.body") {
-            return Err("`$response.body` values are not served yet".into());
-        }
         Ok(mapping)
     }
 

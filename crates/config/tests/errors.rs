@@ -125,7 +125,6 @@ fn broken_configs_say_where_and_how_to_fix() {
                 "7:31 `99` is not a status code from 200 to 599",
                 "7:49 mapping `append:statuscode`: the status code can only be overwritten",
                 "7:77 mapping `overwrite:path`: a response has only headers and `statuscode` to map",
-                "7:98 mapping `append:header.x-a`: `$response.body` values are not served yet",
             ],
         ),
         (

@@ -111,7 +111,8 @@ impl Gateway {
                     .await
             }
         };
-        self.mapped_response(ctx, &target, response)
+        self.mapped_response(ctx, &target, response, api.limits.api_payload)
+            .await
     }
 
     /// validate → map → integrate (invoke the function) → respond.
@@ -294,11 +295,12 @@ impl Gateway {
 
     /// The integration's response changed by the route's `response_parameters` for its
     /// status code. API Gateway's own answers (ctx.error set) are not mapped.
-    fn mapped_response(
+    async fn mapped_response(
         &self,
         ctx: &mut RequestCtx,
         target: &resolve::ApiTarget<'_>,
         mut response: Response<Body>,
+        limit: Option<usize>,
     ) -> Response<Body> {
         let status = response.status().as_u16();
         let by_status = &target.route.response_parameters;
@@ -308,8 +310,26 @@ impl Gateway {
         if ctx.error.is_some() {
             return response;
         }
+        // `$response.body.<path>` values need the body read (within the payload limit).
+        let mut json = None;
+        if mappings.iter().any(|m| m.value.contains("response.body.")) {
+            use http_body_util::BodyExt;
+            let body = std::mem::replace(response.body_mut(), Body::full(bytes::Bytes::new()));
+            let read = match limit {
+                Some(limit) => http_body_util::Limited::new(body, limit).collect().await,
+                None => body.collect().await.map_err(Into::into),
+            };
+            let Ok(read) = read else {
+                let why = "the response to map is too large or broke off";
+                return failure(ctx, ApiError::IntegrationFailed, why);
+            };
+            let bytes = read.to_bytes();
+            json = serde_json::from_slice::<serde_json::Value>(&bytes).ok();
+            *response.body_mut() = Body::full(bytes);
+        }
         let context = self.mapping_context(ctx, target);
-        let sources = mapping_sources(ctx, target, &context, Some(response.headers()));
+        let mut sources = mapping_sources(ctx, target, &context, Some(response.headers()));
+        sources.response_body = json.as_ref();
         let mut outgoing = Outgoing::new(response.headers(), &[], "");
         crate::mapping::apply(mappings, &sources, &mut outgoing);
         if let Some(code) = outgoing.status {
@@ -368,6 +388,7 @@ fn mapping_sources<'a>(
         stage_variables: target.stage_variables,
         context,
         response_headers,
+        response_body: None,
         authorizer: ctx.authorizer.as_ref(),
     }
 }

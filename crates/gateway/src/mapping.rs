@@ -22,6 +22,8 @@ pub struct Sources<'a> {
     pub context: &'a [(&'static str, String)],
     /// The integration's response headers, when mapping a response.
     pub response_headers: Option<&'a HeaderMap>,
+    /// The integration's response body as JSON, when a response mapping reads it.
+    pub response_body: Option<&'a serde_json::Value>,
     /// What the authorizer said (`{"lambda": context}`, `{"jwt": {claims, scopes}}`, ...).
     pub authorizer: Option<&'a serde_json::Value>,
 }
@@ -175,12 +177,10 @@ fn resolve(reference: &str, sources: &Sources<'_>) -> String {
         let inner = sources
             .authorizer
             .and_then(|a| a.as_object()?.values().next());
-        let found = inner.and_then(|inner| path.split('.').try_fold(inner, |v, key| v.get(key)));
-        return match found {
-            Some(serde_json::Value::String(text)) => text.clone(),
-            Some(serde_json::Value::Null) | None => String::new(),
-            Some(other) => other.to_string(),
-        };
+        return json_path(inner, path);
+    }
+    if let Some(path) = reference.strip_prefix("response.body.") {
+        return json_path(sources.response_body, path);
     }
     if let Some(name) = reference.strip_prefix("context.") {
         return sources
@@ -191,6 +191,17 @@ fn resolve(reference: &str, sources: &Sources<'_>) -> String {
             .unwrap_or_default();
     }
     String::new()
+}
+
+/// The text at a dotted `path` into `value`: a string as it is, other JSON as JSON, nothing
+/// (or null) as empty.
+fn json_path(value: Option<&serde_json::Value>, path: &str) -> String {
+    let found = value.and_then(|v| path.split('.').try_fold(v, |v, key| v.get(key)));
+    match found {
+        Some(serde_json::Value::String(text)) => text.clone(),
+        Some(serde_json::Value::Null) | None => String::new(),
+        Some(other) => other.to_string(),
+    }
 }
 
 #[cfg(test)]
@@ -206,6 +217,7 @@ mod tests {
         let params = [("id".to_string(), "7".to_string())];
         let context = [("stage", "prod".to_string())];
         let authorizer = serde_json::json!({"jwt": {"claims": {"sub": "ada", "n": 3}}});
+        let body = serde_json::json!({"error": {"code": 7, "message": "gone"}});
         let mut response = HeaderMap::new();
         response.append("etag", HeaderValue::from_static("\"v1\""));
         let sources = Sources {
@@ -216,6 +228,7 @@ mod tests {
             stage_variables: &variables,
             context: &context,
             response_headers: Some(&response),
+            response_body: Some(&body),
             authorizer: Some(&authorizer),
         };
         let rows = [
@@ -235,6 +248,9 @@ mod tests {
             ("$context.authorizer.claims.sub", "ada"),
             ("${context.authorizer.claims.n}", "3"),
             ("$context.authorizer.claims.missing", ""),
+            ("$response.body.error.message", "gone"),
+            ("E${response.body.error.code}", "E7"),
+            ("$response.body.error", r#"{"code":7,"message":"gone"}"#),
         ];
         for (value, expected) in rows {
             assert_eq!(evaluate(value, &sources), expected, "{value}");

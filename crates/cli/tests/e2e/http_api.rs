@@ -777,6 +777,7 @@ apis:
             "overwrite:statuscode": "410"
             "append:header.x-was": "$response.header.x-upstream"
             "remove:header.x-upstream": ""
+            "overwrite:header.x-error": "$response.body.error"
           "200": {{"overwrite:header.x-never": "mapped for 200 only"}}
       GET /broken:
         http: "http://127.0.0.1:{port}/echo"
@@ -787,6 +788,7 @@ apis:
     let response = p.api_get("shop/gone").await;
     assert_eq!(response.status(), 410);
     assert_eq!(response.headers()["x-was"], "yes");
+    assert_eq!(response.headers()["x-error"], "no such path");
     assert!(response.headers().get("x-upstream").is_none());
     assert!(response.headers().get("x-never").is_none());
     assert_eq!(
