@@ -37,7 +37,7 @@ impl Gateway {
         let request_id = portico_events::time::apigw_request_id();
         let cors = self.apis.get(api).and_then(|a| a.cors.as_ref());
         let preflight =
-            cors.and_then(|cors| crate::cors::preflight(cors, &ctx, http::StatusCode::NO_CONTENT));
+            cors.and_then(|cors| crate::cors::preflight(cors, &ctx, StatusCode::NO_CONTENT));
         let mut response = match preflight {
             Some(preflight) => preflight,
             None => {
@@ -195,10 +195,6 @@ impl Gateway {
         B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
     {
         use http_body_util::BodyExt;
-        let (url, headers) = match self.mapped_request(ctx, target, url) {
-            Ok(mapped) => mapped,
-            Err(why) => return failure(ctx, ApiError::IntegrationFailed, &why),
-        };
         let body: crate::proxy::AnyBody = if target.route.iam {
             // The signature covers the body: read it (within the limit), check, then send it.
             let too_large = ApiError::RequestTooLarge.response();
@@ -212,6 +208,11 @@ impl Gateway {
                 None => body.map_err(Into::into).boxed_unsync(),
             }
         };
+        let (url, mapped_headers) = match self.mapped_request(ctx, target, url) {
+            Ok(mapped) => mapped,
+            Err(why) => return failure(ctx, ApiError::IntegrationFailed, &why),
+        };
+        let headers = mapped_headers.as_ref().unwrap_or(&ctx.headers);
         let forwarded = [
             ("x-forwarded-for", ctx.remote.ip().to_string()),
             ("x-forwarded-port", ctx.local_port.to_string()),
@@ -220,7 +221,7 @@ impl Gateway {
         ];
         let call = self
             .proxy
-            .forward(&ctx.method, &headers, &url, &forwarded, body);
+            .forward(&ctx.method, headers, &url, &forwarded, body);
         let answer = match target.route.timeout {
             Some(limit) => match tokio::time::timeout(limit, call).await {
                 Ok(answer) => answer,
@@ -240,13 +241,19 @@ impl Gateway {
 
 impl Gateway {
     /// The URL and headers an HTTP proxy route sends: the route's URL with its path
-    /// parameters, the request's query string, then the route's parameter mappings.
+    /// parameters and the request's query string, then the route's parameter mappings.
+    /// Without mappings the request's own headers go (`None`) and its query is passed on as
+    /// it came.
     fn mapped_request(
         &self,
         ctx: &RequestCtx,
         target: &resolve::ApiTarget<'_>,
         url: &str,
-    ) -> Result<(String, http::HeaderMap), String> {
+    ) -> Result<(String, Option<http::HeaderMap>), String> {
+        if target.route.request_parameters.is_empty() {
+            let url = crate::proxy::target_url(url, &target.path_parameters, &ctx.query);
+            return Ok((url, None));
+        }
         let base = crate::proxy::target_url(url, &target.path_parameters, "");
         let uri: http::Uri = base.parse().map_err(|e| format!("{base}: {e}"))?;
         let queries = [uri.query().unwrap_or(""), ctx.query.as_str()];
@@ -262,7 +269,7 @@ impl Gateway {
             mapped.push('?');
             mapped.push_str(&outgoing.query_string());
         }
-        Ok((mapped, outgoing.headers))
+        Ok((mapped, Some(outgoing.headers)))
     }
 
     /// A function route's `request_parameters` (headers and query parameters), applied to
@@ -277,7 +284,7 @@ impl Gateway {
         ctx.headers = outgoing.headers;
     }
 
-    /// Applies the route's `request_parameters`, if any, to `outgoing`.
+    /// Applies the route's `request_parameters` to `outgoing`.
     fn map_request(
         &self,
         ctx: &RequestCtx,
@@ -285,9 +292,6 @@ impl Gateway {
         outgoing: &mut Outgoing,
     ) {
         let mappings = &target.route.request_parameters;
-        if mappings.is_empty() {
-            return;
-        }
         let context = self.mapping_context(ctx, target);
         let sources = mapping_sources(ctx, target, &context, None);
         crate::mapping::apply(mappings, &sources, outgoing);
