@@ -230,6 +230,10 @@ impl ParameterMapping {
                 {
                     return Err(format!("header `{name}` is reserved by API Gateway"));
                 }
+                let token = |b: u8| b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b);
+                if !name.bytes().all(token) {
+                    return Err(format!("`{name}` is not a header name"));
+                }
                 MappingTarget::Header(name)
             }
             Some(("querystring", name)) if !name.is_empty() => {

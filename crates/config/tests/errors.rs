@@ -113,10 +113,11 @@ fn broken_configs_say_where_and_how_to_fix() {
             &["7:49 timeout_ms 40000 is out of range | timeout_ms is 50 to 30000 milliseconds"],
         ),
         (
-            "apis:\n  shop:\n    protocol: http\n    routes:\n      GET /x:\n        http: http://127.0.0.1:1/\n        request_parameters: {\"append:header.authorization\": x, \"append:path\": y}\n",
+            "apis:\n  shop:\n    protocol: http\n    routes:\n      GET /x:\n        http: http://127.0.0.1:1/\n        request_parameters: {\"append:header.authorization\": x, \"append:path\": y, \"append:header.a b\": z}\n",
             &[
                 "7:30 mapping `append:header.authorization`: header `authorization` is reserved by API Gateway",
                 "7:64 mapping `append:path`: the path can only be overwritten",
+                "7:82 mapping `append:header.a b`: `a b` is not a header name",
             ],
         ),
         (
