@@ -24,13 +24,22 @@ const REFETCH_AFTER: Duration = Duration::from_secs(10);
 pub struct Jwks {
     client: Client<HttpConnector, Empty<Bytes>>,
     sets: tokio::sync::Mutex<HashMap<String, Entry>>,
-    /// Tokens already verified, by issuer and token, until their `exp`: a signature check
-    /// costs far more than the request it guards.
+    /// Tokens already verified, by rule (issuer and audiences) and token, until their `exp`:
+    /// a signature check costs far more than the request it guards.
     verified: std::sync::Mutex<HashMap<(String, String), portico_auth::Verified>>,
 }
 
 /// The most verified tokens remembered; past it the memory starts afresh.
 const MAX_VERIFIED: usize = 10_000;
+
+/// A verified token's place in memory: what it was checked against, and the token. Two
+/// authorizers of one issuer with other audiences never share a verdict.
+fn memory_key(rule: &portico_auth::jwt::Rule<'_>, token: &str) -> (String, String) {
+    (
+        format!("{}\u{0}{}", rule.issuer, rule.audience.join("\u{0}")),
+        token.to_string(),
+    )
+}
 
 struct Entry {
     keys: Arc<JwkSet>,
@@ -48,26 +57,36 @@ impl Default for Jwks {
 }
 
 impl Jwks {
-    /// A token of `issuer` verified before and not expired since.
-    pub fn verified(&self, issuer: &str, token: &str) -> Option<portico_auth::Verified> {
+    /// A token verified before by the same `rule` (issuer and audiences) and not expired
+    /// since.
+    pub fn verified(
+        &self,
+        rule: &portico_auth::jwt::Rule<'_>,
+        token: &str,
+    ) -> Option<portico_auth::Verified> {
         let now = std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
             .map(|d| d.as_secs())
             .unwrap_or(u64::MAX);
         let verified = self.verified.lock().unwrap_or_else(|e| e.into_inner());
         verified
-            .get(&(issuer.to_string(), token.to_string()))
+            .get(&memory_key(rule, token))
             .filter(|v| v.expires > now)
             .cloned()
     }
 
-    /// Remembers a verified token until its `exp`.
-    pub fn remember(&self, issuer: &str, token: &str, verified: &portico_auth::Verified) {
+    /// Remembers a token `rule` verified, until its `exp`.
+    pub fn remember(
+        &self,
+        rule: &portico_auth::jwt::Rule<'_>,
+        token: &str,
+        verified: &portico_auth::Verified,
+    ) {
         let mut memory = self.verified.lock().unwrap_or_else(|e| e.into_inner());
         if memory.len() >= MAX_VERIFIED {
             memory.clear();
         }
-        memory.insert((issuer.to_string(), token.to_string()), verified.clone());
+        memory.insert(memory_key(rule, token), verified.clone());
     }
 
     /// The issuer's keys: cached, or fetched when there are none or when `stale` (a token

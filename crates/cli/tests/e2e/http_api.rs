@@ -297,6 +297,7 @@ functions:
   simple: {runtime: python3.12, handler: app.authorize_simple, code: "@fixtures/python"}
   policy: {runtime: python3.12, handler: app.authorize_policy, code: "@fixtures/python"}
   v1: {runtime: python3.12, handler: app.authorize_v1, code: "@fixtures/python"}
+  narrow: {runtime: python3.12, handler: app.authorize_orders_only, code: "@fixtures/python"}
 apis:
   shop:
     protocol: http
@@ -304,6 +305,7 @@ apis:
       simple: {type: lambda, function: simple, simple_responses: true, identity_source: ["$request.header.Authorization"], ttl: 300}
       policy: {type: lambda, function: policy, identity_source: ["$request.header.Authorization"], ttl: 0}
       v1: {type: lambda, function: v1, payload_format: "1.0", identity_source: ["$request.header.Authorization"], ttl: 0}
+      narrow: {type: lambda, function: narrow, identity_source: ["$request.header.Authorization"], ttl: 300}
     routes:
       GET /items:
         function: echo
@@ -311,6 +313,8 @@ apis:
         request_parameters: {"overwrite:header.x-user": "${context.authorizer.user}-${context.authorizer.level}"}
       GET /orders: {function: echo, authorizer: policy}
       GET /legacy/{id}: {function: echo, authorizer: v1}
+      GET /narrow/orders: {function: echo, authorizer: narrow}
+      GET /narrow/items: {function: echo, authorizer: narrow}
       GET /open: {function: echo}
 "#,
     );
@@ -370,6 +374,13 @@ apis:
         call("/legacy/7", Some("nope")).await,
         (403, json!({"message": "Forbidden"}))
     );
+    // A cached policy decides for its own route only: the same identity asking for another
+    // route is judged by the policy again, not given the first route's Allow.
+    assert_eq!(call("/narrow/orders", Some("ada")).await.0, 200);
+    assert_eq!(
+        call("/narrow/items", Some("ada")).await,
+        (403, json!({"message": "Forbidden"}))
+    );
     let (status, event) = call("/open", None).await;
     assert_eq!(status, 200);
     assert!(event["requestContext"].get("authorizer").is_none());
@@ -407,8 +418,10 @@ apis:
     protocol: http
     authorizers:
       users: {{type: jwt, issuer: "{issuer}", audience: [my-app]}}
+      others: {{type: jwt, issuer: "{issuer}", audience: [other-app]}}
     routes:
       GET /items: {{function: echo, authorizer: users, scopes: ["items:read"]}}
+      GET /others: {{function: echo, authorizer: others}}
       GET /me: {{function: echo, authorizer: users}}
 "#,
         issuer = issuer.url
@@ -441,6 +454,8 @@ apis:
     for name in ["ec", "client_id"] {
         assert_eq!(call("/items", Some(&token(name))).await.0, 200, "{name}");
     }
+    // Verified for `users` and remembered, the token is still not for `others`' audience.
+    assert_eq!(call("/others", Some(&token("valid"))).await.0, 401);
     let unauthorized = json!({"message": "Unauthorized"});
     assert_eq!(call("/items", None).await, (401, unauthorized.clone()));
     for name in [

@@ -205,8 +205,15 @@ async fn lambda_decision(
         "arn:aws:execute-api:{}:{}:{}/{}/{}/{route_path}",
         gate.region, gate.account_id, gate.api.name, route.stage, ctx.method
     );
+    // A policy answers for the route it was asked about: its decision is kept per route.
+    // A simple answer holds for every route of the identity.
+    let route_part = if authorizer.simple_responses {
+        ""
+    } else {
+        route_arn.as_str()
+    };
     let cache_key = format!(
-        "{}\u{0}{}\u{0}{}",
+        "{}\u{0}{}\u{0}{}\u{0}{route_part}",
         gate.api.name,
         authorizer.name,
         identity.join("\u{0}")
@@ -279,7 +286,7 @@ async fn jwt_claims(
     credential: &str,
 ) -> Result<jwt::Verified, Refused> {
     let token = jwt::token(credential);
-    if let Some(verified) = gate.jwks.verified(rule.issuer, token) {
+    if let Some(verified) = gate.jwks.verified(rule, token) {
         return Ok(verified);
     }
     let unauthorized = |why: String| (ApiError::Unauthorized, why);
@@ -292,7 +299,7 @@ async fn jwt_claims(
             .map_err(|e| unauthorized(format!("no keys for {}: {e}", rule.issuer)))?;
         return match jwt::verify(token, &keys, rule) {
             Ok(verified) => {
-                gate.jwks.remember(rule.issuer, token, &verified);
+                gate.jwks.remember(rule, token, &verified);
                 Ok(verified)
             }
             Err(jwt::Refusal::UnknownKey(kid)) if !stale => {
