@@ -7,6 +7,16 @@ use portico_events::ErrorResponse;
 use crate::body::Body;
 
 /// The response for `error`, with the request id headers AWS adds.
+/// An HTTP API's own error answer, with the reason kept for the access log.
+pub fn api(
+    ctx: &mut crate::ctx::RequestCtx,
+    error: portico_events::ApiError,
+    why: impl Into<String>,
+) -> Response<Body> {
+    ctx.error = Some(why.into());
+    render(&error.response(), &ctx.request_id)
+}
+
 pub fn render(error: &ErrorResponse, request_id: &str) -> Response<Body> {
     let mut response = Response::new(Body::full(error.body.clone()));
     *response.status_mut() =

@@ -10,6 +10,7 @@ use portico_events::ApiError;
 use crate::Gateway;
 use crate::body::Body;
 use crate::ctx::RequestCtx;
+use crate::error::api as failure;
 use crate::mapping::Outgoing;
 use crate::phases::authorize::{self, Gate};
 use crate::phases::map::{Format, Target};
@@ -93,14 +94,11 @@ impl Gateway {
             account_id: &self.account_id,
         };
         phase!(authorize::http_api(ctx, &gate, &event_target, &target).await);
-        let throttle_key = format!("{}/{}/{}", api.name, target.stage, target.route.key.text());
         let stage_throttle = api.stages.get(target.stage).and_then(|s| s.throttle);
-        phase!(throttle::http_api(
-            self.limiter.as_ref(),
-            ctx,
-            &throttle_key,
-            target.route.throttle.or(stage_throttle)
-        ));
+        if let Some(limit) = target.route.throttle.or(stage_throttle) {
+            let key = format!("{}/{}/{}", api.name, target.stage, target.route.key.text());
+            phase!(throttle::http_api(self.limiter.as_ref(), ctx, &key, limit));
+        }
         let response = match &target.route.integration {
             Integration::Lambda { function } => {
                 self.lambda_route(ctx, &target, event_target, function, body)
@@ -167,7 +165,7 @@ impl Gateway {
             None => invoked.await,
         };
         if let Err(e) = invoked {
-            return failure(ctx, ApiError::ServiceUnavailable, &e.to_string());
+            return failure(ctx, ApiError::ServiceUnavailable, e.to_string());
         }
         let mode = target.route.invoke_mode;
         respond::http_api(
@@ -395,10 +393,4 @@ fn mapping_sources<'a>(
         response_body: None,
         authorizer: ctx.authorizer.as_ref(),
     }
-}
-
-/// An HTTP API error answer, with the reason kept for the access log.
-fn failure(ctx: &mut RequestCtx, error: ApiError, why: &str) -> Response<Body> {
-    ctx.error = Some(why.to_string());
-    crate::error::render(&error.response(), &ctx.request_id)
 }

@@ -1,5 +1,5 @@
-//! Authorize: who may call. Function URLs with `auth: none` let everyone in; HTTP API
-//! routes may be guarded by a Lambda authorizer.
+//! Authorize: who may call. Function URLs: `auth: none` lets everyone in, `aws_iam` takes
+//! SigV4 signatures. HTTP API routes: a Lambda or JWT authorizer, or `auth: aws_iam`.
 
 use portico_auth::{Decision, DecisionCache};
 use portico_auth::{jwt, sigv4};
@@ -12,8 +12,8 @@ use crate::phases::resolve::ApiTarget;
 
 use crate::ctx::{Flow, RequestCtx};
 
-/// A Function URL's `AuthType`. `aws_iam` is refused until SigV4 verification exists, so
-/// that a URL configured as private never serves unsigned requests.
+/// A Function URL's `AuthType`: with `aws_iam`, a request without a valid SigV4 signature
+/// gets Lambda's 403 `AccessDeniedException`.
 pub fn function_url(ctx: &mut RequestCtx, url: &FunctionUrl, signing: &Signing<'_>) -> Flow {
     match url.auth {
         UrlAuth::None => Flow::Continue,
@@ -38,13 +38,7 @@ pub fn function_url(ctx: &mut RequestCtx, url: &FunctionUrl, signing: &Signing<'
 pub fn http_api_iam(ctx: &mut RequestCtx, signing: &Signing<'_>) -> Flow {
     match iam(ctx, signing, "execute-api") {
         Ok(()) => Flow::Continue,
-        Err(why) => {
-            ctx.error = Some(why);
-            Flow::Respond(crate::error::render(
-                &ApiError::Forbidden.response(),
-                &ctx.request_id,
-            ))
-        }
+        Err(why) => refuse(ctx, ApiError::Forbidden, why),
     }
 }
 
@@ -174,8 +168,7 @@ pub async fn http_api(
 }
 
 fn refuse(ctx: &mut RequestCtx, error: ApiError, why: String) -> Flow {
-    ctx.error = Some(why);
-    Flow::Respond(crate::error::render(&error.response(), &ctx.request_id))
+    Flow::Respond(crate::error::api(ctx, error, why))
 }
 
 /// Why an authorizer said no: the answer to give, and the reason to log.

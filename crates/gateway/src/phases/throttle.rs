@@ -7,20 +7,14 @@ use crate::ctx::{Flow, RequestCtx};
 use crate::limiter::Limiter;
 
 /// Takes a token for `key` under `limit`; without one, API Gateway's 429.
-pub fn http_api(
-    limiter: &dyn Limiter,
-    ctx: &mut RequestCtx,
-    key: &str,
-    limit: Option<Throttle>,
-) -> Flow {
-    match limit {
-        Some(limit) if !limiter.try_acquire(key, limit) => {
-            ctx.error = Some("throttled".into());
-            Flow::Respond(crate::error::render(
-                &ApiError::TooManyRequests.response(),
-                &ctx.request_id,
-            ))
-        }
-        _ => Flow::Continue,
+pub fn http_api(limiter: &dyn Limiter, ctx: &mut RequestCtx, key: &str, limit: Throttle) -> Flow {
+    if limiter.try_acquire(key, limit) {
+        Flow::Continue
+    } else {
+        Flow::Respond(crate::error::api(
+            ctx,
+            ApiError::TooManyRequests,
+            "throttled",
+        ))
     }
 }
