@@ -81,7 +81,6 @@ pub fn verify(token: &str, keys: &JwkSet, rule: &Rule<'_>) -> Result<Verified, R
     let key = DecodingKey::from_jwk(jwk)
         .map_err(|e| Refusal::Unauthorized(format!("unusable key: {e}")))?;
     let mut validation = Validation::new(header.alg);
-    validation.algorithms = vec![header.alg];
     validation.leeway = 0;
     validation.validate_nbf = true;
     validation.validate_aud = false;
@@ -172,5 +171,10 @@ mod tests {
                 "{bad}"
             );
         }
+        // HS256 is refused for its algorithm, before any key is looked at.
+        assert!(
+            matches!(verify(hs256, &keys, &rule), Err(Refusal::Unauthorized(why)) if why.contains("algorithm")),
+            "{hs256}"
+        );
     }
 }
