@@ -334,11 +334,11 @@ impl Compiler {
                     }
                 }
                 (None, Some(url)) => {
-                    if !url.value.starts_with("http://") {
+                    if !is_web_url(&url.value) {
                         self.error(
                             url,
-                            format!("`{}` is not an http:// URL", url.value),
-                            "write `http: http://host:port/path/{proxy}` (https upstreams are not served yet)",
+                            format!("`{}` is not an http:// or https:// URL", url.value),
+                            "write `http: https://host:port/path/{proxy}`",
                         );
                     }
                     Integration::Http {
@@ -617,11 +617,14 @@ impl Compiler {
                     );
                 }
                 let keys_at = raw.jwks_uri.as_ref().unwrap_or(issuer);
-                if !keys_at.value.starts_with("http://") {
+                if !is_web_url(&keys_at.value) {
                     self.error(
                         keys_at,
-                        format!("`{}`: only http:// key sets are fetched yet", keys_at.value),
-                        "run the issuer locally over http, or give an http `jwks_uri`; https comes later",
+                        format!(
+                            "`{}` is not an http:// or https:// URL to fetch keys from",
+                            keys_at.value
+                        ),
+                        "give the issuer as its tokens' `iss` (https://...), or a `jwks_uri`",
                     );
                 }
                 AuthorizerKind::Jwt {
@@ -904,4 +907,13 @@ impl Compiler {
             max_age,
         }
     }
+}
+
+/// Whether `url` is an `http://` or `https://` URL with a host.
+fn is_web_url(url: &str) -> bool {
+    let rest = url
+        .strip_prefix("https://")
+        .or_else(|| url.strip_prefix("http://"));
+    rest.and_then(|r| r.split(['/', '?', '#']).next())
+        .is_some_and(|host| !host.is_empty() && !host.starts_with(':'))
 }

@@ -129,6 +129,14 @@ fn broken_configs_say_where_and_how_to_fix() {
             ],
         ),
         (
+            "apis:\n  shop:\n    protocol: http\n    authorizers:\n      users: {type: jwt, issuer: \"issuer.example\", audience: [app]}\n    routes:\n      GET /a: {http: \"ftp://files.example/a\"}\n      GET /b: {http: \"https:///b\"}\n",
+            &[
+                "5:34 `issuer.example` is not an http:// or https:// URL to fetch keys from",
+                "7:22 `ftp://files.example/a` is not an http:// or https:// URL",
+                "8:22 `https:///b` is not an http:// or https:// URL",
+            ],
+        ),
+        (
             "functions:\n  hello: {runtime: python3.12, handler: app.handler, code: ./hello}\napis:\n  shop:\n    protocol: http\n    routes:\n      GET /x: {function: hello, request_parameters: {\"overwrite:path\": /y}}\n",
             &["7:54 a `function:` route's path cannot be mapped"],
         ),

@@ -18,6 +18,7 @@ macro_rules! phase {
 }
 
 pub mod body;
+pub mod client;
 pub mod cors;
 pub mod ctx;
 pub mod error;

@@ -6,9 +6,9 @@ use bytes::Bytes;
 use http::{HeaderValue, Request, Response, Uri, header};
 use http_body_util::BodyExt;
 use http_body_util::combinators::UnsyncBoxBody;
+use hyper_rustls::HttpsConnector;
 use hyper_util::client::legacy::Client;
 use hyper_util::client::legacy::connect::HttpConnector;
-use hyper_util::rt::TokioExecutor;
 
 /// A body of any origin, boxed for the client and for the response.
 pub type AnyBody = UnsyncBoxBody<Bytes, Box<dyn std::error::Error + Send + Sync>>;
@@ -23,15 +23,13 @@ const HOP_BY_HOP: [header::HeaderName; 5] = [
 ];
 
 pub struct Proxy {
-    client: Client<HttpConnector, AnyBody>,
+    client: Client<HttpsConnector<HttpConnector>, AnyBody>,
 }
 
 impl Default for Proxy {
     fn default() -> Self {
-        let mut connector = HttpConnector::new();
-        connector.set_nodelay(true);
         Proxy {
-            client: Client::builder(TokioExecutor::new()).build(connector),
+            client: crate::client::pooled(),
         }
     }
 }
@@ -78,7 +76,7 @@ impl Proxy {
             if caused_by_limit(&e) {
                 Unreachable::TooLarge
             } else {
-                Unreachable::Failed(format!("{url}: {e}"))
+                Unreachable::Failed(format!("{url}: {}", crate::client::describe(&e)))
             }
         })?;
         let (mut parts, body) = response.into_parts();

@@ -3,7 +3,7 @@
 //! In configs, `@fixtures` is the repo's `fixtures/` folder, `@python` the Python that has
 //! the test clients (boto3, awslambdaric) and `@rust-hello` the `lambda_http` fixture binary.
 
-use std::io::{BufRead, BufReader};
+use std::io::{BufRead, BufReader, Write};
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
@@ -347,30 +347,46 @@ impl Gate {
 }
 
 /// A Python helper server from `tests/e2e/clients` (an upstream, a JWT issuer): it prints one
-/// line when ready and serves until its stdin closes, which dropping this does.
+/// line when ready, then answers a line on stdin with a line on stdout, until its stdin
+/// closes, which dropping this does.
 pub struct Helper {
     child: Child,
+    output: BufReader<std::process::ChildStdout>,
     /// What it printed when ready.
     pub ready: String,
 }
 
 impl Helper {
-    pub fn start(script: &str) -> Helper {
+    pub fn start(script: &str, args: &[&str]) -> Helper {
         let path = Path::new(env!("CARGO_MANIFEST_DIR"))
             .join("tests/e2e/clients")
             .join(script);
         let mut child = Command::new(python())
             .arg(path)
+            .args(args)
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .spawn()
             .unwrap();
+        let mut output = BufReader::new(child.stdout.take().unwrap());
         let mut ready = String::new();
-        BufReader::new(child.stdout.take().unwrap())
-            .read_line(&mut ready)
-            .unwrap();
+        output.read_line(&mut ready).unwrap();
         assert!(!ready.is_empty(), "{script} did not start");
-        Helper { child, ready }
+        Helper {
+            child,
+            output,
+            ready,
+        }
+    }
+
+    /// Sends `line` and returns the line it answers.
+    pub fn ask(&mut self, line: &str) -> String {
+        let stdin = self.child.stdin.as_mut().unwrap();
+        writeln!(stdin, "{line}").unwrap();
+        stdin.flush().unwrap();
+        let mut answer = String::new();
+        self.output.read_line(&mut answer).unwrap();
+        answer.trim().to_string()
     }
 }
 

@@ -388,27 +388,41 @@ apis:
 
 /// A JWT issuer the tests run (`clients/jwt_issuer.py`): its URL and the tokens it signed.
 struct Issuer {
-    _server: crate::harness::Helper,
+    server: crate::harness::Helper,
     url: String,
     tokens: Value,
 }
 
 impl Issuer {
-    fn start() -> Issuer {
-        let server = crate::harness::Helper::start("jwt_issuer.py");
+    /// `args`: `["--tls", dir]` to serve https with a CA written to `dir/ca.pem`.
+    fn start(args: &[&str]) -> Issuer {
+        let server = crate::harness::Helper::start("jwt_issuer.py", args);
         let first: Value =
             serde_json::from_str(&server.ready).expect("the issuer printed its tokens");
         Issuer {
             url: first["issuer"].as_str().unwrap().to_string(),
             tokens: first["tokens"].clone(),
-            _server: server,
+            server,
         }
     }
 }
 
+/// GETs `path` of the `shop` API with `token` as a bearer token: the status and the JSON body.
+async fn bearer(p: &Portico, path: &str, token: Option<String>) -> (u16, Value) {
+    let mut request = p
+        .client()
+        .get(format!("{}/execute-api/shop{path}", p.endpoint()));
+    if let Some(token) = token {
+        request = request.header("authorization", format!("Bearer {token}"));
+    }
+    let response = request.send().await.unwrap();
+    let status = response.status().as_u16();
+    (status, response.json::<Value>().await.unwrap())
+}
+
 #[tokio::test]
 async fn jwt_authorizers_verify_tokens_as_api_gateway_does() {
-    let issuer = Issuer::start();
+    let issuer = Issuer::start(&[]);
     let p = Portico::start(&format!(
         r#"
 functions:
@@ -426,19 +440,8 @@ apis:
 "#,
         issuer = issuer.url
     ));
-    let call = |path: &str, token: Option<&str>| {
-        let mut request = p
-            .client()
-            .get(format!("{}/execute-api/shop{path}", p.endpoint()));
-        if let Some(token) = token {
-            request = request.header("authorization", format!("Bearer {token}"));
-        }
-        async move {
-            let response = request.send().await.unwrap();
-            let status = response.status().as_u16();
-            (status, response.json::<Value>().await.unwrap())
-        }
-    };
+    let call =
+        |path: &'static str, token: Option<&str>| bearer(&p, path, token.map(str::to_string));
     let token = |name: &str| issuer.tokens[name].as_str().unwrap().to_string();
 
     let (status, event) = call("/items", Some(&token("valid"))).await;
@@ -482,6 +485,59 @@ apis:
     assert_eq!(call("/me", Some(&token("no_scope"))).await.0, 200);
 }
 
+#[tokio::test]
+async fn jwt_keys_come_over_https_and_rotate() {
+    let (trusted, untrusted) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    let tls = |dir: &tempfile::TempDir| ["--tls".to_string(), dir.path().display().to_string()];
+    let mut issuer = Issuer::start(&tls(&trusted).each_ref().map(String::as_str));
+    let stranger = Issuer::start(&tls(&untrusted).each_ref().map(String::as_str));
+    assert!(issuer.url.starts_with("https://"), "{}", issuer.url);
+    let ca = trusted.path().join("ca.pem");
+    let p = Portico::start_with_env(
+        &format!(
+            r#"
+functions:
+  echo: {{runtime: python3.12, handler: app.echo, code: "@fixtures/python"}}
+apis:
+  shop:
+    protocol: http
+    authorizers:
+      users: {{type: jwt, issuer: "{issuer}", audience: [my-app]}}
+      strangers: {{type: jwt, issuer: "{stranger}", audience: [my-app]}}
+    routes:
+      GET /items: {{function: echo, authorizer: users}}
+      GET /strange: {{function: echo, authorizer: strangers}}
+"#,
+            issuer = issuer.url,
+            stranger = stranger.url
+        ),
+        &[],
+        &[("SSL_CERT_FILE", ca.to_str().unwrap())],
+    );
+    let token = |name: &str| Some(issuer.tokens[name].as_str().unwrap().to_string());
+
+    // The keys are found over https through the issuer's OpenID configuration.
+    assert_eq!(bearer(&p, "/items", token("valid")).await.0, 200);
+    assert_eq!(issuer.server.ask("fetches"), "1");
+    // The issuer publishes a new key: a token naming it makes Portico fetch the keys again.
+    assert_eq!(issuer.server.ask("rotate"), "rotated");
+    let (status, event) = bearer(&p, "/items", token("rotated")).await;
+    assert_eq!(status, 200, "{event}");
+    assert_eq!(issuer.server.ask("fetches"), "2");
+    // A flood of made-up key ids right after: refused, and the issuer is not asked again.
+    for i in 0..20 {
+        let made_up = token(&format!("made_up_kid_{i}"));
+        assert_eq!(bearer(&p, "/items", made_up).await.0, 401);
+    }
+    assert_eq!(issuer.server.ask("fetches"), "2");
+    // An issuer whose certificate Portico does not trust gives no keys: 401.
+    let foreign = Some(stranger.tokens["valid"].as_str().unwrap().to_string());
+    assert_eq!(
+        bearer(&p, "/strange", foreign).await,
+        (401, json!({"message": "Unauthorized"}))
+    );
+}
+
 /// The loopback upstream of the proxy tests (`clients/upstream.py`).
 struct Upstream {
     _server: crate::harness::Helper,
@@ -489,8 +545,9 @@ struct Upstream {
 }
 
 impl Upstream {
-    fn start() -> Upstream {
-        let server = crate::harness::Helper::start("upstream.py");
+    /// `args`: `["--tls", dir]` to serve https with a CA written to `dir/ca.pem`.
+    fn start(args: &[&str]) -> Upstream {
+        let server = crate::harness::Helper::start("upstream.py", args);
         Upstream {
             port: server
                 .ready
@@ -504,7 +561,7 @@ impl Upstream {
 
 #[tokio::test]
 async fn http_proxy_routes_forward_and_stream_both_ways() {
-    let upstream = Upstream::start();
+    let upstream = Upstream::start(&[]);
     let p = Portico::start(&format!(
         r#"
 limits: unbounded
@@ -584,8 +641,54 @@ apis:
 }
 
 #[tokio::test]
+async fn http_proxy_routes_reach_https_upstreams_portico_trusts() {
+    let (trusted, untrusted) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    let tls = |dir: &tempfile::TempDir| ["--tls".to_string(), dir.path().display().to_string()];
+    let secure = Upstream::start(&tls(&trusted).each_ref().map(String::as_str));
+    let stranger = Upstream::start(&tls(&untrusted).each_ref().map(String::as_str));
+    let ca = trusted.path().join("ca.pem");
+    let p = Portico::start_with_env(
+        &format!(
+            r#"
+apis:
+  shop:
+    protocol: http
+    routes:
+      GET /secure/{{proxy+}}: {{http: "https://127.0.0.1:{secure}/echo/{{proxy}}"}}
+      GET /stranger: {{http: "https://127.0.0.1:{stranger}/echo"}}
+"#,
+            secure = secure.port,
+            stranger = stranger.port
+        ),
+        &[],
+        &[("SSL_CERT_FILE", ca.to_str().unwrap())],
+    );
+    let base = format!("{}/execute-api/shop", p.endpoint());
+    let (status, _, seen) = get(&p, &format!("{base}/secure/a/b?q=1")).await;
+    assert_eq!(status, 200, "{seen}");
+    assert_eq!(seen["path"], "/echo/a/b");
+    assert_eq!(seen["query"], "q=1");
+    assert_eq!(
+        seen["headers"]["host"],
+        format!("127.0.0.1:{}", secure.port)
+    );
+    // A certificate from a CA nobody trusts is an integration failure, as on AWS.
+    let (status, _, body) = get(&p, &format!("{base}/stranger")).await;
+    assert_eq!(
+        (status, body),
+        (500, json!({"message": "Internal Server Error"}))
+    );
+    // The log says why.
+    let why = p.wait_for_log("GET /stranger 500");
+    assert!(
+        why.contains("invalid peer certificate: UnknownIssuer"),
+        "{why}"
+    );
+}
+
+#[tokio::test]
 async fn an_upload_over_the_aws_limit_is_refused_on_the_way() {
-    let upstream = Upstream::start();
+    let upstream = Upstream::start(&[]);
     let p = Portico::start(&format!(
         r#"
 apis:
@@ -735,7 +838,7 @@ apis:
 
 #[tokio::test]
 async fn parameter_mappings_change_what_the_proxy_sends() {
-    let upstream = Upstream::start();
+    let upstream = Upstream::start(&[]);
     let p = Portico::start(&format!(
         r#"
 apis:
@@ -779,7 +882,7 @@ apis:
 
 #[tokio::test]
 async fn response_mappings_change_what_the_client_gets() {
-    let upstream = Upstream::start();
+    let upstream = Upstream::start(&[]);
     let p = Portico::start(&format!(
         r#"
 apis:
@@ -862,7 +965,7 @@ apis:
 
 #[tokio::test]
 async fn aws_iam_guards_http_proxy_routes() {
-    let upstream = Upstream::start();
+    let upstream = Upstream::start(&[]);
     let p = Portico::start_with_env(
         &format!(
             r#"

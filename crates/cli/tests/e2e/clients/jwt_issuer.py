@@ -1,6 +1,8 @@
 """A JWT issuer for the tests, with keys nobody at Portico made: RSA and EC keys from
 `cryptography`, tokens signed by PyJWT, an OpenID configuration and a JWKS served over HTTP
-on loopback. Prints one JSON line, {"issuer", "tokens"}, then serves until stdin closes."""
+on loopback (https with `--tls DIR`, see tls.py). Prints one JSON line, {"issuer", "tokens"},
+then serves until stdin closes, answering a line at a time: `rotate` publishes a new key (the
+`rotated` token is signed with it), `fetches` prints how often the JWKS was fetched."""
 
 import hashlib
 import hmac
@@ -15,8 +17,12 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from jwt.algorithms import ECAlgorithm, RSAAlgorithm
 
+import tls
+
 rsa_key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
 ec_key = ec.generate_private_key(ec.SECP256R1())
+next_key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+jwks_fetches = 0
 
 
 def jwk(public_key, algorithm, kid, alg):
@@ -33,6 +39,8 @@ class Handler(BaseHTTPRequestHandler):
         if self.path == "/.well-known/openid-configuration":
             body = {"issuer": ISSUER, "jwks_uri": ISSUER + "/jwks"}
         elif self.path == "/jwks":
+            global jwks_fetches
+            jwks_fetches += 1
             body = JWKS
         else:
             self.send_error(404)
@@ -49,7 +57,9 @@ class Handler(BaseHTTPRequestHandler):
 
 
 server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-ISSUER = "http://127.0.0.1:%d" % server.server_address[1]
+ISSUER = "%s://127.0.0.1:%d" % ("https" if tls.tls_dir() else "http", server.server_address[1])
+if tls.tls_dir():
+    tls.wrap(server, tls.tls_dir())
 threading.Thread(target=server.serve_forever, daemon=True).start()
 
 now = int(time.time())
@@ -86,6 +96,13 @@ tokens = {
     "tampered": f"{head}.{tampered_payload}.{signature}",
     "alg_none": jwt.encode(base, None, algorithm="none"),
     "hmac_with_public_key": hmac_token(base, public_pem),
+    "rotated": jwt.encode(base, next_key, algorithm="RS256", headers={"kid": "rsa-next"}),
 }
+tokens |= {f"made_up_kid_{i}": rs(base, kid=f"made-up-{i}") for i in range(20)}
 print(json.dumps({"issuer": ISSUER, "tokens": tokens}), flush=True)
-sys.stdin.read()
+for line in sys.stdin:
+    if line.strip() == "rotate":
+        JWKS = {"keys": JWKS["keys"] + [jwk(next_key.public_key(), RSAAlgorithm, "rsa-next", "RS256")]}
+        print("rotated", flush=True)
+    elif line.strip() == "fetches":
+        print(jwks_fetches, flush=True)

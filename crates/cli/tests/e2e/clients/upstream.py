@@ -1,5 +1,5 @@
-"""An HTTP server for the proxy tests, on loopback: prints its port, then serves until stdin
-closes. /echo/... answers what it received; /big?mb=N streams N MiB; /count reads the body
+"""An HTTP server for the proxy tests, on loopback (https with `--tls DIR`, see tls.py):
+prints its port, then serves until stdin closes. /echo/... answers what it received; /big?mb=N streams N MiB; /count reads the body
 and says how long it was."""
 
 import json
@@ -7,6 +7,8 @@ import sys
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlsplit
+
+import tls
 
 CHUNK = b"x" * (1 << 20)
 
@@ -60,6 +62,8 @@ class Handler(BaseHTTPRequestHandler):
 
 
 server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+if tls.tls_dir():
+    tls.wrap(server, tls.tls_dir())
 threading.Thread(target=server.serve_forever, daemon=True).start()
 print(server.server_address[1], flush=True)
 sys.stdin.read()
