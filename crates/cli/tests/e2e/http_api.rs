@@ -483,6 +483,48 @@ apis:
         (403, json!({"message": "Forbidden"}))
     );
     assert_eq!(call("/me", Some(&token("no_scope"))).await.0, 200);
+
+    // `www-authenticate` says why, as API Gateway's troubleshooting guide shows it.
+    let challenge = |path: &'static str, name: &str| {
+        let request = p
+            .client()
+            .get(format!("{}/execute-api/shop{path}", p.endpoint()))
+            .bearer_auth(token(name));
+        async move {
+            let response = request.send().await.unwrap();
+            let value = &response.headers()["www-authenticate"];
+            value.to_str().unwrap().to_string()
+        }
+    };
+    let expected = [
+        (
+            "/me",
+            "wrong_audience",
+            r#"scope="" error="invalid_token" error_description="the token does not have a valid audience""#,
+        ),
+        (
+            "/items",
+            "expired",
+            r#"scope="items:read" error="invalid_token" error_description="the token has expired""#,
+        ),
+        (
+            "/me",
+            "alg_none",
+            r#"scope="" error="invalid_token" error_description="signing method none is invalid""#,
+        ),
+        (
+            "/items",
+            "no_scope",
+            r#"scope="items:read" error="insufficient_scope" error_description="the token does not have the required scopes""#,
+        ),
+    ];
+    for (path, name, value) in expected {
+        assert_eq!(
+            challenge(path, name).await,
+            format!("Bearer {value}"),
+            "{name}"
+        );
+    }
 }
 
 #[tokio::test]

@@ -152,7 +152,7 @@ pub async fn http_api(
                 }
                 Ok(_) => Err((
                     ApiError::Forbidden,
-                    "the token has none of the route's scopes".into(),
+                    "the token does not have the required scopes".into(),
                 )),
                 Err(refused) => Err(refused),
             }
@@ -163,8 +163,37 @@ pub async fn http_api(
             ctx.authorizer = Some(authorizer);
             Flow::Continue
         }
-        Err((error, why)) => refuse(ctx, error, why),
+        Err((error, why)) => {
+            let challenge = matches!(authorizer.kind, AuthorizerKind::Jwt { .. })
+                .then(|| bearer_challenge(&route.route.scopes, error, &why));
+            let mut response = crate::error::api(ctx, error, why);
+            if let Some(Ok(challenge)) = challenge {
+                response
+                    .headers_mut()
+                    .insert(http::header::WWW_AUTHENTICATE, challenge);
+            }
+            Flow::Respond(response)
+        }
     }
+}
+
+/// The `www-authenticate` of a refused JWT, as API Gateway words it:
+/// `Bearer scope="<route scopes>" error="invalid_token" error_description="<why>"`.
+fn bearer_challenge(
+    scopes: &[String],
+    error: ApiError,
+    why: &str,
+) -> Result<http::HeaderValue, http::header::InvalidHeaderValue> {
+    let code = if error == ApiError::Forbidden {
+        "insufficient_scope"
+    } else {
+        "invalid_token"
+    };
+    let why = why.replace('"', "'");
+    http::HeaderValue::from_str(&format!(
+        "Bearer scope=\"{}\" error=\"{code}\" error_description=\"{why}\"",
+        scopes.join(" ")
+    ))
 }
 
 fn refuse(ctx: &mut RequestCtx, error: ApiError, why: String) -> Flow {
@@ -289,7 +318,10 @@ async fn jwt_claims(
             .jwks
             .keys(rule.issuer, jwks_uri, stale)
             .await
-            .map_err(|e| unauthorized(format!("no keys for {}: {e}", rule.issuer)))?;
+            .map_err(|e| {
+                tracing::warn!("no keys for JWT issuer {}: {e}", rule.issuer);
+                unauthorized("the issuer's signing keys could not be fetched".into())
+            })?;
         return match jwt::verify(token, &keys, rule) {
             Ok(verified) => {
                 gate.jwks.remember(rule, token, &verified);
@@ -300,7 +332,9 @@ async fn jwt_claims(
                 tracing::debug!("unknown key {kid}: refetching the keys of {}", rule.issuer);
                 continue;
             }
-            Err(jwt::Refusal::UnknownKey(kid)) => Err(unauthorized(format!("no key {kid}"))),
+            Err(jwt::Refusal::UnknownKey(kid)) => {
+                Err(unauthorized(format!("the issuer has no signing key {kid}")))
+            }
             Err(jwt::Refusal::Unauthorized(why)) => Err(unauthorized(why)),
         };
     }
