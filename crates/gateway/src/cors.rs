@@ -22,9 +22,28 @@ fn allowed<'a>(cors: &Cors, origin: &'a str) -> Option<&'a str> {
     }
 }
 
-/// Answers a CORS preflight (`OPTIONS` with `Origin` and `Access-Control-Request-Method`)
-/// with `status` (Function URLs answer 200, HTTP APIs 204).
-pub fn preflight(cors: &Cors, ctx: &RequestCtx, status: StatusCode) -> Option<Response<Body>> {
+/// Runs a door's `phases` under CORS: a preflight is answered here, without them
+/// (`preflight_status`: Function URLs answer 200, HTTP APIs 204); their answer, Portico's own
+/// errors included, gets the configured headers.
+pub async fn around(
+    cors: Option<&Cors>,
+    preflight_status: StatusCode,
+    ctx: &mut RequestCtx,
+    phases: impl AsyncFnOnce(&mut RequestCtx) -> Response<Body>,
+) -> Response<Body> {
+    let Some(cors) = cors else {
+        return phases(ctx).await;
+    };
+    if let Some(preflight) = preflight(cors, ctx, preflight_status) {
+        return preflight;
+    }
+    let mut response = phases(ctx).await;
+    apply(cors, ctx.header("origin"), response.headers_mut());
+    response
+}
+
+/// Answers a CORS preflight (`OPTIONS` with `Origin` and `Access-Control-Request-Method`).
+fn preflight(cors: &Cors, ctx: &RequestCtx, status: StatusCode) -> Option<Response<Body>> {
     if ctx.method != Method::OPTIONS || ctx.header("access-control-request-method").is_none() {
         return None;
     }
@@ -32,37 +51,26 @@ pub fn preflight(cors: &Cors, ctx: &RequestCtx, status: StatusCode) -> Option<Re
     let mut response = Response::new(Body::empty());
     *response.status_mut() = status;
     let headers = response.headers_mut();
-    if let Some(allow) = allowed(cors, origin) {
-        set(headers, header::ACCESS_CONTROL_ALLOW_ORIGIN, allow);
-        if !cors.allow_methods.is_empty() {
-            set(
-                headers,
-                header::ACCESS_CONTROL_ALLOW_METHODS,
-                &cors.allow_methods.join(","),
-            );
-        }
-        if !cors.allow_headers.is_empty() {
-            set(
-                headers,
-                header::ACCESS_CONTROL_ALLOW_HEADERS,
-                &cors.allow_headers.join(","),
-            );
-        }
-        if cors.allow_credentials {
-            set(headers, header::ACCESS_CONTROL_ALLOW_CREDENTIALS, "true");
-        }
+    if allow_origin(cors, origin, headers) {
+        set_list(
+            headers,
+            header::ACCESS_CONTROL_ALLOW_METHODS,
+            &cors.allow_methods,
+        );
+        set_list(
+            headers,
+            header::ACCESS_CONTROL_ALLOW_HEADERS,
+            &cors.allow_headers,
+        );
         if let Some(age) = cors.max_age {
-            set(headers, header::ACCESS_CONTROL_MAX_AGE, &age.to_string());
-        }
-        if allow != "*" {
-            headers.append(header::VARY, HeaderValue::from_static("Origin"));
+            headers.insert(header::ACCESS_CONTROL_MAX_AGE, HeaderValue::from(age));
         }
     }
     Some(response)
 }
 
 /// Puts the configured CORS headers on a response, replacing any the function set.
-pub fn apply(cors: &Cors, origin: Option<&str>, headers: &mut HeaderMap) {
+fn apply(cors: &Cors, origin: Option<&str>, headers: &mut HeaderMap) {
     for name in [
         header::ACCESS_CONTROL_ALLOW_ORIGIN,
         header::ACCESS_CONTROL_ALLOW_CREDENTIALS,
@@ -73,27 +81,44 @@ pub fn apply(cors: &Cors, origin: Option<&str>, headers: &mut HeaderMap) {
     ] {
         headers.remove(name);
     }
-    let Some(allow) = origin.and_then(|o| allowed(cors, o)) else {
-        return;
-    };
-    set(headers, header::ACCESS_CONTROL_ALLOW_ORIGIN, allow);
-    if cors.allow_credentials {
-        set(headers, header::ACCESS_CONTROL_ALLOW_CREDENTIALS, "true");
-    }
-    if !cors.expose_headers.is_empty() {
-        set(
+    if let Some(origin) = origin
+        && allow_origin(cors, origin, headers)
+    {
+        set_list(
             headers,
             header::ACCESS_CONTROL_EXPOSE_HEADERS,
-            &cors.expose_headers.join(","),
+            &cors.expose_headers,
+        );
+    }
+}
+
+/// Allows `origin` (with credentials, and `Vary: Origin` when the answer names it) if the
+/// config does; whether it did.
+fn allow_origin(cors: &Cors, origin: &str, headers: &mut HeaderMap) -> bool {
+    let Some(allow) = allowed(cors, origin) else {
+        return false;
+    };
+    let Ok(value) = HeaderValue::from_str(allow) else {
+        return false;
+    };
+    headers.insert(header::ACCESS_CONTROL_ALLOW_ORIGIN, value);
+    if cors.allow_credentials {
+        headers.insert(
+            header::ACCESS_CONTROL_ALLOW_CREDENTIALS,
+            HeaderValue::from_static("true"),
         );
     }
     if allow != "*" {
         headers.append(header::VARY, HeaderValue::from_static("Origin"));
     }
+    true
 }
 
-fn set(headers: &mut HeaderMap, name: header::HeaderName, value: &str) {
-    if let Ok(v) = HeaderValue::from_str(value) {
-        headers.insert(name, v);
+/// `name: a,b,c`, unless `values` is empty.
+fn set_list(headers: &mut HeaderMap, name: header::HeaderName, values: &[String]) {
+    if !values.is_empty()
+        && let Ok(value) = HeaderValue::from_str(&values.join(","))
+    {
+        headers.insert(name, value);
     }
 }

@@ -52,17 +52,10 @@ impl Gateway {
         let Some(url) = &f.url else {
             return resolve::no_such_url(ctx, &f.name);
         };
-        if let Some(cors) = &url.cors
-            && let Some(preflight) = crate::cors::preflight(cors, ctx, http::StatusCode::OK)
-        {
-            return preflight;
-        }
-        let mut response = self.invoke_through_url(ctx, pool, url, body).await;
-        if let Some(cors) = &url.cors {
-            let origin = ctx.header("origin").map(str::to_string);
-            crate::cors::apply(cors, origin.as_deref(), response.headers_mut());
-        }
-        response
+        crate::cors::around(url.cors.as_ref(), http::StatusCode::OK, ctx, async |ctx| {
+            self.invoke_through_url(ctx, pool, url, body).await
+        })
+        .await
     }
 
     async fn invoke_through_url<B>(

@@ -37,19 +37,11 @@ impl Gateway {
         let mut ctx = RequestCtx::new(parts, path, remote, self.local_port, format!("api:{api}"));
         let request_id = portico_events::time::apigw_request_id();
         let cors = self.apis.get(api).and_then(|a| a.cors.as_ref());
-        let preflight =
-            cors.and_then(|cors| crate::cors::preflight(cors, &ctx, StatusCode::NO_CONTENT));
-        let mut response = match preflight {
-            Some(preflight) => preflight,
-            None => {
-                let mut response = self.api_phases(&mut ctx, api, &request_id, body).await;
-                if let Some(cors) = cors {
-                    let origin = ctx.header("origin").map(str::to_string);
-                    crate::cors::apply(cors, origin.as_deref(), response.headers_mut());
-                }
-                response
-            }
-        };
+        let mut response =
+            crate::cors::around(cors, StatusCode::NO_CONTENT, &mut ctx, async |ctx| {
+                self.api_phases(ctx, api, &request_id, body).await
+            })
+            .await;
         if let Ok(id) = HeaderValue::from_str(&request_id) {
             response.headers_mut().insert(APIGW_REQUEST_ID, id);
         }
