@@ -20,9 +20,19 @@ pub struct LocalCache {
 
 impl DecisionCache for LocalCache {
     fn get(&self, key: &str) -> Option<Decision> {
+        self.get_at(key, Instant::now())
+    }
+
+    fn put(&self, key: String, decision: Decision, ttl: Duration) {
+        self.put_at(key, decision, ttl, Instant::now());
+    }
+}
+
+impl LocalCache {
+    fn get_at(&self, key: &str, now: Instant) -> Option<Decision> {
         let mut entries = self.entries.lock().unwrap_or_else(|e| e.into_inner());
         match entries.get(key) {
-            Some((expires, decision)) if *expires > Instant::now() => Some(decision.clone()),
+            Some((expires, decision)) if *expires > now => Some(decision.clone()),
             Some(_) => {
                 entries.remove(key);
                 None
@@ -31,12 +41,11 @@ impl DecisionCache for LocalCache {
         }
     }
 
-    fn put(&self, key: String, decision: Decision, ttl: Duration) {
+    fn put_at(&self, key: String, decision: Decision, ttl: Duration, now: Instant) {
         if ttl.is_zero() {
             return;
         }
         let mut entries = self.entries.lock().unwrap_or_else(|e| e.into_inner());
-        let now = Instant::now();
         entries.retain(|_, (expires, _)| *expires > now);
         entries.insert(key, (now + ttl, decision));
     }
@@ -49,11 +58,14 @@ mod tests {
     #[test]
     fn keeps_decisions_for_their_ttl_only() {
         let cache = LocalCache::default();
-        cache.put("a".into(), Decision::Deny, Duration::from_secs(60));
-        cache.put("b".into(), Decision::Deny, Duration::ZERO);
-        assert_eq!(cache.get("a"), Some(Decision::Deny));
-        assert_eq!(cache.get("b"), None, "a TTL of 0 caches nothing");
-        cache.put("c".into(), Decision::Deny, Duration::from_nanos(1));
-        assert_eq!(cache.get("c"), None, "expired");
+        let start = Instant::now();
+        let minute = Duration::from_secs(60);
+        cache.put_at("a".into(), Decision::Deny, minute, start);
+        cache.put_at("b".into(), Decision::Deny, Duration::ZERO, start);
+        assert_eq!(cache.get_at("a", start), Some(Decision::Deny));
+        assert_eq!(cache.get_at("b", start), None, "a TTL of 0 caches nothing");
+        let later = start + minute - Duration::from_nanos(1);
+        assert_eq!(cache.get_at("a", later), Some(Decision::Deny));
+        assert_eq!(cache.get_at("a", start + minute), None, "expired");
     }
 }

@@ -4,6 +4,7 @@
 
 use std::time::{Duration, SystemTime};
 
+use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
 use sha2::{Digest, Sha256};
 
 /// How far a signed request's time may be from now (AWS allows 15 minutes).
@@ -196,35 +197,29 @@ fn form_urlencoded_pairs(query: &str) -> Vec<(String, String)> {
 
 /// Percent-decoding without turning `+` into a space (SigV4 is not form encoding).
 fn decode(s: &str) -> String {
-    let bytes = s.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        if bytes[i] == b'%'
-            && i + 2 < bytes.len()
-            && let Some(Ok(b)) = s.get(i + 1..i + 3).map(|h| u8::from_str_radix(h, 16))
-        {
-            out.push(b);
-            i += 3;
-            continue;
-        }
-        out.push(bytes[i]);
-        i += 1;
-    }
-    String::from_utf8_lossy(&out).into_owned()
+    percent_encoding::percent_decode_str(s)
+        .decode_utf8_lossy()
+        .into_owned()
 }
+
+/// What SigV4 encodes: all but RFC 3986's unreserved characters.
+const RESERVED: &AsciiSet = &NON_ALPHANUMERIC
+    .remove(b'-')
+    .remove(b'_')
+    .remove(b'.')
+    .remove(b'~');
+
+/// The same, keeping the slashes of a path.
+const RESERVED_IN_PATH: &AsciiSet = &RESERVED.remove(b'/');
 
 /// RFC 3986 encoding as SigV4 wants it: unreserved characters kept, all else `%XX`.
 fn encode(s: &str, keep_slash: bool) -> String {
-    let mut out = String::with_capacity(s.len());
-    for b in s.bytes() {
-        if b.is_ascii_alphanumeric() || b"-_.~".contains(&b) || (keep_slash && b == b'/') {
-            out.push(b as char);
-        } else {
-            out.push_str(&format!("%{b:02X}"));
-        }
-    }
-    out
+    let set = if keep_slash {
+        RESERVED_IN_PATH
+    } else {
+        RESERVED
+    };
+    utf8_percent_encode(s, set).to_string()
 }
 
 fn canonical_request(request: &Signed<'_>, params: &Parameters) -> String {
@@ -272,27 +267,10 @@ fn canonical_request(request: &Signed<'_>, params: &Parameters) -> String {
 
 /// `20240101T000000Z` as a time.
 fn parse_amz_date(text: &str) -> Option<SystemTime> {
-    if text.len() != 16 || !text.ends_with('Z') || text.as_bytes().get(8) != Some(&b'T') {
-        return None;
-    }
-    let n = |range: std::ops::Range<usize>| text.get(range)?.parse::<u32>().ok();
-    let (year, month, day) = (n(0..4)?, n(4..6)?, n(6..8)?);
-    let (hour, minute, second) = (n(9..11)?, n(11..13)?, n(13..15)?);
-    // Days since the epoch, by the civil-from-days inverse (Howard Hinnant's algorithm).
-    let (y, m) = if month <= 2 {
-        (year as i64 - 1, month + 9)
-    } else {
-        (year as i64, month - 3)
-    };
-    let era = y.div_euclid(400);
-    let yoe = y - era * 400;
-    let doy = (153 * m as i64 + 2) / 5 + day as i64 - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    let days = era * 146_097 + doe - 719_468;
-    let seconds = days * 86_400 + (hour * 3600 + minute * 60 + second) as i64;
-    u64::try_from(seconds)
+    let format = time::macros::format_description!("[year][month][day]T[hour][minute][second]Z");
+    time::PrimitiveDateTime::parse(text, format)
         .ok()
-        .map(|s| SystemTime::UNIX_EPOCH + Duration::from_secs(s))
+        .map(|t| t.assume_utc().into())
 }
 
 fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
