@@ -123,8 +123,8 @@ pub fn evaluate(value: &str, sources: &Sources<'_>) -> String {
 }
 
 /// `request.header.<n>`, `request.querystring.<n>`, `request.path`, `request.path.<p>`,
-/// `response.header.<n>`, `stageVariables.<v>`, `context.<c>`; anything else (or a missing
-/// value) is empty.
+/// `response.header.<n>`, `response.body.<JSONPath>`, `stageVariables.<v>`, `context.<c>`;
+/// anything else (or a missing value) is empty.
 fn resolve(reference: &str, sources: &Sources<'_>) -> String {
     if reference == "request.path" {
         return sources.path.to_string();
@@ -193,10 +193,14 @@ fn resolve(reference: &str, sources: &Sources<'_>) -> String {
     String::new()
 }
 
-/// The text at a dotted `path` into `value`: a string as it is, other JSON as JSON, nothing
-/// (or null) as empty.
+/// The text at a JSONPath `path` (the part after `$.`: `items[0].id`) into `value`: a
+/// string as it is, other JSON as JSON, nothing (or null) as empty. A path matching several
+/// nodes gives the first.
 fn json_path(value: Option<&serde_json::Value>, path: &str) -> String {
-    let found = value.and_then(|v| path.split('.').try_fold(v, |v, key| v.get(key)));
+    let found = value.and_then(|v| {
+        let path = serde_json_path::JsonPath::parse(&format!("$.{path}")).ok()?;
+        path.query(v).first()
+    });
     match found {
         Some(serde_json::Value::String(text)) => text.clone(),
         Some(serde_json::Value::Null) | None => String::new(),
@@ -217,7 +221,10 @@ mod tests {
         let params = [("id".to_string(), "7".to_string())];
         let context = [("stage", "prod".to_string())];
         let authorizer = serde_json::json!({"jwt": {"claims": {"sub": "ada", "n": 3}}});
-        let body = serde_json::json!({"error": {"code": 7, "message": "gone"}});
+        let body = serde_json::json!({
+            "error": {"code": 7, "message": "gone"},
+            "items": [{"id": "a", "n": 1}, {"id": "b", "n": 2}],
+        });
         let mut response = HeaderMap::new();
         response.append("etag", HeaderValue::from_static("\"v1\""));
         let sources = Sources {
@@ -251,6 +258,10 @@ mod tests {
             ("$response.body.error.message", "gone"),
             ("E${response.body.error.code}", "E7"),
             ("$response.body.error", r#"{"code":7,"message":"gone"}"#),
+            ("$response.body.items[1].id", "b"),
+            ("$response.body.items[?@.id == 'b'].n", "2"),
+            ("$response.body.items[9].id", ""),
+            ("$response.body.items[", ""),
         ];
         for (value, expected) in rows {
             assert_eq!(evaluate(value, &sources), expected, "{value}");
