@@ -1,6 +1,8 @@
 //! HTTP APIs: stages, AWS's route matching, the 2.0 event with route data, API Gateway's
 //! error shapes.
 
+use std::path::Path;
+
 use serde_json::{Value, json};
 
 use crate::harness::Portico;
@@ -386,6 +388,37 @@ apis:
     assert!(event["requestContext"].get("authorizer").is_none());
 }
 
+/// Two throwaway CAs for helper servers that speak https (`clients/tls.py` writes each
+/// server's CA into the folder it is given): Portico trusts the first through
+/// `SSL_CERT_FILE`, and not the second.
+struct Cas {
+    trusted: tempfile::TempDir,
+    untrusted: tempfile::TempDir,
+}
+
+impl Cas {
+    fn new() -> Cas {
+        let dir = || tempfile::tempdir().unwrap();
+        Cas {
+            trusted: dir(),
+            untrusted: dir(),
+        }
+    }
+
+    /// The CA certificate file to give Portico as `SSL_CERT_FILE`.
+    fn trusted_file(&self) -> String {
+        self.trusted.path().join("ca.pem").display().to_string()
+    }
+}
+
+/// A helper server's arguments: https with its CA written into `ca`, or plain http.
+fn tls_args(ca: Option<&Path>) -> Vec<&str> {
+    match ca {
+        Some(dir) => vec!["--tls", dir.to_str().unwrap()],
+        None => vec![],
+    }
+}
+
 /// A JWT issuer the tests run (`clients/jwt_issuer.py`): its URL and the tokens it signed.
 struct Issuer {
     server: crate::harness::Helper,
@@ -394,9 +427,9 @@ struct Issuer {
 }
 
 impl Issuer {
-    /// `args`: `["--tls", dir]` to serve https with a CA written to `dir/ca.pem`.
-    fn start(args: &[&str]) -> Issuer {
-        let server = crate::harness::Helper::start("jwt_issuer.py", args);
+    /// Over https when `ca` is given (see [`Cas`]).
+    fn start(ca: Option<&Path>) -> Issuer {
+        let server = crate::harness::Helper::start("jwt_issuer.py", &tls_args(ca));
         let first: Value =
             serde_json::from_str(&server.ready).expect("the issuer printed its tokens");
         Issuer {
@@ -422,7 +455,7 @@ async fn bearer(p: &Portico, path: &str, token: Option<String>) -> (u16, Value) 
 
 #[tokio::test]
 async fn jwt_authorizers_verify_tokens_as_api_gateway_does() {
-    let issuer = Issuer::start(&[]);
+    let issuer = Issuer::start(None);
     let p = Portico::start(&format!(
         r#"
 functions:
@@ -529,12 +562,10 @@ apis:
 
 #[tokio::test]
 async fn jwt_keys_come_over_https_and_rotate() {
-    let (trusted, untrusted) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
-    let tls = |dir: &tempfile::TempDir| ["--tls".to_string(), dir.path().display().to_string()];
-    let mut issuer = Issuer::start(&tls(&trusted).each_ref().map(String::as_str));
-    let stranger = Issuer::start(&tls(&untrusted).each_ref().map(String::as_str));
+    let cas = Cas::new();
+    let mut issuer = Issuer::start(Some(cas.trusted.path()));
+    let stranger = Issuer::start(Some(cas.untrusted.path()));
     assert!(issuer.url.starts_with("https://"), "{}", issuer.url);
-    let ca = trusted.path().join("ca.pem");
     let p = Portico::start_with_env(
         &format!(
             r#"
@@ -554,7 +585,7 @@ apis:
             stranger = stranger.url
         ),
         &[],
-        &[("SSL_CERT_FILE", ca.to_str().unwrap())],
+        &[("SSL_CERT_FILE", &cas.trusted_file())],
     );
     let token = |name: &str| Some(issuer.tokens[name].as_str().unwrap().to_string());
 
@@ -587,9 +618,9 @@ struct Upstream {
 }
 
 impl Upstream {
-    /// `args`: `["--tls", dir]` to serve https with a CA written to `dir/ca.pem`.
-    fn start(args: &[&str]) -> Upstream {
-        let server = crate::harness::Helper::start("upstream.py", args);
+    /// Over https when `ca` is given (see [`Cas`]).
+    fn start(ca: Option<&Path>) -> Upstream {
+        let server = crate::harness::Helper::start("upstream.py", &tls_args(ca));
         Upstream {
             port: server
                 .ready
@@ -603,7 +634,7 @@ impl Upstream {
 
 #[tokio::test]
 async fn http_proxy_routes_forward_and_stream_both_ways() {
-    let upstream = Upstream::start(&[]);
+    let upstream = Upstream::start(None);
     let p = Portico::start(&format!(
         r#"
 limits: unbounded
@@ -684,11 +715,9 @@ apis:
 
 #[tokio::test]
 async fn http_proxy_routes_reach_https_upstreams_portico_trusts() {
-    let (trusted, untrusted) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
-    let tls = |dir: &tempfile::TempDir| ["--tls".to_string(), dir.path().display().to_string()];
-    let secure = Upstream::start(&tls(&trusted).each_ref().map(String::as_str));
-    let stranger = Upstream::start(&tls(&untrusted).each_ref().map(String::as_str));
-    let ca = trusted.path().join("ca.pem");
+    let cas = Cas::new();
+    let secure = Upstream::start(Some(cas.trusted.path()));
+    let stranger = Upstream::start(Some(cas.untrusted.path()));
     let p = Portico::start_with_env(
         &format!(
             r#"
@@ -703,7 +732,7 @@ apis:
             stranger = stranger.port
         ),
         &[],
-        &[("SSL_CERT_FILE", ca.to_str().unwrap())],
+        &[("SSL_CERT_FILE", &cas.trusted_file())],
     );
     let base = format!("{}/execute-api/shop", p.endpoint());
     let (status, _, seen) = get(&p, &format!("{base}/secure/a/b?q=1")).await;
@@ -730,7 +759,7 @@ apis:
 
 #[tokio::test]
 async fn an_upload_over_the_aws_limit_is_refused_on_the_way() {
-    let upstream = Upstream::start(&[]);
+    let upstream = Upstream::start(None);
     let p = Portico::start(&format!(
         r#"
 apis:
@@ -880,7 +909,7 @@ apis:
 
 #[tokio::test]
 async fn parameter_mappings_change_what_the_proxy_sends() {
-    let upstream = Upstream::start(&[]);
+    let upstream = Upstream::start(None);
     let p = Portico::start(&format!(
         r#"
 apis:
@@ -924,7 +953,7 @@ apis:
 
 #[tokio::test]
 async fn response_mappings_change_what_the_client_gets() {
-    let upstream = Upstream::start(&[]);
+    let upstream = Upstream::start(None);
     let p = Portico::start(&format!(
         r#"
 apis:
@@ -1007,7 +1036,7 @@ apis:
 
 #[tokio::test]
 async fn aws_iam_guards_http_proxy_routes() {
-    let upstream = Upstream::start(&[]);
+    let upstream = Upstream::start(None);
     let p = Portico::start_with_env(
         &format!(
             r#"
