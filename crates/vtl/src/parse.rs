@@ -134,6 +134,9 @@ impl Parser {
 
     /// A directive name at `at` (which holds `#`): its name and its length in characters.
     fn directive_at(&self, at: usize) -> Option<(String, usize)> {
+        if self.s.get(at) != Some(&'#') {
+            return None;
+        }
         let mut k = at + 1;
         let braced = self.s.get(k) == Some(&'{');
         if braced {
@@ -176,10 +179,7 @@ impl Parser {
                         self.i = after;
                         let r = self.reference(n)?;
                         nodes.push(Node::Ref(Box::new(r)));
-                    } else if let Some((_, len)) = self
-                        .directive_at(after)
-                        .filter(|_| self.s.get(after) == Some(&'#'))
-                    {
+                    } else if let Some((_, len)) = self.directive_at(after) {
                         buf.extend(std::iter::repeat_n('\\', n / 2));
                         if n % 2 == 1 {
                             buf.extend(&self.s[after..after + len]);
