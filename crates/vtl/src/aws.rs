@@ -7,9 +7,11 @@ use std::rc::Rc;
 
 use base64::Engine as _;
 use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
+use serde_json_path::PathElement;
 
 use crate::RenderErrorKind;
 use crate::ast::Pos;
+use crate::ojson::{OJson, Step};
 use crate::render::{Renderer, err, too_deep};
 use crate::value::Value;
 
@@ -194,35 +196,34 @@ impl Renderer<'_> {
         }
     }
 
-    fn body_json(&mut self, pos: Pos) -> Result<Rc<serde_json::Value>, crate::RenderError> {
+    /// The body parsed twice: as `serde_json::Value` to query, in document order to hand out.
+    fn body_json(
+        &mut self,
+        pos: Pos,
+    ) -> Result<Rc<(serde_json::Value, OJson)>, crate::RenderError> {
         if let Some(v) = &self.body_json {
             return Ok(v.clone());
         }
         let body = self.input.body.trim();
-        self.step(1 + body.len() as u64 / 64, pos)?;
-        let v = if body.is_empty() {
-            serde_json::Value::Object(Default::default())
-        } else {
-            serde_json::from_str(body).map_err(|e| {
-                err(
-                    pos,
-                    RenderErrorKind::InvalidBody,
-                    format!("the request body is not JSON: {e}"),
-                )
-            })?
+        let body = if body.is_empty() { "{}" } else { body };
+        self.step(1 + body.len() as u64 / 32, pos)?;
+        let bad = |e: serde_json::Error| {
+            err(
+                pos,
+                RenderErrorKind::InvalidBody,
+                format!("the request body is not JSON: {e}"),
+            )
         };
-        let v = Rc::new(v);
+        let v = serde_json::from_str(body).map_err(bad)?;
+        let ordered = OJson::parse(body).map_err(bad)?;
+        let v = Rc::new((v, ordered));
         self.body_json = Some(v.clone());
         Ok(v)
     }
 
     /// Evaluates a Jayway JSONPath on the body: `Some(one value)` for a definite path that
     /// matched, a JSON array of the matches for an indefinite one, `None` for no match.
-    fn query(
-        &mut self,
-        path: &str,
-        pos: Pos,
-    ) -> Result<Option<serde_json::Value>, crate::RenderError> {
+    fn query(&mut self, path: &str, pos: Pos) -> Result<Option<OJson>, crate::RenderError> {
         let body = self.body_json(pos)?;
         let q = translate(path);
         let compiled = serde_json_path::JsonPath::parse(&q.rfc).map_err(|e| {
@@ -232,29 +233,40 @@ impl Renderer<'_> {
                 format!("bad JSONPath {path:?}: {e}"),
             )
         })?;
-        let nodes = compiled.query(&body);
+        let nodes = compiled.query_located(&body.0);
         self.step(1 + nodes.len() as u64, pos)?;
+        let mut found: Vec<OJson> = Vec::new();
+        for node in nodes.iter() {
+            let steps = node.location().iter().map(|e| match e {
+                PathElement::Name(n) => Step::Name(n),
+                PathElement::Index(i) => Step::Index(*i),
+            });
+            if let Some(v) = body.1.at(steps) {
+                found.push(v.clone());
+            }
+            if q.definite {
+                break;
+            }
+        }
         let found = if q.definite {
-            nodes.first().cloned()
+            found.pop()
         } else {
-            Some(serde_json::Value::Array(
-                nodes.iter().map(|v| (*v).clone()).collect(),
-            ))
+            Some(OJson::Arr(found))
         };
         if q.length {
             return Ok(found.and_then(|v| match v {
-                serde_json::Value::Array(a) => Some(a.len().into()),
-                serde_json::Value::Object(o) => Some(o.len().into()),
-                serde_json::Value::String(s) => Some(s.encode_utf16().count().into()),
+                OJson::Arr(a) => Some(OJson::Int(a.len() as i64)),
+                OJson::Obj(o) => Some(OJson::Int(o.len() as i64)),
+                OJson::Str(s) => Some(OJson::Int(s.encode_utf16().count() as i64)),
                 _ => None,
             }));
         }
         Ok(found)
     }
 
-    fn json_value(&mut self, v: &serde_json::Value, pos: Pos) -> Result<Value, crate::RenderError> {
-        self.step(json_size(v), pos)?;
-        Ok(self.heap.build_json(v, true))
+    fn json_value(&mut self, v: &OJson, pos: Pos) -> Result<Value, crate::RenderError> {
+        self.step(v.size(), pos)?;
+        Ok(self.heap.build_ojson(v))
     }
 
     pub(crate) fn input_method(
@@ -351,7 +363,7 @@ impl Renderer<'_> {
                 String::from_utf8_lossy(&bytes).into_owned()
             }
             "parseJson" => {
-                let v: serde_json::Value = serde_json::from_str(&s).map_err(|e| {
+                let v = OJson::parse(&s).map_err(|e| {
                     err(
                         pos,
                         RenderErrorKind::Failed,
@@ -364,14 +376,6 @@ impl Renderer<'_> {
         };
         self.charge_string(out.len(), pos)?;
         Ok(Value::str(out))
-    }
-}
-
-fn json_size(v: &serde_json::Value) -> u64 {
-    match v {
-        serde_json::Value::Array(a) => 1 + a.iter().map(json_size).sum::<u64>(),
-        serde_json::Value::Object(o) => 1 + o.values().map(json_size).sum::<u64>(),
-        _ => 1,
     }
 }
 

@@ -9,11 +9,13 @@
 //! content types. The caller extracts what a template may see, and turns a [`RenderError`]
 //! into the response API Gateway would give (a 500 for a failed template).
 //!
-//! Velocity semantics kept on purpose, since templates written for AWS rely on them:
+//! Velocity semantics kept on purpose, since templates written for AWS rely on them (and
+//! tests/differential.rs checks them against Apache Velocity 1.7 itself):
 //! a null reference renders as its own source text (`$foo`) unless quiet (`$!foo`);
 //! `#set` with a null right-hand side leaves the target unchanged; integers divide as Java's
 //! do; maps and lists render as Java's `toString` (`{a=1, b=2}`, `[1, 2]`), while arrays from
-//! the request body render as JSON, as json-smart's do; `#if("")` is true; `#foreach` stops
+//! the request body render as JSON, as json-smart's do; a reference holding `""` is true in
+//! `#if`, while a bare literal (`#if('x')`, `#if(1)`) is false; `#foreach` stops
 //! silently after [`Limits::max_foreach_iterations`] (1,000, as on AWS).
 //!
 //! Not supported (a [`ParseError`] says so): `#macro`, `#define`, `#include`, `#parse`,
@@ -22,6 +24,7 @@
 mod ast;
 mod aws;
 mod methods;
+mod ojson;
 mod parse;
 mod render;
 mod value;

@@ -1,8 +1,10 @@
 //! Template source to [`Node`]s: one hand-written pass, Velocity 1.7's lexical rules.
 //!
-//! Whitespace follows Velocity 1.7: a `#set` drops the spaces and tabs that open its line;
-//! `#set(...)`, `#if(...)`, `#elseif(...)`, `#foreach(...)`, `#else` and `#end` eat the rest of
-//! their line when only spaces or tabs stand before its newline; `##` comments eat their newline.
+//! Whitespace follows Velocity 1.7: `#set(...)`, `#if(...)`, `#elseif(...)`, `#foreach(...)`,
+//! `#else` and `#end` eat the rest of their line when only spaces or tabs stand before its
+//! newline; the indentation before them stays, except that `#set` takes the spaces and tabs
+//! right before it when they follow a reference, directive or comment rather than text;
+//! `##` comments eat their newline.
 
 use crate::ParseError;
 use crate::ast::{BinOp, Expr, Node, Part, Pos, Reference};
@@ -227,7 +229,14 @@ impl Parser {
     ) -> Result<Option<Ending>, ParseError> {
         let start = self.i;
         match self.at(1) {
+            None => {
+                return self.err(
+                    start,
+                    "a template cannot end with a lone '#' (Velocity refuses it)",
+                );
+            }
             Some('#') => {
+                flush(buf, nodes);
                 while let Some(c) = self.at(0) {
                     self.i += 1;
                     if c == '\n' {
@@ -237,6 +246,7 @@ impl Parser {
                 return Ok(None);
             }
             Some('*') => {
+                flush(buf, nodes);
                 let mut k = self.i + 2;
                 while k + 1 < self.s.len() && !(self.s[k] == '*' && self.s[k + 1] == '#') {
                     k += 1;
@@ -256,6 +266,7 @@ impl Parser {
                     return self.err(start, "unterminated #[[ block (no closing ]]#)");
                 }
                 buf.extend(&self.s[self.i + 3..k]);
+                flush(buf, nodes);
                 self.i = k + 3;
                 return Ok(None);
             }
@@ -269,7 +280,11 @@ impl Parser {
         self.i += len;
         match name.as_str() {
             "set" => {
-                strip_set_indent(buf);
+                // Velocity's #set token takes the spaces before it when they follow another
+                // token (a reference, a directive, a comment) rather than text.
+                if buf.chars().all(|c| c == ' ' || c == '\t') {
+                    buf.clear();
+                }
                 flush(buf, nodes);
                 let pos = self.pos_at(start);
                 self.open_paren(&name, start)?;
@@ -834,14 +849,5 @@ fn unreachable_ending<T>(p: &Parser) -> Result<T, ParseError> {
 fn flush(buf: &mut String, nodes: &mut Vec<Node>) {
     if !buf.is_empty() {
         nodes.push(Node::Text(std::mem::take(buf)));
-    }
-}
-
-/// `#set` swallows the spaces and tabs that open its line.
-fn strip_set_indent(buf: &mut String) {
-    let trimmed = buf.trim_end_matches([' ', '\t']);
-    if trimmed.is_empty() || trimmed.ends_with('\n') {
-        let keep = trimmed.len();
-        buf.truncate(keep);
     }
 }

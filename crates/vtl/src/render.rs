@@ -19,7 +19,7 @@ pub(crate) struct Renderer<'a> {
     steps: u64,
     pub limits: &'a Limits,
     pub input: &'a Input,
-    pub body_json: Option<Rc<serde_json::Value>>,
+    pub body_json: Option<Rc<(serde_json::Value, crate::ojson::OJson)>>,
 }
 
 pub(crate) fn err(pos: Pos, kind: RenderErrorKind, message: impl Into<String>) -> RenderError {
@@ -131,8 +131,7 @@ impl<'a> Renderer<'a> {
                 Node::If(branches, otherwise) => {
                     let mut chosen = otherwise.as_ref();
                     for (cond, body) in branches {
-                        let c = self.eval(cond)?;
-                        if truthy(&c) {
+                        if self.cond(cond)? {
                             chosen = Some(body);
                             break;
                         }
@@ -228,11 +227,9 @@ impl<'a> Renderer<'a> {
                 format!("{prefix}{}", r.literal)
             }
         } else if v.is_null() {
-            if r.quiet {
-                prefix
-            } else {
-                format!("{prefix}{}", r.literal)
-            }
+            // An unescaped null keeps all its backslashes.
+            let all = "\\".repeat(r.backslashes);
+            if r.quiet { all } else { all + &r.literal }
         } else {
             let s = self.to_string(&v, r.pos)?;
             if prefix.is_empty() { s } else { prefix + &s }
@@ -381,33 +378,39 @@ impl<'a> Renderer<'a> {
                 };
                 self.heap.new_list(items, false)
             }
-            Expr::Not(inner) => {
-                let v = self.eval(inner)?;
-                Value::Bool(!truthy(&v))
-            }
+            Expr::Not(inner) => Value::Bool(!self.cond(inner)?),
             Expr::Bin(op, l, r, pos) => self.binary(*op, l, r, *pos)?,
+        })
+    }
+
+    /// Truth as Velocity 1.7 evaluates a condition: a reference by its value (null and false
+    /// are false, anything else true), `true`/`false`, comparisons and logic by their result;
+    /// any other literal or arithmetic counts as false (`#if('x')`, `#if(1 + 1)` are false).
+    fn cond(&mut self, e: &Expr) -> Result<bool, RenderError> {
+        Ok(match e {
+            Expr::Bool(b) => *b,
+            Expr::Ref(r) => truthy(&self.eval_ref(r)?),
+            Expr::Not(inner) => !self.cond(inner)?,
+            Expr::Bin(
+                BinOp::And
+                | BinOp::Or
+                | BinOp::Eq
+                | BinOp::Ne
+                | BinOp::Lt
+                | BinOp::Gt
+                | BinOp::Le
+                | BinOp::Ge,
+                ..,
+            ) => truthy(&self.eval(e)?),
+            _ => false,
         })
     }
 
     fn binary(&mut self, op: BinOp, l: &Expr, r: &Expr, pos: Pos) -> Result<Value, RenderError> {
         self.step(1, pos)?;
         match op {
-            BinOp::And => {
-                let a = self.eval(l)?;
-                if !truthy(&a) {
-                    return Ok(Value::Bool(false));
-                }
-                let b = self.eval(r)?;
-                return Ok(Value::Bool(truthy(&b)));
-            }
-            BinOp::Or => {
-                let a = self.eval(l)?;
-                if truthy(&a) {
-                    return Ok(Value::Bool(true));
-                }
-                let b = self.eval(r)?;
-                return Ok(Value::Bool(truthy(&b)));
-            }
+            BinOp::And => return Ok(Value::Bool(self.cond(l)? && self.cond(r)?)),
+            BinOp::Or => return Ok(Value::Bool(self.cond(l)? || self.cond(r)?)),
             _ => {}
         }
         let a = self.eval(l)?;
@@ -497,7 +500,7 @@ fn range_bound(v: &Value) -> Option<i64> {
     }
 }
 
-/// `#if` truth in Velocity 1.7: null and false are false, everything else (even "") is true.
+/// A value's truth in Velocity 1.7: null and false are false, everything else (even "") is true.
 pub(crate) fn truthy(v: &Value) -> bool {
     !matches!(v, Value::Null | Value::Bool(false))
 }

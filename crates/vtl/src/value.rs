@@ -170,6 +170,30 @@ impl Heap {
         }
     }
 
+    /// A body value, members in document order (see [`crate::ojson`]).
+    pub(crate) fn build_ojson(&mut self, v: &crate::ojson::OJson) -> Value {
+        use crate::ojson::OJson;
+        match v {
+            OJson::Null => Value::Null,
+            OJson::Bool(b) => Value::Bool(*b),
+            OJson::Int(n) => Value::Int(*n),
+            OJson::Float(f) => Value::Float(*f),
+            OJson::Str(s) => Value::str(s.as_str()),
+            OJson::Arr(a) => {
+                let items = a.iter().map(|x| self.build_ojson(x)).collect();
+                self.new_list(items, true)
+            }
+            OJson::Obj(o) => {
+                let (id, val) = self.new_map();
+                for (k, x) in o {
+                    let x = self.build_ojson(x);
+                    self.maps[id].put(k.as_str().into(), x);
+                }
+                val
+            }
+        }
+    }
+
     /// Java's `String.valueOf(value)`.
     pub(crate) fn to_string(&self, v: &Value) -> Result<String, TooDeep> {
         let mut out = String::new();
@@ -364,7 +388,7 @@ pub(crate) fn num_cmp(a: &Value, b: &Value) -> Option<std::cmp::Ordering> {
     }
 }
 
-/// A JSON string literal with json-smart's escaping: `"` `\` and control characters, plus
+/// A JSON string literal with json-smart's escaping: `"` `\` `/` and control characters, plus
 /// U+007F–U+009F and U+2000–U+20FF as `\uXXXX`.
 pub(crate) fn json_string(s: &str, out: &mut String) {
     out.push('"');
@@ -372,6 +396,7 @@ pub(crate) fn json_string(s: &str, out: &mut String) {
         match c {
             '"' => out.push_str("\\\""),
             '\\' => out.push_str("\\\\"),
+            '/' => out.push_str("\\/"),
             '\n' => out.push_str("\\n"),
             '\r' => out.push_str("\\r"),
             '\t' => out.push_str("\\t"),
@@ -444,6 +469,6 @@ mod tests {
     fn json_strings_escape_as_json_smart_does() {
         let mut out = String::new();
         json_string("a\"b\\c\n\u{1}\u{2028}é/", &mut out);
-        assert_eq!(out, "\"a\\\"b\\\\c\\n\\u0001\\u2028é/\"");
+        assert_eq!(out, "\"a\\\"b\\\\c\\n\\u0001\\u2028é\\/\"");
     }
 }
