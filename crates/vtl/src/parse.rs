@@ -804,6 +804,8 @@ impl Parser {
         }
     }
 
+    /// A string literal: a doubled quote stands for one; a backslash is an ordinary character
+    /// (Velocity 1.7 keeps `"\n"` as backslash-n and refuses `"\""`).
     fn string(&mut self, quote: char) -> Result<Expr, ParseError> {
         let start = self.i;
         self.i += 1;
@@ -820,12 +822,6 @@ impl Parser {
                 }
                 self.i += 1;
                 break;
-            }
-            if let (true, Some(next)) = (c == '\\' && quote == '"', self.at(1)) {
-                raw.push('\\');
-                raw.push(next);
-                self.i += 2;
-                continue;
             }
             raw.push(c);
             self.i += 1;
