@@ -1,6 +1,6 @@
 //! JWT authorizers (HTTP APIs): a token signed by one of the issuer's keys (JWKS), with the
-//! issuer, an audience (`aud`, or `client_id` when there is no `aud`), a live `exp`/`nbf`,
-//! and, when the route asks for scopes, one of them (`scope` or `scp`).
+//! issuer, an audience (`aud`, or `client_id` when there is no `aud`), a live `exp`/`nbf`, an
+//! `iat` in the past, and, when the route asks for scopes, one of them (`scope` or `scp`).
 
 use jsonwebtoken::jwk::JwkSet;
 use jsonwebtoken::{Algorithm, DecodingKey, Validation, decode, decode_header};
@@ -92,6 +92,18 @@ pub fn verify(token: &str, keys: &JwkSet, rule: &Rule<'_>) -> Result<Verified, R
     let claims: Map<String, Value> = decode(token, &key, &validation)
         .map_err(|e| Refusal::Unauthorized(describe(e.kind())))?
         .claims;
+    // `iat` must be in the past, as API Gateway checks it (jsonwebtoken does not).
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or_default();
+    if claims
+        .get("iat")
+        .and_then(Value::as_u64)
+        .is_some_and(|iat| iat > now)
+    {
+        return Err(unauthorized("the token was issued in the future (iat)"));
+    }
     let audiences = strings(claims.get("aud"));
     let audience_ok = if audiences.is_empty() {
         strings(claims.get("client_id"))

@@ -497,6 +497,7 @@ apis:
     for name in [
         "expired",
         "not_yet",
+        "issued_later",
         "wrong_issuer",
         "wrong_audience",
         "unknown_key",

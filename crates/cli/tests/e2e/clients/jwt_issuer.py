@@ -89,6 +89,7 @@ tokens = {
     "client_id": rs({k: v for k, v in base.items() if k != "aud"} | {"client_id": "my-app"}),
     "expired": rs(base | {"exp": now - 60}),
     "not_yet": rs(base | {"nbf": now + 600}),
+    "issued_later": rs(base | {"iat": now + 600}),
     "wrong_issuer": rs(base | {"iss": "http://127.0.0.1:1"}),
     "wrong_audience": rs(base | {"aud": "other-app"}),
     "no_scope": rs(base | {"scope": "profile"}),
