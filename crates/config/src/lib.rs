@@ -8,7 +8,9 @@
 mod compile;
 mod diagnostics;
 pub mod limits;
+pub mod openapi;
 pub mod raw;
+pub mod rest;
 mod route;
 
 use std::collections::BTreeMap;

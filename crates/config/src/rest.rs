@@ -1,0 +1,239 @@
+//! The model of a REST API (`protocol: rest`), whether written in `portico.yaml` or imported
+//! from an OpenAPI document with API Gateway's extensions: methods on resources, each with
+//! its integration (how the backend is called and how its answer becomes the response),
+//! authorization, API key requirement and request validation.
+//!
+//! Templates are kept as text: the gateway parses them (the VTL engine sits above this
+//! crate) and reports a broken one at start-up.
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use crate::{Limits, RouteKey, Stage, Throttle};
+
+/// A REST API.
+#[derive(Debug, Clone)]
+pub struct RestApi {
+    pub name: String,
+    /// Named stages (a REST API has no `$default` stage): served at `/<stage>/...`.
+    pub stages: BTreeMap<String, Stage>,
+    /// Methods in the order they are tried: most specific resource first, a method before
+    /// `ANY` (see [`RouteKey::cmp_specificity`]).
+    pub methods: Vec<Method>,
+    /// Lambda authorizers (TOKEN, REQUEST) and Cognito user pool authorizers, by name.
+    pub authorizers: BTreeMap<String, RestAuthorizer>,
+    /// Request validators by name (`x-amazon-apigateway-request-validators`).
+    pub validators: BTreeMap<String, Validator>,
+    /// Models (JSON Schema draft 4) by name, for request validation.
+    pub models: BTreeMap<String, serde_json::Value>,
+    /// Where a request's API key is read (`x-amazon-apigateway-api-key-source`).
+    pub api_key_source: ApiKeySource,
+    /// Content types handled as binary (`x-amazon-apigateway-binary-media-types`), e.g.
+    /// `image/png` or `*/*`.
+    pub binary_media_types: Vec<String>,
+    /// Customised gateway responses by type (`DEFAULT_4XX`, `UNAUTHORIZED`, ...).
+    pub gateway_responses: BTreeMap<String, GatewayResponse>,
+    /// API keys by name.
+    pub api_keys: BTreeMap<String, ApiKey>,
+    /// Usage plans by name: throttles and quotas for the keys they list.
+    pub usage_plans: BTreeMap<String, UsagePlan>,
+    /// The file's limits profile.
+    pub limits: Limits,
+}
+
+/// One method of one resource: `GET /pets/{petId}`, or `ANY /{proxy+}`.
+#[derive(Debug, Clone)]
+pub struct Method {
+    /// The method and the resource's path template.
+    pub key: RouteKey,
+    pub authorization: Authorization,
+    /// A request without a valid API key is refused with 403.
+    pub api_key_required: bool,
+    /// The validator (by name in [`RestApi::validators`]) checking this method's requests.
+    pub validator: Option<String>,
+    /// Declared request parameters (`method.request.querystring.q`, `.header.h`,
+    /// `.path.p`) and whether each is required.
+    pub request_parameters: BTreeMap<String, bool>,
+    /// Models for request bodies by content type (`application/json` → model name).
+    pub request_models: BTreeMap<String, String>,
+    pub integration: RestIntegration,
+}
+
+/// Who may call a method.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Authorization {
+    None,
+    /// SigV4 signatures (`AWS_IAM`).
+    Iam,
+    /// An authorizer of [`RestApi::authorizers`], with the OAuth scopes a Cognito
+    /// authorizer requires (empty: any valid token).
+    Authorizer { name: String, scopes: Vec<String> },
+}
+
+/// How a method reaches its backend.
+#[derive(Debug, Clone)]
+pub struct RestIntegration {
+    pub kind: IntegrationKind,
+    /// `integration.request.<where>.<name>` ← `method.request.<where>.<name>`,
+    /// `'static'`, `context.<var>` or `stageVariables.<name>`.
+    pub request_parameters: Vec<(String, String)>,
+    /// Request templates by content type.
+    pub request_templates: BTreeMap<String, String>,
+    pub passthrough: Passthrough,
+    pub content_handling: Option<ContentHandling>,
+    /// How long the gateway waits for the backend (`timeoutInMillis`).
+    pub timeout: Duration,
+    /// Integration responses, tried in order: the first whose pattern matches (the status
+    /// code of an HTTP backend, the `errorMessage` of a Lambda error), else the default.
+    pub responses: Vec<IntegrationResponse>,
+    /// Request parameters that make up the stage cache's key.
+    pub cache_key_parameters: Vec<String>,
+}
+
+/// The backend of a method.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum IntegrationKind {
+    /// Lambda proxy: the 1.0 event in, the function's `{statusCode, headers, body}` out.
+    AwsProxy { function: String },
+    /// Lambda, non-proxy: the request template's output is the payload; the integration
+    /// responses map the function's result. `X-Amz-Invocation-Type: 'Event'` in the
+    /// integration request parameters makes it asynchronous.
+    Aws { function: String },
+    /// HTTP proxy: the request passed on, the answer passed back.
+    HttpProxy { method: Option<String>, url: String },
+    /// HTTP, non-proxy: templates and integration responses as for [`IntegrationKind::Aws`].
+    Http { method: Option<String>, url: String },
+    /// No backend: the request template's output picks the status (`{"statusCode": 200}`)
+    /// and the integration responses make the answer.
+    Mock,
+}
+
+/// What happens to a request body no request template matches by content type.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum Passthrough {
+    /// Passed through as it is when no template matches its content type.
+    #[default]
+    WhenNoMatch,
+    /// Passed through only when the integration has no templates at all; else 415.
+    WhenNoTemplates,
+    /// Never passed through: 415 when no template matches.
+    Never,
+}
+
+/// How a payload is converted between text and binary.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ContentHandling {
+    ConvertToText,
+    ConvertToBinary,
+}
+
+/// One integration response.
+#[derive(Debug, Clone)]
+pub struct IntegrationResponse {
+    /// A Java-style regular expression over the backend's status code or Lambda
+    /// `errorMessage`; `None` is the default response.
+    pub pattern: Option<String>,
+    /// The method response's status code.
+    pub status: u16,
+    /// `method.response.header.<name>` ← `integration.response.header.<n>`,
+    /// `integration.response.body[.<JSONPath>]` or `'static'`.
+    pub parameters: Vec<(String, String)>,
+    /// Response templates by content type.
+    pub templates: BTreeMap<String, String>,
+    pub content_handling: Option<ContentHandling>,
+}
+
+/// An authorizer of a REST API.
+#[derive(Debug, Clone)]
+pub struct RestAuthorizer {
+    pub name: String,
+    pub kind: RestAuthorizerKind,
+    /// How long a decision is cached for the same identity (0: not cached).
+    pub ttl: Duration,
+}
+
+#[derive(Debug, Clone)]
+pub enum RestAuthorizerKind {
+    /// A Lambda TOKEN authorizer: the token in `header`, checked against `validation` (a
+    /// regular expression) before the function is asked.
+    Token {
+        function: String,
+        header: String,
+        validation: Option<String>,
+    },
+    /// A Lambda REQUEST authorizer: the identity sources must all be present.
+    Request {
+        function: String,
+        identity_sources: Vec<String>,
+    },
+    /// A Cognito user pool authorizer: a JWT from one of the pools' issuers, in `header`.
+    CognitoUserPools {
+        issuers: Vec<String>,
+        header: String,
+    },
+}
+
+/// A request validator.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Validator {
+    pub body: bool,
+    pub parameters: bool,
+}
+
+/// Where API keys come from.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum ApiKeySource {
+    /// The `x-api-key` header.
+    #[default]
+    Header,
+    /// The Lambda authorizer's `usageIdentifierKey`.
+    Authorizer,
+}
+
+/// A customised gateway response.
+#[derive(Debug, Clone, Default)]
+pub struct GatewayResponse {
+    pub status: Option<u16>,
+    /// `gatewayresponse.header.<name>` ← a static `'value'` or a `method.request...` /
+    /// `context...` / `stageVariables...` reference.
+    pub parameters: Vec<(String, String)>,
+    /// Response templates by content type.
+    pub templates: BTreeMap<String, String>,
+}
+
+/// An API key.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ApiKey {
+    pub name: String,
+    /// What clients send (in `x-api-key`, or as the authorizer's `usageIdentifierKey`).
+    pub value: String,
+}
+
+/// A usage plan: what the keys it lists may use.
+#[derive(Debug, Clone, Default)]
+pub struct UsagePlan {
+    pub name: String,
+    /// Per key.
+    pub throttle: Option<Throttle>,
+    /// Per key, for one method (`GET /pets`), overriding `throttle`.
+    pub method_throttles: BTreeMap<String, Throttle>,
+    pub quota: Option<Quota>,
+    /// Names in [`RestApi::api_keys`].
+    pub keys: Vec<String>,
+}
+
+/// How many requests a key may make per period.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Quota {
+    pub limit: u64,
+    pub period: QuotaPeriod,
+    /// Periods start this many days (WEEK, MONTH) into the calendar period.
+    pub offset: u32,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum QuotaPeriod {
+    Day,
+    Week,
+    Month,
+}
