@@ -121,17 +121,17 @@ fn unknown_key_help(message: &str) -> Option<String> {
     })
 }
 
-struct Compiler {
-    base: PathBuf,
-    diagnostics: Vec<Diagnostic>,
+pub(crate) struct Compiler {
+    pub(crate) base: PathBuf,
+    pub(crate) diagnostics: Vec<Diagnostic>,
 }
 
-fn at<T>(s: &Spanned<T>) -> (u32, u32) {
+pub(crate) fn at<T>(s: &Spanned<T>) -> (u32, u32) {
     (s.referenced.line() as u32, s.referenced.column() as u32)
 }
 
 impl Compiler {
-    fn error<T>(
+    pub(crate) fn error<T>(
         &mut self,
         place: &Spanned<T>,
         message: impl Into<String>,
@@ -180,9 +180,29 @@ impl Compiler {
             }
         }
         let mut apis = BTreeMap::new();
+        let mut rest_apis = BTreeMap::new();
         for (crate::raw::Key(name), raw) in raw.apis {
-            if let Some(api) = self.api(&name, raw, &functions, profile) {
-                apis.insert(name.value, api);
+            self.api_name(&name);
+            match raw.protocol.value.as_str() {
+                "http" => {
+                    if let Some(api) = self.api(&name, raw, &functions, profile) {
+                        apis.insert(name.value, api);
+                    }
+                }
+                "rest" => {
+                    if let Some(api) = self.rest_api(&name, raw, &functions, profile) {
+                        rest_apis.insert(name.value, api);
+                    }
+                }
+                other => {
+                    self.error(
+                        &raw.protocol,
+                        format!("protocol `{other}` is not served yet"),
+                        "use `http` (HTTP APIs) or `rest` (REST APIs); WebSocket APIs come later",
+                    );
+                    // Its other problems are worth knowing now too.
+                    self.api(&name, raw, &functions, profile);
+                }
             }
         }
         let mut credentials = BTreeMap::new();
@@ -216,18 +236,13 @@ impl Compiler {
             account_id,
             functions,
             apis,
+            rest_apis,
             credentials,
         }
     }
 
-    fn api(
-        &mut self,
-        name: &Spanned<String>,
-        raw: RawApi,
-        functions: &BTreeMap<String, Function>,
-        profile: Profile,
-    ) -> Option<Api> {
-        let errors_before = self.diagnostics.len();
+    /// Checks an API's name: it becomes a host name.
+    fn api_name(&mut self, name: &Spanned<String>) {
         let valid_name = !name.value.is_empty()
             && name.value.len() <= 63
             && name
@@ -241,50 +256,17 @@ impl Compiler {
                 "use letters, digits and hyphens (it becomes a host name: <api>.execute-api.localhost)",
             );
         }
-        if raw.protocol.value != "http" {
-            self.error(
-                &raw.protocol,
-                format!("protocol `{}` is not served yet", raw.protocol.value),
-                "use `http` (HTTP APIs); REST and WebSocket APIs come later",
-            );
-        }
-        let mut stages = BTreeMap::new();
-        match raw.stages {
-            None => {
-                stages.insert("$default".to_string(), Stage::default());
-            }
-            Some(raw_stages) => {
-                for (crate::raw::Key(stage), raw_stage) in raw_stages {
-                    let ok = stage.value == "$default"
-                        || (!stage.value.is_empty()
-                            && stage.value.len() <= 128
-                            && stage
-                                .value
-                                .bytes()
-                                .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_'));
-                    if !ok {
-                        self.error(
-                            &stage,
-                            format!("`{}` is not a valid stage name", stage.value),
-                            "use `$default` or letters, digits, `-` and `_`",
-                        );
-                    }
-                    let variables = raw_stage
-                        .variables
-                        .into_iter()
-                        .map(|(crate::raw::Key(k), v)| (k.value, v.into_string()))
-                        .collect();
-                    let throttle = raw_stage.throttle.map(|t| self.throttle(t));
-                    stages.insert(
-                        stage.value,
-                        Stage {
-                            variables,
-                            throttle,
-                        },
-                    );
-                }
-            }
-        }
+    }
+
+    fn api(
+        &mut self,
+        name: &Spanned<String>,
+        raw: RawApi,
+        functions: &BTreeMap<String, Function>,
+        profile: Profile,
+    ) -> Option<Api> {
+        let errors_before = self.diagnostics.len();
+        let stages = self.stages(raw.stages, true);
         let mut authorizers = BTreeMap::new();
         for (crate::raw::Key(auth_name), raw_auth) in raw.authorizers {
             if let Some(authorizer) = self.authorizer(&auth_name, raw_auth, functions) {
@@ -315,32 +297,13 @@ impl Compiler {
             }
             let integration = match (&route.function, &route.http) {
                 (Some(function), None) => {
-                    if !functions.contains_key(&function.value) {
-                        let names: Vec<&str> = functions.keys().map(String::as_str).collect();
-                        let suggestion = did_you_mean(&function.value, names.iter().copied())
-                            .map(|k| format!("did you mean `{k}`? "))
-                            .unwrap_or_default();
-                        self.error(
-                            function,
-                            format!(
-                                "route `{}` invokes `{}`, which is not a function here",
-                                key.value, function.value
-                            ),
-                            format!("{suggestion}functions are declared under `functions:`"),
-                        );
-                    }
+                    self.known_function(function, &format!("route `{}`", key.value), functions);
                     Integration::Lambda {
                         function: function.value.clone(),
                     }
                 }
                 (None, Some(url)) => {
-                    if !is_web_url(&url.value) {
-                        self.error(
-                            url,
-                            format!("`{}` is not an http:// or https:// URL", url.value),
-                            "write `http: https://host:port/path/{proxy}`",
-                        );
-                    }
+                    self.web_url(url);
                     Integration::Http {
                         url: url.value.clone(),
                     }
@@ -419,6 +382,80 @@ impl Compiler {
             authorizers,
             limits: profile.limits(),
         })
+    }
+
+    /// An API's stages; without any, `$default` (HTTP APIs) or `prod` (REST APIs, which
+    /// have no `$default`).
+    pub(crate) fn stages(
+        &mut self,
+        raw: Option<BTreeMap<crate::raw::Key, crate::raw::RawStage>>,
+        allow_default: bool,
+    ) -> BTreeMap<String, Stage> {
+        let mut stages = BTreeMap::new();
+        let Some(raw_stages) = raw else {
+            let name = if allow_default { "$default" } else { "prod" };
+            stages.insert(name.to_string(), Stage::default());
+            return stages;
+        };
+        for (crate::raw::Key(stage), raw_stage) in raw_stages {
+            let ok = (allow_default && stage.value == "$default")
+                || (!stage.value.is_empty()
+                    && stage.value.len() <= 128
+                    && stage
+                        .value
+                        .bytes()
+                        .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_'));
+            if !ok {
+                let allowed = if allow_default {
+                    "use `$default` or letters, digits, `-` and `_`"
+                } else {
+                    "use letters, digits, `-` and `_` (REST APIs have no `$default` stage)"
+                };
+                self.error(
+                    &stage,
+                    format!("`{}` is not a valid stage name", stage.value),
+                    allowed,
+                );
+            }
+            let variables = raw_stage
+                .variables
+                .into_iter()
+                .map(|(crate::raw::Key(k), v)| (k.value, v.into_string()))
+                .collect();
+            let throttle = raw_stage.throttle.map(|t| self.throttle(t));
+            stages.insert(
+                stage.value,
+                Stage {
+                    variables,
+                    throttle,
+                },
+            );
+        }
+        stages
+    }
+
+    /// Reports `function` if no function has that name; `what` says who names it.
+    pub(crate) fn known_function(
+        &mut self,
+        function: &Spanned<String>,
+        what: &str,
+        functions: &BTreeMap<String, Function>,
+    ) {
+        if functions.contains_key(&function.value) {
+            return;
+        }
+        let names: Vec<&str> = functions.keys().map(String::as_str).collect();
+        let suggestion = did_you_mean(&function.value, names.iter().copied())
+            .map(|k| format!("did you mean `{k}`? "))
+            .unwrap_or_default();
+        self.error(
+            function,
+            format!(
+                "{what} invokes `{}`, which is not a function here",
+                function.value
+            ),
+            format!("{suggestion}functions are declared under `functions:`"),
+        );
     }
 
     /// A route's integration timeout: `timeout_ms` within the profile's maximum, or the
@@ -817,7 +854,7 @@ impl Compiler {
         handler.value.clone()
     }
 
-    fn ranged<T>(
+    pub(crate) fn ranged<T>(
         &mut self,
         value: &Option<Spanned<T>>,
         default: T,
@@ -905,6 +942,19 @@ impl Compiler {
             expose_headers: raw.expose_headers,
             allow_credentials: raw.allow_credentials,
             max_age,
+        }
+    }
+}
+
+impl Compiler {
+    /// Reports `url` unless it is an `http://` or `https://` URL with a host.
+    pub(crate) fn web_url(&mut self, url: &Spanned<String>) {
+        if !is_web_url(&url.value) {
+            self.error(
+                url,
+                format!("`{}` is not an http:// or https:// URL", url.value),
+                "write `http: https://host:port/path/{proxy}`",
+            );
         }
     }
 }

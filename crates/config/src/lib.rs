@@ -11,6 +11,7 @@ pub mod limits;
 pub mod openapi;
 pub mod raw;
 pub mod rest;
+mod rest_compile;
 mod route;
 
 use std::collections::BTreeMap;
@@ -32,6 +33,8 @@ pub struct Config {
     pub account_id: String,
     pub functions: BTreeMap<String, Function>,
     pub apis: BTreeMap<String, Api>,
+    /// REST APIs by name (one namespace with `apis`).
+    pub rest_apis: BTreeMap<String, rest::RestApi>,
     /// Access key id → secret, for SigV4-signed (`aws_iam`) requests.
     pub credentials: BTreeMap<String, String>,
 }

@@ -41,6 +41,9 @@ pub struct Limits {
     /// The longest an HTTP API waits for its integration, in milliseconds (a route's
     /// `timeout_ms` may not exceed it).
     pub api_timeout_ms: Option<u64>,
+    /// The longest a REST API integration's `timeoutInMillis` may be (API Gateway's
+    /// regional maximum); REST integrations wait 29 s unless they say otherwise.
+    pub rest_timeout_ms: Option<u64>,
     /// An asynchronous (`Event`) invocation's payload.
     pub async_payload: Option<usize>,
     /// A buffered response a function posts to the Runtime API.
@@ -57,6 +60,7 @@ impl Limits {
         sync_payload: Some(6 * 1024 * 1024),
         api_payload: Some(10 * 1024 * 1024),
         api_timeout_ms: Some(30_000),
+        rest_timeout_ms: Some(300_000),
         async_payload: Some(1024 * 1024),
         // 6 MiB plus the 100 bytes of slack Lambda allows.
         buffered_response: Some(6 * 1024 * 1024 + 100),
@@ -68,6 +72,7 @@ impl Limits {
         sync_payload: None,
         api_payload: None,
         api_timeout_ms: None,
+        rest_timeout_ms: None,
         async_payload: None,
         buffered_response: None,
         streamed_response: None,

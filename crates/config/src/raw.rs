@@ -43,8 +43,12 @@ pub struct RawCredential {
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RawApi {
-    /// `http` (HTTP API, payload format 2.0).
+    /// `http` (HTTP API, payload format 2.0) or `rest` (REST API).
     pub protocol: Spanned<String>,
+    /// For `rest`: an OpenAPI 3 or Swagger 2 document (JSON or YAML) with API Gateway's
+    /// extensions, relative to this file; its methods join the `routes:`.
+    #[serde(default)]
+    pub openapi: Option<Spanned<String>>,
     /// Stages by name: `$default` (no path prefix) or named (`/<stage>/...`). Default: `$default`.
     #[serde(default)]
     pub stages: Option<BTreeMap<Key, RawStage>>,

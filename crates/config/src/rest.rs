@@ -67,7 +67,10 @@ pub enum Authorization {
     Iam,
     /// An authorizer of [`RestApi::authorizers`], with the OAuth scopes a Cognito
     /// authorizer requires (empty: any valid token).
-    Authorizer { name: String, scopes: Vec<String> },
+    Authorizer {
+        name: String,
+        scopes: Vec<String>,
+    },
 }
 
 /// How a method reaches its backend.
@@ -81,8 +84,9 @@ pub struct RestIntegration {
     pub request_templates: BTreeMap<String, String>,
     pub passthrough: Passthrough,
     pub content_handling: Option<ContentHandling>,
-    /// How long the gateway waits for the backend (`timeoutInMillis`).
-    pub timeout: Duration,
+    /// How long the gateway waits for the backend (`timeoutInMillis`, default 29 s); `None`:
+    /// as long as it takes (limits profile `unbounded`, no timeout given).
+    pub timeout: Option<Duration>,
     /// Integration responses, tried in order: the first whose pattern matches (the status
     /// code of an HTTP backend, the `errorMessage` of a Lambda error), else the default.
     pub responses: Vec<IntegrationResponse>,

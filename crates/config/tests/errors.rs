@@ -137,6 +137,16 @@ fn broken_configs_say_where_and_how_to_fix() {
             ],
         ),
         (
+            "functions:\n  hello: {runtime: python3.12, handler: app.handler, code: ./hello}\napis:\n  pets:\n    protocol: rest\n    stages: {$default: {}}\n    routes:\n      $default: {function: hello}\n      GET /a: {function: hello, payload_format: \"1.0\"}\n      GET /b: {function: hello, timeout_ms: 300001}\n      GET /c: {function: helo}\n",
+            &[
+                "6:14 `$default` is not a valid stage name | use letters, digits, `-` and `_` (REST APIs have no `$default` stage)",
+                "8:7 REST APIs have no `$default` route | use a greedy resource, `ANY /{proxy+}`",
+                "9:7 route `GET /a`: `payload_format` is for HTTP API routes",
+                "10:45 timeout_ms 300001 is out of range | timeout_ms is 50 to 300000 milliseconds",
+                "11:26 route `GET /c` invokes `helo`, which is not a function here | did you mean `hello`?",
+            ],
+        ),
+        (
             "functions:\n  hello: {runtime: python3.12, handler: app.handler, code: ./hello}\napis:\n  shop:\n    protocol: http\n    routes:\n      GET /x: {function: hello, request_parameters: {\"overwrite:path\": /y}}\n",
             &["7:54 a `function:` route's path cannot be mapped"],
         ),

@@ -189,6 +189,141 @@ impl ApiError {
     }
 }
 
+/// A REST API's own answers, by API Gateway's gateway response type: the default status,
+/// `{"message": ...}` and `x-amzn-ErrorType` of each. (A REST API can customise them; the
+/// gateway applies that on top.)
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum GatewayResponse {
+    /// No resource or method matches (REST APIs answer 403, not 404).
+    MissingAuthenticationToken,
+    /// No stage of that name.
+    ResourceNotFound,
+    /// A SigV4 signature that does not match.
+    InvalidSignature,
+    /// An IAM-guarded method called without a signature, or an authorizer's Deny.
+    AccessDenied,
+    /// An authorizer found no identity, or refused it.
+    Unauthorized,
+    /// A missing or unknown API key.
+    InvalidApiKey,
+    /// A throttle refused the request.
+    Throttled,
+    /// A usage plan's quota is used up.
+    QuotaExceeded,
+    /// The request body failed validation.
+    BadRequestBody,
+    /// Required parameters are missing: their names.
+    BadRequestParameters(Vec<String>),
+    /// The body is over the payload limit.
+    RequestTooLarge,
+    /// No request template matches and passthrough is not allowed.
+    UnsupportedMediaType,
+    /// The integration did not answer in time.
+    IntegrationTimeout,
+    /// The integration failed: a malformed Lambda proxy response, an unreachable backend.
+    IntegrationFailure,
+    /// The API's own configuration failed at run time (a template that cannot render).
+    ApiConfigurationError,
+    /// The authorizer failed (its function crashed or answered nonsense).
+    AuthorizerFailure,
+}
+
+impl GatewayResponse {
+    /// API Gateway's name of the type, as gateway responses are customised by it.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            GatewayResponse::MissingAuthenticationToken => "MISSING_AUTHENTICATION_TOKEN",
+            GatewayResponse::ResourceNotFound => "RESOURCE_NOT_FOUND",
+            GatewayResponse::InvalidSignature => "INVALID_SIGNATURE",
+            GatewayResponse::AccessDenied => "ACCESS_DENIED",
+            GatewayResponse::Unauthorized => "UNAUTHORIZED",
+            GatewayResponse::InvalidApiKey => "INVALID_API_KEY",
+            GatewayResponse::Throttled => "THROTTLED",
+            GatewayResponse::QuotaExceeded => "QUOTA_EXCEEDED",
+            GatewayResponse::BadRequestBody => "BAD_REQUEST_BODY",
+            GatewayResponse::BadRequestParameters(_) => "BAD_REQUEST_PARAMETERS",
+            GatewayResponse::RequestTooLarge => "REQUEST_TOO_LARGE",
+            GatewayResponse::UnsupportedMediaType => "UNSUPPORTED_MEDIA_TYPE",
+            GatewayResponse::IntegrationTimeout => "INTEGRATION_TIMEOUT",
+            GatewayResponse::IntegrationFailure => "INTEGRATION_FAILURE",
+            GatewayResponse::ApiConfigurationError => "API_CONFIGURATION_ERROR",
+            GatewayResponse::AuthorizerFailure => "AUTHORIZER_FAILURE",
+        }
+    }
+
+    /// The default answer: status, `x-amzn-ErrorType` and `{"message": ...}`.
+    pub fn response(&self) -> ErrorResponse {
+        let (status, error_type, message): (u16, &'static str, String) = match self {
+            GatewayResponse::MissingAuthenticationToken => (
+                403,
+                "MissingAuthenticationTokenException",
+                "Missing Authentication Token".into(),
+            ),
+            GatewayResponse::ResourceNotFound => {
+                (404, "NotFoundException", "Not Found".into())
+            }
+            GatewayResponse::InvalidSignature => (
+                403,
+                "InvalidSignatureException",
+                "The request signature we calculated does not match the signature you provided. Check your AWS Secret Access Key and signing method. Consult the service documentation for details.".into(),
+            ),
+            GatewayResponse::AccessDenied => (
+                403,
+                "AccessDeniedException",
+                "User is not authorized to access this resource".into(),
+            ),
+            GatewayResponse::Unauthorized => {
+                (401, "UnauthorizedException", "Unauthorized".into())
+            }
+            GatewayResponse::InvalidApiKey => (403, "ForbiddenException", "Forbidden".into()),
+            GatewayResponse::Throttled => {
+                (429, "TooManyRequestsException", "Too Many Requests".into())
+            }
+            GatewayResponse::QuotaExceeded => {
+                (429, "LimitExceededException", "Limit Exceeded".into())
+            }
+            GatewayResponse::BadRequestBody => {
+                (400, "BadRequestException", "Invalid request body".into())
+            }
+            GatewayResponse::BadRequestParameters(names) => (
+                400,
+                "BadRequestException",
+                format!("Missing required request parameters: [{}]", names.join(", ")),
+            ),
+            GatewayResponse::RequestTooLarge => {
+                (413, "RequestTooLongException", "Request Too Long".into())
+            }
+            GatewayResponse::UnsupportedMediaType => (
+                415,
+                "UnsupportedMediaTypeException",
+                "Unsupported Media Type".into(),
+            ),
+            GatewayResponse::IntegrationTimeout => (
+                504,
+                "InternalServerErrorException",
+                "Endpoint request timed out".into(),
+            ),
+            GatewayResponse::IntegrationFailure => (
+                502,
+                "InternalServerErrorException",
+                "Internal server error".into(),
+            ),
+            GatewayResponse::ApiConfigurationError | GatewayResponse::AuthorizerFailure => (
+                500,
+                "InternalServerErrorException",
+                "Internal server error".into(),
+            ),
+        };
+        ErrorResponse {
+            status,
+            error_type: Some(error_type),
+            content_type: "application/json",
+            body: json(&serde_json::json!({ "message": message })),
+            retry_after: None,
+        }
+    }
+}
+
 fn json(value: &serde_json::Value) -> Vec<u8> {
     serde_json::to_vec(value).unwrap_or_default()
 }

@@ -1,5 +1,6 @@
-//! The payload format 1.0 event, as HTTP API routes send it when configured for 1.0 (the
-//! REST API shape with `version: "1.0"` and lower-case header names), and its response rules.
+//! The payload format 1.0 event, as REST APIs send it to a Lambda proxy integration and
+//! HTTP API routes configured for 1.0 (the same shape with `version: "1.0"`), and its
+//! response rules.
 
 use std::collections::BTreeMap;
 
@@ -9,9 +10,24 @@ use serde_json::{Map, Value, json};
 use crate::http_v2::{Endpoint, RequestInfo};
 use crate::response::{HttpResponse, Malformed};
 
+/// Which door sends the 1.0 event.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Flavor {
+    /// An HTTP API route with payload format 1.0: `version: "1.0"`.
+    HttpApi,
+    /// A REST API's Lambda proxy integration: no `version`; `requestContext.path` carries
+    /// the stage (`/prod/pets`), and a `deploymentId`.
+    Rest,
+}
+
 /// Serializes the 1.0 event for `request` matched to the route whose path template is
 /// `resource` (`$default` for the default route).
-pub fn event(request: &RequestInfo<'_>, endpoint: &Endpoint<'_>, resource: &str) -> Vec<u8> {
+pub fn event(
+    request: &RequestInfo<'_>,
+    endpoint: &Endpoint<'_>,
+    resource: &str,
+    flavor: Flavor,
+) -> Vec<u8> {
     let mut headers = Map::new();
     let mut multi_headers: Map<String, Value> = Map::new();
     let mut add_header = |name: &str, value: String| {
@@ -72,7 +88,11 @@ pub fn event(request: &RequestInfo<'_>, endpoint: &Endpoint<'_>, resource: &str)
         .headers
         .get(http::header::USER_AGENT)
         .and_then(|v| v.to_str().ok());
-    let event = json!({
+    let context_path = match flavor {
+        Flavor::HttpApi => request.path.to_string(),
+        Flavor::Rest => format!("/{}{}", endpoint.stage, request.path),
+    };
+    let mut event = json!({
         "version": "1.0",
         "resource": resource,
         "path": request.path,
@@ -91,7 +111,7 @@ pub fn event(request: &RequestInfo<'_>, endpoint: &Endpoint<'_>, resource: &str)
             "extendedRequestId": request.request_id,
             "httpMethod": request.method,
             "identity": identity(request.source_ip, user_agent),
-            "path": request.path,
+            "path": context_path,
             "protocol": request.protocol,
             "requestId": request.request_id,
             "requestTime": crate::time::clf(request.time),
@@ -104,6 +124,17 @@ pub fn event(request: &RequestInfo<'_>, endpoint: &Endpoint<'_>, resource: &str)
         "body": body,
         "isBase64Encoded": is_base64,
     });
+    if flavor == Flavor::Rest
+        && let Some(event) = event.as_object_mut()
+    {
+        event.remove("version");
+        if let Some(context) = event
+            .get_mut("requestContext")
+            .and_then(Value::as_object_mut)
+        {
+            context.insert("deploymentId".into(), json!(endpoint.api_id));
+        }
+    }
     serde_json::to_vec(&event).unwrap_or_default()
 }
 

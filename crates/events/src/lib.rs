@@ -18,4 +18,4 @@ pub mod response;
 pub mod runtime_api;
 pub mod time;
 
-pub use errors::{ApiError, ErrorResponse, ServiceError, UrlError};
+pub use errors::{ApiError, ErrorResponse, GatewayResponse, ServiceError, UrlError};

@@ -41,8 +41,13 @@ fn a_request_becomes_the_1_0_event() {
         stage_variables: &variables,
         authorizer: None,
     };
-    let event: Value =
-        serde_json::from_slice(&http_v1::event(&request, &endpoint, "/items/{id}")).unwrap();
+    let event: Value = serde_json::from_slice(&http_v1::event(
+        &request,
+        &endpoint,
+        "/items/{id}",
+        http_v1::Flavor::HttpApi,
+    ))
+    .unwrap();
     assert_eq!(event["version"], "1.0");
     assert_eq!(event["resource"], "/items/{id}");
     assert_eq!(event["path"], "/prod/items/7");
@@ -70,6 +75,52 @@ fn a_request_becomes_the_1_0_event() {
     let parsed: aws_lambda_events::event::apigw::ApiGatewayProxyRequest =
         serde_json::from_value(event).unwrap();
     assert_eq!(parsed.path.as_deref(), Some("/prod/items/7"));
+}
+
+#[test]
+fn a_rest_api_sends_its_own_flavor_of_the_1_0_event() {
+    let headers = HeaderMap::new();
+    let request = RequestInfo {
+        method: "POST",
+        path: "/pets/7",
+        query: "",
+        headers: &headers,
+        added_headers: &[],
+        protocol: "HTTP/1.1",
+        source_ip: "127.0.0.1",
+        body: b"{}",
+        request_id: "c6af9ac6-7b61-11e6-9a41-93e8deadbeef",
+        time: UNIX_EPOCH,
+    };
+    let variables = BTreeMap::new();
+    let endpoint = Endpoint {
+        account_id: "000000000000",
+        api_id: "petstore",
+        domain_name: "petstore.execute-api.localhost",
+        domain_prefix: "petstore",
+        route_key: "POST /pets/{id}",
+        stage: "prod",
+        path_parameters: &[],
+        stage_variables: &variables,
+        authorizer: None,
+    };
+    let event: Value = serde_json::from_slice(&http_v1::event(
+        &request,
+        &endpoint,
+        "/pets/{id}",
+        http_v1::Flavor::Rest,
+    ))
+    .unwrap();
+    // No `version`; the path without the stage, the context's path with it.
+    assert!(event.get("version").is_none(), "{event}");
+    assert_eq!(event["path"], "/pets/7");
+    assert_eq!(event["requestContext"]["path"], "/prod/pets/7");
+    assert_eq!(event["requestContext"]["resourcePath"], "/pets/{id}");
+    assert_eq!(event["requestContext"]["deploymentId"], "petstore");
+    assert_eq!(event["body"], "{}");
+    let parsed: aws_lambda_events::event::apigw::ApiGatewayProxyRequest =
+        serde_json::from_value(event).unwrap();
+    assert_eq!(parsed.request_context.stage.as_deref(), Some("prod"));
 }
 
 #[test]

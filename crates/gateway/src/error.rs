@@ -17,6 +17,16 @@ pub fn api(
     render(&error.response(), &ctx.request_id)
 }
 
+/// A REST API's own answer (a gateway response), with the reason kept for the access log.
+pub fn rest(
+    ctx: &mut crate::ctx::RequestCtx,
+    response: &portico_events::GatewayResponse,
+    why: impl Into<String>,
+) -> Response<Body> {
+    ctx.error = Some(why.into());
+    render(&response.response(), &ctx.request_id)
+}
+
 pub fn render(error: &ErrorResponse, request_id: &str) -> Response<Body> {
     let mut response = Response::new(Body::full(error.body.clone()));
     *response.status_mut() =

@@ -33,6 +33,9 @@ impl Gateway {
         B: http_body::Body<Data = bytes::Bytes> + Send + 'static,
         B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
     {
+        if let Some(rest) = self.rest_apis.get(api) {
+            return self.rest_api(rest, path, req, remote).await;
+        }
         let (parts, body) = req.into_parts();
         let mut ctx = RequestCtx::new(parts, path, remote, self.local_port, format!("api:{api}"));
         let request_id = portico_events::time::apigw_request_id();

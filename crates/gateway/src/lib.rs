@@ -30,6 +30,7 @@ pub mod limiter;
 pub mod mapping;
 pub mod phases;
 pub mod proxy;
+mod rest_api;
 
 use std::sync::Arc;
 
@@ -42,6 +43,7 @@ pub use body::Body;
 pub struct Gateway {
     runtime: Arc<Runtime>,
     apis: std::collections::BTreeMap<String, portico_config::Api>,
+    rest_apis: std::collections::BTreeMap<String, portico_config::rest::RestApi>,
     limiter: Box<dyn limiter::Limiter>,
     authorizer_cache: Box<dyn portico_auth::DecisionCache>,
     jwks: jwks::Jwks,
@@ -59,6 +61,7 @@ impl Gateway {
         Gateway {
             runtime,
             apis: config.apis.clone(),
+            rest_apis: config.rest_apis.clone(),
             limiter: Box::new(limiter::LocalBuckets::default()),
             authorizer_cache: Box::new(portico_auth::LocalCache::default()),
             jwks: jwks::Jwks::default(),

@@ -81,6 +81,7 @@ pub struct Route {
 
 /// Every URL Portico serves for `config` on `addr`, in the order they are printed.
 pub fn routes(config: &Config, addr: SocketAddr) -> Vec<Route> {
+    use portico_config::rest::IntegrationKind;
     let port = addr.port();
     let mut routes = Vec::new();
     for (name, f) in &config.functions {
@@ -131,6 +132,32 @@ pub fn routes(config: &Config, addr: SocketAddr) -> Vec<Route> {
                     kind,
                     function: label,
                     url: format!("http://{addr}{API_PATH_PREFIX}{name}{prefix}{path}"),
+                });
+            }
+        }
+    }
+    for (name, api) in &config.rest_apis {
+        for stage in api.stages.keys() {
+            for method in &api.methods {
+                let (verb, path) = method.key.text().split_once(' ').unwrap_or(("ANY", "/"));
+                let to =
+                    match &method.integration.kind {
+                        IntegrationKind::AwsProxy { function }
+                        | IntegrationKind::Aws { function } => function.as_str(),
+                        IntegrationKind::HttpProxy { url, .. }
+                        | IntegrationKind::Http { url, .. } => url.as_str(),
+                        IntegrationKind::Mock => "mock",
+                    };
+                let label = format!("{name} {verb} → {to}");
+                routes.push(Route {
+                    kind: "REST API",
+                    function: label.clone(),
+                    url: format!("http://{name}.execute-api.localhost:{port}/{stage}{path}"),
+                });
+                routes.push(Route {
+                    kind: "REST API",
+                    function: label,
+                    url: format!("http://{addr}{API_PATH_PREFIX}{name}/{stage}{path}"),
                 });
             }
         }

@@ -613,14 +613,14 @@ apis:
 }
 
 /// The loopback upstream of the proxy tests (`clients/upstream.py`).
-struct Upstream {
+pub(crate) struct Upstream {
     _server: crate::harness::Helper,
-    port: u16,
+    pub(crate) port: u16,
 }
 
 impl Upstream {
     /// Over https when `ca` is given (see [`Cas`]).
-    fn start(ca: Option<&Path>) -> Upstream {
+    pub(crate) fn start(ca: Option<&Path>) -> Upstream {
         let server = crate::harness::Helper::start("upstream.py", &tls_args(ca));
         Upstream {
             port: server
@@ -796,7 +796,7 @@ apis:
 
 /// POSTs `{"via": "awscurl"}` to an HTTP API `path`, signed by awscurl (PyPI) with the test
 /// key and `secret`.
-fn awscurl(p: &Portico, path: &str, secret: &str) -> std::process::Output {
+pub(crate) fn awscurl(p: &Portico, path: &str, secret: &str) -> std::process::Output {
     let python = std::path::PathBuf::from(crate::harness::python());
     std::process::Command::new(python.with_file_name("awscurl"))
         .args(["--service", "execute-api", "--region", "us-east-1"])

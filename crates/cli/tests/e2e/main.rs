@@ -6,4 +6,5 @@ mod function_url;
 mod harness;
 mod http_api;
 mod invoke_api;
+mod rest_api;
 mod runtimes;

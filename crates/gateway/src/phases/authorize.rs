@@ -4,7 +4,7 @@
 use portico_auth::{Decision, DecisionCache};
 use portico_auth::{jwt, sigv4};
 use portico_config::{Api, AuthorizerKind, FunctionUrl, IdentitySource, UrlAuth};
-use portico_events::ApiError;
+use portico_events::{ApiError, GatewayResponse};
 use portico_runtime::{InvokeRequest, Outcome, Runtime};
 
 use crate::phases::map::Target;
@@ -20,7 +20,7 @@ pub fn function_url(ctx: &mut RequestCtx, url: &FunctionUrl, signing: &Signing<'
         UrlAuth::AwsIam => match iam(ctx, signing, "lambda") {
             Ok(()) => Flow::Continue,
             Err(why) => {
-                ctx.error = Some(why);
+                ctx.error = Some(format!("aws_iam: {why:?}"));
                 let error = portico_events::ErrorResponse {
                     status: 403,
                     error_type: Some("AccessDeniedException"),
@@ -38,8 +38,23 @@ pub fn function_url(ctx: &mut RequestCtx, url: &FunctionUrl, signing: &Signing<'
 pub fn http_api_iam(ctx: &mut RequestCtx, signing: &Signing<'_>) -> Flow {
     match iam(ctx, signing, "execute-api") {
         Ok(()) => Flow::Continue,
-        Err(why) => refuse(ctx, ApiError::Forbidden, why),
+        Err(why) => refuse(ctx, ApiError::Forbidden, format!("aws_iam: {why:?}")),
     }
+}
+
+/// A REST API method with `AWS_IAM` authorization (once the body is read): no signature is
+/// REST's 403 "Missing Authentication Token", a wrong one its invalid-signature 403.
+pub fn rest_api_iam(ctx: &mut RequestCtx, signing: &Signing<'_>) -> Flow {
+    let refused = match iam(ctx, signing, "execute-api") {
+        Ok(()) => return Flow::Continue,
+        Err(sigv4::SigError::Missing) => GatewayResponse::MissingAuthenticationToken,
+        Err(_) => GatewayResponse::InvalidSignature,
+    };
+    Flow::Respond(crate::error::rest(
+        ctx,
+        &refused,
+        "aws_iam: no valid signature",
+    ))
 }
 
 /// What SigV4 verification needs besides the request.
@@ -51,7 +66,7 @@ pub struct Signing<'a> {
 
 /// Verifies the request's SigV4 signature for `service`; on success the caller goes to
 /// `ctx.authorizer` as `{"iam": {...}}`.
-fn iam(ctx: &mut RequestCtx, signing: &Signing<'_>, service: &str) -> Result<(), String> {
+fn iam(ctx: &mut RequestCtx, signing: &Signing<'_>, service: &str) -> Result<(), sigv4::SigError> {
     let request = sigv4::Signed {
         method: ctx.method.as_str(),
         path: &ctx.path_as_received,
@@ -65,8 +80,7 @@ fn iam(ctx: &mut RequestCtx, signing: &Signing<'_>, service: &str) -> Result<(),
         signing.region,
         |key| signing.credentials.get(key).cloned(),
         std::time::SystemTime::now(),
-    )
-    .map_err(|e| format!("aws_iam: {e:?}"))?;
+    )?;
     let account = signing.account_id;
     let key = &caller.access_key;
     ctx.authorizer = Some(serde_json::json!({

@@ -1,6 +1,7 @@
 //! Map: the request becomes the event the function receives.
 
 use bytes::Bytes;
+use portico_events::http_v1::Flavor;
 use portico_events::http_v2::{self, Endpoint, RequestInfo};
 
 use portico_config::Function;
@@ -57,6 +58,23 @@ pub fn http_api(
     )
 }
 
+/// A REST API method's Lambda proxy event (REST's 1.0), within the function's payload
+/// limit.
+pub fn rest_api(
+    ctx: &mut RequestCtx,
+    target: &Target<'_>,
+    function: &Function,
+    account_id: &str,
+) -> Flow {
+    lambda_event(
+        ctx,
+        target,
+        account_id,
+        function.limits.sync_payload,
+        portico_events::GatewayResponse::RequestTooLarge.response(),
+    )
+}
+
 /// Where a 2.0 event is going: the parts of `requestContext` that differ between doors.
 pub struct Target<'a> {
     pub api_id: &'a str,
@@ -76,7 +94,13 @@ pub struct Target<'a> {
 #[derive(Debug, Clone, Copy)]
 pub enum Format<'a> {
     V2,
-    V1 { resource: &'a str },
+    V1 {
+        resource: &'a str,
+    },
+    /// A REST API's Lambda proxy event (1.0, REST's flavor).
+    Rest {
+        resource: &'a str,
+    },
 }
 
 fn lambda_event(
@@ -131,7 +155,12 @@ fn build(ctx: &RequestCtx, target: &Target<'_>, account_id: &str, body: &[u8]) -
     };
     match target.format {
         Format::V2 => http_v2::event(&info, &endpoint),
-        Format::V1 { resource } => portico_events::http_v1::event(&info, &endpoint, resource),
+        Format::V1 { resource } => {
+            portico_events::http_v1::event(&info, &endpoint, resource, Flavor::HttpApi)
+        }
+        Format::Rest { resource } => {
+            portico_events::http_v1::event(&info, &endpoint, resource, Flavor::Rest)
+        }
     }
 }
 

@@ -3,6 +3,7 @@
 use std::sync::Arc;
 
 use http::Response;
+use portico_config::rest::RestApi;
 use portico_config::{Api, Route, RouteKey, Segment};
 use portico_events::UrlError;
 use portico_runtime::{Pool, Runtime};
@@ -77,6 +78,68 @@ pub fn http_api<'a>(api: &'a Api, method: &str, path: &str) -> Option<ApiTarget<
             path_parameters,
         })
     })
+}
+
+/// What a REST API request resolved to.
+#[derive(Debug)]
+pub struct RestTarget<'a> {
+    pub stage: &'a str,
+    /// The path without the stage segment, `/` first.
+    pub resource_path: String,
+    pub stage_variables: &'a std::collections::BTreeMap<String, String>,
+    pub method: &'a portico_config::rest::Method,
+    pub path_parameters: Vec<(String, String)>,
+}
+
+/// Why a REST API request resolved to nothing.
+#[derive(Debug, PartialEq, Eq)]
+pub enum RestMiss {
+    /// The first path segment names no stage.
+    NoStage,
+    /// No resource and method match.
+    NoMethod,
+}
+
+/// A REST API request: the stage from the first path segment (REST APIs have no
+/// `$default`), then the first method, in the API's order of specificity, that matches the
+/// method and the rest of the path.
+pub fn rest_api<'a>(
+    api: &'a RestApi,
+    method: &str,
+    path: &str,
+) -> Result<RestTarget<'a>, RestMiss> {
+    let trimmed = path.strip_prefix('/').unwrap_or(path);
+    let (first, rest) = trimmed.split_once('/').unwrap_or((trimmed, ""));
+    let (stage, stage_def) = api.stages.get_key_value(first).ok_or(RestMiss::NoStage)?;
+    let segments: Vec<&str> = if rest.is_empty() {
+        Vec::new()
+    } else {
+        rest.split('/').collect()
+    };
+    api.methods
+        .iter()
+        .find_map(|m| {
+            let RouteKey::Path {
+                method: wanted,
+                segments: pattern,
+                ..
+            } = &m.key
+            else {
+                return None;
+            };
+            if wanted.as_deref().is_some_and(|w| w != method) {
+                return None;
+            }
+            let path_parameters = match_segments(pattern, &segments)?;
+            Some(RestTarget {
+                stage,
+                resource_path: format!("/{rest}"),
+                stage_variables: &stage_def.variables,
+                method: m,
+                path_parameters,
+            })
+        })
+        .ok_or(RestMiss::NoMethod)
 }
 
 /// The path parameters if `path` matches `pattern`.

@@ -4,7 +4,7 @@ use bytes::{Bytes, BytesMut};
 use http::{HeaderValue, Response, StatusCode};
 use portico_config::{InvokeMode, Limits, PayloadFormat};
 use portico_events::response::{self, HTTP_INTEGRATION_RESPONSE, HttpResponse, PRELUDE_SEPARATOR};
-use portico_events::{ApiError, UrlError};
+use portico_events::{ApiError, GatewayResponse, UrlError};
 use portico_runtime::{Outcome, ResponseStream, StreamEvent};
 
 use crate::body::{Body, collect};
@@ -32,6 +32,13 @@ pub enum Door<'a> {
         request_id: &'a str,
         format: PayloadFormat,
     },
+    /// A REST API's Lambda proxy integration (the 1.0 response rules).
+    RestApi,
+}
+
+/// A REST API Lambda proxy method's answer, read by the 1.0 rules.
+pub async fn rest_api(ctx: &mut RequestCtx, limits: &Limits) -> Response<Body> {
+    respond(ctx, Door::RestApi, InvokeMode::Buffered, limits).await
 }
 
 /// A Function URL's answer, buffered or streamed as its invoke mode says.
@@ -115,7 +122,8 @@ fn buffered(ctx: &mut RequestCtx, door: Door<'_>, payload: &[u8]) -> Response<Bo
         Door::HttpApi {
             format: PayloadFormat::V1,
             ..
-        } => portico_events::http_v1::from_payload(payload),
+        }
+        | Door::RestApi => portico_events::http_v1::from_payload(payload),
         _ => response::from_payload(payload),
     };
     match read {
@@ -205,6 +213,10 @@ fn failed(ctx: &mut RequestCtx, door: Door<'_>, why: String) -> Response<Body> {
             ApiError::ServiceUnavailable.response()
         }
         Door::HttpApi { .. } => ApiError::IntegrationFailed.response(),
+        Door::RestApi if why.contains("Sandbox.Timedout") => {
+            GatewayResponse::IntegrationTimeout.response()
+        }
+        Door::RestApi => GatewayResponse::IntegrationFailure.response(),
     };
     ctx.error = Some(why);
     let response = crate::error::render(&error, &ctx.request_id);
@@ -245,6 +257,8 @@ fn with_ids(ctx: &RequestCtx, door: Door<'_>, mut response: Response<Body>) -> R
                 headers.insert(APIGW_REQUEST_ID, id);
             }
         }
+        // The REST door adds its ids to every answer itself.
+        Door::RestApi => {}
     }
     if let Ok(trace) = HeaderValue::from_str(&ctx.trace_id) {
         headers.insert(portico_events::invoke_api::TRACE_ID, trace);

@@ -1,0 +1,213 @@
+//! The compile step for REST APIs (`protocol: rest`): stages, the `routes:` shorthand
+//! (a function behind a Lambda proxy method, a URL behind an HTTP proxy method), checked
+//! into the [`crate::rest`] model.
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use serde_saphyr::Spanned;
+
+use crate::compile::Compiler;
+use crate::raw::{RawApi, RawRoute};
+use crate::rest::{
+    ApiKeySource, Authorization, IntegrationKind, IntegrationResponse, Method, Passthrough,
+    RestApi, RestIntegration,
+};
+use crate::{Function, Profile, RouteKey};
+
+/// How long a REST integration waits unless told otherwise (API Gateway's default).
+pub const DEFAULT_REST_TIMEOUT_MS: u64 = 29_000;
+
+impl Compiler {
+    pub(crate) fn rest_api(
+        &mut self,
+        name: &Spanned<String>,
+        raw: RawApi,
+        functions: &BTreeMap<String, Function>,
+        profile: Profile,
+    ) -> Option<RestApi> {
+        let errors_before = self.diagnostics.len();
+        if raw.cors.is_some() {
+            self.error(
+                name,
+                "`cors:` is for HTTP APIs",
+                "a REST API answers preflights from an OPTIONS method of its own (a mock integration)",
+            );
+        }
+        if let Some((crate::raw::Key(first), _)) = raw.authorizers.iter().next() {
+            self.error(
+                first,
+                "REST API authorizers are not read from `portico.yaml` yet",
+                "declare them in the API's OpenAPI document (`x-amazon-apigateway-authorizer`)",
+            );
+        }
+        if let Some(openapi) = &raw.openapi {
+            self.error(
+                openapi,
+                "`openapi:` is not read yet",
+                "declare the methods under `routes:` for now",
+            );
+        }
+        let stages = self.stages(raw.stages, false);
+        let limits = profile.limits();
+        let mut methods = Vec::new();
+        for (crate::raw::Key(key), route) in raw.routes {
+            if let Some(method) = self.rest_route(&key, route, functions, profile) {
+                methods.push(method);
+            }
+        }
+        methods.sort_by(|a: &Method, b: &Method| a.key.cmp_specificity(&b.key));
+        if self.diagnostics.len() > errors_before {
+            return None;
+        }
+        Some(RestApi {
+            name: name.value.clone(),
+            stages,
+            methods,
+            authorizers: BTreeMap::new(),
+            validators: BTreeMap::new(),
+            models: BTreeMap::new(),
+            api_key_source: ApiKeySource::Header,
+            binary_media_types: Vec::new(),
+            gateway_responses: BTreeMap::new(),
+            api_keys: BTreeMap::new(),
+            usage_plans: BTreeMap::new(),
+            limits,
+        })
+    }
+
+    /// One `routes:` entry of a REST API: `function:` (Lambda proxy) or `http:` (HTTP proxy).
+    fn rest_route(
+        &mut self,
+        key: &Spanned<String>,
+        route: RawRoute,
+        functions: &BTreeMap<String, Function>,
+        profile: Profile,
+    ) -> Option<Method> {
+        let http_only = [
+            ("payload_format", route.payload_format.is_some()),
+            ("authorizer", route.authorizer.is_some()),
+            ("scopes", !route.scopes.is_empty()),
+            ("request_parameters", !route.request_parameters.is_empty()),
+            ("response_parameters", !route.response_parameters.is_empty()),
+            ("throttle", route.throttle.is_some()),
+        ];
+        for (field, given) in http_only {
+            if given {
+                self.error(
+                    key,
+                    format!("route `{}`: `{field}` is for HTTP API routes", key.value),
+                    "REST APIs take these from their OpenAPI document",
+                );
+            }
+        }
+        let parsed = match RouteKey::parse(&key.value) {
+            Ok(RouteKey::Default) => {
+                self.error(
+                    key,
+                    "REST APIs have no `$default` route",
+                    "use a greedy resource, `ANY /{proxy+}`",
+                );
+                return None;
+            }
+            Ok(parsed) => parsed,
+            Err(why) => {
+                self.error(
+                    key,
+                    format!("route `{}`: {why}", key.value),
+                    "write `GET /items/{id}` or `ANY /{proxy+}`",
+                );
+                return None;
+            }
+        };
+        let what = format!("route `{}`", key.value);
+        let kind = match (&route.function, &route.http) {
+            (Some(function), None) => {
+                self.known_function(function, &what, functions);
+                IntegrationKind::AwsProxy {
+                    function: function.value.clone(),
+                }
+            }
+            (None, Some(url)) => {
+                self.web_url(url);
+                IntegrationKind::HttpProxy {
+                    method: None,
+                    url: url.value.clone(),
+                }
+            }
+            _ => {
+                self.error(
+                    key,
+                    format!("route `{}` needs one integration", key.value),
+                    "give it `function: <name>` or `http: <url>`, not both",
+                );
+                return None;
+            }
+        };
+        let authorization = match route.auth.as_ref().map(|a| a.value.as_str()) {
+            None | Some("none") => Authorization::None,
+            Some("aws_iam") => Authorization::Iam,
+            Some(other) => {
+                if let Some(place) = &route.auth {
+                    self.error(place, format!("auth `{other}` is not one"), "use `aws_iam`");
+                }
+                Authorization::None
+            }
+        };
+        let timeout = self.rest_timeout(route.timeout_ms.as_ref(), profile);
+        Some(Method {
+            key: parsed,
+            authorization,
+            api_key_required: false,
+            validator: None,
+            request_parameters: BTreeMap::new(),
+            request_models: BTreeMap::new(),
+            integration: RestIntegration {
+                kind,
+                request_parameters: Vec::new(),
+                request_templates: BTreeMap::new(),
+                passthrough: Passthrough::WhenNoMatch,
+                content_handling: None,
+                timeout,
+                responses: vec![IntegrationResponse::passthrough()],
+                cache_key_parameters: Vec::new(),
+            },
+        })
+    }
+
+    /// A REST integration's timeout: `timeout_ms` (50 ms up to the profile's maximum), else
+    /// 29 s; without a maximum and without `timeout_ms`, none.
+    pub(crate) fn rest_timeout(
+        &mut self,
+        given: Option<&Spanned<u64>>,
+        profile: Profile,
+    ) -> Option<Duration> {
+        let max = profile.limits().rest_timeout_ms;
+        let ms = match (given, max) {
+            (Some(t), max) => self.ranged(
+                &Some(t.clone()),
+                DEFAULT_REST_TIMEOUT_MS,
+                50,
+                max.unwrap_or(u64::MAX),
+                "timeout_ms",
+                "milliseconds",
+            ),
+            (None, Some(_)) => DEFAULT_REST_TIMEOUT_MS,
+            (None, None) => return None,
+        };
+        Some(Duration::from_millis(ms))
+    }
+}
+
+impl IntegrationResponse {
+    /// The one response of a proxy integration: whatever the backend answered, as it is.
+    pub fn passthrough() -> IntegrationResponse {
+        IntegrationResponse {
+            pattern: None,
+            status: 200,
+            parameters: Vec::new(),
+            templates: BTreeMap::new(),
+            content_handling: None,
+        }
+    }
+}
