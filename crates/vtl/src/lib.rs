@@ -11,7 +11,9 @@
 //!
 //! Velocity semantics kept on purpose, since templates written for AWS rely on them (and
 //! tests/differential.rs checks them against Apache Velocity 1.7 itself):
-//! a null reference renders as its own source text (`$foo`) unless quiet (`$!foo`);
+//! a null reference renders as its own source text (`$foo`) unless quiet (`$!foo`) — except
+//! that API Gateway renders it as nothing, which is the default here
+//! ([`Limits::null_renders_empty`]);
 //! `#set` with a null right-hand side leaves the target unchanged; integers divide as Java's
 //! do; maps and lists render as Java's `toString` (`{a=1, b=2}`, `[1, 2]`), while arrays from
 //! the request body render as JSON, as json-smart's do; a reference holding `""` is true in
@@ -63,6 +65,9 @@ pub struct Limits {
     pub max_steps: u64,
     /// Passes of one `#foreach` after which it stops (silently, as Velocity's `maxloops`).
     pub max_foreach_iterations: usize,
+    /// Whether a null reference renders as nothing, as API Gateway renders it (the
+    /// default), rather than as its own source text (`$foo`), as Apache Velocity does.
+    pub null_renders_empty: bool,
 }
 
 impl Default for Limits {
@@ -71,6 +76,7 @@ impl Default for Limits {
             max_output_bytes: 10 * 1024 * 1024,
             max_steps: 5_000_000,
             max_foreach_iterations: 1000,
+            null_renders_empty: true,
         }
     }
 }

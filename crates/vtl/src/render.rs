@@ -229,7 +229,11 @@ impl<'a> Renderer<'a> {
         } else if v.is_null() {
             // An unescaped null keeps all its backslashes.
             let all = "\\".repeat(r.backslashes);
-            if r.quiet { all } else { all + &r.literal }
+            if r.quiet || self.limits.null_renders_empty {
+                all
+            } else {
+                all + &r.literal
+            }
         } else {
             let s = self.to_string(&v, r.pos)?;
             if prefix.is_empty() { s } else { prefix + &s }

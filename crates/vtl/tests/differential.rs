@@ -76,11 +76,16 @@ fn ours(template: &str, body: &str) -> String {
         header: vec![("X-Trace".into(), "t-1".into())],
     };
     let context = serde_json::json!({"stage": "prod", "identity": {"sourceIp": "192.0.2.1"}});
+    let velocity = Limits {
+        null_renders_empty: false,
+        ..Limits::default()
+    };
     let mut stage = BTreeMap::new();
     stage.insert("env".to_string(), "test".to_string());
     match Template::parse(template) {
         Err(e) => format!("ERROR parse: {e}"),
-        Ok(t) => match t.render(&input, &context, &stage, &Limits::default()) {
+        // Apache Velocity's own rendering of null references, which API Gateway changes.
+        Ok(t) => match t.render(&input, &context, &stage, &velocity) {
             Ok(s) => s,
             Err(e) => format!("ERROR render: {e}"),
         },

@@ -19,8 +19,22 @@ fn render_with(src: &str, input: &Input) -> Result<String, String> {
     let ctx = json!({"stage": "prod", "identity": {"sourceIp": "192.0.2.1"}, "authorizer": {"claims": {"sub": "u1"}}});
     let mut stage = BTreeMap::new();
     stage.insert("env".to_string(), "test".to_string());
-    t.render(input, &ctx, &stage, &Limits::default())
+    // These tables are Velocity's semantics; API Gateway's one change is checked below.
+    let velocity = Limits {
+        null_renders_empty: false,
+        ..Limits::default()
+    };
+    t.render(input, &ctx, &stage, &velocity)
         .map_err(|e| format!("render: {e}"))
+}
+
+#[test]
+fn api_gateway_renders_null_references_as_nothing() {
+    let t = Template::parse(r#"[$nothing] [$input.path('$.missing')] [${x.y}] [$!quiet]"#).unwrap();
+    let out = t
+        .render(&input(), &json!({}), &BTreeMap::new(), &Limits::default())
+        .unwrap();
+    assert_eq!(out, "[] [] [] []");
 }
 
 fn render(src: &str) -> String {
@@ -410,6 +424,7 @@ fn limits_end_runaway_templates() {
         max_output_bytes: 1000,
         max_steps: 100_000,
         max_foreach_iterations: 1000,
+        ..Limits::default()
     };
     let run = |src: &str| {
         Template::parse(src)

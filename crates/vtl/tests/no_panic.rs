@@ -92,6 +92,7 @@ fn garbled_templates_never_panic() {
         max_output_bytes: 64 * 1024,
         max_steps: 20_000,
         max_foreach_iterations: 1000,
+        ..Limits::default()
     };
     let (mut parsed, mut rendered) = (0, 0);
     for _ in 0..4000 {
