@@ -182,7 +182,15 @@ async fn serve(
     let addr = listener.local_addr()?;
     let work = WorkDir::new();
     let runtime = Arc::new(start_runtime(&config, &work, async_retry_delay)?);
-    let gateway = Arc::new(portico_gateway::Gateway::new(&config, runtime, addr.port()));
+    let gateway =
+        portico_gateway::Gateway::new(&config, runtime, addr.port()).map_err(|errors| {
+            anyhow::anyhow!(
+                "{} cannot be served:\n  {}",
+                config_path.display(),
+                errors.join("\n  ")
+            )
+        })?;
+    let gateway = Arc::new(gateway);
     println!(
         "Portico {} serving {} on http://{addr}\n",
         env!("CARGO_PKG_VERSION"),

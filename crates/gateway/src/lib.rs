@@ -31,6 +31,7 @@ pub mod mapping;
 pub mod phases;
 pub mod proxy;
 mod rest_api;
+pub mod rest_mapping;
 
 use std::sync::Arc;
 
@@ -44,6 +45,8 @@ pub struct Gateway {
     runtime: Arc<Runtime>,
     apis: std::collections::BTreeMap<String, portico_config::Api>,
     rest_apis: std::collections::BTreeMap<String, portico_config::rest::RestApi>,
+    /// The REST APIs' mapping templates, parsed.
+    templates: rest_mapping::Templates,
     limiter: Box<dyn limiter::Limiter>,
     authorizer_cache: Box<dyn portico_auth::DecisionCache>,
     jwks: jwks::Jwks,
@@ -57,9 +60,16 @@ pub struct Gateway {
 }
 
 impl Gateway {
-    pub fn new(config: &Config, runtime: Arc<Runtime>, local_port: u16) -> Gateway {
-        Gateway {
+    /// The front doors for `config`; `Err` lists what in it cannot be served (a mapping
+    /// template that does not parse), each naming its API and method.
+    pub fn new(
+        config: &Config,
+        runtime: Arc<Runtime>,
+        local_port: u16,
+    ) -> Result<Gateway, Vec<String>> {
+        Ok(Gateway {
             runtime,
+            templates: rest_mapping::Templates::compile(&config.rest_apis)?,
             apis: config.apis.clone(),
             rest_apis: config.rest_apis.clone(),
             limiter: Box::new(limiter::LocalBuckets::default()),
@@ -70,7 +80,7 @@ impl Gateway {
             region: config.region.clone(),
             account_id: config.account_id.clone(),
             local_port,
-        }
+        })
     }
 
     pub fn runtime(&self) -> &Arc<Runtime> {

@@ -17,6 +17,26 @@ use crate::phases::map::{Format, Target};
 use crate::phases::resolve::{self, RestMiss, RestTarget};
 use crate::phases::{authorize, integrate, map, record, respond, validate};
 use crate::proxy::Unreachable;
+use crate::rest_mapping::{self, IntegrationAnswer, RequestFailure, TemplateScope, request_value};
+use portico_runtime::{InvokeRequest, Outcome};
+
+/// What a non-proxy integration is sent: the request template's output and the mapped
+/// integration request parameters.
+struct IntegrationRequest {
+    payload: String,
+    headers: http::HeaderMap,
+    query: Vec<(String, String)>,
+    path_parameters: Vec<(String, String)>,
+}
+
+/// What a non-proxy integration answered.
+#[derive(Default)]
+struct Called {
+    status: Option<u16>,
+    error_message: Option<String>,
+    headers: http::HeaderMap,
+    body: bytes::Bytes,
+}
 
 /// The header REST APIs answer every request with, beside `x-amzn-RequestId`.
 const APIGW_ID: &str = "x-amz-apigw-id";
@@ -69,10 +89,10 @@ impl Gateway {
         };
         let integration = &target.method.integration;
         let limit = api.limits.api_payload;
-        let read_body = matches!(integration.kind, IntegrationKind::AwsProxy { .. })
+        let read_body = !matches!(integration.kind, IntegrationKind::HttpProxy { .. })
             || target.method.authorization == Authorization::Iam;
-        // The body is read first when a signature covers it or an event carries it; an
-        // HTTP proxy otherwise streams it on.
+        // The body is read first when a signature covers it, or an event or a template
+        // carries it; an HTTP proxy otherwise streams it on.
         let mut body = Some(body);
         if read_body && let Some(unread) = body.take() {
             let too_large = GatewayResponse::RequestTooLarge.response();
@@ -89,9 +109,253 @@ impl Gateway {
                 self.rest_http_proxy(ctx, &target, method.as_deref(), url, body, limit)
                     .await
             }
-            other => {
-                let why = format!("the integration {other:?} is not served yet");
-                refuse(ctx, &GatewayResponse::ApiConfigurationError, why)
+            IntegrationKind::Mock | IntegrationKind::Aws { .. } | IntegrationKind::Http { .. } => {
+                self.rest_non_proxy(ctx, api, &target).await
+            }
+        }
+    }
+
+    /// map (the request template) → integrate (MOCK, Lambda or HTTP, within the timeout) →
+    /// respond (the selected integration response: its status, header mappings and
+    /// response template).
+    async fn rest_non_proxy(
+        &self,
+        ctx: &mut RequestCtx,
+        api: &RestApi,
+        target: &RestTarget<'_>,
+    ) -> Response<Body> {
+        let integration = &target.method.integration;
+        let scope = TemplateScope::of_request(ctx, api, target, &self.account_id);
+        let content_type = ctx.header("content-type").map(str::to_string);
+        let payload =
+            match self
+                .templates
+                .request_body(integration, content_type.as_deref(), &scope)
+            {
+                Ok(payload) => payload,
+                Err(RequestFailure::UnsupportedMediaType) => {
+                    let why = "no request template for the content type, and no passthrough";
+                    return refuse(ctx, &GatewayResponse::UnsupportedMediaType, why);
+                }
+                Err(RequestFailure::Template(why)) => {
+                    let why = format!("request template: {why}");
+                    return refuse(ctx, &GatewayResponse::ApiConfigurationError, why);
+                }
+            };
+        let mut headers = http::HeaderMap::new();
+        let mut query = Vec::new();
+        let mut path_parameters = target.path_parameters.clone();
+        for (to, from) in &integration.request_parameters {
+            let Some(value) = request_value(from, &scope) else {
+                continue;
+            };
+            if let Some(name) = to.strip_prefix("integration.request.header.") {
+                if let (Ok(name), Ok(value)) = (
+                    http::HeaderName::from_bytes(name.as_bytes()),
+                    HeaderValue::from_str(&value),
+                ) {
+                    headers.insert(name, value);
+                }
+            } else if let Some(name) = to.strip_prefix("integration.request.querystring.") {
+                query.push((name.to_string(), value));
+            } else if let Some(name) = to.strip_prefix("integration.request.path.") {
+                path_parameters.retain(|(k, _)| k != name);
+                path_parameters.push((name.to_string(), value));
+            }
+        }
+        let request = IntegrationRequest {
+            payload,
+            headers,
+            query,
+            path_parameters,
+        };
+        let call = self.call_integration(ctx, target, request, api.limits.api_payload);
+        let called = match integration.timeout {
+            Some(limit) => match tokio::time::timeout(limit, call).await {
+                Ok(called) => called,
+                Err(_) => {
+                    let why = "integration timed out";
+                    return refuse(ctx, &GatewayResponse::IntegrationTimeout, why);
+                }
+            },
+            None => call.await,
+        };
+        let called = match called {
+            Ok(called) => called,
+            Err((response, why)) => return refuse(ctx, &response, why),
+        };
+        let answer = IntegrationAnswer {
+            status: called.status,
+            error_message: called.error_message,
+            headers: &called.headers,
+            body: &called.body,
+        };
+        let Some(selected) = rest_mapping::select(&integration.responses, &answer) else {
+            let why = "no integration response matches, and there is no default";
+            return refuse(ctx, &GatewayResponse::ApiConfigurationError, why);
+        };
+        let accept = ctx.header("accept").map(str::to_string);
+        let built = self
+            .templates
+            .method_response(selected, &answer, accept.as_deref(), &scope);
+        let method_response = match built {
+            Ok(built) => built,
+            Err(why) => {
+                let why = format!("response template: {why}");
+                return refuse(ctx, &GatewayResponse::ApiConfigurationError, why);
+            }
+        };
+        let mut response = Response::new(Body::full(method_response.body));
+        *response.status_mut() = http::StatusCode::from_u16(method_response.status)
+            .unwrap_or(http::StatusCode::INTERNAL_SERVER_ERROR);
+        let out = response.headers_mut();
+        if let Ok(value) = HeaderValue::from_str(&method_response.content_type) {
+            out.insert(http::header::CONTENT_TYPE, value);
+        }
+        for (name, value) in method_response.headers {
+            out.insert(name, value);
+        }
+        response
+    }
+
+    /// Calls a non-proxy integration with its mapped request: a MOCK answers with the
+    /// `statusCode` of the payload, a Lambda function with its result (or error), an HTTP
+    /// backend with its answer, read whole.
+    async fn call_integration(
+        &self,
+        ctx: &mut RequestCtx,
+        target: &RestTarget<'_>,
+        request: IntegrationRequest,
+        limit: Option<usize>,
+    ) -> Result<Called, (GatewayResponse, String)> {
+        let IntegrationRequest {
+            payload,
+            headers,
+            query,
+            path_parameters,
+        } = request;
+        let config_error = |why: String| (GatewayResponse::ApiConfigurationError, why);
+        match &target.method.integration.kind {
+            IntegrationKind::Mock => {
+                let status = serde_json::from_str::<serde_json::Value>(&payload)
+                    .ok()
+                    .and_then(|v| v.get("statusCode").and_then(serde_json::Value::as_u64))
+                    .and_then(|s| u16::try_from(s).ok())
+                    .ok_or_else(|| {
+                        config_error("the mock's request template gives no statusCode".into())
+                    })?;
+                Ok(Called {
+                    status: Some(status),
+                    ..Called::default()
+                })
+            }
+            IntegrationKind::Aws { function } => {
+                let pool = self
+                    .runtime
+                    .pool(function)
+                    .ok_or_else(|| config_error("the method's function is missing".into()))?;
+                let request = InvokeRequest {
+                    request_id: ctx.request_id.clone(),
+                    payload: bytes::Bytes::from(payload),
+                    invoked_arn: self.function_arn(function, None),
+                    trace_id: ctx.trace_id.clone(),
+                    client_context: None,
+                    want_log_tail: false,
+                };
+                let asynchronous = headers
+                    .get("x-amz-invocation-type")
+                    .is_some_and(|v| v.as_bytes().eq_ignore_ascii_case(b"Event"));
+                if asynchronous {
+                    // Queued, answered at once: the decoupled-invocation pattern.
+                    pool.invoke_async(request)
+                        .map_err(|e| (GatewayResponse::IntegrationFailure, e.to_string()))?;
+                    return Ok(Called::default());
+                }
+                let invoked = pool
+                    .invoke(request)
+                    .await
+                    .map_err(|e| (GatewayResponse::IntegrationFailure, e.to_string()))?;
+                match invoked.outcome {
+                    Outcome::Response { body, .. } => Ok(Called {
+                        body,
+                        ..Called::default()
+                    }),
+                    Outcome::Stream(mut stream) => {
+                        let limit = pool.function().limits.buffered_response;
+                        let body = crate::body::collect(&mut stream, limit)
+                            .await
+                            .map_err(|(e, _)| (GatewayResponse::IntegrationFailure, e))?;
+                        Ok(Called {
+                            body,
+                            ..Called::default()
+                        })
+                    }
+                    Outcome::FunctionError { error_type, body } => {
+                        if error_type == "Sandbox.Timedout" {
+                            return Err((GatewayResponse::IntegrationTimeout, error_type));
+                        }
+                        let message = serde_json::from_slice::<serde_json::Value>(&body)
+                            .ok()
+                            .and_then(|v| v["errorMessage"].as_str().map(str::to_string))
+                            .unwrap_or_default();
+                        ctx.error = Some(format!("function error {error_type}: {message}"));
+                        Ok(Called {
+                            error_message: Some(message),
+                            body,
+                            ..Called::default()
+                        })
+                    }
+                }
+            }
+            IntegrationKind::Http { method, url } => {
+                use http_body_util::BodyExt;
+                let method = match method {
+                    Some(m) => http::Method::from_bytes(m.as_bytes())
+                        .map_err(|_| config_error(format!("`{m}` is not a method")))?,
+                    None => ctx.method.clone(),
+                };
+                let query: String = form_urlencoded::Serializer::new(String::new())
+                    .extend_pairs(query)
+                    .finish();
+                let url = crate::proxy::target_url(url, &path_parameters, &query);
+                let body = http_body_util::Full::new(bytes::Bytes::from(payload))
+                    .map_err(|never| match never {})
+                    .boxed_unsync();
+                let answer = self
+                    .proxy
+                    .forward(&method, &headers, &url, &[], body)
+                    .await
+                    .map_err(|e| match e {
+                        Unreachable::TooLarge => {
+                            (GatewayResponse::RequestTooLarge, "too large".into())
+                        }
+                        Unreachable::Failed(why) => (GatewayResponse::IntegrationFailure, why),
+                    })?;
+                let status = answer.status().as_u16();
+                let (parts, mut body) = answer.into_parts();
+                // Read whole (templates need it), within the payload limit.
+                let mut read = bytes::BytesMut::new();
+                while let Some(frame) = body.frame().await {
+                    let frame =
+                        frame.map_err(|e| (GatewayResponse::IntegrationFailure, e.to_string()))?;
+                    if let Ok(data) = frame.into_data() {
+                        read.extend_from_slice(&data);
+                    }
+                    if portico_config::limits::exceeds(read.len(), limit) {
+                        let why = "the backend's answer is over the payload limit".to_string();
+                        return Err((GatewayResponse::IntegrationFailure, why));
+                    }
+                }
+                let body = read.freeze();
+                Ok(Called {
+                    status: Some(status),
+                    error_message: None,
+                    headers: parts.headers,
+                    body,
+                })
+            }
+            IntegrationKind::AwsProxy { .. } | IntegrationKind::HttpProxy { .. } => {
+                Err(config_error("a proxy integration has no templates".into()))
             }
         }
     }

@@ -1,0 +1,418 @@
+//! REST's non-proxy integrations (MOCK, AWS Lambda, HTTP): a request template (VTL) makes
+//! the integration request from the method request; the integration's answer picks an
+//! integration response (by selection pattern), whose parameter mappings and response
+//! template make the method response.
+//!
+//! Templates are parsed once, when the gateway is built ([`Templates::compile`]); a broken
+//! one stops Portico at start-up with its API, method and line.
+
+use std::collections::{BTreeMap, HashMap};
+use std::sync::Arc;
+
+use http::{HeaderMap, HeaderName, HeaderValue};
+use portico_config::rest::{IntegrationResponse, Passthrough, RestApi, RestIntegration};
+use portico_vtl::{Input, Limits, Template};
+
+use crate::ctx::RequestCtx;
+use crate::phases::resolve::RestTarget;
+
+/// Every template of every REST API, parsed, by its text.
+#[derive(Default)]
+pub struct Templates {
+    parsed: HashMap<String, Arc<Template>>,
+}
+
+impl Templates {
+    /// Parses every request and response template; `Err` lists each broken one.
+    pub fn compile(apis: &BTreeMap<String, RestApi>) -> Result<Templates, Vec<String>> {
+        let mut templates = Templates::default();
+        let mut errors = Vec::new();
+        for api in apis.values() {
+            for method in &api.methods {
+                let integration = &method.integration;
+                let responses = integration.responses.iter().flat_map(|r| {
+                    r.templates
+                        .iter()
+                        .map(move |(t, text)| (format!("response {} {t}", r.status), text))
+                });
+                let requests = integration
+                    .request_templates
+                    .iter()
+                    .map(|(t, text)| (format!("request {t}"), text));
+                for (which, text) in requests.chain(responses) {
+                    if templates.parsed.contains_key(text) {
+                        continue;
+                    }
+                    match Template::parse(text) {
+                        Ok(t) => {
+                            templates.parsed.insert(text.clone(), Arc::new(t));
+                        }
+                        Err(e) => errors.push(format!(
+                            "REST API `{}`, {}: the {which} template: {e}",
+                            api.name,
+                            method.key.text()
+                        )),
+                    }
+                }
+            }
+        }
+        if errors.is_empty() {
+            Ok(templates)
+        } else {
+            Err(errors)
+        }
+    }
+
+    fn get(&self, text: &str) -> Option<&Template> {
+        self.parsed.get(text).map(|t| t.as_ref())
+    }
+}
+
+/// Why a method request could not become an integration request.
+#[derive(Debug, PartialEq, Eq)]
+pub enum RequestFailure {
+    /// No template for the body's content type, and passthrough not allowed: 415.
+    UnsupportedMediaType,
+    /// The template failed (or went over its limits): API Gateway's 500.
+    Template(String),
+}
+
+/// What a template sees of a request: `$input`, `$context`, `$stageVariables`.
+pub struct TemplateScope<'a> {
+    pub input: Input,
+    pub context: serde_json::Value,
+    pub stage_variables: &'a BTreeMap<String, String>,
+}
+
+impl<'a> TemplateScope<'a> {
+    /// The scope of a method request.
+    pub fn of_request(
+        ctx: &RequestCtx,
+        api: &RestApi,
+        target: &RestTarget<'a>,
+        account_id: &str,
+    ) -> TemplateScope<'a> {
+        let mut header: Vec<(String, String)> = ctx
+            .headers
+            .iter()
+            .map(|(n, v)| {
+                (
+                    n.as_str().to_string(),
+                    String::from_utf8_lossy(v.as_bytes()).into_owned(),
+                )
+            })
+            .collect();
+        header.dedup_by(|a, b| a.0 == b.0);
+        let querystring = form_urlencoded::parse(ctx.query.as_bytes())
+            .map(|(k, v)| (k.into_owned(), v.into_owned()))
+            .collect();
+        let input = Input {
+            body: String::from_utf8_lossy(&ctx.body).into_owned(),
+            path: target.path_parameters.clone(),
+            querystring,
+            header,
+        };
+        let user_agent = ctx.header("user-agent");
+        let context = serde_json::json!({
+            "accountId": account_id,
+            "apiId": api.name,
+            "authorizer": ctx.authorizer.clone().unwrap_or(serde_json::Value::Null),
+            "domainName": ctx.header("host").unwrap_or("localhost"),
+            "domainPrefix": api.name,
+            "extendedRequestId": ctx.request_id,
+            "httpMethod": ctx.method.as_str(),
+            "identity": {"sourceIp": ctx.remote.ip().to_string(), "userAgent": user_agent},
+            "path": format!("/{}{}", target.stage, target.resource_path),
+            "protocol": ctx.protocol,
+            "requestId": ctx.request_id,
+            "requestTime": portico_events::time::clf(ctx.received),
+            "requestTimeEpoch": portico_events::time::epoch_ms(ctx.received),
+            "resourceId": target.method.key.text(),
+            "resourcePath": target.method.key.path_template(),
+            "stage": target.stage,
+        });
+        TemplateScope {
+            input,
+            context,
+            stage_variables: target.stage_variables,
+        }
+    }
+}
+
+/// The media type of a `Content-Type` (or `Accept`) value, without parameters, lower-case;
+/// `application/json` when there is none, as API Gateway assumes.
+fn media_type(value: Option<&str>) -> String {
+    value
+        .and_then(|v| v.split(';').next())
+        .map(|v| v.trim().to_ascii_lowercase())
+        .filter(|v| !v.is_empty())
+        .unwrap_or_else(|| "application/json".to_string())
+}
+
+impl Templates {
+    /// The integration request's body: the request template for the body's content type,
+    /// rendered, or the body itself when passthrough allows it.
+    pub fn request_body(
+        &self,
+        integration: &RestIntegration,
+        content_type: Option<&str>,
+        scope: &TemplateScope<'_>,
+    ) -> Result<String, RequestFailure> {
+        let media = media_type(content_type);
+        let templates = &integration.request_templates;
+        let text = match templates.get(&media) {
+            Some(text) => text,
+            None => {
+                let passthrough = match integration.passthrough {
+                    Passthrough::WhenNoMatch => true,
+                    Passthrough::WhenNoTemplates => templates.is_empty(),
+                    Passthrough::Never => false,
+                };
+                return if passthrough {
+                    Ok(scope.input.body.clone())
+                } else {
+                    Err(RequestFailure::UnsupportedMediaType)
+                };
+            }
+        };
+        self.render(text, &scope.input, scope)
+            .map_err(RequestFailure::Template)
+    }
+
+    fn render(
+        &self,
+        text: &str,
+        input: &Input,
+        scope: &TemplateScope<'_>,
+    ) -> Result<String, String> {
+        let template = self
+            .get(text)
+            .ok_or_else(|| "a template that was not parsed at start-up".to_string())?;
+        template
+            .render(
+                input,
+                &scope.context,
+                scope.stage_variables,
+                &Limits::default(),
+            )
+            .map_err(|e| e.to_string())
+    }
+}
+
+/// What the integration answered, for selecting and building the method response.
+pub struct IntegrationAnswer<'a> {
+    /// The HTTP status of an HTTP or MOCK integration; `None` for Lambda.
+    pub status: Option<u16>,
+    /// A Lambda function error's `errorMessage`.
+    pub error_message: Option<String>,
+    pub headers: &'a HeaderMap,
+    pub body: &'a [u8],
+}
+
+/// The integration response whose selection pattern matches the answer (the status code of
+/// an HTTP or MOCK integration, the `errorMessage` of a Lambda error), else the default.
+/// A Lambda success takes the default.
+pub fn select<'r>(
+    responses: &'r [IntegrationResponse],
+    answer: &IntegrationAnswer<'_>,
+) -> Option<&'r IntegrationResponse> {
+    let subject = match (&answer.error_message, answer.status) {
+        (Some(message), _) => Some(message.clone()),
+        (None, Some(status)) => Some(status.to_string()),
+        (None, None) => None,
+    };
+    let by_pattern = subject.and_then(|subject| {
+        responses.iter().find(|r| {
+            r.pattern.as_deref().is_some_and(|p| {
+                regex::Regex::new(&format!("^(?:{p})$")).is_ok_and(|re| re.is_match(&subject))
+            })
+        })
+    });
+    by_pattern.or_else(|| responses.iter().find(|r| r.pattern.is_none()))
+}
+
+/// A method response: status, headers, body and its content type.
+pub struct MethodResponse {
+    pub status: u16,
+    pub headers: Vec<(HeaderName, HeaderValue)>,
+    pub content_type: String,
+    pub body: Vec<u8>,
+}
+
+impl Templates {
+    /// Builds the method response from the selected integration `response`: its status, its
+    /// header mappings, and its template for the client's `Accept` (else
+    /// `application/json`, else the first), or the integration's body as it is.
+    pub fn method_response(
+        &self,
+        response: &IntegrationResponse,
+        answer: &IntegrationAnswer<'_>,
+        accept: Option<&str>,
+        scope: &TemplateScope<'_>,
+    ) -> Result<MethodResponse, String> {
+        let wanted = media_type(accept);
+        let template = response
+            .templates
+            .get_key_value(&wanted)
+            .or_else(|| response.templates.get_key_value("application/json"))
+            .or_else(|| response.templates.iter().next());
+        let (content_type, body) = match template {
+            Some((content_type, text)) => {
+                let input = Input {
+                    body: String::from_utf8_lossy(answer.body).into_owned(),
+                    ..scope.input.clone()
+                };
+                (
+                    content_type.clone(),
+                    self.render(text, &input, scope)?.into_bytes(),
+                )
+            }
+            None => {
+                let content_type = answer
+                    .headers
+                    .get(http::header::CONTENT_TYPE)
+                    .and_then(|v| v.to_str().ok())
+                    .unwrap_or("application/json")
+                    .to_string();
+                (content_type, answer.body.to_vec())
+            }
+        };
+        let mut headers = Vec::new();
+        for (target, source) in &response.parameters {
+            let Some(name) = target.strip_prefix("method.response.header.") else {
+                continue;
+            };
+            let (Ok(name), Some(value)) = (
+                HeaderName::from_bytes(name.as_bytes()),
+                response_value(source, answer, scope),
+            ) else {
+                continue;
+            };
+            if let Ok(value) = HeaderValue::from_str(&value) {
+                headers.push((name, value));
+            }
+        }
+        Ok(MethodResponse {
+            status: response.status,
+            headers,
+            content_type,
+            body,
+        })
+    }
+}
+
+/// A response parameter's value: `'static'`, `integration.response.header.<n>`,
+/// `integration.response.body` or `integration.response.body.<JSONPath>`,
+/// `context.<var>`, `stageVariables.<name>`; `None` when there is none.
+fn response_value(
+    source: &str,
+    answer: &IntegrationAnswer<'_>,
+    scope: &TemplateScope<'_>,
+) -> Option<String> {
+    if let Some(text) = source.strip_prefix('\'').and_then(|s| s.strip_suffix('\'')) {
+        return Some(text.to_string());
+    }
+    if let Some(name) = source.strip_prefix("integration.response.header.") {
+        return answer
+            .headers
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_string);
+    }
+    if source == "integration.response.body" {
+        return Some(String::from_utf8_lossy(answer.body).into_owned());
+    }
+    if let Some(path) = source.strip_prefix("integration.response.body.") {
+        let body: serde_json::Value = serde_json::from_slice(answer.body).ok()?;
+        let path = serde_json_path::JsonPath::parse(&format!("$.{path}")).ok()?;
+        return path.query(&body).first().map(|v| match v {
+            serde_json::Value::String(s) => s.clone(),
+            other => other.to_string(),
+        });
+    }
+    request_value(source, scope)
+}
+
+/// A request-side value: `'static'`, `method.request.{header,querystring,path}.<n>`,
+/// `context.<var>` (dotted), `stageVariables.<name>`.
+pub fn request_value(source: &str, scope: &TemplateScope<'_>) -> Option<String> {
+    if let Some(text) = source.strip_prefix('\'').and_then(|s| s.strip_suffix('\'')) {
+        return Some(text.to_string());
+    }
+    let find = |list: &[(String, String)], name: &str| {
+        list.iter()
+            .rev()
+            .find(|(k, _)| k.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.clone())
+    };
+    if let Some(name) = source.strip_prefix("method.request.header.") {
+        return find(&scope.input.header, name);
+    }
+    if let Some(name) = source.strip_prefix("method.request.querystring.") {
+        return find(&scope.input.querystring, name);
+    }
+    if let Some(name) = source.strip_prefix("method.request.path.") {
+        return find(&scope.input.path, name);
+    }
+    if let Some(name) = source.strip_prefix("stageVariables.") {
+        return scope.stage_variables.get(name).cloned();
+    }
+    if let Some(path) = source.strip_prefix("context.") {
+        let found = path
+            .split('.')
+            .try_fold(&scope.context, |v, key| v.get(key))?;
+        return match found {
+            serde_json::Value::String(s) => Some(s.clone()),
+            serde_json::Value::Null => None,
+            other => Some(other.to_string()),
+        };
+    }
+    None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn response(pattern: Option<&str>, status: u16) -> IntegrationResponse {
+        IntegrationResponse {
+            pattern: pattern.map(str::to_string),
+            status,
+            ..IntegrationResponse::passthrough()
+        }
+    }
+
+    #[test]
+    fn selection_patterns_match_whole_subjects_and_the_default_catches_the_rest() {
+        let responses = [
+            response(Some(".*Not Found.*"), 404),
+            response(Some("4\\d{2}"), 400),
+            response(None, 200),
+        ];
+        let headers = HeaderMap::new();
+        let answer = |status: Option<u16>, error: Option<&str>| IntegrationAnswer {
+            status,
+            error_message: error.map(str::to_string),
+            headers: &headers,
+            body: b"",
+        };
+        let picked = |a: IntegrationAnswer<'_>| select(&responses, &a).map(|r| r.status);
+        assert_eq!(picked(answer(None, Some("Pet Not Found"))), Some(404));
+        assert_eq!(picked(answer(None, Some("boom"))), Some(200));
+        assert_eq!(picked(answer(Some(418), None)), Some(400));
+        // Whole-subject matching: `4\d{2}` does not match 4000.
+        assert_eq!(picked(answer(Some(4000), None)), Some(200));
+        assert_eq!(picked(answer(None, None)), Some(200));
+        assert!(select(&responses[..2], &answer(Some(200), None)).is_none());
+    }
+
+    #[test]
+    fn media_types_lose_their_parameters() {
+        assert_eq!(
+            media_type(Some("Application/JSON; charset=utf-8")),
+            "application/json"
+        );
+        assert_eq!(media_type(None), "application/json");
+        assert_eq!(media_type(Some("text/plain")), "text/plain");
+    }
+}
