@@ -87,13 +87,16 @@ fn main() -> ExitCode {
         .with_writer(writer)
         .init();
     let result = match cli.command {
-        Command::Validate { config } => load(&config).map(|c| {
+        Command::Validate { config } => load(&config).and_then(|c| {
+            portico_gateway::rest_mapping::Templates::compile(&c.rest_apis)
+                .map_err(|errors| unservable(&config, errors))?;
             println!(
-                "{}: {} function(s), no problems",
+                "{}: {} function(s), {} API(s), no problems",
                 config.display(),
-                c.functions.len()
+                c.functions.len(),
+                c.apis.len() + c.rest_apis.len()
             );
-            ExitCode::SUCCESS
+            Ok(ExitCode::SUCCESS)
         }),
         Command::Routes { config, listen } => load(&config).map(|c| {
             print_routes(&c, listen);
@@ -120,6 +123,15 @@ fn main() -> ExitCode {
         eprintln!("error: {e:#}");
         ExitCode::FAILURE
     })
+}
+
+/// What in a valid config cannot be served (a mapping template that does not parse).
+fn unservable(config: &Path, errors: Vec<String>) -> anyhow::Error {
+    anyhow::anyhow!(
+        "{} cannot be served:\n  {}",
+        config.display(),
+        errors.join("\n  ")
+    )
 }
 
 fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {

@@ -406,6 +406,192 @@ mod tests {
         assert!(select(&responses[..2], &answer(Some(200), None)).is_none());
     }
 
+    fn integration(templates: &[(&str, &str)], passthrough: Passthrough) -> RestIntegration {
+        RestIntegration {
+            kind: portico_config::rest::IntegrationKind::Mock,
+            request_parameters: Vec::new(),
+            request_templates: templates
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect(),
+            passthrough,
+            content_handling: None,
+            timeout: None,
+            responses: Vec::new(),
+            cache_key_parameters: Vec::new(),
+        }
+    }
+
+    fn compiled(integrations: &[&RestIntegration]) -> Templates {
+        let mut templates = Templates::default();
+        for i in integrations {
+            for text in i.request_templates.values() {
+                templates
+                    .parsed
+                    .insert(text.clone(), Arc::new(Template::parse(text).unwrap()));
+            }
+        }
+        templates
+    }
+
+    fn scope(body: &str) -> TemplateScope<'static> {
+        static NONE: BTreeMap<String, String> = BTreeMap::new();
+        TemplateScope {
+            input: Input {
+                body: body.to_string(),
+                path: vec![("id".into(), "7".into())],
+                querystring: vec![("q".into(), "x".into())],
+                header: vec![("x-trace".into(), "t-1".into())],
+            },
+            context: serde_json::json!({"stage": "prod", "identity": {"sourceIp": "127.0.0.1"}}),
+            stage_variables: &NONE,
+        }
+    }
+
+    #[test]
+    fn request_templates_are_chosen_by_content_type_and_passthrough_decides_the_rest() {
+        let json = r#"{"id": "$input.params('id')", "name": $input.json('$.name'), "stage": "$context.stage"}"#;
+        let only_json = integration(&[("application/json", json)], Passthrough::WhenNoMatch);
+        let templates = compiled(&[&only_json]);
+        let scope = scope(r#"{"name": "Rex"}"#);
+        assert_eq!(
+            templates.request_body(&only_json, Some("application/json; charset=utf-8"), &scope),
+            Ok(r#"{"id": "7", "name": "Rex", "stage": "prod"}"#.to_string())
+        );
+        // No content type is application/json.
+        assert!(
+            templates
+                .request_body(&only_json, None, &scope)
+                .is_ok_and(|b| b.contains("Rex"))
+        );
+        // Another type: passed through when_no_match, refused otherwise.
+        assert_eq!(
+            templates.request_body(&only_json, Some("text/plain"), &scope),
+            Ok(r#"{"name": "Rex"}"#.to_string())
+        );
+        for passthrough in [Passthrough::WhenNoTemplates, Passthrough::Never] {
+            let strict = RestIntegration {
+                passthrough,
+                ..only_json.clone()
+            };
+            assert_eq!(
+                templates.request_body(&strict, Some("text/plain"), &scope),
+                Err(RequestFailure::UnsupportedMediaType)
+            );
+        }
+        let none = integration(&[], Passthrough::WhenNoTemplates);
+        assert!(
+            templates
+                .request_body(&none, Some("text/plain"), &scope)
+                .is_ok()
+        );
+        let never = integration(&[], Passthrough::Never);
+        assert_eq!(
+            templates.request_body(&never, Some("text/plain"), &scope),
+            Err(RequestFailure::UnsupportedMediaType)
+        );
+    }
+
+    #[test]
+    fn method_responses_take_the_templates_status_and_mapped_headers() {
+        let response = IntegrationResponse {
+            pattern: None,
+            status: 201,
+            parameters: vec![
+                ("method.response.header.X-Static".into(), "'yes'".into()),
+                (
+                    "method.response.header.X-Id".into(),
+                    "integration.response.body.pet.id".into(),
+                ),
+                (
+                    "method.response.header.X-Up".into(),
+                    "integration.response.header.x-up".into(),
+                ),
+                (
+                    "method.response.header.X-Trace".into(),
+                    "method.request.header.x-trace".into(),
+                ),
+                (
+                    "method.response.header.X-Missing".into(),
+                    "integration.response.header.nope".into(),
+                ),
+            ],
+            templates: BTreeMap::from([(
+                "application/json".to_string(),
+                r#"{"name": "$input.path('$.pet.name')", "q": "$input.params('q')"}"#.to_string(),
+            )]),
+            content_handling: None,
+        };
+        let mut templates = Templates::default();
+        for text in response.templates.values() {
+            templates
+                .parsed
+                .insert(text.clone(), Arc::new(Template::parse(text).unwrap()));
+        }
+        let mut headers = HeaderMap::new();
+        headers.insert("x-up", HeaderValue::from_static("up"));
+        let answer = IntegrationAnswer {
+            status: Some(200),
+            error_message: None,
+            headers: &headers,
+            body: br#"{"pet": {"id": 7, "name": "Rex"}}"#,
+        };
+        let built = templates
+            .method_response(&response, &answer, Some("*/*"), &scope(""))
+            .unwrap();
+        assert_eq!(built.status, 201);
+        assert_eq!(built.content_type, "application/json");
+        assert_eq!(
+            String::from_utf8(built.body).unwrap(),
+            r#"{"name": "Rex", "q": "x"}"#
+        );
+        let headers: Vec<(String, String)> = built
+            .headers
+            .iter()
+            .map(|(n, v)| (n.to_string(), v.to_str().unwrap().to_string()))
+            .collect();
+        let expected = [
+            ("x-static", "yes"),
+            ("x-id", "7"),
+            ("x-up", "up"),
+            ("x-trace", "t-1"),
+        ];
+        assert_eq!(
+            headers,
+            expected
+                .map(|(n, v)| (n.to_string(), v.to_string()))
+                .to_vec()
+        );
+    }
+
+    #[test]
+    fn without_templates_the_integrations_body_passes_as_it_is() {
+        let templates = Templates::default();
+        let plain = IntegrationResponse::passthrough();
+        let mut headers = HeaderMap::new();
+        headers.insert(
+            http::header::CONTENT_TYPE,
+            HeaderValue::from_static("text/csv"),
+        );
+        let answer = IntegrationAnswer {
+            status: Some(200),
+            error_message: None,
+            headers: &headers,
+            body: b"a,b",
+        };
+        let built = templates
+            .method_response(&plain, &answer, None, &scope(""))
+            .unwrap();
+        assert_eq!(
+            (
+                built.status,
+                built.content_type.as_str(),
+                built.body.as_slice()
+            ),
+            (200, "text/csv", &b"a,b"[..])
+        );
+    }
+
     #[test]
     fn media_types_lose_their_parameters() {
         assert_eq!(
