@@ -207,28 +207,9 @@ impl Compiler {
         }
         let mut credentials = BTreeMap::new();
         for (crate::raw::Key(key_id), credential) in raw.credentials {
-            let secret = &credential.secret;
-            let value = match secret
-                .value
-                .strip_prefix("${env:")
-                .and_then(|v| v.strip_suffix('}'))
-            {
-                Some(name) => {
-                    match std::env::var(name) {
-                        Ok(value) => value,
-                        Err(_) => {
-                            self.error(
-                            secret,
-                            format!("environment variable `{name}` is not set"),
-                            format!("export {name} before starting Portico, or write the secret here"),
-                        );
-                            continue;
-                        }
-                    }
-                }
-                None => secret.value.clone(),
-            };
-            credentials.insert(key_id.value, value);
+            if let Some(value) = self.env_value(&credential.secret, "the secret") {
+                credentials.insert(key_id.value, value);
+            }
         }
         Config {
             path: path.to_path_buf(),
@@ -238,6 +219,29 @@ impl Compiler {
             apis,
             rest_apis,
             credentials,
+        }
+    }
+
+    /// A value as written, or `${env:NAME}` read from the environment (an unset variable is
+    /// an error); `what` names it in the help.
+    pub(crate) fn env_value(&mut self, value: &Spanned<String>, what: &str) -> Option<String> {
+        let Some(name) = value
+            .value
+            .strip_prefix("${env:")
+            .and_then(|v| v.strip_suffix('}'))
+        else {
+            return Some(value.value.clone());
+        };
+        match std::env::var(name) {
+            Ok(found) => Some(found),
+            Err(_) => {
+                self.error(
+                    value,
+                    format!("environment variable `{name}` is not set"),
+                    format!("export {name} before starting Portico, or write {what} here"),
+                );
+                None
+            }
         }
     }
 
@@ -267,6 +271,20 @@ impl Compiler {
     ) -> Option<Api> {
         let errors_before = self.diagnostics.len();
         let stages = self.stages(raw.stages, true);
+        let rest_only = [
+            ("api_keys", !raw.api_keys.is_empty()),
+            ("usage_plans", !raw.usage_plans.is_empty()),
+            ("openapi", raw.openapi.is_some()),
+        ];
+        for (field, given) in rest_only {
+            if given {
+                self.error(
+                    name,
+                    format!("`{field}` is for REST APIs"),
+                    "HTTP APIs have no API keys or OpenAPI imports here; use `protocol: rest`",
+                );
+            }
+        }
         let mut authorizers = BTreeMap::new();
         for (crate::raw::Key(auth_name), raw_auth) in raw.authorizers {
             if let Some(authorizer) = self.authorizer(&auth_name, raw_auth, functions) {
@@ -275,6 +293,13 @@ impl Compiler {
         }
         let mut routes = Vec::new();
         for (crate::raw::Key(key), route) in raw.routes {
+            if route.api_key_required {
+                self.error(
+                    &key,
+                    format!("route `{}`: `api_key_required` is for REST APIs", key.value),
+                    "HTTP APIs have no API keys; use an authorizer, or `protocol: rest`",
+                );
+            }
             if let Some(name) = &route.authorizer
                 && !authorizers.contains_key(&name.value)
             {
@@ -906,7 +931,7 @@ impl Compiler {
         env
     }
 
-    fn throttle(&mut self, raw: RawThrottle) -> Throttle {
+    pub(crate) fn throttle(&mut self, raw: RawThrottle) -> Throttle {
         if !(raw.rate.value >= 0.0 && raw.rate.value.is_finite()) {
             self.error(
                 &raw.rate,

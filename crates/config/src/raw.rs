@@ -61,6 +61,46 @@ pub struct RawApi {
     /// Authorizers by name, for routes to refer to.
     #[serde(default)]
     pub authorizers: BTreeMap<Key, RawAuthorizer>,
+    /// For `rest`: API keys by name.
+    #[serde(default)]
+    pub api_keys: BTreeMap<Key, RawApiKey>,
+    /// For `rest`: usage plans by name: a throttle and a quota for the keys they list.
+    #[serde(default)]
+    pub usage_plans: BTreeMap<Key, RawUsagePlan>,
+}
+
+/// An API key.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawApiKey {
+    /// What clients send; `${env:NAME}` reads an environment variable. 20 to 128 characters.
+    pub value: Spanned<String>,
+}
+
+/// A usage plan.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawUsagePlan {
+    /// Per key.
+    #[serde(default)]
+    pub throttle: Option<RawThrottle>,
+    #[serde(default)]
+    pub quota: Option<RawQuota>,
+    /// Names of `api_keys`.
+    #[serde(default)]
+    pub keys: Vec<Spanned<String>>,
+}
+
+/// Requests a key may make per period.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawQuota {
+    pub limit: Spanned<u64>,
+    /// `DAY`, `WEEK` or `MONTH`.
+    pub period: Spanned<String>,
+    /// Days into the period at which it starts (WEEK 0-6, from Sunday; MONTH 0-27).
+    #[serde(default)]
+    pub offset: Option<Spanned<u32>>,
 }
 
 /// An authorizer.
@@ -157,6 +197,9 @@ pub struct RawRoute {
     /// or `overwrite:statuscode` → value.
     #[serde(default)]
     pub response_parameters: BTreeMap<Key, BTreeMap<Key, String>>,
+    /// For REST APIs: a request must carry a valid API key (`x-api-key`).
+    #[serde(default)]
+    pub api_key_required: bool,
     /// How long the API waits for the function, in milliseconds: 50 to 30000 under the `aws`
     /// limits (default 30000), any length under `unbounded` (default: the function's timeout).
     #[serde(default)]

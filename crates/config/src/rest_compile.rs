@@ -10,8 +10,8 @@ use serde_saphyr::Spanned;
 use crate::compile::Compiler;
 use crate::raw::{RawApi, RawRoute};
 use crate::rest::{
-    ApiKeySource, Authorization, IntegrationKind, IntegrationResponse, Method, Passthrough,
-    RestApi, RestIntegration,
+    ApiKey, ApiKeySource, Authorization, IntegrationKind, IntegrationResponse, Method, Passthrough,
+    Quota, QuotaPeriod, RestApi, RestIntegration, UsagePlan,
 };
 use crate::{Function, Profile, RouteKey};
 
@@ -50,6 +50,8 @@ impl Compiler {
         }
         let stages = self.stages(raw.stages, false);
         let limits = profile.limits();
+        let api_keys = self.api_keys(raw.api_keys);
+        let usage_plans = self.usage_plans(raw.usage_plans, &api_keys);
         let mut methods = Vec::new();
         for (crate::raw::Key(key), route) in raw.routes {
             if let Some(method) = self.rest_route(&key, route, functions, profile) {
@@ -70,8 +72,8 @@ impl Compiler {
             api_key_source: ApiKeySource::Header,
             binary_media_types: Vec::new(),
             gateway_responses: BTreeMap::new(),
-            api_keys: BTreeMap::new(),
-            usage_plans: BTreeMap::new(),
+            api_keys,
+            usage_plans,
             limits,
         })
     }
@@ -158,7 +160,7 @@ impl Compiler {
         Some(Method {
             key: parsed,
             authorization,
-            api_key_required: false,
+            api_key_required: route.api_key_required,
             validator: None,
             request_parameters: BTreeMap::new(),
             request_models: BTreeMap::new(),
@@ -173,6 +175,99 @@ impl Compiler {
                 cache_key_parameters: Vec::new(),
             },
         })
+    }
+
+    fn api_keys(
+        &mut self,
+        raw: BTreeMap<crate::raw::Key, crate::raw::RawApiKey>,
+    ) -> BTreeMap<String, ApiKey> {
+        let mut keys = BTreeMap::new();
+        for (crate::raw::Key(name), key) in raw {
+            let Some(value) = self.env_value(&key.value, "the key") else {
+                continue;
+            };
+            if !(20..=128).contains(&value.len()) || !value.bytes().all(|b| b.is_ascii_graphic()) {
+                self.error(
+                    &key.value,
+                    format!(
+                        "API key `{}` is not 20 to 128 printable characters",
+                        name.value
+                    ),
+                    "API Gateway's keys are 20 to 128 characters, e.g. from `openssl rand -hex 20`",
+                );
+            }
+            keys.insert(
+                name.value.clone(),
+                ApiKey {
+                    name: name.value,
+                    value,
+                },
+            );
+        }
+        keys
+    }
+
+    fn usage_plans(
+        &mut self,
+        raw: BTreeMap<crate::raw::Key, crate::raw::RawUsagePlan>,
+        keys: &BTreeMap<String, ApiKey>,
+    ) -> BTreeMap<String, UsagePlan> {
+        let mut plans = BTreeMap::new();
+        for (crate::raw::Key(name), plan) in raw {
+            for key in &plan.keys {
+                if !keys.contains_key(&key.value) {
+                    let known: Vec<&str> = keys.keys().map(String::as_str).collect();
+                    self.error(
+                        key,
+                        format!(
+                            "usage plan `{}` lists `{}`, which is not an API key here",
+                            name.value, key.value
+                        ),
+                        format!(
+                            "declare it under `api_keys:`; this API has: {}",
+                            if known.is_empty() {
+                                "none".to_string()
+                            } else {
+                                known.join(", ")
+                            }
+                        ),
+                    );
+                }
+            }
+            let quota = plan.quota.map(|q| {
+                let (period, max_offset) = match q.period.value.to_ascii_uppercase().as_str() {
+                    "DAY" => (QuotaPeriod::Day, 0),
+                    "WEEK" => (QuotaPeriod::Week, 6),
+                    "MONTH" => (QuotaPeriod::Month, 27),
+                    other => {
+                        self.error(
+                            &q.period,
+                            format!("quota period `{other}` is not DAY, WEEK or MONTH"),
+                            "write `period: DAY`, `WEEK` or `MONTH`",
+                        );
+                        (QuotaPeriod::Day, 0)
+                    }
+                };
+                let offset = self.ranged(&q.offset, 0, 0, max_offset, "offset", "days");
+                Quota {
+                    limit: q.limit.value,
+                    period,
+                    offset,
+                }
+            });
+            let throttle = plan.throttle.map(|t| self.throttle(t));
+            plans.insert(
+                name.value.clone(),
+                UsagePlan {
+                    name: name.value,
+                    throttle,
+                    method_throttles: BTreeMap::new(),
+                    quota,
+                    keys: plan.keys.into_iter().map(|k| k.value).collect(),
+                },
+            );
+        }
+        plans
     }
 
     /// A REST integration's timeout: `timeout_ms` (50 ms up to the profile's maximum), else

@@ -11,12 +11,18 @@ use portico_config::Throttle;
 pub trait Limiter: Send + Sync {
     /// Takes one token from the bucket named `key` (created full), if there is one.
     fn try_acquire(&self, key: &str, limit: Throttle) -> bool;
+
+    /// Counts one request against the quota named `key`, `limit` requests in the period
+    /// named `period` (another name than last time starts a fresh count), if it fits.
+    fn try_count(&self, key: &str, period: &str, limit: u64) -> bool;
 }
 
-/// Buckets in this process's memory.
+/// Buckets and quota counters in this process's memory.
 #[derive(Default)]
 pub struct LocalBuckets {
     buckets: Mutex<HashMap<String, Bucket>>,
+    /// Quota name → (period name, requests counted in it).
+    counters: Mutex<HashMap<String, (String, u64)>>,
 }
 
 struct Bucket {
@@ -43,11 +49,37 @@ impl Limiter for LocalBuckets {
             false
         }
     }
+
+    fn try_count(&self, key: &str, period: &str, limit: u64) -> bool {
+        let mut counters = self.counters.lock().unwrap_or_else(|e| e.into_inner());
+        let counter = counters
+            .entry(key.to_string())
+            .or_insert_with(|| (period.to_string(), 0));
+        if counter.0 != period {
+            *counter = (period.to_string(), 0);
+        }
+        if counter.1 < limit {
+            counter.1 += 1;
+            true
+        } else {
+            false
+        }
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_quota_counts_within_its_period_and_starts_afresh_in_the_next() {
+        let counters = LocalBuckets::default();
+        assert!(counters.try_count("k", "2026-11-26", 2));
+        assert!(counters.try_count("k", "2026-11-26", 2));
+        assert!(!counters.try_count("k", "2026-11-26", 2));
+        assert!(counters.try_count("other", "2026-11-26", 2), "per key");
+        assert!(counters.try_count("k", "2026-11-27", 2), "a new period");
+    }
 
     #[test]
     fn a_bucket_allows_its_burst_then_refuses() {

@@ -1,5 +1,6 @@
 //! The REST API front door (API Gateway v1): resolve (stage, resource and method),
-//! authorize, validate, map, integrate (within the integration's timeout), respond, record.
+//! authorize, throttle (the stage's bucket; the API key and its usage plan's throttle and
+//! quota), validate, map, integrate (within the integration's timeout), respond, record.
 //! Lambda proxy methods get REST's flavor of the 1.0 event; HTTP proxy methods pass the
 //! request on and the answer back. Errors are REST's gateway responses.
 
@@ -15,7 +16,7 @@ use crate::ctx::RequestCtx;
 use crate::error::rest as refuse;
 use crate::phases::map::{Format, Target};
 use crate::phases::resolve::{self, RestMiss, RestTarget};
-use crate::phases::{authorize, integrate, map, record, respond, validate};
+use crate::phases::{authorize, integrate, map, record, respond, throttle, validate};
 use crate::proxy::Unreachable;
 use crate::rest_mapping::{self, IntegrationAnswer, RequestFailure, TemplateScope, request_value};
 use portico_runtime::{InvokeRequest, Outcome};
@@ -101,6 +102,14 @@ impl Gateway {
         if target.method.authorization == Authorization::Iam {
             phase!(authorize::rest_api_iam(ctx, &self.signing()));
         }
+        let stage_throttle = api.stages.get(target.stage).and_then(|s| s.throttle);
+        phase!(throttle::rest_api(
+            self.limiter.as_ref(),
+            ctx,
+            api,
+            (target.stage, stage_throttle),
+            target.method.api_key_required,
+        ));
         match &integration.kind {
             IntegrationKind::AwsProxy { function } => {
                 self.rest_lambda_proxy(ctx, api, &target, function).await

@@ -142,3 +142,78 @@ credentials:
         (403, Some("MissingAuthenticationTokenException"))
     );
 }
+
+#[tokio::test]
+async fn api_keys_and_usage_plans_guard_methods() {
+    let p = Portico::start_with_env(
+        r#"
+functions:
+  echo: {runtime: python3.12, handler: app.echo_proxy, code: "@fixtures/python"}
+apis:
+  petstore:
+    protocol: rest
+    api_keys:
+      gold-key: {value: "${env:PORTICO_TEST_GOLD_KEY}"}
+      silver-key: {value: silver-0123456789abcdef}
+      stray-key: {value: stray-0123456789abcdefg}
+    usage_plans:
+      gold: {quota: {limit: 2, period: DAY}, keys: [gold-key]}
+      silver: {throttle: {rate: 0, burst: 1}, keys: [silver-key]}
+    routes:
+      GET /keyed: {function: echo, api_key_required: true}
+      GET /open: {function: echo}
+"#,
+        &[],
+        &[("PORTICO_TEST_GOLD_KEY", "gold-0123456789abcdefghij")],
+    );
+    let url = format!("{}/execute-api/petstore/prod/keyed", p.endpoint());
+    let call = |key: Option<&'static str>| {
+        let mut request = p.client().get(&url);
+        if let Some(key) = key {
+            request = request.header("x-api-key", key);
+        }
+        async move {
+            let response = request.send().await.unwrap();
+            let status = response.status().as_u16();
+            let error = response
+                .headers()
+                .get("x-amzn-errortype")
+                .map(|v| v.to_str().unwrap().to_string());
+            let body: Value = response.json().await.unwrap();
+            (status, error, body)
+        }
+    };
+    let forbidden = (
+        403,
+        Some("ForbiddenException".to_string()),
+        json!({"message": "Forbidden"}),
+    );
+    assert_eq!(call(None).await, forbidden, "no key");
+    assert_eq!(call(Some("not-a-key-0123456789")).await, forbidden, "unknown key");
+    assert_eq!(call(Some("stray-0123456789abcdefg")).await, forbidden, "a key in no plan");
+    // gold: a quota of 2 a day.
+    for _ in 0..2 {
+        assert_eq!(call(Some("gold-0123456789abcdefghij")).await.0, 200);
+    }
+    assert_eq!(
+        call(Some("gold-0123456789abcdefghij")).await,
+        (
+            429,
+            Some("LimitExceededException".to_string()),
+            json!({"message": "Limit Exceeded"})
+        )
+    );
+    // silver: a burst of 1, never refilled.
+    assert_eq!(call(Some("silver-0123456789abcdef")).await.0, 200);
+    assert_eq!(
+        call(Some("silver-0123456789abcdef")).await,
+        (
+            429,
+            Some("TooManyRequestsException".to_string()),
+            json!({"message": "Too Many Requests"})
+        )
+    );
+    // A method without `api_key_required` takes no key.
+    let open = format!("{}/execute-api/petstore/prod/open", p.endpoint());
+    assert_eq!(p.client().get(open).send().await.unwrap().status(), 200);
+}
