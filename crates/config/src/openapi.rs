@@ -150,6 +150,7 @@ pub fn import(
         errors: Vec::new(),
         unsupported: Vec::new(),
         handled: BTreeSet::new(),
+        containers: BTreeSet::new(),
         version: Version::OpenApi3,
         raw_models: BTreeMap::new(),
         schemes: BTreeMap::new(),
@@ -309,6 +310,8 @@ struct Importer<'a> {
     unsupported: Vec<Problem>,
     /// Pointers of the `x-amazon-apigateway-*` keys read; any other is reported unsupported.
     handled: BTreeSet<String>,
+    /// Pointers of `x-amazon-apigateway-*` keys read whose values are walked all the same.
+    containers: BTreeSet<String>,
     version: Version,
     /// Models as written, with where they are.
     raw_models: BTreeMap<String, (Value, Ptr)>,
@@ -1217,6 +1220,10 @@ impl<'a> Importer<'a> {
             };
             for &(key, method) in OPERATIONS {
                 let Some(op) = item.get(key) else { continue };
+                if key.starts_with("x-amazon-apigateway-") {
+                    // An operation: read, and walked for the extensions inside it.
+                    self.containers.insert(at.key(key).0);
+                }
                 let operation = Operation {
                     method,
                     path,
@@ -1897,6 +1904,7 @@ impl<'a> Importer<'a> {
                 };
                 let target = self.lambda_uri(uri, &uri_ptr);
                 if let Some((m, at)) = &http_method
+                    && !matches!(target, Some(Target::Service(_)))
                     && !m.as_str().is_some_and(|m| m.eq_ignore_ascii_case("POST"))
                 {
                     self.error(
@@ -2636,6 +2644,10 @@ impl<'a> Importer<'a> {
             Value::Object(object) => {
                 for (key, child) in object {
                     let at = ptr.key(key);
+                    if self.containers.contains(&at.0) {
+                        self.walk_extensions(child, &at, depth + 1, found);
+                        continue;
+                    }
                     if self.handled.contains(&at.0) {
                         continue;
                     }

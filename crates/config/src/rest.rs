@@ -67,7 +67,10 @@ pub enum Authorization {
     Iam,
     /// An authorizer of [`RestApi::authorizers`], with the OAuth scopes a Cognito
     /// authorizer requires (empty: any valid token).
-    Authorizer { name: String, scopes: Vec<String> },
+    Authorizer {
+        name: String,
+        scopes: Vec<String>,
+    },
 }
 
 /// How a method reaches its backend.
