@@ -17,6 +17,8 @@
 //!   keys are sorted), the `default` response last.
 //! - Models are made self-contained: a `$ref` to another model becomes `#/definitions/<name>`
 //!   and the model carries, under `definitions`, every model it reaches.
+//! - A security requirement naming `api_key` with no such scheme defined requires an API key,
+//!   as API Gateway's own examples (request validation) use it.
 //! - A function named by a CloudFormation reference (`${Fn.Arn}` in `Fn::Sub`) is the function
 //!   whose name is the resource's logical id; one named by a stage variable
 //!   (`function:${stageVariables.fn}`) is kept as written, for the gateway to resolve per stage.
@@ -365,14 +367,14 @@ impl<'a> Importer<'a> {
             (_, Some(Value::String(v))) if v == "2.0" => self.version = Version::Swagger2,
             (Some(v), _) => {
                 self.error(
-                    Problem::new(&root.key("openapi"), format!("`openapi` is {v}, not a 3.x version"))
+                    Problem::new(&root.key("openapi"), format!("`openapi` is {}, not a 3.x version", text(v)))
                         .help("API Gateway imports OpenAPI 3.0 (`openapi: 3.0.1`) and Swagger 2 (`swagger: '2.0'`)"),
                 );
                 return imported;
             }
             (None, Some(v)) => {
                 self.error(
-                    Problem::new(&root.key("swagger"), format!("`swagger` is {v}, not \"2.0\""))
+                    Problem::new(&root.key("swagger"), format!("`swagger` is {}, not \"2.0\"", text(v)))
                         .help("API Gateway imports OpenAPI 3.0 (`openapi: 3.0.1`) and Swagger 2 (`swagger: '2.0'`)"),
                 );
                 return imported;
@@ -1254,6 +1256,16 @@ impl<'a> Importer<'a> {
             self.error(
                 Problem::new(at, format!("path `{path}` does not start with `/`"))
                     .help(format!("write `/{path}`")),
+            );
+            return false;
+        }
+        if path.len() > 1 && path.ends_with('/') {
+            let trimmed = path.trim_end_matches('/');
+            let fixed = if trimmed.is_empty() { "/" } else { trimmed };
+            self.error(
+                Problem::new(at, format!("path `{path}` ends with `/`")).help(format!(
+                    "write `{fixed}`: API Gateway resources have no trailing slash"
+                )),
             );
             return false;
         }
