@@ -1065,3 +1065,23 @@ fn problems_display_with_pointer_and_help() {
         "{shown}"
     );
 }
+
+#[test]
+fn deeply_nested_text_does_not_overflow() {
+    for depth in [100, 1_000, 100_000] {
+        let yaml = format!("x: {}{}", "[".repeat(depth), "]".repeat(depth));
+        if let Ok(doc) = openapi::read(&yaml) {
+            assert!(openapi::import(&doc, &exists).is_err());
+        }
+        let json = format!("{{\"x\": {}{}}}", "[".repeat(depth), "]".repeat(depth));
+        if let Ok(doc) = openapi::read(&json) {
+            assert!(openapi::import(&doc, &exists).is_err());
+        }
+        let block: String = (0..depth.min(5_000))
+            .map(|i| format!("{}a:\n", " ".repeat(i)))
+            .collect();
+        if let Ok(doc) = openapi::read(&block) {
+            assert!(openapi::import(&doc, &exists).is_err());
+        }
+    }
+}
