@@ -143,7 +143,11 @@ fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
 
 fn load(path: &Path) -> anyhow::Result<Config> {
     // The config error already names the file, line and column.
-    portico_config::load(path).map_err(|e| anyhow::anyhow!("{e}"))
+    let config = portico_config::load(path).map_err(|e| anyhow::anyhow!("{e}"))?;
+    for warning in &config.warnings {
+        eprintln!("warning: {warning}");
+    }
+    Ok(config)
 }
 
 /// A work folder for this process (bootstraps), removed when dropped.

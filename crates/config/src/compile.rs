@@ -73,8 +73,10 @@ pub fn parse(path: &Path, text: &str) -> Result<Config, ConfigError> {
     let mut c = Compiler {
         base,
         diagnostics: Vec::new(),
+        warnings: Vec::new(),
     };
-    let config = c.config(path, raw);
+    let mut config = c.config(path, raw);
+    config.warnings = std::mem::take(&mut c.warnings);
     if c.diagnostics.is_empty() {
         Ok(config)
     } else {
@@ -124,6 +126,8 @@ fn unknown_key_help(message: &str) -> Option<String> {
 pub(crate) struct Compiler {
     pub(crate) base: PathBuf,
     pub(crate) diagnostics: Vec<Diagnostic>,
+    /// What is accepted but not served (an OpenAPI extension Portico does not read).
+    pub(crate) warnings: Vec<String>,
 }
 
 pub(crate) fn at<T>(s: &Spanned<T>) -> (u32, u32) {
@@ -219,6 +223,7 @@ impl Compiler {
             apis,
             rest_apis,
             credentials,
+            warnings: Vec::new(),
         }
     }
 

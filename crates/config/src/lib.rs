@@ -37,6 +37,9 @@ pub struct Config {
     pub rest_apis: BTreeMap<String, rest::RestApi>,
     /// Access key id → secret, for SigV4-signed (`aws_iam`) requests.
     pub credentials: BTreeMap<String, String>,
+    /// What the config asks for that Portico accepts but does not serve, to print at
+    /// start-up (never ignored silently).
+    pub warnings: Vec<String>,
 }
 
 /// An HTTP API.

@@ -1865,7 +1865,7 @@ impl<'a> Importer<'a> {
             request_templates,
             passthrough,
             content_handling,
-            timeout: Duration::from_millis(timeout),
+            timeout: Some(Duration::from_millis(timeout)),
             responses,
             cache_key_parameters,
         })

@@ -41,31 +41,18 @@ impl Compiler {
                 "declare them in the API's OpenAPI document (`x-amazon-apigateway-authorizer`)",
             );
         }
-        if let Some(openapi) = &raw.openapi {
-            self.error(
-                openapi,
-                "`openapi:` is not read yet",
-                "declare the methods under `routes:` for now",
-            );
-        }
         let stages = self.stages(raw.stages, false);
         let limits = profile.limits();
         let api_keys = self.api_keys(raw.api_keys);
         let usage_plans = self.usage_plans(raw.usage_plans, &api_keys);
-        let mut methods = Vec::new();
-        for (crate::raw::Key(key), route) in raw.routes {
-            if let Some(method) = self.rest_route(&key, route, functions, profile) {
-                methods.push(method);
-            }
-        }
-        methods.sort_by(|a: &Method, b: &Method| a.key.cmp_specificity(&b.key));
-        if self.diagnostics.len() > errors_before {
-            return None;
-        }
-        Some(RestApi {
+        let imported = raw
+            .openapi
+            .as_ref()
+            .and_then(|path| self.openapi(path, functions, profile));
+        let mut api = RestApi {
             name: name.value.clone(),
             stages,
-            methods,
+            methods: Vec::new(),
             authorizers: BTreeMap::new(),
             validators: BTreeMap::new(),
             models: BTreeMap::new(),
@@ -75,7 +62,116 @@ impl Compiler {
             api_keys,
             usage_plans,
             limits,
-        })
+        };
+        if let Some(imported) = imported {
+            api.methods = imported.methods;
+            api.authorizers = imported.authorizers;
+            api.validators = imported.validators;
+            api.models = imported.models;
+            api.api_key_source = imported.api_key_source;
+            api.binary_media_types = imported.binary_media_types;
+            api.gateway_responses = imported.gateway_responses;
+        }
+        for (crate::raw::Key(key), route) in raw.routes {
+            if let Some(method) = self.rest_route(&key, route, functions, profile) {
+                if api
+                    .methods
+                    .iter()
+                    .any(|m| m.key.text() == method.key.text())
+                {
+                    self.error(
+                        &key,
+                        format!("route `{}` is also in the OpenAPI document", key.value),
+                        "declare each method once: in `routes:` or in the document",
+                    );
+                }
+                api.methods.push(method);
+            }
+        }
+        api.methods
+            .sort_by(|a: &Method, b: &Method| a.key.cmp_specificity(&b.key));
+        if self.diagnostics.len() > errors_before {
+            return None;
+        }
+        Some(api)
+    }
+
+    /// The methods and settings of the OpenAPI document at `path` (relative to the config
+    /// file). Its problems are reported at the `openapi:` line with their JSON pointers;
+    /// what Portico does not serve becomes a start-up warning.
+    fn openapi(
+        &mut self,
+        path: &Spanned<String>,
+        functions: &BTreeMap<String, Function>,
+        profile: Profile,
+    ) -> Option<crate::openapi::Imported> {
+        let file = self.base.join(&path.value);
+        let text = match std::fs::read_to_string(&file) {
+            Ok(text) => text,
+            Err(e) => {
+                self.error(
+                    path,
+                    format!("cannot read the OpenAPI document `{}`: {e}", path.value),
+                    "the path is relative to this config file",
+                );
+                return None;
+            }
+        };
+        let place = |pointer: &str| {
+            if pointer.is_empty() {
+                path.value.clone()
+            } else {
+                format!("{}#{pointer}", path.value)
+            }
+        };
+        let document = match crate::openapi::read(&text) {
+            Ok(document) => document,
+            Err(problem) => {
+                self.error(
+                    path,
+                    format!("{}: {}", place(&problem.pointer), problem.message),
+                    problem.help.unwrap_or_default(),
+                );
+                return None;
+            }
+        };
+        let imported = match crate::openapi::import(&document, &|f| functions.contains_key(f)) {
+            Ok(imported) => imported,
+            Err(problems) => {
+                for problem in problems {
+                    self.error(
+                        path,
+                        format!("{}: {}", place(&problem.pointer), problem.message),
+                        problem.help.unwrap_or_default(),
+                    );
+                }
+                return None;
+            }
+        };
+        for problem in &imported.unsupported {
+            self.warnings.push(format!(
+                "{}: {} (not served)",
+                place(&problem.pointer),
+                problem.message
+            ));
+        }
+        let max = profile.limits().rest_timeout_ms;
+        for method in &imported.methods {
+            if let (Some(timeout), Some(max)) = (method.integration.timeout, max)
+                && timeout.as_millis() > u128::from(max)
+            {
+                self.error(
+                    path,
+                    format!(
+                        "{}: {}'s timeoutInMillis is over {max} ms",
+                        path.value,
+                        method.key.text()
+                    ),
+                    "lower it, or lift the limit with `limits: unbounded`",
+                );
+            }
+        }
+        Some(imported)
     }
 
     /// One `routes:` entry of a REST API: `function:` (Lambda proxy) or `http:` (HTTP proxy).

@@ -110,7 +110,10 @@ fn petstore_openapi3_http_and_mock_integrations() {
         ])
     );
     assert_eq!(list.integration.passthrough, Passthrough::WhenNoMatch);
-    assert_eq!(list.integration.timeout, Duration::from_millis(29_000));
+    assert_eq!(
+        list.integration.timeout,
+        Some(Duration::from_millis(29_000))
+    );
     assert_eq!(list.authorization, Authorization::None);
     assert!(!list.api_key_required);
     let [response] = list.integration.responses.as_slice() else {
@@ -537,7 +540,7 @@ fn authorizers_security_and_api_settings() {
             function: "${stageVariables.fn}".into()
         }
     );
-    assert_eq!(sigv4.integration.timeout, Duration::from_millis(5000));
+    assert_eq!(sigv4.integration.timeout, Some(Duration::from_millis(5000)));
     let iam = method(&api, "GET /protected-by-iam");
     assert_eq!(iam.authorization, Authorization::Iam);
     assert_eq!(

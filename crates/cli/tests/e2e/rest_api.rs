@@ -189,8 +189,16 @@ apis:
         json!({"message": "Forbidden"}),
     );
     assert_eq!(call(None).await, forbidden, "no key");
-    assert_eq!(call(Some("not-a-key-0123456789")).await, forbidden, "unknown key");
-    assert_eq!(call(Some("stray-0123456789abcdefg")).await, forbidden, "a key in no plan");
+    assert_eq!(
+        call(Some("not-a-key-0123456789")).await,
+        forbidden,
+        "unknown key"
+    );
+    assert_eq!(
+        call(Some("stray-0123456789abcdefg")).await,
+        forbidden,
+        "a key in no plan"
+    );
     // gold: a quota of 2 a day.
     for _ in 0..2 {
         assert_eq!(call(Some("gold-0123456789abcdefghij")).await.0, 200);
