@@ -225,3 +225,199 @@ apis:
     let open = format!("{}/execute-api/petstore/prod/open", p.endpoint());
     assert_eq!(p.client().get(open).send().await.unwrap().status(), 200);
 }
+
+/// Writes `document` next to a config serving it as the REST API `api`, and starts Portico.
+fn serve_openapi(api: &str, document: &str, functions: &str) -> (Portico, tempfile::TempDir) {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join(format!("{api}.yaml"));
+    std::fs::write(&path, document).unwrap();
+    let p = Portico::start(&format!(
+        "{functions}\napis:\n  {api}:\n    protocol: rest\n    openapi: \"{}\"\n    stages: {{dev: {{}}}}\n",
+        path.display()
+    ));
+    (p, dir)
+}
+
+#[tokio::test]
+async fn the_petstore_example_runs_as_api_gateway_exports_it() {
+    let upstream = Upstream::start(None);
+    let exported = include_str!("../../../config/tests/openapi/petstore.yaml").replace(
+        "http://petstore.execute-api.us-east-1.amazonaws.com",
+        &format!("http://127.0.0.1:{}", upstream.port),
+    );
+    let (p, _dir) = serve_openapi("petstore", &exported, "");
+    let base = format!("{}/execute-api/petstore/dev", p.endpoint());
+
+    // GET /: a MOCK whose response template is the HTML page, with the stage in its links.
+    let page = p.client().get(format!("{base}/")).send().await.unwrap();
+    assert_eq!(page.status(), 200);
+    assert_eq!(page.headers()["content-type"], "text/html");
+    let html = page.text().await.unwrap();
+    assert!(html.contains("Welcome to your Pet Store API"), "{html}");
+    assert!(html.contains(r#"href="/dev/pets/1""#), "{html}");
+
+    // GET /pets: HTTP, with the query mapped on and the CORS header from a static mapping.
+    let pets = p
+        .client()
+        .get(format!("{base}/pets?type=cat&ignored=1"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(pets.status(), 200);
+    assert_eq!(pets.headers()["access-control-allow-origin"], "*");
+    let pets: Value = pets.json().await.unwrap();
+    assert_eq!(pets, json!([{"id": 2, "type": "cat", "price": 124.99}]));
+
+    // GET /pets/{petId}: the path parameter mapped into the backend's URL.
+    let pet: Value = p
+        .client()
+        .get(format!("{base}/pets/3"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(pet, json!({"id": 3, "type": "fish", "price": 0.99}));
+
+    // POST /pets: the body passed through (when_no_match) to the backend.
+    let created: Value = p
+        .client()
+        .post(format!("{base}/pets"))
+        .header("content-type", "application/json")
+        .body(r#"{"type": "cat", "price": 123.11}"#)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        created,
+        json!({"pet": {"type": "cat", "price": 123.11}, "message": "success"})
+    );
+
+    // OPTIONS /pets: the CORS MOCK.
+    let preflight = p
+        .client()
+        .request(reqwest::Method::OPTIONS, format!("{base}/pets"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(preflight.status(), 200);
+    assert_eq!(
+        preflight.headers()["access-control-allow-methods"],
+        "POST,GET,OPTIONS"
+    );
+    // No such method: REST's 403.
+    let missing = p
+        .client()
+        .delete(format!("{base}/pets"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(missing.status(), 403);
+}
+
+#[tokio::test]
+async fn lambda_non_proxy_methods_map_with_templates() {
+    let document = r##"
+openapi: "3.0.1"
+info: {title: Calc, version: "1"}
+paths:
+  /calc:
+    get:
+      parameters:
+      - {name: operand1, in: query, schema: {type: string}}
+      - {name: operand2, in: query, schema: {type: string}}
+      - {name: operator, in: query, schema: {type: string}}
+      x-amazon-apigateway-integration:
+        type: aws
+        httpMethod: POST
+        uri: "arn:aws:apigateway:us-east-1:lambda:path/2015-03-31/functions/arn:aws:lambda:us-east-1:123456789012:function:Calc/invocations"
+        requestTemplates:
+          application/json: "{\"a\": \"$input.params('operand1')\", \"b\": \"$input.params('operand2')\", \"op\": \"$input.params('operator')\"}"
+        passthroughBehavior: never
+        responses:
+          default:
+            statusCode: "200"
+            responseParameters:
+              method.response.header.operator: integration.response.body.op
+            responseTemplates:
+              application/json: "#set($res = $input.path('$'))\n{\"result\": \"$res.a $res.op $res.b = $res.c\"}"
+          "400 .*":
+            statusCode: "400"
+            responseTemplates:
+              application/json: "{\"error\": \"$input.path('$.errorMessage')\"}"
+  /jobs:
+    post:
+      x-amazon-apigateway-integration:
+        type: aws
+        httpMethod: POST
+        uri: "arn:aws:apigateway:us-east-1:lambda:path/2015-03-31/functions/arn:aws:lambda:us-east-1:123456789012:function:job/invocations"
+        requestParameters:
+          integration.request.header.X-Amz-Invocation-Type: "'Event'"
+        responses:
+          default:
+            statusCode: "202"
+"##;
+    let functions = r#"functions:
+  Calc: {runtime: nodejs20.x, handler: calc.handler, code: "@fixtures/node"}
+  job: {runtime: nodejs20.x, handler: calc.job, code: "@fixtures/node"}"#;
+    let (p, _dir) = serve_openapi("calc", document, functions);
+    let base = format!("{}/execute-api/calc/dev", p.endpoint());
+    let calc = |query: &'static str| {
+        let request = p.client().get(format!("{base}/calc?{query}"));
+        async move {
+            let response = request.send().await.unwrap();
+            let status = response.status().as_u16();
+            let operator = response
+                .headers()
+                .get("operator")
+                .map(|v| v.to_str().unwrap().to_string());
+            (status, operator, response.json::<Value>().await.unwrap())
+        }
+    };
+    assert_eq!(
+        calc("operand1=3&operand2=4&operator=add").await,
+        (
+            200,
+            Some("add".to_string()),
+            json!({"result": "3 add 4 = 7"})
+        )
+    );
+    // A function error picks the integration response by its errorMessage.
+    assert_eq!(
+        calc("operand1=3&operand2=0&operator=div").await,
+        (400, None, json!({"error": "400 Divide by Zero"}))
+    );
+    assert_eq!(
+        calc("operand1=x&operand2=0&operator=add").await,
+        (400, None, json!({"error": "400 Invalid Operand"}))
+    );
+    // passthroughBehavior never: another content type is refused.
+    let refused = p
+        .client()
+        .get(format!("{base}/calc"))
+        .header("content-type", "text/plain")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(refused.status(), 415);
+    assert_eq!(
+        refused.json::<Value>().await.unwrap(),
+        json!({"message": "Unsupported Media Type"})
+    );
+
+    // X-Amz-Invocation-Type 'Event': answered at once, the function runs after.
+    let accepted = p
+        .client()
+        .post(format!("{base}/jobs"))
+        .header("content-type", "application/json")
+        .body(r#"{"job": 42}"#)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(accepted.status(), 202);
+    p.wait_for_log(r#"job ran with {"job":42}"#);
+}

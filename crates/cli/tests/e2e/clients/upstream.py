@@ -1,6 +1,7 @@
 """An HTTP server for the proxy tests, on loopback (https with `--tls DIR`, see tls.py):
 prints its port, then serves until stdin closes. /echo/... answers what it received; /big?mb=N streams N MiB; /count reads the body
-and says how long it was."""
+and says how long it was; /petstore/pets[/{id}] answers as API Gateway's PetStore demo
+backend does (GET lists or finds pets, `type` filters; POST echoes the new pet)."""
 
 import json
 import sys
@@ -11,6 +12,7 @@ from urllib.parse import parse_qs, urlsplit
 import tls
 
 CHUNK = b"x" * (1 << 20)
+PETS = [{"id": 1, "type": "dog", "price": 249.99}, {"id": 2, "type": "cat", "price": 124.99}, {"id": 3, "type": "fish", "price": 0.99}]
 
 
 class Handler(BaseHTTPRequestHandler):
@@ -50,6 +52,15 @@ class Handler(BaseHTTPRequestHandler):
             self.end_headers()
             for _ in range(mb):
                 self.wfile.write(CHUNK)
+        elif url.path == "/petstore/pets" and self.command == "POST":
+            pet = json.loads(self.rfile.read(int(self.headers.get("content-length") or 0)) or b"{}")
+            self.answer(200, json.dumps({"pet": pet, "message": "success"}).encode())
+        elif url.path == "/petstore/pets":
+            wanted = parse_qs(url.query).get("type", [None])[0]
+            self.answer(200, json.dumps([p for p in PETS if wanted in (None, p["type"])]).encode())
+        elif url.path.startswith("/petstore/pets/"):
+            found = [p for p in PETS if str(p["id"]) == url.path.rsplit("/", 1)[1]]
+            self.answer(200, json.dumps(found[0] if found else {}).encode())
         elif url.path == "/count":
             self.answer(201, json.dumps({"bytes": self.body_length()}).encode())
         else:
