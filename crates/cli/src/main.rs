@@ -88,8 +88,7 @@ fn main() -> ExitCode {
         .init();
     let result = match cli.command {
         Command::Validate { config } => load(&config).and_then(|c| {
-            portico_gateway::rest_mapping::Templates::compile(&c.rest_apis)
-                .map_err(|errors| unservable(&config, errors))?;
+            portico_gateway::check(&c).map_err(|errors| unservable(&config, errors))?;
             println!(
                 "{}: {} function(s), {} API(s), no problems",
                 config.display(),

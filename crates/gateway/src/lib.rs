@@ -32,6 +32,7 @@ pub mod phases;
 pub mod proxy;
 mod rest_api;
 pub mod rest_mapping;
+pub mod rest_validation;
 
 use std::sync::Arc;
 
@@ -47,6 +48,8 @@ pub struct Gateway {
     rest_apis: std::collections::BTreeMap<String, portico_config::rest::RestApi>,
     /// The REST APIs' mapping templates, parsed.
     templates: rest_mapping::Templates,
+    /// The REST APIs' models, compiled.
+    models: rest_validation::Models,
     limiter: Box<dyn limiter::Limiter>,
     authorizer_cache: Box<dyn portico_auth::DecisionCache>,
     jwks: jwks::Jwks,
@@ -59,6 +62,29 @@ pub struct Gateway {
     local_port: u16,
 }
 
+/// The REST APIs' templates and models, compiled; `Err` lists every one that cannot be.
+fn compile_rest(
+    config: &Config,
+) -> Result<(rest_mapping::Templates, rest_validation::Models), Vec<String>> {
+    let templates = rest_mapping::Templates::compile(&config.rest_apis);
+    let models = rest_validation::Models::compile(&config.rest_apis);
+    match (templates, models) {
+        (Ok(templates), Ok(models)) => Ok((templates, models)),
+        (templates, models) => Err(templates
+            .err()
+            .into_iter()
+            .chain(models.err())
+            .flatten()
+            .collect()),
+    }
+}
+
+/// What in a valid config cannot be served (a mapping template that does not parse, a
+/// model that is not a schema), each naming its API and method.
+pub fn check(config: &Config) -> Result<(), Vec<String>> {
+    compile_rest(config).map(|_| ())
+}
+
 impl Gateway {
     /// The front doors for `config`; `Err` lists what in it cannot be served (a mapping
     /// template that does not parse), each naming its API and method.
@@ -67,9 +93,11 @@ impl Gateway {
         runtime: Arc<Runtime>,
         local_port: u16,
     ) -> Result<Gateway, Vec<String>> {
+        let (templates, models) = compile_rest(config)?;
         Ok(Gateway {
             runtime,
-            templates: rest_mapping::Templates::compile(&config.rest_apis)?,
+            templates,
+            models,
             apis: config.apis.clone(),
             rest_apis: config.rest_apis.clone(),
             limiter: Box::new(limiter::LocalBuckets::default()),

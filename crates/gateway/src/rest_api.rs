@@ -90,10 +90,17 @@ impl Gateway {
         };
         let integration = &target.method.integration;
         let limit = api.limits.api_payload;
+        let validates_body = target
+            .method
+            .validator
+            .as_ref()
+            .and_then(|v| api.validators.get(v))
+            .is_some_and(|v| v.body);
         let read_body = !matches!(integration.kind, IntegrationKind::HttpProxy { .. })
-            || target.method.authorization == Authorization::Iam;
-        // The body is read first when a signature covers it, or an event or a template
-        // carries it; an HTTP proxy otherwise streams it on.
+            || target.method.authorization == Authorization::Iam
+            || validates_body;
+        // The body is read first when a signature covers it, a validator checks it, or an
+        // event or a template carries it; an HTTP proxy otherwise streams it on.
         let mut body = Some(body);
         if read_body && let Some(unread) = body.take() {
             let too_large = GatewayResponse::RequestTooLarge.response();
@@ -110,6 +117,12 @@ impl Gateway {
             (target.stage, stage_throttle),
             target.method.api_key_required,
         ));
+        if let Err((response, why)) =
+            self.models
+                .check(ctx, api, target.method, &target.path_parameters)
+        {
+            return refuse(ctx, &response, why);
+        }
         match &integration.kind {
             IntegrationKind::AwsProxy { function } => {
                 self.rest_lambda_proxy(ctx, api, &target, function).await

@@ -226,13 +226,19 @@ apis:
     assert_eq!(p.client().get(open).send().await.unwrap().status(), 200);
 }
 
-/// Writes `document` next to a config serving it as the REST API `api`, and starts Portico.
-fn serve_openapi(api: &str, document: &str, functions: &str) -> (Portico, tempfile::TempDir) {
+/// Writes `document` next to a config serving it as the REST API `api` (with `more` of its
+/// settings, indented as they go), and starts Portico.
+fn serve_openapi(
+    api: &str,
+    document: &str,
+    functions: &str,
+    more: &str,
+) -> (Portico, tempfile::TempDir) {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join(format!("{api}.yaml"));
     std::fs::write(&path, document).unwrap();
     let p = Portico::start(&format!(
-        "{functions}\napis:\n  {api}:\n    protocol: rest\n    openapi: \"{}\"\n    stages: {{dev: {{}}}}\n",
+        "{functions}\napis:\n  {api}:\n    protocol: rest\n    openapi: \"{}\"\n    stages: {{dev: {{}}}}\n{more}",
         path.display()
     ));
     (p, dir)
@@ -245,7 +251,7 @@ async fn the_petstore_example_runs_as_api_gateway_exports_it() {
         "http://petstore.execute-api.us-east-1.amazonaws.com",
         &format!("http://127.0.0.1:{}", upstream.port),
     );
-    let (p, _dir) = serve_openapi("petstore", &exported, "");
+    let (p, _dir) = serve_openapi("petstore", &exported, "", "");
     let base = format!("{}/execute-api/petstore/dev", p.endpoint());
 
     // GET /: a MOCK whose response template is the HTML page, with the stage in its links.
@@ -364,7 +370,7 @@ paths:
     let functions = r#"functions:
   Calc: {runtime: nodejs20.x, handler: calc.handler, code: "@fixtures/node"}
   job: {runtime: nodejs20.x, handler: calc.job, code: "@fixtures/node"}"#;
-    let (p, _dir) = serve_openapi("calc", document, functions);
+    let (p, _dir) = serve_openapi("calc", document, functions, "");
     let base = format!("{}/execute-api/calc/dev", p.endpoint());
     let calc = |query: &'static str| {
         let request = p.client().get(format!("{base}/calc?{query}"));
@@ -420,4 +426,74 @@ paths:
         .unwrap();
     assert_eq!(accepted.status(), 202);
     p.wait_for_log(r#"job ran with {"job":42}"#);
+}
+
+#[tokio::test]
+async fn request_validators_check_parameters_and_bodies() {
+    let upstream = Upstream::start(None);
+    let sample = include_str!("../../../config/tests/openapi/request_validation.json").replace(
+        "http://petstore-demo-endpoint.execute-api.com",
+        &format!("http://127.0.0.1:{}", upstream.port),
+    );
+    let keys = "    api_keys: {tester: {value: tester-0123456789abcdef}}\n    usage_plans: {basic: {keys: [tester]}}\n";
+    let (p, _dir) = serve_openapi("validated", &sample, "", keys);
+    let url = format!("{}/execute-api/validated/dev/validation", p.endpoint());
+    let send = |request: reqwest::RequestBuilder| async move {
+        let response = request
+            .header("x-api-key", "tester-0123456789abcdef")
+            .send()
+            .await
+            .unwrap();
+        let status = response.status().as_u16();
+        (status, response.json::<Value>().await.unwrap())
+    };
+    // GET: the query parameter q1 is required ("params-only", the document's default).
+    assert_eq!(
+        send(p.client().get(&url)).await,
+        (
+            400,
+            json!({"message": "Missing required request parameters: [q1]"})
+        )
+    );
+    let (status, pets) = send(p.client().get(format!("{url}?q1=cat"))).await;
+    assert_eq!(
+        (status, pets),
+        (200, json!([{"id": 2, "type": "cat", "price": 124.99}]))
+    );
+    // POST ("all"): header h1, and a body matching RequestBodyModel.
+    let good = r#"{"name": "Fluffy", "type": "cat", "price": 50}"#;
+    let post = |h1: Option<&str>, body: &str| {
+        let mut request = p
+            .client()
+            .post(&url)
+            .header("content-type", "application/json")
+            .body(body.to_string());
+        if let Some(h1) = h1 {
+            request = request.header("h1", h1);
+        }
+        request
+    };
+    assert_eq!(
+        send(post(None, good)).await,
+        (
+            400,
+            json!({"message": "Missing required request parameters: [h1]"})
+        )
+    );
+    let invalid = json!({"message": "Invalid request body"});
+    for bad in [
+        r#"{"name": "Fluffy", "type": "cat", "price": 15}"#,
+        r#"{"name": "Fluffy", "type": "lion", "price": 50}"#,
+        r#"{"type": "cat", "price": 50}"#,
+        r#"{"name": "Fluffy", "type": "cat", "#,
+    ] {
+        assert_eq!(
+            send(post(Some("v"), bad)).await,
+            (400, invalid.clone()),
+            "{bad}"
+        );
+    }
+    let (status, created) = send(post(Some("v"), good)).await;
+    assert_eq!(status, 200, "{created}");
+    assert_eq!(created["message"], "success");
 }
