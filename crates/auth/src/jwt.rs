@@ -11,6 +11,8 @@ use crate::strings;
 /// What a JWT authorizer requires of every token.
 pub struct Rule<'a> {
     pub issuer: &'a str,
+    /// Accepted audiences; empty accepts any (a Cognito user pool authorizer takes the
+    /// tokens of every app client of its pools).
     pub audience: &'a [String],
 }
 
@@ -105,7 +107,9 @@ pub fn verify(token: &str, keys: &JwkSet, rule: &Rule<'_>) -> Result<Verified, R
         return Err(unauthorized("the token was issued in the future (iat)"));
     }
     let audiences = strings(claims.get("aud"));
-    let audience_ok = if audiences.is_empty() {
+    let audience_ok = if rule.audience.is_empty() {
+        true
+    } else if audiences.is_empty() {
         strings(claims.get("client_id"))
             .iter()
             .any(|c| rule.audience.contains(c))
@@ -139,6 +143,18 @@ pub fn verify(token: &str, keys: &JwkSet, rule: &Rule<'_>) -> Result<Verified, R
         scopes,
         expires,
     })
+}
+
+/// The `iss` a token claims, read without checking anything: only to pick which issuer's
+/// keys should then verify it.
+pub fn unverified_issuer(token: &str) -> Option<String> {
+    use base64::Engine;
+    let payload = token.split('.').nth(1)?;
+    let payload = base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(payload.trim_end_matches('='))
+        .ok()?;
+    let claims: Value = serde_json::from_slice(&payload).ok()?;
+    claims.get("iss")?.as_str().map(str::to_string)
 }
 
 /// The `alg` a token's header names, when the header is JSON but no algorithm we know

@@ -14,6 +14,9 @@ pub enum Decision {
         context: Value,
     },
     Deny,
+    /// A REST authorizer's whole answer (principal, policy, context), kept as it came: a
+    /// cached policy decides each method anew.
+    Answer(Value),
 }
 
 /// Why an authorizer's answer could not be used (API Gateway answers 500).
@@ -28,6 +31,16 @@ pub fn decide(
 ) -> Result<Decision, Unusable> {
     let value: Value =
         serde_json::from_slice(answer).map_err(|e| Unusable(format!("not JSON: {e}")))?;
+    decide_value(&value, simple_responses, route_arn)
+}
+
+/// As [`decide`], for an answer already read (a REST authorizer's cached policy, applied to
+/// each method it is asked about, as API Gateway applies a cached policy).
+pub fn decide_value(
+    value: &Value,
+    simple_responses: bool,
+    route_arn: &str,
+) -> Result<Decision, Unusable> {
     let context = match value.get("context") {
         None | Some(Value::Null) => Value::Object(Default::default()),
         Some(context @ Value::Object(_)) => context.clone(),
@@ -43,7 +56,7 @@ pub fn decide(
             }
         }
     } else {
-        policy_allows(&value, route_arn)?
+        policy_allows(value, route_arn)?
     };
     Ok(if allowed {
         Decision::Allow { context }

@@ -224,8 +224,10 @@ pub enum GatewayResponse {
     IntegrationFailure,
     /// The API's own configuration failed at run time (a template that cannot render).
     ApiConfigurationError,
-    /// The authorizer failed (its function crashed or answered nonsense).
+    /// The authorizer failed (its function crashed).
     AuthorizerFailure,
+    /// The authorizer answered something that is not a policy.
+    AuthorizerConfigurationError,
 }
 
 impl GatewayResponse {
@@ -248,6 +250,7 @@ impl GatewayResponse {
             GatewayResponse::IntegrationFailure => "INTEGRATION_FAILURE",
             GatewayResponse::ApiConfigurationError => "API_CONFIGURATION_ERROR",
             GatewayResponse::AuthorizerFailure => "AUTHORIZER_FAILURE",
+            GatewayResponse::AuthorizerConfigurationError => "AUTHORIZER_CONFIGURATION_ERROR",
         }
     }
 
@@ -308,7 +311,9 @@ impl GatewayResponse {
                 "InternalServerErrorException",
                 "Internal server error".into(),
             ),
-            GatewayResponse::ApiConfigurationError | GatewayResponse::AuthorizerFailure => (
+            GatewayResponse::ApiConfigurationError
+            | GatewayResponse::AuthorizerFailure
+            | GatewayResponse::AuthorizerConfigurationError => (
                 500,
                 "InternalServerErrorException",
                 "Internal server error".into(),

@@ -36,6 +36,9 @@ pub struct RequestCtx {
     pub target: String,
     /// Filled by authorize: `requestContext.authorizer`.
     pub authorizer: Option<serde_json::Value>,
+    /// A REST Lambda authorizer's `usageIdentifierKey`: the API key, when the API takes its
+    /// keys from the authorizer.
+    pub usage_key: Option<String>,
     /// Filled by validate.
     pub body: Bytes,
     /// Filled by map.
@@ -74,6 +77,7 @@ impl RequestCtx {
             local_port,
             target,
             authorizer: None,
+            usage_key: None,
             body: Bytes::new(),
             event: Bytes::new(),
             invoked: None,

@@ -106,8 +106,20 @@ impl Gateway {
             let too_large = GatewayResponse::RequestTooLarge.response();
             phase!(validate::body(ctx, unread, limit, too_large).await);
         }
-        if target.method.authorization == Authorization::Iam {
-            phase!(authorize::rest_api_iam(ctx, &self.signing()));
+        match &target.method.authorization {
+            Authorization::None => {}
+            Authorization::Iam => phase!(authorize::rest_api_iam(ctx, &self.signing())),
+            Authorization::Authorizer { name, scopes } => {
+                let gate = authorize::RestGate {
+                    api,
+                    runtime: &self.runtime,
+                    cache: self.authorizer_cache.as_ref(),
+                    jwks: &self.jwks,
+                    region: &self.region,
+                    account_id: &self.account_id,
+                };
+                phase!(authorize::rest_api(ctx, &gate, &target, name, scopes).await);
+            }
         }
         let stage_throttle = api.stages.get(target.stage).and_then(|s| s.throttle);
         phase!(throttle::rest_api(

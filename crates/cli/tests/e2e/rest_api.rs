@@ -497,3 +497,109 @@ async fn request_validators_check_parameters_and_bodies() {
     assert_eq!(status, 200, "{created}");
     assert_eq!(created["message"], "success");
 }
+
+#[tokio::test]
+async fn lambda_authorizers_guard_methods_and_their_policies_are_cached() {
+    let document = r##"
+openapi: "3.0.1"
+info: {title: Guarded, version: "1"}
+components:
+  securitySchemes:
+    tok:
+      type: apiKey
+      name: Authorization
+      in: header
+      x-amazon-apigateway-authtype: custom
+      x-amazon-apigateway-authorizer:
+        type: token
+        authorizerUri: "arn:aws:apigateway:us-east-1:lambda:path/2015-03-31/functions/arn:aws:lambda:us-east-1:123456789012:function:token_auth/invocations"
+        authorizerResultTtlInSeconds: 300
+        identityValidationExpression: "^[a-z]+$"
+    req:
+      type: apiKey
+      name: Unused
+      in: header
+      x-amazon-apigateway-authtype: custom
+      x-amazon-apigateway-authorizer:
+        type: request
+        authorizerUri: "arn:aws:apigateway:us-east-1:lambda:path/2015-03-31/functions/arn:aws:lambda:us-east-1:123456789012:function:request_auth/invocations"
+        identitySource: "method.request.header.HeaderAuth1, method.request.querystring.QueryString1"
+        authorizerResultTtlInSeconds: 0
+paths:
+  /pets:
+    get:
+      security: [{tok: []}]
+      x-amazon-apigateway-integration: &echo
+        type: aws_proxy
+        httpMethod: POST
+        uri: "arn:aws:apigateway:us-east-1:lambda:path/2015-03-31/functions/arn:aws:lambda:us-east-1:123456789012:function:echo/invocations"
+  /toys:
+    get:
+      security: [{tok: []}]
+      x-amazon-apigateway-integration: *echo
+  /request:
+    get:
+      security: [{req: []}]
+      x-amazon-apigateway-integration: *echo
+"##;
+    let functions = r#"functions:
+  echo: {runtime: python3.12, handler: app.echo_proxy, code: "@fixtures/python"}
+  token_auth: {runtime: python3.12, handler: app.authorize_token, code: "@fixtures/python"}
+  request_auth: {runtime: python3.12, handler: app.authorize_request, code: "@fixtures/python"}"#;
+    let (p, _dir) = serve_openapi("guarded", document, functions, "");
+    let base = format!("{}/execute-api/guarded/dev", p.endpoint());
+    let get = |path: &'static str, token: Option<&'static str>| {
+        let mut request = p.client().get(format!("{base}{path}"));
+        if let Some(token) = token {
+            request = request.header("authorization", token);
+        }
+        async move {
+            let response = request.send().await.unwrap();
+            let status = response.status().as_u16();
+            (status, response.json::<Value>().await.unwrap())
+        }
+    };
+    let (status, event) = get("/pets", Some("allow")).await;
+    assert_eq!(status, 200, "{event}");
+    assert_eq!(
+        event["requestContext"]["authorizer"],
+        json!({"principalId": "user", "stringKey": "stringval", "numberKey": 123, "booleanKey": true})
+    );
+    // Cached for the token: asked once (counted at the end).
+    assert_eq!(get("/pets", Some("allow")).await.0, 200);
+    // The cached policy names /pets only, so it denies /toys, as on AWS.
+    let denied = (
+        403,
+        json!({"message": "User is not authorized to access this resource"}),
+    );
+    assert_eq!(get("/toys", Some("allow")).await, denied);
+    assert_eq!(get("/pets", Some("deny")).await, denied);
+    let unauthorized = (401, json!({"message": "Unauthorized"}));
+    assert_eq!(get("/pets", Some("unauthorized")).await, unauthorized);
+    assert_eq!(get("/pets", None).await, unauthorized);
+    // Not matching the validation expression: refused without asking the function.
+    assert_eq!(get("/pets", Some("Not-Lower-Case")).await, unauthorized);
+    assert_eq!(
+        get("/pets", Some("boom")).await,
+        (500, json!({"message": "Internal server error"}))
+    );
+    // Six invocations: the authorizer for allow, deny, unauthorized and boom, the function
+    // twice. Each answer waited for its invocation, so a seventh would be logged by now.
+    p.wait_for_lines("REPORT RequestId", 6);
+    assert_eq!(p.logs().matches("REPORT RequestId").count(), 6);
+    assert_eq!(p.logs().matches("token authorizer saw allow").count(), 1);
+
+    // REQUEST: both identity sources must be there; the function then decides.
+    assert_eq!(get("/request", None).await, unauthorized);
+    let request = |header: &'static str| {
+        p.client()
+            .get(format!("{base}/request?QueryString1=queryValue1"))
+            .header("HeaderAuth1", header)
+    };
+    let allowed = request("headerValue1").send().await.unwrap();
+    assert_eq!(allowed.status(), 200);
+    let event: Value = allowed.json().await.unwrap();
+    assert_eq!(event["requestContext"]["authorizer"]["principalId"], "me");
+    let refused = request("wrong").send().await.unwrap();
+    assert_eq!(refused.status(), 403);
+}

@@ -160,7 +160,7 @@ pub async fn http_api(
             jwks_uri,
         } => {
             let rule = jwt::Rule { issuer, audience };
-            match jwt_claims(gate, &rule, jwks_uri.as_deref(), &identity[0]).await {
+            match jwt_claims(gate.jwks, &rule, jwks_uri.as_deref(), &identity[0]).await {
                 Ok(verified) if verified.allows(&route.route.scopes) => {
                     Ok(serde_json::json!({ "jwt": verified.authorizer }))
                 }
@@ -304,9 +304,17 @@ async fn lambda_decision(
             decision
         }
     };
+    let decision = match decision {
+        // A whole answer decides for the route asked about now.
+        Decision::Answer(answer) => {
+            portico_auth::lambda::decide_value(&answer, authorizer.simple_responses, &route_arn)
+                .map_err(|why| failed(format!("authorizer answer unusable: {}", why.0)))?
+        }
+        decision => decision,
+    };
     match decision {
         Decision::Allow { context } => Ok(context),
-        Decision::Deny => Err((
+        _ => Err((
             ApiError::Forbidden,
             format!("denied by `{}`", authorizer.name),
         )),
@@ -316,29 +324,25 @@ async fn lambda_decision(
 /// A JWT's claims and scopes, verified against the issuer's keys (refetched once when the
 /// token names a key they lack).
 async fn jwt_claims(
-    gate: &Gate<'_>,
+    jwks: &crate::jwks::Jwks,
     rule: &jwt::Rule<'_>,
     jwks_uri: Option<&str>,
     credential: &str,
 ) -> Result<jwt::Verified, Refused> {
     let token = jwt::token(credential);
-    if let Some(verified) = gate.jwks.verified(rule, token) {
+    if let Some(verified) = jwks.verified(rule, token) {
         return Ok(verified);
     }
     let unauthorized = |why: String| (ApiError::Unauthorized, why);
     let mut stale = false;
     loop {
-        let keys = gate
-            .jwks
-            .keys(rule.issuer, jwks_uri, stale)
-            .await
-            .map_err(|e| {
-                tracing::warn!("no keys for JWT issuer {}: {e}", rule.issuer);
-                unauthorized("the issuer's signing keys could not be fetched".into())
-            })?;
+        let keys = jwks.keys(rule.issuer, jwks_uri, stale).await.map_err(|e| {
+            tracing::warn!("no keys for JWT issuer {}: {e}", rule.issuer);
+            unauthorized("the issuer's signing keys could not be fetched".into())
+        })?;
         return match jwt::verify(token, &keys, rule) {
             Ok(verified) => {
-                gate.jwks.remember(rule, token, &verified);
+                jwks.remember(rule, token, &verified);
                 Ok(verified)
             }
             Err(jwt::Refusal::UnknownKey(kid)) if !stale => {
@@ -362,4 +366,281 @@ pub struct Gate<'a> {
     pub jwks: &'a crate::jwks::Jwks,
     pub region: &'a str,
     pub account_id: &'a str,
+}
+
+/// What the authorize phase of a REST API needs besides the request.
+pub struct RestGate<'a> {
+    pub api: &'a portico_config::rest::RestApi,
+    pub runtime: &'a Runtime,
+    pub cache: &'a dyn DecisionCache,
+    pub jwks: &'a crate::jwks::Jwks,
+    pub region: &'a str,
+    pub account_id: &'a str,
+}
+
+/// A REST method's authorizer: a Lambda TOKEN authorizer (the token header, checked against
+/// its validation expression before the function is asked), a Lambda REQUEST authorizer
+/// (every identity source present), or a Cognito user pool authorizer (a JWT of one of its
+/// pools). A Lambda authorizer's policy is cached per identity and applied to each method
+/// asked about, as API Gateway applies it; an allowed request carries the principal and
+/// context on (`ctx.authorizer`).
+pub async fn rest_api(
+    ctx: &mut RequestCtx,
+    gate: &RestGate<'_>,
+    target: &crate::phases::resolve::RestTarget<'_>,
+    name: &str,
+    scopes: &[String],
+) -> Flow {
+    use portico_config::rest::RestAuthorizerKind;
+    let rest_refuse = |ctx: &mut RequestCtx, response: GatewayResponse, why: String| {
+        Flow::Respond(crate::error::rest(ctx, &response, why))
+    };
+    let Some(authorizer) = gate.api.authorizers.get(name) else {
+        let why = format!("no authorizer `{name}`");
+        return rest_refuse(ctx, GatewayResponse::ApiConfigurationError, why);
+    };
+    let method_arn = format!(
+        "arn:aws:execute-api:{}:{}:{}/{}/{}/{}",
+        gate.region,
+        gate.account_id,
+        gate.api.name,
+        target.stage,
+        ctx.method,
+        target.resource_path.trim_start_matches('/')
+    );
+    let (function, identity, event) = match &authorizer.kind {
+        RestAuthorizerKind::CognitoUserPools { issuers, header } => {
+            return match cognito_claims(ctx, gate, issuers, header, scopes).await {
+                Ok(claims) => {
+                    ctx.authorizer = Some(serde_json::json!({ "claims": claims }));
+                    Flow::Continue
+                }
+                Err(why) => rest_refuse(ctx, GatewayResponse::Unauthorized, why),
+            };
+        }
+        RestAuthorizerKind::Token {
+            function,
+            header,
+            validation,
+        } => {
+            let Some(token) = ctx
+                .header(&header.to_ascii_lowercase())
+                .filter(|t| !t.is_empty())
+                .map(str::to_string)
+            else {
+                let why = format!("no `{header}` token for `{name}`");
+                return rest_refuse(ctx, GatewayResponse::Unauthorized, why);
+            };
+            if let Some(pattern) = validation
+                && !regex::Regex::new(&format!("^(?:{pattern})$"))
+                    .is_ok_and(|re| re.is_match(&token))
+            {
+                let why = format!("the token does not match `{name}`'s validation expression");
+                return rest_refuse(ctx, GatewayResponse::Unauthorized, why);
+            }
+            let event = serde_json::json!({
+                "type": "TOKEN",
+                "authorizationToken": token,
+                "methodArn": method_arn,
+            });
+            let event = bytes::Bytes::from(serde_json::to_vec(&event).unwrap_or_default());
+            (function, vec![token], event)
+        }
+        RestAuthorizerKind::Request {
+            function,
+            identity_sources,
+        } => {
+            let mut identity = Vec::new();
+            for source in identity_sources {
+                match rest_identity(ctx, target, source) {
+                    Some(value) => identity.push(value),
+                    None => {
+                        let why = format!("no identity source `{source}` for `{name}`");
+                        return rest_refuse(ctx, GatewayResponse::Unauthorized, why);
+                    }
+                }
+            }
+            let request_id = ctx.request_id.clone();
+            let event_target = Target {
+                api_id: &gate.api.name,
+                route_key: target.method.key.text(),
+                stage: target.stage,
+                path_parameters: &target.path_parameters,
+                stage_variables: target.stage_variables,
+                request_id: &request_id,
+                format: crate::phases::map::Format::Rest {
+                    resource: target.method.key.path_template(),
+                },
+                authorizer: None,
+            };
+            let event = crate::phases::map::rest_authorizer_event(
+                ctx,
+                &event_target,
+                gate.account_id,
+                &method_arn,
+            );
+            (function, identity, event)
+        }
+    };
+    // The policy is kept per identity (none for a REQUEST authorizer without sources).
+    let cache_key = (!identity.is_empty() && !authorizer.ttl.is_zero()).then(|| {
+        format!(
+            "rest\u{0}{}\u{0}{name}\u{0}{}",
+            gate.api.name,
+            identity.join("\u{0}")
+        )
+    });
+    let cached = cache_key.as_ref().and_then(|k| gate.cache.get(k));
+    let answer = match cached {
+        Some(Decision::Answer(answer)) => answer,
+        _ => match ask_rest_authorizer(ctx, gate, function, event).await {
+            Ok(answer) => {
+                if let Some(key) = cache_key {
+                    gate.cache
+                        .put(key, Decision::Answer(answer.clone()), authorizer.ttl);
+                }
+                answer
+            }
+            Err((response, why)) => return rest_refuse(ctx, response, why),
+        },
+    };
+    match portico_auth::lambda::decide_value(&answer, false, &method_arn) {
+        Ok(Decision::Allow { context }) => {
+            let mut seen = serde_json::Map::new();
+            seen.insert("principalId".into(), answer["principalId"].clone());
+            if let serde_json::Value::Object(context) = context {
+                seen.extend(context);
+            }
+            ctx.usage_key = answer["usageIdentifierKey"].as_str().map(str::to_string);
+            ctx.authorizer = Some(serde_json::Value::Object(seen));
+            Flow::Continue
+        }
+        Ok(_) => rest_refuse(
+            ctx,
+            GatewayResponse::AccessDenied,
+            format!("`{name}`'s policy does not allow {method_arn}"),
+        ),
+        Err(why) => rest_refuse(
+            ctx,
+            GatewayResponse::AuthorizerConfigurationError,
+            format!("`{name}`'s answer is unusable: {}", why.0),
+        ),
+    }
+}
+
+/// A REQUEST authorizer's identity source: `method.request.header.<n>`,
+/// `method.request.querystring.<n>`, `stageVariables.<n>` or `context.<n>`.
+fn rest_identity(
+    ctx: &RequestCtx,
+    target: &crate::phases::resolve::RestTarget<'_>,
+    source: &str,
+) -> Option<String> {
+    let value = if let Some(name) = source.strip_prefix("method.request.header.") {
+        ctx.header(&name.to_ascii_lowercase()).map(str::to_string)
+    } else if let Some(name) = source.strip_prefix("method.request.querystring.") {
+        form_urlencoded::parse(ctx.query.as_bytes())
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.into_owned())
+    } else if let Some(name) = source.strip_prefix("stageVariables.") {
+        target.stage_variables.get(name).cloned()
+    } else if let Some(name) = source.strip_prefix("context.") {
+        match name {
+            "httpMethod" => Some(ctx.method.to_string()),
+            "stage" => Some(target.stage.to_string()),
+            "resourcePath" => Some(target.method.key.path_template().to_string()),
+            "identity.sourceIp" => Some(ctx.remote.ip().to_string()),
+            "requestId" => Some(ctx.request_id.clone()),
+            _ => None,
+        }
+    } else {
+        None
+    };
+    value.filter(|v| !v.is_empty())
+}
+
+/// Invokes a REST Lambda authorizer: its answer, or the gateway response for its failure
+/// (an `Unauthorized` error is 401, anything else 500).
+async fn ask_rest_authorizer(
+    ctx: &RequestCtx,
+    gate: &RestGate<'_>,
+    function: &str,
+    event: bytes::Bytes,
+) -> Result<serde_json::Value, (GatewayResponse, String)> {
+    let failed = |why: String| (GatewayResponse::AuthorizerFailure, why);
+    let pool = gate
+        .runtime
+        .pool(function)
+        .ok_or_else(|| failed("the authorizer function is missing".into()))?;
+    let request = InvokeRequest {
+        request_id: portico_events::time::request_id(),
+        payload: event,
+        invoked_arn: portico_events::invoke_api::function_arn(
+            gate.region,
+            gate.account_id,
+            function,
+            None,
+        ),
+        trace_id: ctx.trace_id.clone(),
+        client_context: None,
+        want_log_tail: false,
+    };
+    let body = match pool.invoke(request).await.map(|i| i.outcome) {
+        Ok(Outcome::Response { body, .. }) => body,
+        Ok(Outcome::Stream(mut stream)) => {
+            crate::body::collect(&mut stream, pool.function().limits.buffered_response)
+                .await
+                .map_err(|(error_type, _)| failed(format!("authorizer failed: {error_type}")))?
+        }
+        Ok(Outcome::FunctionError { error_type, body }) => {
+            let message = serde_json::from_slice::<serde_json::Value>(&body)
+                .ok()
+                .and_then(|v| v["errorMessage"].as_str().map(str::to_string));
+            return Err(if message.as_deref() == Some("Unauthorized") {
+                (
+                    GatewayResponse::Unauthorized,
+                    "the authorizer said Unauthorized".into(),
+                )
+            } else {
+                failed(format!("authorizer failed: {error_type}"))
+            });
+        }
+        Err(e) => return Err(failed(format!("authorizer not run: {e}"))),
+    };
+    serde_json::from_slice(&body).map_err(|e| {
+        (
+            GatewayResponse::AuthorizerConfigurationError,
+            format!("the authorizer's answer is not JSON: {e}"),
+        )
+    })
+}
+
+/// A Cognito user pool authorizer: a JWT (with or without `Bearer `) in `header`, issued by
+/// one of the pools, valid now; with `scopes`, carrying one of them. Its claims, as strings.
+async fn cognito_claims(
+    ctx: &RequestCtx,
+    gate: &RestGate<'_>,
+    issuers: &[String],
+    header: &str,
+    scopes: &[String],
+) -> Result<serde_json::Value, String> {
+    let credential = ctx
+        .header(&header.to_ascii_lowercase())
+        .ok_or_else(|| format!("no `{header}` token"))?;
+    let token = jwt::token(credential);
+    let issuer = jwt::unverified_issuer(token).ok_or("the token names no issuer")?;
+    let issuer = issuers
+        .iter()
+        .find(|i| **i == issuer)
+        .ok_or_else(|| format!("the token's issuer {issuer} is not one of the pools"))?;
+    let rule = jwt::Rule {
+        issuer,
+        audience: &[],
+    };
+    let verified = jwt_claims(gate.jwks, &rule, None, token)
+        .await
+        .map_err(|(_, why)| why)?;
+    if !verified.allows(scopes) {
+        return Err("the token has none of the method's scopes".into());
+    }
+    Ok(verified.authorizer["claims"].clone())
 }

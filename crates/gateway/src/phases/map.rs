@@ -201,3 +201,22 @@ pub fn authorizer_event(
     }
     Bytes::from(serde_json::to_vec(&event).unwrap_or_default())
 }
+
+/// A REST Lambda authorizer's `REQUEST` event: REST's 1.0 event without the body, with
+/// `type` and the `methodArn` asked about.
+pub fn rest_authorizer_event(
+    ctx: &RequestCtx,
+    target: &Target<'_>,
+    account_id: &str,
+    method_arn: &str,
+) -> Bytes {
+    let event = build(ctx, target, account_id, b"");
+    let mut event: serde_json::Value = serde_json::from_slice(&event).unwrap_or_default();
+    if let Some(fields) = event.as_object_mut() {
+        fields.insert("type".into(), "REQUEST".into());
+        fields.insert("methodArn".into(), method_arn.into());
+        fields.remove("body");
+        fields.remove("isBase64Encoded");
+    }
+    Bytes::from(serde_json::to_vec(&event).unwrap_or_default())
+}

@@ -44,12 +44,7 @@ pub fn rest_api(
     }
     let presented = match api.api_key_source {
         ApiKeySource::Header => ctx.header("x-api-key").map(str::to_string),
-        ApiKeySource::Authorizer => ctx
-            .authorizer
-            .as_ref()
-            .and_then(|a| a.get("usageIdentifierKey"))
-            .and_then(|k| k.as_str())
-            .map(str::to_string),
+        ApiKeySource::Authorizer => ctx.usage_key.clone(),
     };
     let Some(key) = presented.and_then(|value| api.api_keys.values().find(|k| k.value == value))
     else {
