@@ -39,6 +39,9 @@ pub struct RequestCtx {
     /// A REST Lambda authorizer's `usageIdentifierKey`: the API key, when the API takes its
     /// keys from the authorizer.
     pub usage_key: Option<String>,
+    /// The REST gateway response the request was refused with, for the API's
+    /// customisation of it; with the validator's message when a validator refused.
+    pub refusal: Option<(portico_events::GatewayResponse, Option<String>)>,
     /// Filled by validate.
     pub body: Bytes,
     /// Filled by map.
@@ -78,6 +81,7 @@ impl RequestCtx {
             target,
             authorizer: None,
             usage_key: None,
+            refusal: None,
             body: Bytes::new(),
             event: Bytes::new(),
             invoked: None,

@@ -24,6 +24,7 @@ pub fn rest(
     why: impl Into<String>,
 ) -> Response<Body> {
     ctx.error = Some(why.into());
+    ctx.refusal = Some((response.clone(), None));
     render(&response.response(), &ctx.request_id)
 }
 

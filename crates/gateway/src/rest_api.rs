@@ -60,6 +60,12 @@ impl Gateway {
         let target = format!("rest:{}", api.name);
         let mut ctx = RequestCtx::new(parts, path, remote, self.local_port, target);
         let mut response = self.rest_phases(&mut ctx, api, body).await;
+        if let Some((refusal, validation)) = ctx.refusal.take() {
+            response = self
+                .templates
+                .gateway_response(api, &ctx, &refusal, validation.as_deref())
+                .unwrap_or(response);
+        }
         let headers = response.headers_mut();
         if let Ok(id) = HeaderValue::from_str(&ctx.request_id) {
             headers.insert(portico_events::invoke_api::REQUEST_ID, id);
@@ -133,7 +139,9 @@ impl Gateway {
             self.models
                 .check(ctx, api, target.method, &target.path_parameters)
         {
-            return refuse(ctx, &response, why);
+            let answer = refuse(ctx, &response, why.clone());
+            ctx.refusal = Some((response, Some(why)));
+            return answer;
         }
         match &integration.kind {
             IntegrationKind::AwsProxy { function } => {

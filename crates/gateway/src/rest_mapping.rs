@@ -40,19 +40,13 @@ impl Templates {
                     .iter()
                     .map(|(t, text)| (format!("request {t}"), text));
                 for (which, text) in requests.chain(responses) {
-                    if templates.parsed.contains_key(text) {
-                        continue;
-                    }
-                    match Template::parse(text) {
-                        Ok(t) => {
-                            templates.parsed.insert(text.clone(), Arc::new(t));
-                        }
-                        Err(e) => errors.push(format!(
-                            "REST API `{}`, {}: the {which} template: {e}",
-                            api.name,
-                            method.key.text()
-                        )),
-                    }
+                    templates.add(&mut errors, &api.name, method.key.text(), &which, text);
+                }
+            }
+            for (kind, response) in &api.gateway_responses {
+                for (content_type, text) in &response.templates {
+                    let which = format!("gateway response {kind} {content_type}");
+                    templates.add(&mut errors, &api.name, "gateway responses", &which, text);
                 }
             }
         }
@@ -60,6 +54,21 @@ impl Templates {
             Ok(templates)
         } else {
             Err(errors)
+        }
+    }
+
+    /// Parses `text` once; a failure is described in `errors`.
+    fn add(&mut self, errors: &mut Vec<String>, api: &str, place: &str, which: &str, text: &str) {
+        if self.parsed.contains_key(text) {
+            return;
+        }
+        match Template::parse(text) {
+            Ok(t) => {
+                self.parsed.insert(text.to_string(), Arc::new(t));
+            }
+            Err(e) => errors.push(format!(
+                "REST API `{api}`, {place}: the {which} template: {e}"
+            )),
         }
     }
 
@@ -92,26 +101,7 @@ impl<'a> TemplateScope<'a> {
         target: &RestTarget<'a>,
         account_id: &str,
     ) -> TemplateScope<'a> {
-        let mut header: Vec<(String, String)> = ctx
-            .headers
-            .iter()
-            .map(|(n, v)| {
-                (
-                    n.as_str().to_string(),
-                    String::from_utf8_lossy(v.as_bytes()).into_owned(),
-                )
-            })
-            .collect();
-        header.dedup_by(|a, b| a.0 == b.0);
-        let querystring = form_urlencoded::parse(ctx.query.as_bytes())
-            .map(|(k, v)| (k.into_owned(), v.into_owned()))
-            .collect();
-        let input = Input {
-            body: String::from_utf8_lossy(&ctx.body).into_owned(),
-            path: target.path_parameters.clone(),
-            querystring,
-            header,
-        };
+        let input = request_input(ctx, target.path_parameters.clone());
         let user_agent = ctx.header("user-agent");
         let context = serde_json::json!({
             "accountId": account_id,
@@ -136,6 +126,30 @@ impl<'a> TemplateScope<'a> {
             context,
             stage_variables: target.stage_variables,
         }
+    }
+}
+
+/// What `$input` sees of a method request.
+fn request_input(ctx: &RequestCtx, path: Vec<(String, String)>) -> Input {
+    let mut header: Vec<(String, String)> = ctx
+        .headers
+        .iter()
+        .map(|(n, v)| {
+            (
+                n.as_str().to_string(),
+                String::from_utf8_lossy(v.as_bytes()).into_owned(),
+            )
+        })
+        .collect();
+    header.dedup_by(|a, b| a.0 == b.0);
+    let querystring = form_urlencoded::parse(ctx.query.as_bytes())
+        .map(|(k, v)| (k.into_owned(), v.into_owned()))
+        .collect();
+    Input {
+        body: String::from_utf8_lossy(&ctx.body).into_owned(),
+        path,
+        querystring,
+        header,
     }
 }
 
@@ -196,6 +210,84 @@ impl Templates {
                 &Limits::default(),
             )
             .map_err(|e| e.to_string())
+    }
+}
+
+impl Templates {
+    /// A refusal as the API customised its type (or `DEFAULT_4XX` / `DEFAULT_5XX`): the
+    /// status, `gatewayresponse.header.*` mappings and body template, with
+    /// `$context.error.message`, `.messageString`, `.responseType` and
+    /// `.validationErrorString`; `None` when the API does not customise it.
+    pub fn gateway_response(
+        &self,
+        api: &RestApi,
+        ctx: &RequestCtx,
+        refusal: &portico_events::GatewayResponse,
+        validation: Option<&str>,
+    ) -> Option<http::Response<crate::body::Body>> {
+        static NO_VARIABLES: BTreeMap<String, String> = BTreeMap::new();
+        let default = refusal.response();
+        let family = if default.status >= 500 {
+            "DEFAULT_5XX"
+        } else {
+            "DEFAULT_4XX"
+        };
+        let custom = api
+            .gateway_responses
+            .get(refusal.kind())
+            .or_else(|| api.gateway_responses.get(family))?;
+        let message = serde_json::from_slice::<serde_json::Value>(&default.body)
+            .ok()
+            .and_then(|v| v["message"].as_str().map(str::to_string))
+            .unwrap_or_default();
+        let scope = TemplateScope {
+            input: request_input(ctx, Vec::new()),
+            context: serde_json::json!({
+                "requestId": ctx.request_id,
+                "httpMethod": ctx.method.as_str(),
+                "path": ctx.path,
+                "identity": {"sourceIp": ctx.remote.ip().to_string()},
+                "error": {
+                    "message": message,
+                    "messageString": serde_json::Value::String(message.clone()).to_string(),
+                    "responseType": refusal.kind(),
+                    "validationErrorString": validation,
+                },
+            }),
+            stage_variables: &NO_VARIABLES,
+        };
+        let body = match custom
+            .templates
+            .get("application/json")
+            .or_else(|| custom.templates.values().next())
+        {
+            Some(text) => self.render(text, &scope.input, &scope).ok()?.into_bytes(),
+            None => default.body.clone(),
+        };
+        let mut response = http::Response::new(crate::body::Body::full(body));
+        *response.status_mut() =
+            http::StatusCode::from_u16(custom.status.unwrap_or(default.status))
+                .unwrap_or(http::StatusCode::INTERNAL_SERVER_ERROR);
+        let headers = response.headers_mut();
+        headers.insert(
+            http::header::CONTENT_TYPE,
+            HeaderValue::from_static("application/json"),
+        );
+        if let Some(kind) = default.error_type {
+            headers.insert("x-amzn-errortype", HeaderValue::from_static(kind));
+        }
+        for (to, from) in &custom.parameters {
+            let Some(name) = to.strip_prefix("gatewayresponse.header.") else {
+                continue;
+            };
+            if let (Ok(name), Some(Ok(value))) = (
+                HeaderName::from_bytes(name.as_bytes()),
+                request_value(from, &scope).map(|v| HeaderValue::from_str(&v)),
+            ) {
+                headers.insert(name, value);
+            }
+        }
+        Some(response)
     }
 }
 

@@ -603,3 +603,83 @@ paths:
     let refused = request("wrong").send().await.unwrap();
     assert_eq!(refused.status(), 403);
 }
+
+#[tokio::test]
+async fn gateway_responses_are_customised_as_the_api_says() {
+    let document = r##"
+openapi: "3.0.1"
+info: {title: Custom, version: "1"}
+x-amazon-apigateway-request-validators:
+  body: {validateRequestBody: true, validateRequestParameters: false}
+x-amazon-apigateway-gateway-responses:
+  DEFAULT_4XX:
+    responseParameters:
+      gatewayresponse.header.Access-Control-Allow-Origin: "'*'"
+      gatewayresponse.header.X-Asked: method.request.header.x-asked
+    responseTemplates:
+      application/json: '{"error": $context.error.messageString, "type": "$context.error.responseType"}'
+  MISSING_AUTHENTICATION_TOKEN:
+    statusCode: 404
+    responseTemplates:
+      application/json: '{"error": "no such route: $context.httpMethod $context.path"}'
+  BAD_REQUEST_BODY:
+    statusCode: 422
+    responseTemplates:
+      application/json: '{"invalid": "$util.escapeJavaScript($context.error.validationErrorString)"}'
+components:
+  schemas:
+    Pet: {type: object, required: [name], properties: {name: {type: string}}}
+paths:
+  /pets:
+    post:
+      x-amazon-apigateway-request-validator: body
+      requestBody: {content: {application/json: {schema: {$ref: "#/components/schemas/Pet"}}}}
+      x-amazon-apigateway-integration:
+        type: mock
+        requestTemplates: {application/json: '{"statusCode": 200}'}
+        responses: {default: {statusCode: "200"}}
+    get:
+      security: [{api_key: []}]
+      x-amazon-apigateway-integration:
+        type: mock
+        requestTemplates: {application/json: '{"statusCode": 200}'}
+        responses: {default: {statusCode: "200"}}
+"##;
+    let (p, _dir) = serve_openapi("custom", document, "", "");
+    let base = format!("{}/execute-api/custom/dev", p.endpoint());
+    // A specific type's status and template.
+    let missing = p.client().get(format!("{base}/nope")).send().await.unwrap();
+    assert_eq!(missing.status(), 404);
+    assert_eq!(
+        missing.json::<Value>().await.unwrap(),
+        json!({"error": "no such route: GET /dev/nope"})
+    );
+    // DEFAULT_4XX for the rest of the 4XX family: a missing API key here.
+    let keyless = p
+        .client()
+        .get(format!("{base}/pets"))
+        .header("x-asked", "yes")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(keyless.status(), 403);
+    assert_eq!(keyless.headers()["access-control-allow-origin"], "*");
+    assert_eq!(keyless.headers()["x-asked"], "yes");
+    assert_eq!(keyless.headers()["x-amzn-errortype"], "ForbiddenException");
+    assert_eq!(
+        keyless.json::<Value>().await.unwrap(),
+        json!({"error": "Forbidden", "type": "INVALID_API_KEY"})
+    );
+    // The validator's message reaches the template.
+    let invalid = p
+        .client()
+        .post(format!("{base}/pets"))
+        .header("content-type", "application/json")
+        .body("{}")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(invalid.status(), 422);
+    let body: Value = invalid.json().await.unwrap();
+    assert!(body["invalid"].as_str().unwrap().contains("name"), "{body}");
+}
