@@ -48,6 +48,51 @@ fn validate_reports_each_problem_with_its_place() {
 }
 
 #[test]
+fn validate_reads_openapi_documents_and_their_templates() {
+    let dir = tempfile::tempdir().unwrap();
+    let write = |name: &str, text: &str| {
+        let path = dir.path().join(name);
+        std::fs::write(&path, expand(text)).unwrap();
+        path.display().to_string()
+    };
+    let config = "apis:\n  pets:\n    protocol: rest\n    openapi: ./api.yaml\n";
+    let path = write("portico.yaml", config);
+    let check = |document: &str| {
+        write("api.yaml", document);
+        let out = portico(&["validate", &path]);
+        let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+        (out.status.success(), stderr)
+    };
+    // A broken document: the problem's JSON pointer, at the `openapi:` line.
+    let (ok, stderr) = check(
+        "openapi: 3.0.1\ninfo: {title: t, version: '1'}\npaths:\n  /pets:\n    get:\n      x-amazon-apigateway-integration: {type: carrier-pigeon}\n",
+    );
+    assert!(!ok);
+    assert!(
+        stderr.contains(&format!("{path}:4:14: ./api.yaml#/paths/~1pets/get/x-amazon-apigateway-integration/type")),
+        "{stderr}"
+    );
+    // A template that does not parse: its API, method and place.
+    let (ok, stderr) = check(
+        "openapi: 3.0.1\ninfo: {title: t, version: '1'}\npaths:\n  /pets:\n    get:\n      x-amazon-apigateway-integration:\n        type: mock\n        requestTemplates: {application/json: '#if($x'}\n",
+    );
+    assert!(!ok);
+    assert!(
+        stderr.contains("REST API `pets`, GET /pets: the request application/json template: line 1"),
+        "{stderr}"
+    );
+    // An extension Portico does not serve: a warning, not an error.
+    let (ok, stderr) = check(
+        "openapi: 3.0.1\ninfo: {title: t, version: '1'}\nx-amazon-apigateway-minimum-compression-size: 1024\npaths:\n  /pets:\n    get:\n      x-amazon-apigateway-integration:\n        type: mock\n        requestTemplates: {application/json: '{\"statusCode\": 200}'}\n",
+    );
+    assert!(ok, "{stderr}");
+    assert!(
+        stderr.contains("warning: ./api.yaml#/x-amazon-apigateway-minimum-compression-size"),
+        "{stderr}"
+    );
+}
+
+#[test]
 fn routes_lists_every_url() {
     let (_dir, path) = config(
         "functions:\n  hello: {runtime: python3.12, handler: app.hello, code: \"@fixtures/python\", url: {}}\n  quiet: {runtime: python3.12, handler: app.hello, code: \"@fixtures/python\"}\n",

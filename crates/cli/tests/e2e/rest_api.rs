@@ -683,3 +683,42 @@ paths:
     let body: Value = invalid.json().await.unwrap();
     assert!(body["invalid"].as_str().unwrap().contains("name"), "{body}");
 }
+
+#[tokio::test]
+async fn a_runaway_template_is_cut_off_with_a_500() {
+    let document = r##"
+openapi: "3.0.1"
+info: {title: Runaway, version: "1"}
+paths:
+  /doubling:
+    get:
+      x-amazon-apigateway-integration:
+        type: mock
+        requestTemplates: {application/json: '{"statusCode": 200}'}
+        responses:
+          default:
+            statusCode: "200"
+            responseTemplates:
+              application/json: '#set($s = "0123456789")#foreach($i in [1..64])#set($s = "$s$s")#end$s'
+  /spinning:
+    get:
+      x-amazon-apigateway-integration:
+        type: mock
+        requestTemplates:
+          application/json: '#foreach($i in [1..1000])#foreach($j in [1..1000])#foreach($k in [1..1000])#end#end#end{"statusCode": 200}'
+        responses: {default: {statusCode: "200"}}
+"##;
+    let (p, _dir) = serve_openapi("runaway", document, "", "");
+    let base = format!("{}/execute-api/runaway/dev", p.endpoint());
+    for path in ["/doubling", "/spinning"] {
+        let answer = p.client().get(format!("{base}{path}")).send().await.unwrap();
+        assert_eq!(answer.status(), 500, "{path}");
+        assert_eq!(
+            answer.json::<Value>().await.unwrap(),
+            json!({"message": "Internal server error"})
+        );
+    }
+    // Portico is still serving.
+    let line = p.wait_for_log("GET /dev/doubling 500");
+    assert!(line.contains("response template"), "{line}");
+}
