@@ -280,6 +280,7 @@ impl Compiler {
             ("api_keys", !raw.api_keys.is_empty()),
             ("usage_plans", !raw.usage_plans.is_empty()),
             ("openapi", raw.openapi.is_some()),
+            ("binary_media_types", !raw.binary_media_types.is_empty()),
         ];
         for (field, given) in rest_only {
             if given {

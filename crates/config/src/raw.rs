@@ -61,6 +61,10 @@ pub struct RawApi {
     /// Authorizers by name, for routes to refer to.
     #[serde(default)]
     pub authorizers: BTreeMap<Key, RawAuthorizer>,
+    /// For `rest`: content types passed to and from functions as binary (base64 in events):
+    /// `image/png`, `image/*`, `*/*`.
+    #[serde(default)]
+    pub binary_media_types: Vec<String>,
     /// For `rest`: API keys by name.
     #[serde(default)]
     pub api_keys: BTreeMap<Key, RawApiKey>,

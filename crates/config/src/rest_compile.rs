@@ -57,7 +57,7 @@ impl Compiler {
             validators: BTreeMap::new(),
             models: BTreeMap::new(),
             api_key_source: ApiKeySource::Header,
-            binary_media_types: Vec::new(),
+            binary_media_types: raw.binary_media_types.clone(),
             gateway_responses: BTreeMap::new(),
             api_keys,
             usage_plans,
@@ -69,7 +69,7 @@ impl Compiler {
             api.validators = imported.validators;
             api.models = imported.models;
             api.api_key_source = imported.api_key_source;
-            api.binary_media_types = imported.binary_media_types;
+            api.binary_media_types.extend(imported.binary_media_types);
             api.gateway_responses = imported.gateway_responses;
         }
         for (crate::raw::Key(key), route) in raw.routes {

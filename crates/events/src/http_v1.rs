@@ -16,8 +16,10 @@ pub enum Flavor {
     /// An HTTP API route with payload format 1.0: `version: "1.0"`.
     HttpApi,
     /// A REST API's Lambda proxy integration: no `version`; `requestContext.path` carries
-    /// the stage (`/prod/pets`), and a `deploymentId`.
-    Rest,
+    /// the stage (`/prod/pets`), and a `deploymentId`. The body is base64 exactly when its
+    /// content type is one of the API's binary media types (`binary`), else text (invalid
+    /// UTF-8 replaced), as REST APIs pass it.
+    Rest { binary: bool },
 }
 
 /// Serializes the 1.0 event for `request` matched to the route whose path template is
@@ -83,14 +85,23 @@ pub fn event(
         .iter()
         .map(|(k, v)| (k.clone(), Value::String(v.clone())))
         .collect();
-    let (body, is_base64) = crate::http_v2::body(request.headers, request.body);
+    let (body, is_base64) = match flavor {
+        Flavor::HttpApi => crate::http_v2::body(request.headers, request.body),
+        Flavor::Rest { .. } if request.body.is_empty() => (None, false),
+        Flavor::Rest { binary: true } => {
+            use base64::Engine;
+            let encoded = base64::engine::general_purpose::STANDARD.encode(request.body);
+            (Some(encoded.into()), true)
+        }
+        Flavor::Rest { binary: false } => (Some(String::from_utf8_lossy(request.body)), false),
+    };
     let user_agent = request
         .headers
         .get(http::header::USER_AGENT)
         .and_then(|v| v.to_str().ok());
     let context_path = match flavor {
         Flavor::HttpApi => request.path.to_string(),
-        Flavor::Rest => format!("/{}{}", endpoint.stage, request.path),
+        Flavor::Rest { .. } => format!("/{}{}", endpoint.stage, request.path),
     };
     let mut event = json!({
         "version": "1.0",
@@ -124,7 +135,7 @@ pub fn event(
         "body": body,
         "isBase64Encoded": is_base64,
     });
-    if flavor == Flavor::Rest
+    if matches!(flavor, Flavor::Rest { .. })
         && let Some(event) = event.as_object_mut()
     {
         event.remove("version");
@@ -221,5 +232,23 @@ pub fn from_payload(payload: &[u8]) -> Result<HttpResponse, Malformed> {
         headers,
         cookies: Vec::new(),
         body,
+    })
+}
+
+/// Whether `content_type` is one of a REST API's binary media types (`image/png`,
+/// `image/*`, `*/*`; `~1` written for `/`, as OpenAPI exports them).
+pub fn is_binary_media_type(content_type: Option<&str>, binary_media_types: &[String]) -> bool {
+    let Some(media) = content_type
+        .and_then(|c| c.split(';').next())
+        .map(|c| c.trim().to_ascii_lowercase())
+        .filter(|c| !c.is_empty())
+    else {
+        return false;
+    };
+    let (kind, sub) = media.split_once('/').unwrap_or((media.as_str(), ""));
+    binary_media_types.iter().any(|t| {
+        let t = t.replace("~1", "/").to_ascii_lowercase();
+        let (tk, ts) = t.split_once('/').unwrap_or((t.as_str(), ""));
+        (tk == "*" || tk == kind) && (ts == "*" || ts == sub)
     })
 }

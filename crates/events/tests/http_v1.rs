@@ -108,7 +108,7 @@ fn a_rest_api_sends_its_own_flavor_of_the_1_0_event() {
         &request,
         &endpoint,
         "/pets/{id}",
-        http_v1::Flavor::Rest,
+        http_v1::Flavor::Rest { binary: false },
     ))
     .unwrap();
     // No `version`; the path without the stage, the context's path with it.
@@ -121,6 +121,25 @@ fn a_rest_api_sends_its_own_flavor_of_the_1_0_event() {
     let parsed: aws_lambda_events::event::apigw::ApiGatewayProxyRequest =
         serde_json::from_value(event).unwrap();
     assert_eq!(parsed.request_context.stage.as_deref(), Some("prod"));
+}
+
+#[test]
+fn binary_media_types_match_with_wildcards() {
+    let types = [
+        "image/png".to_string(),
+        "application~1octet-stream".to_string(),
+    ];
+    let binary = |ct: Option<&str>| http_v1::is_binary_media_type(ct, &types);
+    assert!(binary(Some("image/png")));
+    assert!(binary(Some("Image/PNG; q=1")));
+    assert!(binary(Some("application/octet-stream")), "~1 is /");
+    assert!(!binary(Some("image/jpeg")));
+    assert!(!binary(None));
+    let wild = ["image/*".to_string()];
+    assert!(http_v1::is_binary_media_type(Some("image/jpeg"), &wild));
+    assert!(!http_v1::is_binary_media_type(Some("text/plain"), &wild));
+    let all = ["*/*".to_string()];
+    assert!(http_v1::is_binary_media_type(Some("text/plain"), &all));
 }
 
 #[test]

@@ -9,6 +9,7 @@ use std::net::SocketAddr;
 use http::{HeaderValue, Request, Response};
 use portico_config::rest::{Authorization, IntegrationKind, RestApi};
 use portico_events::GatewayResponse;
+use portico_events::http_v1::is_binary_media_type;
 
 use crate::Gateway;
 use crate::body::Body;
@@ -429,6 +430,7 @@ impl Gateway {
             request_id: &request_id,
             format: Format::Rest {
                 resource: target.method.key.path_template(),
+                binary: is_binary_media_type(ctx.header("content-type"), &api.binary_media_types),
             },
             authorizer: authorizer.as_ref(),
         };
@@ -450,7 +452,14 @@ impl Gateway {
         if let Err(e) = invoked {
             return refuse(ctx, &GatewayResponse::IntegrationFailure, e.to_string());
         }
-        respond::rest_api(ctx, &f.limits).await
+        // A base64 answer is decoded when the client accepts a binary media type.
+        let accept = ctx.header("accept").and_then(|a| a.split(',').next());
+        let decode = is_binary_media_type(accept, &api.binary_media_types)
+            || api
+                .binary_media_types
+                .iter()
+                .any(|t| t == "*/*" || t == "*~1*");
+        respond::rest_api(ctx, &f.limits, decode).await
     }
 
     /// integrate (forward, the body streamed unless already read) → respond (the

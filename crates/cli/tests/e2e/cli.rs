@@ -69,7 +69,9 @@ fn validate_reads_openapi_documents_and_their_templates() {
     );
     assert!(!ok);
     assert!(
-        stderr.contains(&format!("{path}:4:14: ./api.yaml#/paths/~1pets/get/x-amazon-apigateway-integration/type")),
+        stderr.contains(&format!(
+            "{path}:4:14: ./api.yaml#/paths/~1pets/get/x-amazon-apigateway-integration/type"
+        )),
         "{stderr}"
     );
     // A template that does not parse: its API, method and place.
@@ -78,7 +80,8 @@ fn validate_reads_openapi_documents_and_their_templates() {
     );
     assert!(!ok);
     assert!(
-        stderr.contains("REST API `pets`, GET /pets: the request application/json template: line 1"),
+        stderr
+            .contains("REST API `pets`, GET /pets: the request application/json template: line 1"),
         "{stderr}"
     );
     // An extension Portico does not serve: a warning, not an error.

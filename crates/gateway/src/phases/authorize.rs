@@ -470,6 +470,7 @@ pub async fn rest_api(
                 request_id: &request_id,
                 format: crate::phases::map::Format::Rest {
                     resource: target.method.key.path_template(),
+                    binary: false,
                 },
                 authorizer: None,
             };

@@ -97,9 +97,11 @@ pub enum Format<'a> {
     V1 {
         resource: &'a str,
     },
-    /// A REST API's Lambda proxy event (1.0, REST's flavor).
+    /// A REST API's Lambda proxy event (1.0, REST's flavor); `binary`: the body's content
+    /// type is one of the API's binary media types.
     Rest {
         resource: &'a str,
+        binary: bool,
     },
 }
 
@@ -158,8 +160,8 @@ fn build(ctx: &RequestCtx, target: &Target<'_>, account_id: &str, body: &[u8]) -
         Format::V1 { resource } => {
             portico_events::http_v1::event(&info, &endpoint, resource, Flavor::HttpApi)
         }
-        Format::Rest { resource } => {
-            portico_events::http_v1::event(&info, &endpoint, resource, Flavor::Rest)
+        Format::Rest { resource, binary } => {
+            portico_events::http_v1::event(&info, &endpoint, resource, Flavor::Rest { binary })
         }
     }
 }

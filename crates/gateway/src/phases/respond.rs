@@ -32,13 +32,27 @@ pub enum Door<'a> {
         request_id: &'a str,
         format: PayloadFormat,
     },
-    /// A REST API's Lambda proxy integration (the 1.0 response rules).
-    RestApi,
+    /// A REST API's Lambda proxy integration (the 1.0 response rules); `decode_base64`:
+    /// whether an `isBase64Encoded` body is decoded (the client accepts a binary media type)
+    /// or passed on as the base64 text it is.
+    RestApi {
+        decode_base64: bool,
+    },
 }
 
 /// A REST API Lambda proxy method's answer, read by the 1.0 rules.
-pub async fn rest_api(ctx: &mut RequestCtx, limits: &Limits) -> Response<Body> {
-    respond(ctx, Door::RestApi, InvokeMode::Buffered, limits).await
+pub async fn rest_api(
+    ctx: &mut RequestCtx,
+    limits: &Limits,
+    decode_base64: bool,
+) -> Response<Body> {
+    respond(
+        ctx,
+        Door::RestApi { decode_base64 },
+        InvokeMode::Buffered,
+        limits,
+    )
+    .await
 }
 
 /// A Function URL's answer, buffered or streamed as its invoke mode says.
@@ -123,12 +137,31 @@ fn buffered(ctx: &mut RequestCtx, door: Door<'_>, payload: &[u8]) -> Response<Bo
             format: PayloadFormat::V1,
             ..
         }
-        | Door::RestApi => portico_events::http_v1::from_payload(payload),
+        | Door::RestApi {
+            decode_base64: true,
+        } => portico_events::http_v1::from_payload(payload),
+        Door::RestApi {
+            decode_base64: false,
+        } => portico_events::http_v1::from_payload(&as_text(payload)),
         _ => response::from_payload(payload),
     };
     match read {
         Ok(http) => build(ctx, door, http, None),
         Err(e) => failed(ctx, door, e.to_string()),
+    }
+}
+
+/// A 1.0 result with `isBase64Encoded` turned off, so that its body is taken as the text it
+/// is (a REST API passes base64 on unless the client accepts a binary media type).
+fn as_text(payload: &[u8]) -> std::borrow::Cow<'_, [u8]> {
+    match serde_json::from_slice::<serde_json::Value>(payload) {
+        Ok(serde_json::Value::Object(mut fields))
+            if fields.get("isBase64Encoded") == Some(&serde_json::Value::Bool(true)) =>
+        {
+            fields.insert("isBase64Encoded".into(), serde_json::Value::Bool(false));
+            std::borrow::Cow::Owned(serde_json::to_vec(&fields).unwrap_or_default())
+        }
+        _ => std::borrow::Cow::Borrowed(payload),
     }
 }
 
@@ -213,10 +246,10 @@ fn failed(ctx: &mut RequestCtx, door: Door<'_>, why: String) -> Response<Body> {
             ApiError::ServiceUnavailable.response()
         }
         Door::HttpApi { .. } => ApiError::IntegrationFailed.response(),
-        Door::RestApi if why.contains("Sandbox.Timedout") => {
+        Door::RestApi { .. } if why.contains("Sandbox.Timedout") => {
             GatewayResponse::IntegrationTimeout.response()
         }
-        Door::RestApi => GatewayResponse::IntegrationFailure.response(),
+        Door::RestApi { .. } => GatewayResponse::IntegrationFailure.response(),
     };
     ctx.error = Some(why);
     let response = crate::error::render(&error, &ctx.request_id);
@@ -258,7 +291,7 @@ fn with_ids(ctx: &RequestCtx, door: Door<'_>, mut response: Response<Body>) -> R
             }
         }
         // The REST door adds its ids to every answer itself.
-        Door::RestApi => {}
+        Door::RestApi { .. } => {}
     }
     if let Ok(trace) = HeaderValue::from_str(&ctx.trace_id) {
         headers.insert(portico_events::invoke_api::TRACE_ID, trace);
