@@ -249,6 +249,7 @@ const INTEGRATION_KEYS: &[&str] = &[
     "requestParameters",
     "requestTemplates",
     "responses",
+    "responseTransferMode",
     "timeoutInMillis",
     "type",
     "tlsConfig",
@@ -1819,13 +1820,34 @@ impl<'a> Importer<'a> {
         let content_handling = fields
             .get("contentHandling")
             .and_then(|v| self.content_handling(v, &ptr.key("contentHandling")));
+        let stream_ptr = ptr.key("responseTransferMode");
+        let stream = match fields.get("responseTransferMode").map(|v| (v, v.as_str())) {
+            None => false,
+            Some((_, Some(mode))) if mode.eq_ignore_ascii_case("STREAM") => true,
+            Some((_, Some(mode))) if mode.eq_ignore_ascii_case("BUFFERED") => false,
+            Some((v, _)) => {
+                self.error(
+                    Problem::new(
+                        &stream_ptr,
+                        format!(
+                            "`responseTransferMode` is {}, not BUFFERED or STREAM",
+                            text(v)
+                        ),
+                    )
+                    .help("write `responseTransferMode: STREAM` to stream the response"),
+                );
+                false
+            }
+        };
+        // Streaming integrations may run for 15 minutes.
+        let max_timeout = if stream { 900_000 } else { 300_000 };
         let timeout = match fields.get("timeoutInMillis") {
             None => 29_000,
             Some(v) => match number(v) {
-                Some(n) if (50..=300_000).contains(&n) => n,
+                Some(n) if (50..=max_timeout).contains(&n) => n,
                 _ => {
                     self.error(
-                        Problem::new(&ptr.key("timeoutInMillis"), format!("`timeoutInMillis` is {}, not 50 to 300000", text(v)))
+                        Problem::new(&ptr.key("timeoutInMillis"), format!("`timeoutInMillis` is {}, not 50 to {max_timeout}", text(v)))
                             .help("give milliseconds from 50 to 29000 (up to 300000 for a Regional API with a raised quota)"),
                     );
                     29_000
@@ -1856,10 +1878,20 @@ impl<'a> Importer<'a> {
                 }
             },
         };
+        if stream && responses.iter().any(|r| !r.templates.is_empty()) {
+            self.error(
+                Problem::new(
+                    &stream_ptr,
+                    "a streaming integration cannot have response templates",
+                )
+                .help("remove the `responseTemplates`, or use `responseTransferMode: BUFFERED`"),
+            );
+        }
         if self.errors.len() > errors_before {
             return None;
         }
         Some(RestIntegration {
+            stream,
             kind: kind??,
             request_parameters,
             request_templates,

@@ -92,6 +92,9 @@ pub struct RestIntegration {
     pub responses: Vec<IntegrationResponse>,
     /// Request parameters that make up the stage cache's key.
     pub cache_key_parameters: Vec<String>,
+    /// `responseTransferMode: STREAM`: the answer reaches the client as the backend writes
+    /// it (no response templates; up to 15 minutes).
+    pub stream: bool,
 }
 
 /// The backend of a method.

@@ -155,8 +155,8 @@ impl Compiler {
                 problem.message
             ));
         }
-        let max = profile.limits().rest_timeout_ms;
         for method in &imported.methods {
+            let max = rest_timeout_max(profile, method.integration.stream);
             if let (Some(timeout), Some(max)) = (method.integration.timeout, max)
                 && timeout.as_millis() > u128::from(max)
             {
@@ -252,7 +252,8 @@ impl Compiler {
                 Authorization::None
             }
         };
-        let timeout = self.rest_timeout(route.timeout_ms.as_ref(), profile);
+        let stream = route.invoke_mode == crate::InvokeMode::ResponseStream;
+        let timeout = self.rest_timeout(route.timeout_ms.as_ref(), profile, stream);
         Some(Method {
             key: parsed,
             authorization,
@@ -269,6 +270,7 @@ impl Compiler {
                 timeout,
                 responses: vec![IntegrationResponse::passthrough()],
                 cache_key_parameters: Vec::new(),
+                stream,
             },
         })
     }
@@ -372,8 +374,9 @@ impl Compiler {
         &mut self,
         given: Option<&Spanned<u64>>,
         profile: Profile,
+        stream: bool,
     ) -> Option<Duration> {
-        let max = profile.limits().rest_timeout_ms;
+        let max = rest_timeout_max(profile, stream);
         let ms = match (given, max) {
             (Some(t), max) => self.ranged(
                 &Some(t.clone()),
@@ -387,6 +390,17 @@ impl Compiler {
             (None, None) => return None,
         };
         Some(Duration::from_millis(ms))
+    }
+}
+
+/// The longest a REST integration may wait under `profile`: the profile's maximum, or
+/// 15 minutes for a streaming integration, as API Gateway allows.
+fn rest_timeout_max(profile: Profile, stream: bool) -> Option<u64> {
+    let max = profile.limits().rest_timeout_ms;
+    if stream {
+        max.map(|m| m.max(900_000))
+    } else {
+        max
     }
 }
 

@@ -691,6 +691,14 @@ fn broken_documents_say_where_and_how_to_fix() {
             vec![format!("{I}/timeoutInMillis `timeoutInMillis` is 10, not 50 to 300000 | give milliseconds from 50 to 29000 (up to 300000 for a Regional API with a raised quota)")],
         ),
         (
+            with_operation(&format!("x-amazon-apigateway-integration: {{type: aws_proxy, uri: '{HELLO}', responseTransferMode: TRICKLE}}")),
+            vec![format!("{I}/responseTransferMode `responseTransferMode` is TRICKLE, not BUFFERED or STREAM | write `responseTransferMode: STREAM` to stream the response")],
+        ),
+        (
+            with_operation(&format!("x-amazon-apigateway-integration: {{type: aws, uri: '{HELLO}', responseTransferMode: STREAM, responses: {{default: {{statusCode: '200', responseTemplates: {{application/json: x}}}}}}}}")),
+            vec![format!("{I}/responseTransferMode a streaming integration cannot have response templates | remove the `responseTemplates`, or use `responseTransferMode: BUFFERED`")],
+        ),
+        (
             with_operation(&format!("x-amazon-apigateway-integration: {{type: aws_proxy, uri: '{HELLO}', timeoutInMillis: 300001}}")),
             vec![format!("{I}/timeoutInMillis `timeoutInMillis` is 300001, not 50 to 300000 | give milliseconds from 50 to 29000 (up to 300000 for a Regional API with a raised quota)")],
         ),

@@ -459,7 +459,12 @@ impl Gateway {
                 .binary_media_types
                 .iter()
                 .any(|t| t == "*/*" || t == "*~1*");
-        respond::rest_api(ctx, &f.limits, decode).await
+        let mode = if target.method.integration.stream {
+            portico_config::InvokeMode::ResponseStream
+        } else {
+            portico_config::InvokeMode::Buffered
+        };
+        respond::rest_api(ctx, &f.limits, decode, mode).await
     }
 
     /// integrate (forward, the body streamed unless already read) → respond (the

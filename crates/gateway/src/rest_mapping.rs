@@ -511,6 +511,7 @@ mod tests {
             timeout: None,
             responses: Vec::new(),
             cache_key_parameters: Vec::new(),
+            stream: false,
         }
     }
 

@@ -781,3 +781,35 @@ apis:
     let text = p.client().get(format!("{base}/png")).send().await.unwrap();
     assert_eq!(text.text().await.unwrap(), "iVBORw0KGgo=");
 }
+
+#[tokio::test]
+async fn a_streaming_method_passes_bytes_on_as_the_function_writes_them() {
+    let document = r##"
+openapi: "3.0.1"
+info: {title: Live, version: "1"}
+paths:
+  /live:
+    get:
+      x-amazon-apigateway-integration:
+        type: aws_proxy
+        httpMethod: POST
+        responseTransferMode: STREAM
+        timeoutInMillis: 900000
+        uri: "arn:aws:apigateway:us-east-1:lambda:path/2015-03-31/functions/arn:aws:lambda:us-east-1:123456789012:function:stream/invocations"
+"##;
+    let functions = r#"functions:
+  stream: {runtime: nodejs20.x, handler: stream.handler, code: "@fixtures/node"}"#;
+    let (p, _dir) = serve_openapi("live", document, functions, "");
+    let gate = crate::harness::Gate::new().await;
+    let url = format!(
+        "{}/execute-api/live/dev/live?gate={}",
+        p.endpoint(),
+        gate.addr
+    );
+    let mut response = p.client().get(url).send().await.unwrap();
+    assert_eq!(response.status(), 201);
+    // The first chunk arrives while the function still waits at the gate.
+    assert_eq!(&response.chunk().await.unwrap().unwrap()[..], b"first\n");
+    gate.open().await;
+    assert_eq!(&response.chunk().await.unwrap().unwrap()[..], b"second\n");
+}

@@ -40,19 +40,15 @@ pub enum Door<'a> {
     },
 }
 
-/// A REST API Lambda proxy method's answer, read by the 1.0 rules.
+/// A REST API Lambda proxy method's answer: read by the 1.0 rules, or streamed when the
+/// integration's `responseTransferMode` is `STREAM`.
 pub async fn rest_api(
     ctx: &mut RequestCtx,
     limits: &Limits,
     decode_base64: bool,
+    mode: InvokeMode,
 ) -> Response<Body> {
-    respond(
-        ctx,
-        Door::RestApi { decode_base64 },
-        InvokeMode::Buffered,
-        limits,
-    )
-    .await
+    respond(ctx, Door::RestApi { decode_base64 }, mode, limits).await
 }
 
 /// A Function URL's answer, buffered or streamed as its invoke mode says.
