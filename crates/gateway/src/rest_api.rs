@@ -168,6 +168,9 @@ impl Gateway {
         target: &RestTarget<'_>,
     ) -> Response<Body> {
         let integration = &target.method.integration;
+        let request_binary =
+            is_binary_media_type(ctx.header("content-type"), &api.binary_media_types);
+        ctx.body = rest_mapping::convert(&ctx.body, integration.content_handling, request_binary);
         let scope = TemplateScope::of_request(ctx, api, target, &self.account_id);
         let content_type = ctx.header("content-type").map(str::to_string);
         let payload =
@@ -237,6 +240,17 @@ impl Gateway {
             let why = "no integration response matches, and there is no default";
             return refuse(ctx, &GatewayResponse::ApiConfigurationError, why);
         };
+        let answer_type = called
+            .headers
+            .get(http::header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok());
+        let answer_binary = is_binary_media_type(answer_type, &api.binary_media_types);
+        let converted =
+            rest_mapping::convert(&called.body, selected.content_handling, answer_binary);
+        let answer = IntegrationAnswer {
+            body: &converted,
+            ..answer
+        };
         let accept = ctx.header("accept").map(str::to_string);
         let built = self
             .templates
@@ -297,6 +311,12 @@ impl Gateway {
                     .runtime
                     .pool(function)
                     .ok_or_else(|| config_error("the method's function is missing".into()))?;
+                // An empty payload reaches the function as `{}`, as Lambda passes it.
+                let payload = if payload.trim().is_empty() {
+                    "{}".to_string()
+                } else {
+                    payload
+                };
                 let request = InvokeRequest {
                     request_id: ctx.request_id.clone(),
                     payload: bytes::Bytes::from(payload),

@@ -291,6 +291,35 @@ impl Templates {
     }
 }
 
+/// A payload converted as `handling` says: `CONVERT_TO_TEXT` base64-encodes a binary one,
+/// `CONVERT_TO_BINARY` decodes a base64 text (a JSON string's quotes dropped first, as a
+/// Lambda function returns it); without a conversion, or when it does not apply, the payload
+/// is passed as it is.
+pub fn convert(
+    payload: &bytes::Bytes,
+    handling: Option<portico_config::rest::ContentHandling>,
+    binary: bool,
+) -> bytes::Bytes {
+    use base64::Engine;
+    use portico_config::rest::ContentHandling;
+    let engine = base64::engine::general_purpose::STANDARD;
+    match handling {
+        Some(ContentHandling::ConvertToText) if binary => {
+            bytes::Bytes::from(engine.encode(payload))
+        }
+        Some(ContentHandling::ConvertToBinary) if !binary => {
+            let text = String::from_utf8_lossy(payload);
+            let text = text.trim();
+            let text = serde_json::from_str::<String>(text).unwrap_or_else(|_| text.to_string());
+            engine
+                .decode(text.trim())
+                .map(bytes::Bytes::from)
+                .unwrap_or_else(|_| payload.clone())
+        }
+        _ => payload.clone(),
+    }
+}
+
 /// What the integration answered, for selecting and building the method response.
 pub struct IntegrationAnswer<'a> {
     /// The HTTP status of an HTTP or MOCK integration; `None` for Lambda.
@@ -682,6 +711,26 @@ mod tests {
                 built.body.as_slice()
             ),
             (200, "text/csv", &b"a,b"[..])
+        );
+    }
+
+    #[test]
+    fn content_handling_converts_between_base64_text_and_bytes() {
+        use portico_config::rest::ContentHandling::{ConvertToBinary, ConvertToText};
+        let png = bytes::Bytes::from_static(b"\x89PNG");
+        let text = bytes::Bytes::from_static(b"iVBORw==");
+        assert_eq!(convert(&png, Some(ConvertToText), true), text);
+        assert_eq!(convert(&text, Some(ConvertToBinary), false), png);
+        // A Lambda function's base64 string, quotes and all.
+        let quoted = bytes::Bytes::from_static(b"\"iVBORw==\"");
+        assert_eq!(convert(&quoted, Some(ConvertToBinary), false), png);
+        // Nothing to convert: as it is.
+        assert_eq!(convert(&text, Some(ConvertToText), false), text);
+        assert_eq!(convert(&png, None, true), png);
+        let not_base64 = bytes::Bytes::from_static(b"not base64!");
+        assert_eq!(
+            convert(&not_base64, Some(ConvertToBinary), false),
+            not_base64
         );
     }
 

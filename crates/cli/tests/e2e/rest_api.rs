@@ -813,3 +813,36 @@ paths:
     gate.open().await;
     assert_eq!(&response.chunk().await.unwrap().unwrap()[..], b"second\n");
 }
+
+#[tokio::test]
+async fn content_handling_converts_a_base64_answer_to_bytes() {
+    let document = r##"
+openapi: "3.0.1"
+info: {title: Images, version: "1"}
+paths:
+  /logo:
+    get:
+      x-amazon-apigateway-integration:
+        type: aws
+        httpMethod: POST
+        uri: "arn:aws:apigateway:us-east-1:lambda:path/2015-03-31/functions/arn:aws:lambda:us-east-1:123456789012:function:png/invocations"
+        responses:
+          default:
+            statusCode: "200"
+            contentHandling: CONVERT_TO_BINARY
+            responseParameters:
+              method.response.header.Content-Type: "'image/png'"
+"##;
+    let functions = r#"functions:
+  png: {runtime: python3.12, handler: app.png_base64, code: "@fixtures/python"}"#;
+    let (p, _dir) = serve_openapi("images", document, functions, "");
+    let logo = p
+        .client()
+        .get(format!("{}/execute-api/images/dev/logo", p.endpoint()))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(logo.status(), 200);
+    assert_eq!(logo.headers()["content-type"], "image/png");
+    assert_eq!(logo.bytes().await.unwrap().as_ref(), b"\x89PNG\r\n\x1a\n");
+}
