@@ -454,11 +454,28 @@ impl Compiler {
                 .map(|(crate::raw::Key(k), v)| (k.value, v.into_string()))
                 .collect();
             let throttle = raw_stage.throttle.map(|t| self.throttle(t));
+            let cache_ttl = match &raw_stage.cache_ttl {
+                Some(ttl) if allow_default => {
+                    self.error(
+                        ttl,
+                        "`cache_ttl` is for REST API stages",
+                        "HTTP APIs have no stage cache; use `protocol: rest`",
+                    );
+                    None
+                }
+                Some(_) => {
+                    let seconds =
+                        self.ranged(&raw_stage.cache_ttl, 300, 0, 3600, "cache_ttl", "seconds");
+                    Some(Duration::from_secs(seconds))
+                }
+                None => None,
+            };
             stages.insert(
                 stage.value,
                 Stage {
                     variables,
                     throttle,
+                    cache_ttl,
                 },
             );
         }

@@ -111,6 +111,8 @@ pub struct Stage {
     pub variables: BTreeMap<String, String>,
     /// Throttling for routes without their own.
     pub throttle: Option<Throttle>,
+    /// REST APIs: how long the stage cache keeps GET methods' answers.
+    pub cache_ttl: Option<Duration>,
 }
 
 /// A token bucket: `rate` requests per second on average, up to `burst` at once.

@@ -153,6 +153,9 @@ pub struct RawStage {
     /// Default throttling for this stage's routes.
     #[serde(default)]
     pub throttle: Option<RawThrottle>,
+    /// For REST APIs: seconds the stage cache keeps GET methods' answers (0 to 3600).
+    #[serde(default)]
+    pub cache_ttl: Option<Spanned<u64>>,
 }
 
 /// A token bucket: `rate` requests per second on average, `burst` at once.

@@ -62,6 +62,14 @@ impl Body {
         }))
     }
 
+    /// The whole body, when it is one piece already read (not a stream).
+    pub fn whole(&self) -> Option<Bytes> {
+        match self {
+            Body::Full(bytes) => Some(bytes.clone().unwrap_or_default()),
+            _ => None,
+        }
+    }
+
     pub fn full(bytes: impl Into<Bytes>) -> Body {
         let bytes = bytes.into();
         Body::Full((!bytes.is_empty()).then_some(bytes))

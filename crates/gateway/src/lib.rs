@@ -31,6 +31,7 @@ pub mod mapping;
 pub mod phases;
 pub mod proxy;
 mod rest_api;
+pub mod rest_cache;
 pub mod rest_mapping;
 pub mod rest_validation;
 
@@ -50,6 +51,8 @@ pub struct Gateway {
     templates: rest_mapping::Templates,
     /// The REST APIs' models, compiled.
     models: rest_validation::Models,
+    /// The REST APIs' stage caches.
+    response_cache: Box<dyn rest_cache::ResponseCache>,
     limiter: Box<dyn limiter::Limiter>,
     authorizer_cache: Box<dyn portico_auth::DecisionCache>,
     jwks: jwks::Jwks,
@@ -98,6 +101,7 @@ impl Gateway {
             runtime,
             templates,
             models,
+            response_cache: Box::new(rest_cache::LocalResponses::default()),
             apis: config.apis.clone(),
             rest_apis: config.rest_apis.clone(),
             limiter: Box::new(limiter::LocalBuckets::default()),

@@ -19,8 +19,17 @@ use crate::phases::map::{Format, Target};
 use crate::phases::resolve::{self, RestMiss, RestTarget};
 use crate::phases::{authorize, integrate, map, record, respond, throttle, validate};
 use crate::proxy::Unreachable;
+use crate::rest_cache;
 use crate::rest_mapping::{self, IntegrationAnswer, RequestFailure, TemplateScope, request_value};
 use portico_runtime::{InvokeRequest, Outcome};
+
+/// Where a request's answer goes in the stage cache.
+struct CacheSlot {
+    key: String,
+    ttl: std::time::Duration,
+    /// `Cache-Control: max-age=0` from an authorized caller: answer afresh (and keep it).
+    refresh: bool,
+}
 
 /// What a non-proxy integration is sent: the request template's output and the mapped
 /// integration request parameters.
@@ -144,16 +153,111 @@ impl Gateway {
             ctx.refusal = Some((response, Some(why)));
             return answer;
         }
+        let slot = self.cache_slot(ctx, api, &target);
+        if let Some(slot) = &slot
+            && !slot.refresh
+            && let Some(cached) = self.response_cache.get(&slot.key)
+        {
+            tracing::debug!("stage cache hit: {}", target.method.key.text());
+            return cached.into_response();
+        }
+        let response = self.rest_integrate(ctx, api, &target, body, limit).await;
+        match slot {
+            Some(slot) => self.keep(response, slot),
+            None => response,
+        }
+    }
+
+    /// The stage cache's key and TTL for this request, if its stage caches and it is a GET.
+    /// `Cache-Control: max-age=0` skips the cached answer (and refreshes it) only for a
+    /// signed (IAM) request, as API Gateway requires authorization to invalidate.
+    fn cache_slot(
+        &self,
+        ctx: &RequestCtx,
+        api: &RestApi,
+        target: &RestTarget<'_>,
+    ) -> Option<CacheSlot> {
+        let ttl = api.stages.get(target.stage)?.cache_ttl?;
+        if ctx.method != http::Method::GET || ttl.is_zero() {
+            return None;
+        }
+        let value_of = |parameter: &str| {
+            if let Some(name) = parameter.strip_prefix("method.request.querystring.") {
+                form_urlencoded::parse(ctx.query.as_bytes())
+                    .find(|(k, _)| k == name)
+                    .map(|(_, v)| v.into_owned())
+            } else if let Some(name) = parameter.strip_prefix("method.request.header.") {
+                ctx.header(&name.to_ascii_lowercase()).map(str::to_string)
+            } else if let Some(name) = parameter.strip_prefix("method.request.path.") {
+                target
+                    .path_parameters
+                    .iter()
+                    .find(|(k, _)| k == name)
+                    .map(|(_, v)| v.clone())
+            } else {
+                None
+            }
+        };
+        let key = rest_cache::key(
+            &api.name,
+            target.stage,
+            target.method.key.text(),
+            &target.method.integration.cache_key_parameters,
+            value_of,
+        );
+        let refresh = ctx
+            .header("cache-control")
+            .is_some_and(|c| c.replace(' ', "").contains("max-age=0"))
+            && target.method.authorization == Authorization::Iam;
+        Some(CacheSlot { key, ttl, refresh })
+    }
+
+    /// Keeps a successful, whole answer in the stage cache (a streamed one is not kept).
+    fn keep(&self, response: Response<Body>, slot: CacheSlot) -> Response<Body> {
+        if !response.status().is_success() {
+            return response;
+        }
+        let Some(body) = response.body().whole() else {
+            return response;
+        };
+        let headers = response
+            .headers()
+            .iter()
+            .map(|(n, v)| (n.clone(), v.clone()))
+            .collect();
+        let cached = rest_cache::Cached {
+            status: response.status().as_u16(),
+            headers,
+            body,
+        };
+        self.response_cache.put(slot.key, cached, slot.ttl);
+        response
+    }
+
+    /// integrate → respond, by the method's integration type.
+    async fn rest_integrate<B>(
+        &self,
+        ctx: &mut RequestCtx,
+        api: &RestApi,
+        target: &RestTarget<'_>,
+        body: Option<B>,
+        limit: Option<usize>,
+    ) -> Response<Body>
+    where
+        B: http_body::Body<Data = bytes::Bytes> + Send + 'static,
+        B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
+    {
+        let integration = &target.method.integration;
         match &integration.kind {
             IntegrationKind::AwsProxy { function } => {
-                self.rest_lambda_proxy(ctx, api, &target, function).await
+                self.rest_lambda_proxy(ctx, api, target, function).await
             }
             IntegrationKind::HttpProxy { method, url } => {
-                self.rest_http_proxy(ctx, &target, method.as_deref(), url, body, limit)
+                self.rest_http_proxy(ctx, target, method.as_deref(), url, body, limit)
                     .await
             }
             IntegrationKind::Mock | IntegrationKind::Aws { .. } | IntegrationKind::Http { .. } => {
-                self.rest_non_proxy(ctx, api, &target).await
+                self.rest_non_proxy(ctx, api, target).await
             }
         }
     }

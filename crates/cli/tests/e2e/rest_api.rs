@@ -846,3 +846,77 @@ paths:
     assert_eq!(logo.headers()["content-type"], "image/png");
     assert_eq!(logo.bytes().await.unwrap().as_ref(), b"\x89PNG\r\n\x1a\n");
 }
+
+#[tokio::test]
+async fn a_stage_cache_keeps_get_answers_by_api_gateways_keys() {
+    let document = r##"
+openapi: "3.0.1"
+info: {title: Cached, version: "1"}
+paths:
+  /pets:
+    get:
+      parameters: [{name: type, in: query, schema: {type: string}}]
+      x-amazon-apigateway-integration:
+        type: aws_proxy
+        httpMethod: POST
+        uri: "arn:aws:apigateway:us-east-1:lambda:path/2015-03-31/functions/arn:aws:lambda:us-east-1:123456789012:function:echo/invocations"
+        cacheKeyParameters: [method.request.querystring.type]
+    post:
+      x-amazon-apigateway-integration: &echo
+        type: aws_proxy
+        httpMethod: POST
+        uri: "arn:aws:apigateway:us-east-1:lambda:path/2015-03-31/functions/arn:aws:lambda:us-east-1:123456789012:function:echo/invocations"
+  /pets/{id}:
+    get:
+      x-amazon-apigateway-integration: *echo
+"##;
+    let functions = r#"functions:
+  echo: {runtime: python3.12, handler: app.echo_proxy, code: "@fixtures/python"}"#;
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("cached.yaml"), document).unwrap();
+    let p = Portico::start(&format!(
+        "{functions}\napis:\n  cached:\n    protocol: rest\n    openapi: \"{}\"\n    stages: {{dev: {{cache_ttl: 300}}}}\n",
+        dir.path().join("cached.yaml").display()
+    ));
+    let base = format!("{}/execute-api/cached/dev", p.endpoint());
+    let get = |path: &'static str| {
+        let request = p.client().get(format!("{base}{path}"));
+        async move {
+            let response = request.send().await.unwrap();
+            assert_eq!(response.status(), 200);
+            response.json::<Value>().await.unwrap()
+        }
+    };
+    // Keyed by the named query parameter: one invocation per value.
+    let cat = get("/pets?type=cat").await;
+    assert_eq!(get("/pets?type=cat").await, cat);
+    let dog = get("/pets?type=dog").await;
+    assert_eq!(dog["queryStringParameters"]["type"], "dog");
+    // An unsigned Cache-Control: max-age=0 is ignored, as API Gateway ignores it by default.
+    let ignored = p
+        .client()
+        .get(format!("{base}/pets?type=cat"))
+        .header("cache-control", "max-age=0")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(ignored.json::<Value>().await.unwrap(), cat);
+    // A path parameter not named as a key does not split the cache: /pets/2 gets /pets/1's
+    // answer, as on AWS.
+    let first = get("/pets/1").await;
+    assert_eq!(first["pathParameters"]["id"], "1");
+    assert_eq!(get("/pets/2").await["pathParameters"]["id"], "1");
+    // POST is not cached.
+    for _ in 0..2 {
+        let posted = p
+            .client()
+            .post(format!("{base}/pets"))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(posted.status(), 200);
+    }
+    // Invocations: cat, dog, /pets/1, and the two POSTs.
+    p.wait_for_lines("REPORT RequestId", 5);
+    assert_eq!(p.logs().matches("REPORT RequestId").count(), 5);
+}
