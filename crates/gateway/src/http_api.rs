@@ -149,15 +149,9 @@ impl Gateway {
         ctx.authorizer = authorizer;
         let arn = self.function_arn(&f.name, None);
         let invoked = integrate::invoke_function(ctx, pool, arn);
-        let invoked = match target.route.timeout {
-            // Past the route's timeout API Gateway answers 503; the function runs on.
-            Some(limit) => match tokio::time::timeout(limit, invoked).await {
-                Ok(invoked) => invoked,
-                Err(_) => {
-                    return failure(ctx, ApiError::ServiceUnavailable, "integration timed out");
-                }
-            },
-            None => invoked.await,
+        // Past the route's timeout API Gateway answers 503; the function runs on.
+        let Some(invoked) = integrate::within(target.route.timeout, invoked).await else {
+            return failure(ctx, ApiError::ServiceUnavailable, "integration timed out");
         };
         if let Err(e) = invoked {
             return failure(ctx, ApiError::ServiceUnavailable, e.to_string());
@@ -187,40 +181,27 @@ impl Gateway {
         B: http_body::Body<Data = bytes::Bytes> + Send + 'static,
         B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
     {
-        use http_body_util::BodyExt;
-        let body: crate::proxy::AnyBody = if target.route.iam {
+        let body = if target.route.iam {
             // The signature covers the body: read it (within the limit), check, then send it.
             let too_large = ApiError::RequestTooLarge.response();
             phase!(validate::body(ctx, body, limit, too_large).await);
             phase!(authorize::http_api_iam(ctx, &self.signing()));
-            let read = http_body_util::Full::new(ctx.body.clone());
-            read.map_err(|never| match never {}).boxed_unsync()
+            None
         } else {
-            match limit {
-                Some(limit) => http_body_util::Limited::new(body, limit).boxed_unsync(),
-                None => body.map_err(Into::into).boxed_unsync(),
-            }
+            Some(body)
         };
+        let body = crate::proxy::outgoing(body, &ctx.body, limit);
         let (url, mapped_headers) = match self.mapped_request(ctx, target, url) {
             Ok(mapped) => mapped,
             Err(why) => return failure(ctx, ApiError::IntegrationFailed, &why),
         };
         let headers = mapped_headers.as_ref().unwrap_or(&ctx.headers);
-        let forwarded = [
-            ("x-forwarded-for", ctx.remote.ip().to_string()),
-            ("x-forwarded-port", ctx.local_port.to_string()),
-            ("x-forwarded-proto", "http".to_string()),
-            ("x-amzn-trace-id", ctx.trace_id.clone()),
-        ];
+        let forwarded = crate::proxy::forwarded(ctx);
         let call = self
             .proxy
             .forward(&ctx.method, headers, &url, &forwarded, body);
-        let answer = match target.route.timeout {
-            Some(limit) => match tokio::time::timeout(limit, call).await {
-                Ok(answer) => answer,
-                Err(_) => return failure(ctx, ApiError::ServiceUnavailable, "upstream timed out"),
-            },
-            None => call.await,
+        let Some(answer) = integrate::within(target.route.timeout, call).await else {
+            return failure(ctx, ApiError::ServiceUnavailable, "upstream timed out");
         };
         match answer {
             Ok(response) => response.map(Body::Upstream),

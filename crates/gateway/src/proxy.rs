@@ -90,6 +90,33 @@ impl Proxy {
     }
 }
 
+/// The headers API Gateway adds to what it forwards: the client's address, Portico's port
+/// and scheme, and the trace id.
+pub fn forwarded(ctx: &crate::ctx::RequestCtx) -> [(&'static str, String); 4] {
+    [
+        ("x-forwarded-for", ctx.remote.ip().to_string()),
+        ("x-forwarded-port", ctx.local_port.to_string()),
+        ("x-forwarded-proto", "http".to_string()),
+        ("x-amzn-trace-id", ctx.trace_id.clone()),
+    ]
+}
+
+/// The body to forward: the one already read (`None` given), or the client's, streamed
+/// within `limit`.
+pub fn outgoing<B>(body: Option<B>, read: &Bytes, limit: Option<usize>) -> AnyBody
+where
+    B: http_body::Body<Data = Bytes> + Send + 'static,
+    B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
+{
+    match (body, limit) {
+        (None, _) => http_body_util::Full::new(read.clone())
+            .map_err(|never| match never {})
+            .boxed_unsync(),
+        (Some(body), Some(limit)) => http_body_util::Limited::new(body, limit).boxed_unsync(),
+        (Some(body), None) => body.map_err(Into::into).boxed_unsync(),
+    }
+}
+
 /// Whether `error` comes from the request body's size limit.
 fn caused_by_limit(error: &(dyn std::error::Error + 'static)) -> bool {
     let mut cause = Some(error);

@@ -320,15 +320,9 @@ impl Gateway {
             path_parameters,
         };
         let call = self.call_integration(ctx, target, request, api.limits.api_payload);
-        let called = match integration.timeout {
-            Some(limit) => match tokio::time::timeout(limit, call).await {
-                Ok(called) => called,
-                Err(_) => {
-                    let why = "integration timed out";
-                    return refuse(ctx, &GatewayResponse::IntegrationTimeout, why);
-                }
-            },
-            None => call.await,
+        let Some(called) = integrate::within(integration.timeout, call).await else {
+            let why = "integration timed out";
+            return refuse(ctx, &GatewayResponse::IntegrationTimeout, why);
         };
         let called = match called {
             Ok(called) => called,
@@ -562,16 +556,11 @@ impl Gateway {
         ctx.authorizer = authorizer;
         let arn = self.function_arn(&f.name, None);
         let invoked = integrate::invoke_function(ctx, pool, arn);
-        let invoked = match target.method.integration.timeout {
-            // Past the integration's timeout API Gateway answers 504; the function runs on.
-            Some(limit) => match tokio::time::timeout(limit, invoked).await {
-                Ok(invoked) => invoked,
-                Err(_) => {
-                    let why = "integration timed out";
-                    return refuse(ctx, &GatewayResponse::IntegrationTimeout, why);
-                }
-            },
-            None => invoked.await,
+        // Past the integration's timeout API Gateway answers 504; the function runs on.
+        let Some(invoked) = integrate::within(target.method.integration.timeout, invoked).await
+        else {
+            let why = "integration timed out";
+            return refuse(ctx, &GatewayResponse::IntegrationTimeout, why);
         };
         if let Err(e) = invoked {
             return refuse(ctx, &GatewayResponse::IntegrationFailure, e.to_string());
@@ -606,17 +595,7 @@ impl Gateway {
         B: http_body::Body<Data = bytes::Bytes> + Send + 'static,
         B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
     {
-        use http_body_util::BodyExt;
-        let body: crate::proxy::AnyBody = match body {
-            None => {
-                let read = http_body_util::Full::new(ctx.body.clone());
-                read.map_err(|never| match never {}).boxed_unsync()
-            }
-            Some(body) => match limit {
-                Some(limit) => http_body_util::Limited::new(body, limit).boxed_unsync(),
-                None => body.map_err(Into::into).boxed_unsync(),
-            },
-        };
+        let body = crate::proxy::outgoing(body, &ctx.body, limit);
         let method = match method.map(|m| http::Method::from_bytes(m.as_bytes())) {
             Some(Ok(method)) => method,
             Some(Err(_)) => {
@@ -626,24 +605,13 @@ impl Gateway {
             None => ctx.method.clone(),
         };
         let url = crate::proxy::target_url(url, &target.path_parameters, &ctx.query);
-        let forwarded = [
-            ("x-forwarded-for", ctx.remote.ip().to_string()),
-            ("x-forwarded-port", ctx.local_port.to_string()),
-            ("x-forwarded-proto", "http".to_string()),
-            ("x-amzn-trace-id", ctx.trace_id.clone()),
-        ];
+        let forwarded = crate::proxy::forwarded(ctx);
         let call = self
             .proxy
             .forward(&method, &ctx.headers, &url, &forwarded, body);
-        let answer = match target.method.integration.timeout {
-            Some(limit) => match tokio::time::timeout(limit, call).await {
-                Ok(answer) => answer,
-                Err(_) => {
-                    let why = "upstream timed out";
-                    return refuse(ctx, &GatewayResponse::IntegrationTimeout, why);
-                }
-            },
-            None => call.await,
+        let Some(answer) = integrate::within(target.method.integration.timeout, call).await else {
+            let why = "upstream timed out";
+            return refuse(ctx, &GatewayResponse::IntegrationTimeout, why);
         };
         match answer {
             Ok(response) => response.map(Body::Upstream),

@@ -266,37 +266,10 @@ async fn lambda_decision(
                 &route_arn,
                 identity,
             );
-            let pool = gate
-                .runtime
-                .pool(authorizer.function)
-                .ok_or_else(|| failed("the authorizer function is missing".into()))?;
-            let request = InvokeRequest {
-                request_id: portico_events::time::request_id(),
-                payload: event,
-                invoked_arn: portico_events::invoke_api::function_arn(
-                    gate.region,
-                    gate.account_id,
-                    authorizer.function,
-                    None,
-                ),
-                trace_id: ctx.trace_id.clone(),
-                client_context: None,
-                want_log_tail: false,
-            };
-            let answer = match pool.invoke(request).await.map(|i| i.outcome) {
-                Ok(Outcome::Response { body, .. }) => body,
-                Ok(Outcome::Stream(mut stream)) => {
-                    crate::body::collect(&mut stream, pool.function().limits.buffered_response)
-                        .await
-                        .map_err(|(error_type, _)| {
-                            failed(format!("authorizer failed: {error_type}"))
-                        })?
-                }
-                Ok(Outcome::FunctionError { error_type, .. }) => {
-                    return Err(failed(format!("authorizer failed: {error_type}")));
-                }
-                Err(e) => return Err(failed(format!("authorizer not run: {e}"))),
-            };
+            let where_ = (gate.region, gate.account_id);
+            let answer = invoke_authorizer(ctx, gate.runtime, where_, authorizer.function, event)
+                .await
+                .map_err(|(why, _)| failed(why))?;
             let decision =
                 portico_auth::decide(&answer, authorizer.simple_responses, &route_arn)
                     .map_err(|why| failed(format!("authorizer answer unusable: {}", why.0)))?;
@@ -567,52 +540,59 @@ async fn ask_rest_authorizer(
     function: &str,
     event: bytes::Bytes,
 ) -> Result<serde_json::Value, (GatewayResponse, String)> {
-    let failed = |why: String| (GatewayResponse::AuthorizerFailure, why);
-    let pool = gate
-        .runtime
-        .pool(function)
-        .ok_or_else(|| failed("the authorizer function is missing".into()))?;
-    let request = InvokeRequest {
-        request_id: portico_events::time::request_id(),
-        payload: event,
-        invoked_arn: portico_events::invoke_api::function_arn(
-            gate.region,
-            gate.account_id,
-            function,
-            None,
-        ),
-        trace_id: ctx.trace_id.clone(),
-        client_context: None,
-        want_log_tail: false,
-    };
-    let body = match pool.invoke(request).await.map(|i| i.outcome) {
-        Ok(Outcome::Response { body, .. }) => body,
-        Ok(Outcome::Stream(mut stream)) => {
-            crate::body::collect(&mut stream, pool.function().limits.buffered_response)
-                .await
-                .map_err(|(error_type, _)| failed(format!("authorizer failed: {error_type}")))?
-        }
-        Ok(Outcome::FunctionError { error_type, body }) => {
-            let message = serde_json::from_slice::<serde_json::Value>(&body)
-                .ok()
-                .and_then(|v| v["errorMessage"].as_str().map(str::to_string));
-            return Err(if message.as_deref() == Some("Unauthorized") {
-                (
-                    GatewayResponse::Unauthorized,
-                    "the authorizer said Unauthorized".into(),
-                )
-            } else {
-                failed(format!("authorizer failed: {error_type}"))
-            });
-        }
-        Err(e) => return Err(failed(format!("authorizer not run: {e}"))),
-    };
+    let where_ = (gate.region, gate.account_id);
+    let body = invoke_authorizer(ctx, gate.runtime, where_, function, event)
+        .await
+        .map_err(|(why, message)| match message.as_deref() {
+            Some("Unauthorized") => (
+                GatewayResponse::Unauthorized,
+                "the authorizer said Unauthorized".to_string(),
+            ),
+            _ => (GatewayResponse::AuthorizerFailure, why),
+        })?;
     serde_json::from_slice(&body).map_err(|e| {
         (
             GatewayResponse::AuthorizerConfigurationError,
             format!("the authorizer's answer is not JSON: {e}"),
         )
     })
+}
+
+/// Invokes an authorizer `function` (in `where_`: region, account) with `event`: its
+/// answer, or why not, with the function's `errorMessage` when it failed.
+async fn invoke_authorizer(
+    ctx: &RequestCtx,
+    runtime: &Runtime,
+    where_: (&str, &str),
+    function: &str,
+    event: bytes::Bytes,
+) -> Result<bytes::Bytes, (String, Option<String>)> {
+    let pool = runtime
+        .pool(function)
+        .ok_or_else(|| ("the authorizer function is missing".to_string(), None))?;
+    let request = InvokeRequest {
+        request_id: portico_events::time::request_id(),
+        payload: event,
+        invoked_arn: portico_events::invoke_api::function_arn(where_.0, where_.1, function, None),
+        trace_id: ctx.trace_id.clone(),
+        client_context: None,
+        want_log_tail: false,
+    };
+    match pool.invoke(request).await.map(|i| i.outcome) {
+        Ok(Outcome::Response { body, .. }) => Ok(body),
+        Ok(Outcome::Stream(mut stream)) => {
+            crate::body::collect(&mut stream, pool.function().limits.buffered_response)
+                .await
+                .map_err(|(error_type, _)| (format!("authorizer failed: {error_type}"), None))
+        }
+        Ok(Outcome::FunctionError { error_type, body }) => {
+            let message = serde_json::from_slice::<serde_json::Value>(&body)
+                .ok()
+                .and_then(|v| v["errorMessage"].as_str().map(str::to_string));
+            Err((format!("authorizer failed: {error_type}"), message))
+        }
+        Err(e) => Err((format!("authorizer not run: {e}"), None)),
+    }
 }
 
 /// A Cognito user pool authorizer: a JWT (with or without `Bearer `) in `header`, issued by

@@ -6,6 +6,18 @@ use portico_runtime::{InvokeError, InvokeRequest, Pool};
 
 use crate::ctx::RequestCtx;
 
+/// Runs `work` within `limit`, if there is one; `None` when the limit passed first (the
+/// work is dropped; a function it invoked runs on, as behind API Gateway).
+pub async fn within<F: std::future::Future>(
+    limit: Option<std::time::Duration>,
+    work: F,
+) -> Option<F::Output> {
+    match limit {
+        Some(limit) => tokio::time::timeout(limit, work).await.ok(),
+        None => Some(work.await),
+    }
+}
+
 /// Invokes `pool`'s function with the mapped event, storing the outcome in `ctx`.
 pub async fn invoke_function(
     ctx: &mut RequestCtx,
