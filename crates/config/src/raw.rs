@@ -88,6 +88,9 @@ pub struct RawUsagePlan {
     /// Per key.
     #[serde(default)]
     pub throttle: Option<RawThrottle>,
+    /// Per key and method (`GET /pets`), instead of `throttle` for that method.
+    #[serde(default)]
+    pub method_throttles: BTreeMap<Key, RawThrottle>,
     #[serde(default)]
     pub quota: Option<RawQuota>,
     /// Names of `api_keys`.

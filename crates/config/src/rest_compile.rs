@@ -354,12 +354,24 @@ impl Compiler {
                 }
             });
             let throttle = plan.throttle.map(|t| self.throttle(t));
+            let mut method_throttles = BTreeMap::new();
+            for (crate::raw::Key(method), limit) in plan.method_throttles {
+                if let Err(why) = RouteKey::parse(&method.value) {
+                    self.error(
+                        &method,
+                        format!("`{}` is not a method: {why}", method.value),
+                        "name a method as its route, e.g. `GET /pets/{id}`",
+                    );
+                }
+                let limit = self.throttle(limit);
+                method_throttles.insert(method.value, limit);
+            }
             plans.insert(
                 name.value.clone(),
                 UsagePlan {
                     name: name.value,
                     throttle,
-                    method_throttles: BTreeMap::new(),
+                    method_throttles,
                     quota,
                     keys: plan.keys.into_iter().map(|k| k.value).collect(),
                 },

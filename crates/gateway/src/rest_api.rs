@@ -143,7 +143,7 @@ impl Gateway {
             ctx,
             api,
             (target.stage, stage_throttle),
-            target.method.api_key_required,
+            target.method,
         ));
         if let Err((response, why)) =
             self.models

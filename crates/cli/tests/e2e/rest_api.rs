@@ -158,9 +158,13 @@ apis:
       stray-key: {value: stray-0123456789abcdefg}
     usage_plans:
       gold: {quota: {limit: 2, period: DAY}, keys: [gold-key]}
-      silver: {throttle: {rate: 0, burst: 1}, keys: [silver-key]}
+      silver:
+        throttle: {rate: 0, burst: 1}
+        method_throttles: {"GET /limited": {rate: 0, burst: 2}}
+        keys: [silver-key]
     routes:
       GET /keyed: {function: echo, api_key_required: true}
+      GET /limited: {function: echo, api_key_required: true}
       GET /open: {function: echo}
 "#,
         &[],
@@ -221,6 +225,19 @@ apis:
             json!({"message": "Too Many Requests"})
         )
     );
+    // A method with its own throttle in the plan has its own bucket.
+    let limited = format!("{}/execute-api/petstore/prod/limited", p.endpoint());
+    let statuses = [0; 3].map(|_| {
+        p.client()
+            .get(&limited)
+            .header("x-api-key", "silver-0123456789abcdef")
+            .send()
+    });
+    let mut seen = Vec::new();
+    for request in statuses {
+        seen.push(request.await.unwrap().status().as_u16());
+    }
+    assert_eq!(seen, [200, 200, 429]);
     // A method without `api_key_required` takes no key.
     let open = format!("{}/execute-api/petstore/prod/open", p.endpoint());
     assert_eq!(p.client().get(open).send().await.unwrap().status(), 200);
@@ -919,4 +936,52 @@ paths:
     // Invocations: cat, dog, /pets/1, and the two POSTs.
     p.wait_for_lines("REPORT RequestId", 5);
     assert_eq!(p.logs().matches("REPORT RequestId").count(), 5);
+}
+
+#[tokio::test]
+async fn an_authorizer_can_supply_the_api_key() {
+    let document = r##"
+openapi: "3.0.1"
+info: {title: KeyedByAuthorizer, version: "1"}
+x-amazon-apigateway-api-key-source: AUTHORIZER
+components:
+  securitySchemes:
+    tok:
+      type: apiKey
+      name: Authorization
+      in: header
+      x-amazon-apigateway-authtype: custom
+      x-amazon-apigateway-authorizer:
+        type: token
+        authorizerUri: "arn:aws:apigateway:us-east-1:lambda:path/2015-03-31/functions/arn:aws:lambda:us-east-1:123456789012:function:token_auth/invocations"
+paths:
+  /keyed:
+    get:
+      security: [{tok: [], api_key: []}]
+      x-amazon-apigateway-integration:
+        type: mock
+        requestTemplates: {application/json: '{"statusCode": 200}'}
+        responses: {default: {statusCode: "200"}}
+"##;
+    let functions = r#"functions:
+  token_auth: {runtime: python3.12, handler: app.authorize_token, code: "@fixtures/python"}"#;
+    // The authorizer answers with usageIdentifierKey `authorizer-key-0123456789`.
+    let keys = "    api_keys: {via-authorizer: {value: authorizer-key-0123456789}}\n    usage_plans: {one-a-day: {quota: {limit: 1, period: DAY}, keys: [via-authorizer]}}\n";
+    let (p, _dir) = serve_openapi("keyed", document, functions, keys);
+    let url = format!("{}/execute-api/keyed/dev/keyed", p.endpoint());
+    let call = || {
+        p.client()
+            .get(&url)
+            .header("authorization", "allow")
+            .header("x-api-key", "ignored-when-the-source-is-the-authorizer")
+            .send()
+    };
+    assert_eq!(call().await.unwrap().status(), 200);
+    // The one request a day the key's plan allows is used up.
+    let second = call().await.unwrap();
+    assert_eq!(second.status(), 429);
+    assert_eq!(
+        second.headers()["x-amzn-errortype"],
+        "LimitExceededException"
+    );
 }

@@ -29,7 +29,7 @@ pub fn rest_api(
     ctx: &mut RequestCtx,
     api: &RestApi,
     stage: (&str, Option<Throttle>),
-    key_required: bool,
+    method: &portico_config::rest::Method,
 ) -> Flow {
     let refuse = |ctx: &mut RequestCtx, response: GatewayResponse, why: &str| {
         Flow::Respond(crate::error::rest(ctx, &response, why))
@@ -39,7 +39,7 @@ pub fn rest_api(
     {
         return refuse(ctx, GatewayResponse::Throttled, "the stage's throttle");
     }
-    if !key_required {
+    if !method.api_key_required {
         return Flow::Continue;
     }
     let presented = match api.api_key_source {
@@ -62,8 +62,14 @@ pub fn rest_api(
         );
     };
     let name = format!("{}/{}/{}", api.name, plan.name, key.name);
-    if let Some(limit) = plan.throttle
-        && !limiter.try_acquire(&name, limit)
+    // A method's own throttle in the plan replaces the plan's for that method.
+    let by_method = plan.method_throttles.get(method.key.text());
+    let bucket = match by_method {
+        Some(_) => format!("{name}/{}", method.key.text()),
+        None => name.clone(),
+    };
+    if let Some(limit) = by_method.copied().or(plan.throttle)
+        && !limiter.try_acquire(&bucket, limit)
     {
         return refuse(ctx, GatewayResponse::Throttled, "the usage plan's throttle");
     }
