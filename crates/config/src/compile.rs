@@ -281,6 +281,7 @@ impl Compiler {
             ("usage_plans", !raw.usage_plans.is_empty()),
             ("openapi", raw.openapi.is_some()),
             ("binary_media_types", !raw.binary_media_types.is_empty()),
+            ("cognito_endpoint", raw.cognito_endpoint.is_some()),
         ];
         for (field, given) in rest_only {
             if given {

@@ -65,6 +65,10 @@ pub struct RawApi {
     /// `image/png`, `image/*`, `*/*`.
     #[serde(default)]
     pub binary_media_types: Vec<String>,
+    /// For `rest`: where Cognito user pools are, instead of
+    /// `https://cognito-idp.<region>.amazonaws.com` (a local emulator such as cognito-local).
+    #[serde(default)]
+    pub cognito_endpoint: Option<Spanned<String>>,
     /// For `rest`: API keys by name.
     #[serde(default)]
     pub api_keys: BTreeMap<Key, RawApiKey>,

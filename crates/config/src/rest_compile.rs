@@ -11,7 +11,7 @@ use crate::compile::Compiler;
 use crate::raw::{RawApi, RawRoute};
 use crate::rest::{
     ApiKey, ApiKeySource, Authorization, IntegrationKind, IntegrationResponse, Method, Passthrough,
-    Quota, QuotaPeriod, RestApi, RestIntegration, UsagePlan,
+    Quota, QuotaPeriod, RestApi, RestAuthorizerKind, RestIntegration, UsagePlan,
 };
 use crate::{Function, Profile, RouteKey};
 
@@ -63,7 +63,22 @@ impl Compiler {
             usage_plans,
             limits,
         };
-        if let Some(imported) = imported {
+        if let Some(mut imported) = imported {
+            if let Some(endpoint) = &raw.cognito_endpoint {
+                self.web_url(endpoint);
+                let base = endpoint.value.trim_end_matches('/');
+                for authorizer in imported.authorizers.values_mut() {
+                    if let RestAuthorizerKind::CognitoUserPools { issuers, .. } =
+                        &mut authorizer.kind
+                    {
+                        for issuer in issuers.iter_mut() {
+                            // `https://cognito-idp.<region>.amazonaws.com/<pool>` → `<endpoint>/<pool>`.
+                            let pool = issuer.rsplit('/').next().unwrap_or_default().to_string();
+                            *issuer = format!("{base}/{pool}");
+                        }
+                    }
+                }
+            }
             api.methods = imported.methods;
             api.authorizers = imported.authorizers;
             api.validators = imported.validators;

@@ -420,16 +420,25 @@ fn tls_args(ca: Option<&Path>) -> Vec<&str> {
 }
 
 /// A JWT issuer the tests run (`clients/jwt_issuer.py`): its URL and the tokens it signed.
-struct Issuer {
+pub(crate) struct Issuer {
     server: crate::harness::Helper,
-    url: String,
-    tokens: Value,
+    pub(crate) url: String,
+    pub(crate) tokens: Value,
 }
 
 impl Issuer {
     /// Over https when `ca` is given (see [`Cas`]).
     fn start(ca: Option<&Path>) -> Issuer {
-        let server = crate::harness::Helper::start("jwt_issuer.py", &tls_args(ca));
+        Issuer::start_with(&tls_args(ca))
+    }
+
+    /// An issuer at the path `pool` of its server, as a Cognito user pool is.
+    pub(crate) fn start_pool(pool: &str) -> Issuer {
+        Issuer::start_with(&["--path", pool])
+    }
+
+    fn start_with(args: &[&str]) -> Issuer {
+        let server = crate::harness::Helper::start("jwt_issuer.py", args);
         let first: Value =
             serde_json::from_str(&server.ready).expect("the issuer printed its tokens");
         Issuer {

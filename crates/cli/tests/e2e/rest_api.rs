@@ -985,3 +985,64 @@ paths:
         "LimitExceededException"
     );
 }
+
+#[tokio::test]
+async fn cognito_user_pool_authorizers_verify_the_pools_tokens() {
+    let pool = crate::http_api::Issuer::start_pool("/us-east-1_Portico");
+    let endpoint = pool.url.trim_end_matches("/us-east-1_Portico").to_string();
+    let document = r##"
+openapi: "3.0.1"
+info: {title: Pooled, version: "1"}
+components:
+  securitySchemes:
+    pool:
+      type: apiKey
+      name: Authorization
+      in: header
+      x-amazon-apigateway-authtype: cognito_user_pools
+      x-amazon-apigateway-authorizer:
+        type: cognito_user_pools
+        providerARNs: ["arn:aws:cognito-idp:us-east-1:123456789012:userpool/us-east-1_Portico"]
+paths:
+  /me:
+    get:
+      security: [{pool: []}]
+      x-amazon-apigateway-integration: &echo
+        type: aws_proxy
+        httpMethod: POST
+        uri: "arn:aws:apigateway:us-east-1:lambda:path/2015-03-31/functions/arn:aws:lambda:us-east-1:123456789012:function:echo/invocations"
+  /write:
+    get:
+      security: [{pool: ["items:write"]}]
+      x-amazon-apigateway-integration: *echo
+"##;
+    let functions = r#"functions:
+  echo: {runtime: python3.12, handler: app.echo_proxy, code: "@fixtures/python"}"#;
+    let more = format!("    cognito_endpoint: \"{endpoint}\"\n");
+    let (p, _dir) = serve_openapi("pooled", document, functions, &more);
+    let base = format!("{}/execute-api/pooled/dev", p.endpoint());
+    let token = |name: &str| pool.tokens[name].as_str().unwrap().to_string();
+    let get = |path: &'static str, token: String| {
+        let request = p
+            .client()
+            .get(format!("{base}{path}"))
+            .header("authorization", token);
+        async move {
+            let response = request.send().await.unwrap();
+            let status = response.status().as_u16();
+            (status, response.json::<Value>().await.unwrap())
+        }
+    };
+    let (status, event) = get("/me", token("valid")).await;
+    assert_eq!(status, 200, "{event}");
+    assert_eq!(
+        event["requestContext"]["authorizer"]["claims"]["sub"],
+        "ada"
+    );
+    let unauthorized = (401, json!({"message": "Unauthorized"}));
+    for bad in ["expired", "tampered", "alg_none", "wrong_issuer"] {
+        assert_eq!(get("/me", token(bad)).await, unauthorized, "{bad}");
+    }
+    // A method with scopes takes an access token that carries one.
+    assert_eq!(get("/write", token("valid")).await, unauthorized);
+}

@@ -1,7 +1,8 @@
 """A JWT issuer for the tests, with keys nobody at Portico made: RSA and EC keys from
 `cryptography`, tokens signed by PyJWT, an OpenID configuration and a JWKS served over HTTP
 on loopback (https with `--tls DIR`, see tls.py). Prints one JSON line, {"issuer", "tokens"},
-then serves until stdin closes, answering a line at a time: `rotate` publishes a new key (the
+then serves until stdin closes (with `--path /<pool>`, the issuer is that path on the server,
+as a Cognito user pool's is), answering a line at a time: `rotate` publishes a new key (the
 `rotated` token is signed with it), `fetches` prints how often the JWKS was fetched."""
 
 import hashlib
@@ -34,8 +35,15 @@ def jwk(public_key, algorithm, kid, alg):
 JWKS = {"keys": [jwk(rsa_key.public_key(), RSAAlgorithm, "rsa-1", "RS256"), jwk(ec_key.public_key(), ECAlgorithm, "ec-1", "ES256")]}
 
 
+POOL = sys.argv[sys.argv.index("--path") + 1] if "--path" in sys.argv else ""
+
+
 class Handler(BaseHTTPRequestHandler):
     def do_GET(self):
+        if not self.path.startswith(POOL):
+            self.send_error(404)
+            return
+        self.path = self.path[len(POOL):]
         if self.path == "/.well-known/openid-configuration":
             body = {"issuer": ISSUER, "jwks_uri": ISSUER + "/jwks"}
         elif self.path == "/jwks":
@@ -57,7 +65,7 @@ class Handler(BaseHTTPRequestHandler):
 
 
 server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-ISSUER = "%s://127.0.0.1:%d" % ("https" if tls.tls_dir() else "http", server.server_address[1])
+ISSUER = "%s://127.0.0.1:%d%s" % ("https" if tls.tls_dir() else "http", server.server_address[1], POOL)
 if tls.tls_dir():
     tls.wrap(server, tls.tls_dir())
 threading.Thread(target=server.serve_forever, daemon=True).start()
