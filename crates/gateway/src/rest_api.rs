@@ -20,7 +20,9 @@ use crate::phases::resolve::{self, RestMiss, RestTarget};
 use crate::phases::{authorize, integrate, map, record, respond, throttle, validate};
 use crate::proxy::Unreachable;
 use crate::rest_cache;
-use crate::rest_mapping::{self, IntegrationAnswer, RequestFailure, TemplateScope, request_value};
+use crate::rest_mapping::{
+    self, IntegrationAnswer, RequestFailure, TemplateScope, request_value, with_stage_variables,
+};
 use portico_runtime::{InvokeRequest, Outcome};
 
 /// Where a request's answer goes in the stage cache.
@@ -248,12 +250,14 @@ impl Gateway {
         B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
     {
         let integration = &target.method.integration;
+        let staged = |text: &str| rest_mapping::with_stage_variables(text, target.stage_variables);
         match &integration.kind {
             IntegrationKind::AwsProxy { function } => {
-                self.rest_lambda_proxy(ctx, api, target, function).await
+                self.rest_lambda_proxy(ctx, api, target, &staged(function))
+                    .await
             }
             IntegrationKind::HttpProxy { method, url } => {
-                self.rest_http_proxy(ctx, target, method.as_deref(), url, body, limit)
+                self.rest_http_proxy(ctx, target, method.as_deref(), &staged(url), body, limit)
                     .await
             }
             IntegrationKind::Mock | IntegrationKind::Aws { .. } | IntegrationKind::Http { .. } => {
@@ -405,6 +409,7 @@ impl Gateway {
                 })
             }
             IntegrationKind::Aws { function } => {
+                let function = &with_stage_variables(function, target.stage_variables);
                 let pool = self
                     .runtime
                     .pool(function)
@@ -478,7 +483,8 @@ impl Gateway {
                 let query: String = form_urlencoded::Serializer::new(String::new())
                     .extend_pairs(query)
                     .finish();
-                let url = crate::proxy::target_url(url, &path_parameters, &query);
+                let url = with_stage_variables(url, target.stage_variables);
+                let url = crate::proxy::target_url(&url, &path_parameters, &query);
                 let body = http_body_util::Full::new(bytes::Bytes::from(payload))
                     .map_err(|never| match never {})
                     .boxed_unsync();

@@ -153,6 +153,26 @@ fn request_input(ctx: &RequestCtx, path: Vec<(String, String)>) -> Input {
     }
 }
 
+/// `text` with each `${stageVariables.<name>}` replaced by the stage's value (empty when
+/// the stage has none), as API Gateway resolves integration URIs and function names.
+pub fn with_stage_variables(text: &str, variables: &BTreeMap<String, String>) -> String {
+    const OPEN: &str = "${stageVariables.";
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(start) = rest.find(OPEN) {
+        out.push_str(&rest[..start]);
+        let after = &rest[start + OPEN.len()..];
+        let Some(end) = after.find('}') else {
+            out.push_str(&rest[start..]);
+            return out;
+        };
+        out.push_str(variables.get(&after[..end]).map_or("", String::as_str));
+        rest = &after[end + 1..];
+    }
+    out.push_str(rest);
+    out
+}
+
 /// The media type of a `Content-Type` (or `Accept`) value, without parameters, lower-case;
 /// `application/json` when there is none, as API Gateway assumes.
 fn media_type(value: Option<&str>) -> String {
@@ -731,6 +751,30 @@ mod tests {
         assert_eq!(
             convert(&not_base64, Some(ConvertToBinary), false),
             not_base64
+        );
+    }
+
+    #[test]
+    fn stage_variables_fill_uris_and_function_names() {
+        let variables = BTreeMap::from([
+            ("backend".to_string(), "127.0.0.1:8080".to_string()),
+            ("fn".to_string(), "pets-v2".to_string()),
+        ]);
+        assert_eq!(
+            with_stage_variables("http://${stageVariables.backend}/pets/{id}", &variables),
+            "http://127.0.0.1:8080/pets/{id}"
+        );
+        assert_eq!(
+            with_stage_variables("${stageVariables.fn}", &variables),
+            "pets-v2"
+        );
+        assert_eq!(
+            with_stage_variables("a${stageVariables.none}b", &variables),
+            "ab"
+        );
+        assert_eq!(
+            with_stage_variables("open ${stageVariables.x", &variables),
+            "open ${stageVariables.x"
         );
     }
 

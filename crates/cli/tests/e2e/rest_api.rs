@@ -1046,3 +1046,58 @@ paths:
     // A method with scopes takes an access token that carries one.
     assert_eq!(get("/write", token("valid")).await, unauthorized);
 }
+
+#[tokio::test]
+async fn stage_variables_pick_backends_and_functions() {
+    let upstream = Upstream::start(None);
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("staged.yaml"),
+        r##"
+openapi: "3.0.1"
+info: {title: Staged, version: "1"}
+paths:
+  /fn:
+    get:
+      x-amazon-apigateway-integration:
+        type: aws_proxy
+        httpMethod: POST
+        uri: "arn:aws:apigateway:us-east-1:lambda:path/2015-03-31/functions/arn:aws:lambda:us-east-1:123456789012:function:${stageVariables.fn}/invocations"
+"##,
+    )
+    .unwrap();
+    let p = Portico::start(&format!(
+        r#"
+functions:
+  echo: {{runtime: python3.12, handler: app.echo_proxy, code: "@fixtures/python"}}
+  hello: {{runtime: python3.12, handler: app.hello, code: "@fixtures/python"}}
+apis:
+  staged:
+    protocol: rest
+    openapi: "{doc}"
+    stages:
+      blue: {{variables: {{backend: "127.0.0.1:{port}", fn: echo}}}}
+      green: {{variables: {{backend: "127.0.0.1:1", fn: hello}}}}
+    routes:
+      GET /up/{{proxy+}}: {{http: "http://${{stageVariables.backend}}/echo/{{proxy}}"}}
+"#,
+        doc = dir.path().join("staged.yaml").display(),
+        port = upstream.port
+    ));
+    let base = format!("{}/execute-api/staged", p.endpoint());
+    let (status, _, seen) = get(&p, &format!("{base}/blue/up/a/b")).await;
+    assert_eq!(status, 200, "{seen}");
+    assert_eq!(seen["path"], "/echo/a/b");
+    // green's backend is down: its stage variable was used.
+    assert_eq!(get(&p, &format!("{base}/green/up/a/b")).await.0, 502);
+    // The function a stage names.
+    let (_, _, event) = get(&p, &format!("{base}/blue/fn")).await;
+    assert_eq!(event["requestContext"]["stage"], "blue");
+    let hello = p
+        .client()
+        .get(format!("{base}/green/fn"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(hello.status(), 200);
+}
