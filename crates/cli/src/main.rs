@@ -212,6 +212,11 @@ async fn serve(
         config_path.display()
     );
     print_routes(&config, addr);
+    for api in config.rest_apis.values() {
+        for key in api.api_keys.values().filter(|k| k.generated) {
+            println!("  API key  {}/{}  {}", api.name, key.name, key.value);
+        }
+    }
     println!("\nAWS CLI and SDKs: --endpoint-url http://{addr}   Press Ctrl-C to stop.");
     // In-flight requests may finish for as long as the slowest function may run; a second
     // Ctrl-C stops at once.

@@ -81,8 +81,10 @@ pub struct RawApi {
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RawApiKey {
-    /// What clients send; `${env:NAME}` reads an environment variable. 20 to 128 characters.
-    pub value: Spanned<String>,
+    /// What clients send; `${env:NAME}` reads an environment variable. 20 to 128
+    /// characters. Without one, Portico makes one up and prints it at start-up.
+    #[serde(default)]
+    pub value: Option<Spanned<String>>,
 }
 
 /// A usage plan.

@@ -214,6 +214,8 @@ pub struct ApiKey {
     pub name: String,
     /// What clients send (in `x-api-key`, or as the authorizer's `usageIdentifierKey`).
     pub value: String,
+    /// Made up by Portico (the config gave none), to be printed at start-up.
+    pub generated: bool,
 }
 
 /// A usage plan: what the keys it lists may use.

@@ -296,24 +296,37 @@ impl Compiler {
     ) -> BTreeMap<String, ApiKey> {
         let mut keys = BTreeMap::new();
         for (crate::raw::Key(name), key) in raw {
-            let Some(value) = self.env_value(&key.value, "the key") else {
-                continue;
+            let (value, generated) = match &key.value {
+                // 40 hex digits, as `openssl rand -hex 20` would make.
+                None => {
+                    let value = uuid::Uuid::new_v4().simple().to_string()
+                        + &uuid::Uuid::new_v4().simple().to_string()[..8];
+                    (value, true)
+                }
+                Some(given) => {
+                    let Some(value) = self.env_value(given, "the key") else {
+                        continue;
+                    };
+                    let printable = value.bytes().all(|b| b.is_ascii_graphic());
+                    if !(20..=128).contains(&value.len()) || !printable {
+                        self.error(
+                            given,
+                            format!(
+                                "API key `{}` is not 20 to 128 printable characters",
+                                name.value
+                            ),
+                            "API Gateway's keys are 20 to 128 characters, e.g. from `openssl rand -hex 20`, or leave `value` out for Portico to make one",
+                        );
+                    }
+                    (value, false)
+                }
             };
-            if !(20..=128).contains(&value.len()) || !value.bytes().all(|b| b.is_ascii_graphic()) {
-                self.error(
-                    &key.value,
-                    format!(
-                        "API key `{}` is not 20 to 128 printable characters",
-                        name.value
-                    ),
-                    "API Gateway's keys are 20 to 128 characters, e.g. from `openssl rand -hex 20`",
-                );
-            }
             keys.insert(
                 name.value.clone(),
                 ApiKey {
                     name: name.value,
                     value,
+                    generated,
                 },
             );
         }

@@ -64,6 +64,8 @@ struct Log {
 pub struct Portico {
     child: Child,
     pub addr: SocketAddr,
+    /// What Portico printed at start-up, up to "Press Ctrl-C".
+    pub banner: String,
     log: Arc<Log>,
     _dir: tempfile::TempDir,
     client: reqwest::Client,
@@ -109,11 +111,13 @@ impl Portico {
         });
         let mut stdout = BufReader::new(child.stdout.take().unwrap());
         let mut addr = None;
+        let mut banner = String::new();
         let mut line = String::new();
         while stdout.read_line(&mut line).unwrap() > 0 {
             if let Some(rest) = line.split(" on http://").nth(1) {
                 addr = rest.trim().parse().ok();
             }
+            banner.push_str(&line);
             if line.contains("Press Ctrl-C") {
                 break;
             }
@@ -133,6 +137,7 @@ impl Portico {
         Portico {
             child,
             addr,
+            banner,
             log,
             _dir: dir,
             client: reqwest::Client::new(),

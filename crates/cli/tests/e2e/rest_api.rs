@@ -156,8 +156,10 @@ apis:
       gold-key: {value: "${env:PORTICO_TEST_GOLD_KEY}"}
       silver-key: {value: silver-0123456789abcdef}
       stray-key: {value: stray-0123456789abcdefg}
+      made-up: {}
     usage_plans:
       gold: {quota: {limit: 2, period: DAY}, keys: [gold-key]}
+      made-up-plan: {keys: [made-up]}
       silver:
         throttle: {rate: 0, burst: 1}
         method_throttles: {"GET /limited": {rate: 0, burst: 2}}
@@ -238,6 +240,16 @@ apis:
         seen.push(request.await.unwrap().status().as_u16());
     }
     assert_eq!(seen, [200, 200, 429]);
+    // A key without a value is made up, printed at start-up, and works.
+    let printed = p
+        .banner
+        .lines()
+        .find(|l| l.contains("API key  petstore/made-up"))
+        .unwrap_or_else(|| panic!("no made-up key in:\n{}", p.banner));
+    let made_up = printed.split_whitespace().last().unwrap();
+    assert_eq!(made_up.len(), 40);
+    let keyed = p.client().get(&url).header("x-api-key", made_up).send();
+    assert_eq!(keyed.await.unwrap().status(), 200);
     // A method without `api_key_required` takes no key.
     let open = format!("{}/execute-api/petstore/prod/open", p.endpoint());
     assert_eq!(p.client().get(open).send().await.unwrap().status(), 200);
