@@ -281,12 +281,12 @@ impl Gateway {
         ctx.body = rest_mapping::convert(&ctx.body, integration.content_handling, request_binary);
         let scope = TemplateScope::of_request(ctx, api, target, &self.account_id);
         let content_type = ctx.header("content-type").map(str::to_string);
-        let payload =
+        let (payload, overrides) =
             match self
                 .templates
                 .request_body(integration, content_type.as_deref(), &scope)
             {
-                Ok(payload) => payload,
+                Ok(rendered) => rendered,
                 Err(RequestFailure::UnsupportedMediaType) => {
                     let why = "no request template for the content type, and no passthrough";
                     return refuse(ctx, &GatewayResponse::UnsupportedMediaType, why);
@@ -296,13 +296,27 @@ impl Gateway {
                     return refuse(ctx, &GatewayResponse::ApiConfigurationError, why);
                 }
             };
+        // The integration request's parameters: the method's mappings, then what the template
+        // set in `$context.requestOverride`, which wins.
+        let mapped = integration
+            .request_parameters
+            .iter()
+            .filter_map(|(to, from)| Some((to.clone(), request_value(from, &scope)?)));
+        let overridden = [
+            ("header", &overrides.header),
+            ("querystring", &overrides.querystring),
+            ("path", &overrides.path),
+        ]
+        .into_iter()
+        .flat_map(|(place, pairs)| {
+            pairs
+                .iter()
+                .map(move |(k, v)| (format!("integration.request.{place}.{k}"), v.clone()))
+        });
         let mut headers = http::HeaderMap::new();
-        let mut query = Vec::new();
+        let mut query: Vec<(String, String)> = Vec::new();
         let mut path_parameters = target.path_parameters.clone();
-        for (to, from) in &integration.request_parameters {
-            let Some(value) = request_value(from, &scope) else {
-                continue;
-            };
+        for (to, value) in mapped.chain(overridden) {
             if let Some(name) = to.strip_prefix("integration.request.header.") {
                 if let (Ok(name), Ok(value)) = (
                     http::HeaderName::from_bytes(name.as_bytes()),
@@ -311,6 +325,7 @@ impl Gateway {
                     headers.insert(name, value);
                 }
             } else if let Some(name) = to.strip_prefix("integration.request.querystring.") {
+                query.retain(|(k, _)| k != name);
                 query.push((name.to_string(), value));
             } else if let Some(name) = to.strip_prefix("integration.request.path.") {
                 path_parameters.retain(|(k, _)| k != name);

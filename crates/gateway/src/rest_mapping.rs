@@ -77,6 +77,43 @@ impl Templates {
     }
 }
 
+/// What a template set in `$context.requestOverride` or `$context.responseOverride`.
+#[derive(Debug, Default, PartialEq)]
+pub struct Overrides {
+    pub status: Option<u16>,
+    pub header: Vec<(String, String)>,
+    pub querystring: Vec<(String, String)>,
+    pub path: Vec<(String, String)>,
+}
+
+impl Overrides {
+    fn read(value: &serde_json::Value) -> Overrides {
+        let pairs = |key: &str| -> Vec<(String, String)> {
+            value[key]
+                .as_object()
+                .map(|m| {
+                    m.iter()
+                        .map(|(k, v)| match v {
+                            serde_json::Value::String(s) => (k.clone(), s.clone()),
+                            other => (k.clone(), other.to_string()),
+                        })
+                        .collect()
+                })
+                .unwrap_or_default()
+        };
+        Overrides {
+            status: value["status"]
+                .as_u64()
+                .or_else(|| value["status"].as_str().and_then(|s| s.parse().ok()))
+                .and_then(|s| u16::try_from(s).ok())
+                .filter(|s| (100..=599).contains(s)),
+            header: pairs("header"),
+            querystring: pairs("querystring"),
+            path: pairs("path"),
+        }
+    }
+}
+
 /// Why a method request could not become an integration request.
 #[derive(Debug, PartialEq, Eq)]
 pub enum RequestFailure {
@@ -120,6 +157,9 @@ impl<'a> TemplateScope<'a> {
             "resourceId": target.method.key.text(),
             "resourcePath": target.method.key.path_template(),
             "stage": target.stage,
+            // For templates to set: read back after rendering.
+            "requestOverride": {"header": {}, "querystring": {}, "path": {}},
+            "responseOverride": {"header": {}},
         });
         TemplateScope {
             input,
@@ -191,7 +231,7 @@ impl Templates {
         integration: &RestIntegration,
         content_type: Option<&str>,
         scope: &TemplateScope<'_>,
-    ) -> Result<String, RequestFailure> {
+    ) -> Result<(String, Overrides), RequestFailure> {
         let media = media_type(content_type);
         let templates = &integration.request_templates;
         let text = match templates.get(&media) {
@@ -203,14 +243,16 @@ impl Templates {
                     Passthrough::Never => false,
                 };
                 return if passthrough {
-                    Ok(scope.input.body.clone())
+                    Ok((scope.input.body.clone(), Overrides::default()))
                 } else {
                     Err(RequestFailure::UnsupportedMediaType)
                 };
             }
         };
-        self.render(text, &scope.input, scope)
-            .map_err(RequestFailure::Template)
+        let (body, context) = self
+            .render_overriding(text, &scope.input, scope)
+            .map_err(RequestFailure::Template)?;
+        Ok((body, Overrides::read(&context["requestOverride"])))
     }
 
     fn render(
@@ -219,11 +261,22 @@ impl Templates {
         input: &Input,
         scope: &TemplateScope<'_>,
     ) -> Result<String, String> {
+        self.render_overriding(text, input, scope)
+            .map(|(out, _)| out)
+    }
+
+    /// Renders `text`, giving back `$context` as the template left it (its overrides).
+    fn render_overriding(
+        &self,
+        text: &str,
+        input: &Input,
+        scope: &TemplateScope<'_>,
+    ) -> Result<(String, serde_json::Value), String> {
         let template = self
             .get(text)
             .ok_or_else(|| "a template that was not parsed at start-up".to_string())?;
         template
-            .render(
+            .render_with_context(
                 input,
                 &scope.context,
                 scope.stage_variables,
@@ -392,6 +445,7 @@ impl Templates {
         scope: &TemplateScope<'_>,
     ) -> Result<MethodResponse, String> {
         let wanted = media_type(accept);
+        let mut overrides = Overrides::default();
         let template = response
             .templates
             .get_key_value(&wanted)
@@ -403,10 +457,9 @@ impl Templates {
                     body: String::from_utf8_lossy(answer.body).into_owned(),
                     ..scope.input.clone()
                 };
-                (
-                    content_type.clone(),
-                    self.render(text, &input, scope)?.into_bytes(),
-                )
+                let (body, context) = self.render_overriding(text, &input, scope)?;
+                overrides = Overrides::read(&context["responseOverride"]);
+                (content_type.clone(), body.into_bytes())
             }
             None => {
                 let content_type = answer
@@ -433,8 +486,18 @@ impl Templates {
                 headers.push((name, value));
             }
         }
+        // What the template set in `$context.responseOverride` wins.
+        for (name, value) in overrides.header {
+            if let (Ok(name), Ok(value)) = (
+                HeaderName::from_bytes(name.as_bytes()),
+                HeaderValue::from_str(&value),
+            ) {
+                headers.retain(|(n, _)| *n != name);
+                headers.push((name, value));
+            }
+        }
         Ok(MethodResponse {
-            status: response.status,
+            status: overrides.status.unwrap_or(response.status),
             headers,
             content_type,
             body,

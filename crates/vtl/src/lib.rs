@@ -154,9 +154,24 @@ impl Template {
         stage_variables: &BTreeMap<String, String>,
         limits: &Limits,
     ) -> Result<String, RenderError> {
+        self.render_with_context(input, context, stage_variables, limits)
+            .map(|(out, _)| out)
+    }
+
+    /// As [`Template::render`], also giving back `$context` as the template left it: API
+    /// Gateway reads `$context.requestOverride.*` and `$context.responseOverride.*` that a
+    /// template `#set`.
+    pub fn render_with_context(
+        &self,
+        input: &Input,
+        context: &serde_json::Value,
+        stage_variables: &BTreeMap<String, String>,
+        limits: &Limits,
+    ) -> Result<(String, serde_json::Value), RenderError> {
         let mut r = render::Renderer::new(input, context, stage_variables, limits);
         let mut out = String::new();
         r.render_nodes(&self.nodes, &mut out)?;
-        Ok(out)
+        let context = r.context();
+        Ok((out, context))
     }
 }

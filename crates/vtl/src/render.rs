@@ -42,6 +42,15 @@ pub(crate) fn too_deep(pos: Pos) -> impl FnOnce(TooDeep) -> RenderError {
 }
 
 impl<'a> Renderer<'a> {
+    /// `$context` as it is now, as JSON (`null` if it cannot be written).
+    pub(crate) fn context(&self) -> serde_json::Value {
+        self.vars
+            .get("context")
+            .and_then(|c| self.heap.to_json(c).ok())
+            .and_then(|json| serde_json::from_str(&json).ok())
+            .unwrap_or(serde_json::Value::Null)
+    }
+
     pub(crate) fn new(
         input: &'a Input,
         context: &serde_json::Value,

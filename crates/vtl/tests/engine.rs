@@ -468,3 +468,19 @@ fn limits_end_runaway_templates() {
         RenderErrorKind::Failed
     );
 }
+
+#[test]
+fn templates_can_set_context_overrides() {
+    let t = Template::parse(
+        "#set($context.responseOverride.status = 404)#set($context.responseOverride.header.X-Why = \"gone\")body",
+    )
+    .unwrap();
+    let context = json!({"responseOverride": {"header": {}}, "stage": "prod"});
+    let (out, after) = t
+        .render_with_context(&input(), &context, &BTreeMap::new(), &Limits::default())
+        .unwrap();
+    assert_eq!(out, "body");
+    assert_eq!(after["responseOverride"]["status"], 404);
+    assert_eq!(after["responseOverride"]["header"]["X-Why"], "gone");
+    assert_eq!(after["stage"], "prod");
+}

@@ -1113,3 +1113,59 @@ apis:
         .unwrap();
     assert_eq!(hello.status(), 200);
 }
+
+#[tokio::test]
+async fn templates_override_requests_and_responses_through_context() {
+    let upstream = Upstream::start(None);
+    let document = format!(
+        r##"
+openapi: "3.0.1"
+info: {{title: Overrides, version: "1"}}
+paths:
+  /teapot:
+    get:
+      x-amazon-apigateway-integration:
+        type: mock
+        requestTemplates: {{application/json: '{{"statusCode": 200}}'}}
+        responses:
+          default:
+            statusCode: "200"
+            responseTemplates:
+              application/json: '#set($context.responseOverride.status = 418)#set($context.responseOverride.header.X-Teapot = "short and stout"){{"brewing": false}}'
+  /dogs:
+    get:
+      x-amazon-apigateway-integration:
+        type: http
+        httpMethod: GET
+        uri: "http://127.0.0.1:{port}/petstore/pets"
+        requestTemplates:
+          application/json: '#set($context.requestOverride.querystring.type = "dog")'
+        responses: {{default: {{statusCode: "200"}}}}
+"##,
+        port = upstream.port
+    );
+    let (p, _dir) = serve_openapi("overrides", &document, "", "");
+    let base = format!("{}/execute-api/overrides/dev", p.endpoint());
+    let teapot = p
+        .client()
+        .get(format!("{base}/teapot"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(teapot.status(), 418);
+    assert_eq!(teapot.headers()["x-teapot"], "short and stout");
+    assert_eq!(
+        teapot.json::<Value>().await.unwrap(),
+        json!({"brewing": false})
+    );
+    let dogs: Value = p
+        .client()
+        .get(format!("{base}/dogs"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(dogs, json!([{"id": 1, "type": "dog", "price": 249.99}]));
+}
