@@ -42,6 +42,8 @@ pub struct RequestCtx {
     /// The REST gateway response the request was refused with, for the API's
     /// customisation of it; with the validator's message when a validator refused.
     pub refusal: Option<(portico_events::GatewayResponse, Option<String>)>,
+    /// Whether a REST stage cache answered (`Some(true)`) or was asked in vain.
+    pub cache_hit: Option<bool>,
     /// Filled by validate.
     pub body: Bytes,
     /// Filled by map.
@@ -82,6 +84,7 @@ impl RequestCtx {
             authorizer: None,
             usage_key: None,
             refusal: None,
+            cache_hit: None,
             body: Bytes::new(),
             event: Bytes::new(),
             invoked: None,

@@ -156,12 +156,14 @@ impl Gateway {
             return answer;
         }
         let slot = self.cache_slot(ctx, api, &target);
-        if let Some(slot) = &slot
-            && !slot.refresh
-            && let Some(cached) = self.response_cache.get(&slot.key)
-        {
-            tracing::debug!("stage cache hit: {}", target.method.key.text());
-            return cached.into_response();
+        if let Some(slot) = &slot {
+            let cached = (!slot.refresh)
+                .then(|| self.response_cache.get(&slot.key))
+                .flatten();
+            ctx.cache_hit = Some(cached.is_some());
+            if let Some(cached) = cached {
+                return cached.into_response();
+            }
         }
         let response = self.rest_integrate(ctx, api, &target, body, limit).await;
         match slot {

@@ -948,6 +948,10 @@ paths:
     // Invocations: cat, dog, /pets/1, and the two POSTs.
     p.wait_for_lines("REPORT RequestId", 5);
     assert_eq!(p.logs().matches("REPORT RequestId").count(), 5);
+    // The access log says which answers came from the cache.
+    let hits = p.wait_for_lines("(stage cache hit)", 3);
+    assert_eq!(p.logs().matches("(stage cache hit)").count(), 3, "{hits:?}");
+    assert_eq!(p.logs().matches("(stage cache miss)").count(), 3);
 }
 
 #[tokio::test]
