@@ -471,12 +471,34 @@ impl Compiler {
                 }
                 None => None,
             };
+            let mut cache_methods = BTreeMap::new();
+            for (crate::raw::Key(method), ttl) in raw_stage.cache_methods {
+                if allow_default {
+                    self.error(
+                        &method,
+                        "`cache_methods` is for REST API stages",
+                        "HTTP APIs have no stage cache; use `protocol: rest`",
+                    );
+                    continue;
+                }
+                if let Err(why) = RouteKey::parse(&method.value) {
+                    self.error(
+                        &method,
+                        format!("`{}` is not a method: {why}", method.value),
+                        "name a method as its route, e.g. `GET /pets/{id}`",
+                    );
+                }
+                let seconds =
+                    self.ranged(&Some(ttl), 300, 0, 3600, "a method's cache TTL", "seconds");
+                cache_methods.insert(method.value, Duration::from_secs(seconds));
+            }
             stages.insert(
                 stage.value,
                 Stage {
                     variables,
                     throttle,
                     cache_ttl,
+                    cache_methods,
                 },
             );
         }

@@ -113,6 +113,8 @@ pub struct Stage {
     pub throttle: Option<Throttle>,
     /// REST APIs: how long the stage cache keeps GET methods' answers.
     pub cache_ttl: Option<Duration>,
+    /// REST APIs: methods (`GET /pets/{id}`) with their own cache TTL (zero: not cached).
+    pub cache_methods: BTreeMap<String, Duration>,
 }
 
 /// A token bucket: `rate` requests per second on average, up to `burst` at once.

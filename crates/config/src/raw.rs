@@ -165,6 +165,10 @@ pub struct RawStage {
     /// For REST APIs: seconds the stage cache keeps GET methods' answers (0 to 3600).
     #[serde(default)]
     pub cache_ttl: Option<Spanned<u64>>,
+    /// For REST APIs: per method (`GET /pets/{id}`), its own cache TTL in seconds (0 turns
+    /// caching off for it; any method may be cached this way).
+    #[serde(default)]
+    pub cache_methods: BTreeMap<Key, Spanned<u64>>,
 }
 
 /// A token bucket: `rate` requests per second on average, `burst` at once.

@@ -172,7 +172,8 @@ impl Gateway {
         }
     }
 
-    /// The stage cache's key and TTL for this request, if its stage caches and it is a GET.
+    /// The stage cache's key and TTL for this request, if its stage caches its method (GET
+    /// methods with the stage's `cache_ttl`, any method named in `cache_methods`).
     /// `Cache-Control: max-age=0` skips the cached answer (and refreshes it) only for a
     /// signed (IAM) request, as API Gateway requires authorization to invalidate.
     fn cache_slot(
@@ -181,8 +182,14 @@ impl Gateway {
         api: &RestApi,
         target: &RestTarget<'_>,
     ) -> Option<CacheSlot> {
-        let ttl = api.stages.get(target.stage)?.cache_ttl?;
-        if ctx.method != http::Method::GET || ttl.is_zero() {
+        let stage = api.stages.get(target.stage)?;
+        // A method's own TTL, else the stage's for GET methods.
+        let ttl = match stage.cache_methods.get(target.method.key.text()) {
+            Some(ttl) => *ttl,
+            None if ctx.method == http::Method::GET => stage.cache_ttl?,
+            None => return None,
+        };
+        if ttl.is_zero() {
             return None;
         }
         let value_of = |parameter: &str| {

@@ -1173,3 +1173,42 @@ paths:
         .unwrap();
     assert_eq!(dogs, json!([{"id": 1, "type": "dog", "price": 249.99}]));
 }
+
+#[tokio::test]
+async fn a_stage_caches_the_methods_it_names() {
+    let p = Portico::start(
+        r#"
+functions:
+  echo: {runtime: python3.12, handler: app.echo_proxy, code: "@fixtures/python"}
+apis:
+  picky:
+    protocol: rest
+    stages:
+      prod: {cache_methods: {"POST /search": 60, "GET /fresh": 0}}
+    routes:
+      POST /search: {function: echo}
+      GET /fresh: {function: echo}
+"#,
+    );
+    let base = format!("{}/execute-api/picky/prod", p.endpoint());
+    for _ in 0..2 {
+        let searched = p
+            .client()
+            .post(format!("{base}/search"))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(searched.status(), 200);
+        let fresh = p
+            .client()
+            .get(format!("{base}/fresh"))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(fresh.status(), 200);
+    }
+    // POST /search once (cached by name), GET /fresh twice (TTL 0, and no stage cache_ttl).
+    p.wait_for_lines("REPORT RequestId", 3);
+    assert_eq!(p.logs().matches("REPORT RequestId").count(), 3);
+    assert_eq!(p.logs().matches("(stage cache hit)").count(), 1);
+}
