@@ -41,6 +41,19 @@ impl Compiler {
                 "declare them in the API's OpenAPI document (`x-amazon-apigateway-authorizer`)",
             );
         }
+        // Methods the stages' caches and the usage plans name, checked once the methods are known.
+        let named: Vec<Spanned<String>> = raw
+            .stages
+            .iter()
+            .flatten()
+            .flat_map(|(_, stage)| stage.cache_methods.keys())
+            .chain(
+                raw.usage_plans
+                    .values()
+                    .flat_map(|p| p.method_throttles.keys()),
+            )
+            .map(|k| k.0.clone())
+            .collect();
         let stages = self.stages(raw.stages, false);
         let limits = profile.limits();
         let api_keys = self.api_keys(raw.api_keys);
@@ -105,6 +118,19 @@ impl Compiler {
         }
         api.methods
             .sort_by(|a: &Method, b: &Method| a.key.cmp_specificity(&b.key));
+        for method in &named {
+            if !api.methods.iter().any(|m| m.key.text() == method.value) {
+                let known: Vec<&str> = api.methods.iter().map(|m| m.key.text()).collect();
+                let help = crate::diagnostics::did_you_mean(&method.value, known.iter().copied())
+                    .map(|k| format!("did you mean `{k}`?"))
+                    .unwrap_or_else(|| format!("this API's methods: {}", known.join(", ")));
+                self.error(
+                    method,
+                    format!("`{}` is not a method of this API", method.value),
+                    help,
+                );
+            }
+        }
         if self.diagnostics.len() > errors_before {
             return None;
         }

@@ -137,6 +137,13 @@ fn broken_configs_say_where_and_how_to_fix() {
             ],
         ),
         (
+            "functions:\n  hello: {runtime: python3.12, handler: app.handler, code: ./hello}\napis:\n  pets:\n    protocol: rest\n    stages: {prod: {cache_methods: {\"GET /pet\": 60}}}\n    api_keys: {k: {}}\n    usage_plans: {p: {keys: [k], method_throttles: {\"PUT /pets\": {rate: 1, burst: 1}}}}\n    routes:\n      GET /pets: {function: hello}\n",
+            &[
+                "6:37 `GET /pet` is not a method of this API | did you mean `GET /pets`?",
+                "8:53 `PUT /pets` is not a method of this API | did you mean `GET /pets`?",
+            ],
+        ),
+        (
             "functions:\n  hello: {runtime: python3.12, handler: app.handler, code: ./hello}\napis:\n  pets:\n    protocol: rest\n    stages: {$default: {}}\n    routes:\n      $default: {function: hello}\n      GET /a: {function: hello, payload_format: \"1.0\"}\n      GET /b: {function: hello, timeout_ms: 300001}\n      GET /c: {function: helo}\n",
             &[
                 "6:14 `$default` is not a valid stage name | use letters, digits, `-` and `_` (REST APIs have no `$default` stage)",

@@ -95,4 +95,32 @@ impl RequestCtx {
     pub fn header(&self, name: &str) -> Option<&str> {
         self.headers.get(name).and_then(|v| v.to_str().ok())
     }
+
+    /// A REST method request parameter, `method.request.{header,querystring,path}.<name>`,
+    /// as API Gateway reads it: a repeated one's last value, header names in any case, query
+    /// and path names exactly. `None` for anything else, or when it is absent.
+    pub fn method_request(
+        &self,
+        path_parameters: &[(String, String)],
+        parameter: &str,
+    ) -> Option<String> {
+        if let Some(name) = parameter.strip_prefix("method.request.header.") {
+            let values = self.headers.get_all(name.to_ascii_lowercase().as_str());
+            return values
+                .iter()
+                .next_back()
+                .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned());
+        }
+        if let Some(name) = parameter.strip_prefix("method.request.querystring.") {
+            return form_urlencoded::parse(self.query.as_bytes())
+                .filter(|(k, _)| k == name)
+                .last()
+                .map(|(_, v)| v.into_owned());
+        }
+        let name = parameter.strip_prefix("method.request.path.")?;
+        path_parameters
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.clone())
+    }
 }

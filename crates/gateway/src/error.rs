@@ -28,6 +28,18 @@ pub fn rest(
     render(&response.response(), &ctx.request_id)
 }
 
+/// A REST validator's refusal: as [`rest`], with its message kept for
+/// `$context.error.validationErrorString`.
+pub fn rest_validation(
+    ctx: &mut crate::ctx::RequestCtx,
+    response: portico_events::GatewayResponse,
+    why: String,
+) -> Response<Body> {
+    let answer = rest(ctx, &response, why.clone());
+    ctx.refusal = Some((response, Some(why)));
+    answer
+}
+
 pub fn render(error: &ErrorResponse, request_id: &str) -> Response<Body> {
     let mut response = Response::new(Body::full(error.body.clone()));
     *response.status_mut() =

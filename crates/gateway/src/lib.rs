@@ -90,7 +90,8 @@ pub fn check(config: &Config) -> Result<(), Vec<String>> {
 
 impl Gateway {
     /// The front doors for `config`; `Err` lists what in it cannot be served (a mapping
-    /// template that does not parse), each naming its API and method.
+    /// template that does not parse, a model that is not a schema, a selection pattern or
+    /// validation expression that is not a regular expression), each naming its place.
     pub fn new(
         config: &Config,
         runtime: Arc<Runtime>,

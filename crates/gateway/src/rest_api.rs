@@ -1,6 +1,7 @@
 //! The REST API front door (API Gateway v1): resolve (stage, resource and method),
 //! authorize, throttle (the stage's bucket; the API key and its usage plan's throttle and
-//! quota), validate, map, integrate (within the integration's timeout), respond, record.
+//! quota), validate (the method's validator), the stage cache, map, integrate (within the
+//! integration's timeout), respond, record; refusals customised as the API says.
 //! Lambda proxy methods get REST's flavor of the 1.0 event; HTTP proxy methods pass the
 //! request on and the answer back. Errors are REST's gateway responses.
 
@@ -13,7 +14,7 @@ use portico_events::http_v1::is_binary_media_type;
 
 use crate::Gateway;
 use crate::body::Body;
-use crate::ctx::RequestCtx;
+use crate::ctx::{Flow, RequestCtx};
 use crate::error::rest as refuse;
 use crate::phases::map::{Format, Target};
 use crate::phases::resolve::{self, RestMiss, RestTarget};
@@ -24,6 +25,15 @@ use crate::rest_mapping::{
     self, IntegrationAnswer, RequestFailure, TemplateScope, request_value, with_stage_variables,
 };
 use portico_runtime::{InvokeRequest, Outcome};
+
+/// A shared phase's refusal, marked as the gateway response it is, for the API's
+/// customisation of it.
+fn as_refusal(ctx: &mut RequestCtx, flow: Flow, refusal: GatewayResponse) -> Flow {
+    if matches!(flow, Flow::Respond(_)) {
+        ctx.refusal = Some((refusal, None));
+    }
+    flow
+}
 
 /// Where a request's answer goes in the stage cache.
 struct CacheSlot {
@@ -122,7 +132,8 @@ impl Gateway {
         let mut body = Some(body);
         if read_body && let Some(unread) = body.take() {
             let too_large = GatewayResponse::RequestTooLarge.response();
-            phase!(validate::body(ctx, unread, limit, too_large).await);
+            let read = validate::body(ctx, unread, limit, too_large).await;
+            phase!(as_refusal(ctx, read, GatewayResponse::RequestTooLarge));
         }
         match &target.method.authorization {
             Authorization::None => {}
@@ -130,6 +141,7 @@ impl Gateway {
             Authorization::Authorizer { name, scopes } => {
                 let gate = authorize::RestGate {
                     api,
+                    patterns: &self.templates,
                     runtime: &self.runtime,
                     cache: self.authorizer_cache.as_ref(),
                     jwks: &self.jwks,
@@ -151,9 +163,7 @@ impl Gateway {
             self.models
                 .check(ctx, api, target.method, &target.path_parameters)
         {
-            let answer = refuse(ctx, &response, why.clone());
-            ctx.refusal = Some((response, Some(why)));
-            return answer;
+            return crate::error::rest_validation(ctx, response, why);
         }
         let slot = self.cache_slot(ctx, api, &target);
         if let Some(slot) = &slot {
@@ -192,29 +202,13 @@ impl Gateway {
         if ttl.is_zero() {
             return None;
         }
-        let value_of = |parameter: &str| {
-            if let Some(name) = parameter.strip_prefix("method.request.querystring.") {
-                form_urlencoded::parse(ctx.query.as_bytes())
-                    .find(|(k, _)| k == name)
-                    .map(|(_, v)| v.into_owned())
-            } else if let Some(name) = parameter.strip_prefix("method.request.header.") {
-                ctx.header(&name.to_ascii_lowercase()).map(str::to_string)
-            } else if let Some(name) = parameter.strip_prefix("method.request.path.") {
-                target
-                    .path_parameters
-                    .iter()
-                    .find(|(k, _)| k == name)
-                    .map(|(_, v)| v.clone())
-            } else {
-                None
-            }
-        };
+        // The request's HTTP method too: an `ANY` method's POST is not its DELETE.
         let key = rest_cache::key(
             &api.name,
             target.stage,
-            target.method.key.text(),
+            &format!("{} {}", ctx.method, target.method.key.text()),
             &target.method.integration.cache_key_parameters,
-            value_of,
+            |parameter| ctx.method_request(&target.path_parameters, parameter),
         );
         let refresh = ctx
             .header("cache-control")
@@ -231,9 +225,14 @@ impl Gateway {
         let Some(body) = response.body().whole() else {
             return response;
         };
+        // Not this request's own ids: a later caller gets its own.
         let headers = response
             .headers()
             .iter()
+            .filter(|(n, _)| {
+                *n != portico_events::invoke_api::TRACE_ID
+                    && *n != portico_events::invoke_api::REQUEST_ID
+            })
             .map(|(n, v)| (n.clone(), v.clone()))
             .collect();
         let cached = rest_cache::Cached {
@@ -362,7 +361,7 @@ impl Gateway {
             headers: &called.headers,
             body: &called.body,
         };
-        let Some(selected) = rest_mapping::select(&integration.responses, &answer) else {
+        let Some(selected) = self.templates.select(&integration.responses, &answer) else {
             let why = "no integration response matches, and there is no default";
             return refuse(ctx, &GatewayResponse::ApiConfigurationError, why);
         };
@@ -582,7 +581,8 @@ impl Gateway {
             },
             authorizer: authorizer.as_ref(),
         };
-        phase!(map::rest_api(ctx, &event_target, f, &self.account_id));
+        let mapped = map::rest_api(ctx, &event_target, f, &self.account_id);
+        phase!(as_refusal(ctx, mapped, GatewayResponse::RequestTooLarge));
         ctx.authorizer = authorizer;
         let arn = self.function_arn(&f.name, None);
         let invoked = integrate::invoke_function(ctx, pool, arn);

@@ -1,8 +1,8 @@
-//! The stage cache of REST APIs (API caching): a stage with `cache_ttl` keeps its GET
-//! methods' successful answers for that long, keyed as API Gateway keys them: the method,
-//! the resource (its template, not the path: path parameters count only when named in
-//! `cacheKeyParameters`, as on AWS) and the cache key parameters' values. Behind a trait, so
-//! that several nodes can later share one store.
+//! The stage cache of REST APIs (API caching): a stage keeps the successful answers of its
+//! GET methods (`cache_ttl`) and of the methods it names (`cache_methods`) for their TTL,
+//! keyed as API Gateway keys them: the method, the resource (its template, not the path:
+//! path parameters count only when named in `cacheKeyParameters`, as on AWS) and the cache
+//! key parameters' values. Behind a trait, so that several nodes can later share one store.
 
 use std::collections::HashMap;
 use std::sync::Mutex;
@@ -75,7 +75,8 @@ impl ResponseCache for LocalResponses {
 }
 
 /// The cache key of a request: API, stage, method, resource template, and each cache key
-/// parameter (`method.request.querystring.q`, `.header.h`, `.path.p`) with its value.
+/// parameter (`method.request.querystring.q`, `.header.h`, `.path.p`) with its value, or
+/// none when absent. Written as a JSON array, so that no value can pass for another part.
 pub fn key(
     api: &str,
     stage: &str,
@@ -83,14 +84,11 @@ pub fn key(
     parameters: &[String],
     value_of: impl Fn(&str) -> Option<String>,
 ) -> String {
-    let mut key = format!("{api}\u{0}{stage}\u{0}{method_key}");
-    for parameter in parameters {
-        key.push('\u{0}');
-        key.push_str(parameter);
-        key.push('=');
-        key.push_str(&value_of(parameter).unwrap_or_default());
-    }
-    key
+    let values: Vec<serde_json::Value> = parameters
+        .iter()
+        .map(|p| serde_json::json!([p, value_of(p)]))
+        .collect();
+    serde_json::json!([api, stage, method_key, values]).to_string()
 }
 
 #[cfg(test)]
@@ -104,15 +102,24 @@ mod tests {
             _ => None,
         };
         let plain = key("pets", "prod", "GET /pets/{id}", &[], values);
-        assert_eq!(plain, "pets\u{0}prod\u{0}GET /pets/{id}");
-        let typed = key(
-            "pets",
-            "prod",
-            "GET /pets",
-            &["method.request.querystring.type".into()],
-            values,
+        assert_eq!(plain, r#"["pets","prod","GET /pets/{id}",[]]"#);
+        let params = [
+            "method.request.querystring.type".to_string(),
+            "method.request.header.x".to_string(),
+        ];
+        let typed = key("pets", "prod", "GET /pets", &params, values);
+        assert_eq!(
+            typed,
+            r#"["pets","prod","GET /pets",[["method.request.querystring.type","cat"],["method.request.header.x",null]]]"#
         );
-        assert!(typed.ends_with("method.request.querystring.type=cat"));
+        // A value cannot pass for the next parameter, and absent is not empty.
+        let tricky = |p: &str| match p {
+            "method.request.querystring.type" => {
+                Some("cat\"],[\"method.request.header.x\",null".into())
+            }
+            _ => Some(String::new()),
+        };
+        assert_ne!(key("pets", "prod", "GET /pets", &params, tricky), typed);
     }
 
     #[test]

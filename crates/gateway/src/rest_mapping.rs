@@ -16,10 +16,13 @@ use portico_vtl::{Input, Limits, Template};
 use crate::ctx::RequestCtx;
 use crate::phases::resolve::RestTarget;
 
-/// Every template of every REST API, parsed, by its text.
+/// Every template of every REST API, parsed, by its text; and every regular expression
+/// (integration response selection patterns, TOKEN authorizers' validation expressions),
+/// compiled to match whole texts, by its source.
 #[derive(Default)]
 pub struct Templates {
     parsed: HashMap<String, Arc<Template>>,
+    patterns: HashMap<String, regex::Regex>,
 }
 
 impl Templates {
@@ -41,6 +44,27 @@ impl Templates {
                     .map(|(t, text)| (format!("request {t}"), text));
                 for (which, text) in requests.chain(responses) {
                     templates.add(&mut errors, &api.name, method.key.text(), &which, text);
+                }
+            }
+            for method in &api.methods {
+                for pattern in method
+                    .integration
+                    .responses
+                    .iter()
+                    .filter_map(|r| r.pattern.as_ref())
+                {
+                    let place = format!("{}: selection pattern", method.key.text());
+                    templates.add_pattern(&mut errors, &api.name, &place, pattern);
+                }
+            }
+            for (name, authorizer) in &api.authorizers {
+                if let portico_config::rest::RestAuthorizerKind::Token {
+                    validation: Some(pattern),
+                    ..
+                } = &authorizer.kind
+                {
+                    let place = format!("authorizer `{name}`: identityValidationExpression");
+                    templates.add_pattern(&mut errors, &api.name, &place, pattern);
                 }
             }
             for (kind, response) in &api.gateway_responses {
@@ -70,6 +94,29 @@ impl Templates {
                 "REST API `{api}`, {place}: the {which} template: {e}"
             )),
         }
+    }
+
+    /// Compiles `pattern` once (Rust's regex syntax: no lookaround or backreferences, which
+    /// Java's allow); a failure is described in `errors`.
+    fn add_pattern(&mut self, errors: &mut Vec<String>, api: &str, place: &str, pattern: &str) {
+        if self.patterns.contains_key(pattern) {
+            return;
+        }
+        match regex::Regex::new(&format!("^(?:{pattern})$")) {
+            Ok(re) => {
+                self.patterns.insert(pattern.to_string(), re);
+            }
+            Err(e) => errors.push(format!(
+                "REST API `{api}`, {place}: `{pattern}` is not a regular expression Portico reads: {e}"
+            )),
+        }
+    }
+
+    /// Whether `pattern` (compiled at start-up) matches all of `text`.
+    pub fn matches(&self, pattern: &str, text: &str) -> bool {
+        self.patterns
+            .get(pattern)
+            .is_some_and(|re| re.is_match(text))
     }
 
     fn get(&self, text: &str) -> Option<&Template> {
@@ -171,7 +218,7 @@ impl<'a> TemplateScope<'a> {
 
 /// What `$input` sees of a method request.
 fn request_input(ctx: &RequestCtx, path: Vec<(String, String)>) -> Input {
-    let mut header: Vec<(String, String)> = ctx
+    let header: Vec<(String, String)> = ctx
         .headers
         .iter()
         .map(|(n, v)| {
@@ -181,7 +228,6 @@ fn request_input(ctx: &RequestCtx, path: Vec<(String, String)>) -> Input {
             )
         })
         .collect();
-    header.dedup_by(|a, b| a.0 == b.0);
     let querystring = form_urlencoded::parse(ctx.query.as_bytes())
         .map(|(k, v)| (k.into_owned(), v.into_owned()))
         .collect();
@@ -334,7 +380,18 @@ impl Templates {
             .get("application/json")
             .or_else(|| custom.templates.values().next())
         {
-            Some(text) => self.render(text, &scope.input, &scope).ok()?.into_bytes(),
+            Some(text) => match self.render(text, &scope.input, &scope) {
+                Ok(body) => body.into_bytes(),
+                Err(why) => {
+                    tracing::warn!(
+                        "REST API `{}`: the {} gateway response template failed ({why}); \
+                         answering with the default",
+                        api.name,
+                        refusal.kind()
+                    );
+                    return None;
+                }
+            },
             None => default.body.clone(),
         };
         let mut response = http::Response::new(crate::body::Body::full(body));
@@ -406,23 +463,29 @@ pub struct IntegrationAnswer<'a> {
 /// The integration response whose selection pattern matches the answer (the status code of
 /// an HTTP or MOCK integration, the `errorMessage` of a Lambda error), else the default.
 /// A Lambda success takes the default.
-pub fn select<'r>(
-    responses: &'r [IntegrationResponse],
-    answer: &IntegrationAnswer<'_>,
-) -> Option<&'r IntegrationResponse> {
-    let subject = match (&answer.error_message, answer.status) {
-        (Some(message), _) => Some(message.clone()),
-        (None, Some(status)) => Some(status.to_string()),
-        (None, None) => None,
-    };
-    let by_pattern = subject.and_then(|subject| {
-        responses.iter().find(|r| {
-            r.pattern.as_deref().is_some_and(|p| {
-                regex::Regex::new(&format!("^(?:{p})$")).is_ok_and(|re| re.is_match(&subject))
+impl Templates {
+    /// The integration response whose selection pattern matches the answer (the status code
+    /// of an HTTP or MOCK integration, the `errorMessage` of a Lambda error), else the
+    /// default. A Lambda success takes the default.
+    pub fn select<'r>(
+        &self,
+        responses: &'r [IntegrationResponse],
+        answer: &IntegrationAnswer<'_>,
+    ) -> Option<&'r IntegrationResponse> {
+        let subject = match (&answer.error_message, answer.status) {
+            (Some(message), _) => Some(message.clone()),
+            (None, Some(status)) => Some(status.to_string()),
+            (None, None) => None,
+        };
+        let by_pattern = subject.and_then(|subject| {
+            responses.iter().find(|r| {
+                r.pattern
+                    .as_deref()
+                    .is_some_and(|p| self.matches(p, &subject))
             })
-        })
-    });
-    by_pattern.or_else(|| responses.iter().find(|r| r.pattern.is_none()))
+        });
+        by_pattern.or_else(|| responses.iter().find(|r| r.pattern.is_none()))
+    }
 }
 
 /// A method response: status, headers, body and its content type.
@@ -543,20 +606,27 @@ pub fn request_value(source: &str, scope: &TemplateScope<'_>) -> Option<String> 
     if let Some(text) = source.strip_prefix('\'').and_then(|s| s.strip_suffix('\'')) {
         return Some(text.to_string());
     }
-    let find = |list: &[(String, String)], name: &str| {
+    // As `RequestCtx::method_request` reads them: the last value; header names in any case.
+    let find = |list: &[(String, String)], name: &str, any_case: bool| {
         list.iter()
             .rev()
-            .find(|(k, _)| k.eq_ignore_ascii_case(name))
+            .find(|(k, _)| {
+                if any_case {
+                    k.eq_ignore_ascii_case(name)
+                } else {
+                    k == name
+                }
+            })
             .map(|(_, v)| v.clone())
     };
     if let Some(name) = source.strip_prefix("method.request.header.") {
-        return find(&scope.input.header, name);
+        return find(&scope.input.header, name, true);
     }
     if let Some(name) = source.strip_prefix("method.request.querystring.") {
-        return find(&scope.input.querystring, name);
+        return find(&scope.input.querystring, name, false);
     }
     if let Some(name) = source.strip_prefix("method.request.path.") {
-        return find(&scope.input.path, name);
+        return find(&scope.input.path, name, false);
     }
     if let Some(name) = source.strip_prefix("stageVariables.") {
         return scope.stage_variables.get(name).cloned();
@@ -600,14 +670,24 @@ mod tests {
             headers: &headers,
             body: b"",
         };
-        let picked = |a: IntegrationAnswer<'_>| select(&responses, &a).map(|r| r.status);
+        let mut templates = Templates::default();
+        let mut errors = Vec::new();
+        for p in [".*Not Found.*", "4\\d{2}"] {
+            templates.add_pattern(&mut errors, "api", "test", p);
+        }
+        assert!(errors.is_empty(), "{errors:?}");
+        let picked = |a: IntegrationAnswer<'_>| templates.select(&responses, &a).map(|r| r.status);
         assert_eq!(picked(answer(None, Some("Pet Not Found"))), Some(404));
         assert_eq!(picked(answer(None, Some("boom"))), Some(200));
         assert_eq!(picked(answer(Some(418), None)), Some(400));
         // Whole-subject matching: `4\d{2}` does not match 4000.
         assert_eq!(picked(answer(Some(4000), None)), Some(200));
         assert_eq!(picked(answer(None, None)), Some(200));
-        assert!(select(&responses[..2], &answer(Some(200), None)).is_none());
+        assert!(
+            templates
+                .select(&responses[..2], &answer(Some(200), None))
+                .is_none()
+        );
     }
 
     fn integration(templates: &[(&str, &str)], passthrough: Passthrough) -> RestIntegration {
@@ -653,6 +733,18 @@ mod tests {
         }
     }
 
+    /// The integration request body `request_body` makes, without its overrides.
+    fn body_of(
+        templates: &Templates,
+        integration: &RestIntegration,
+        content_type: Option<&str>,
+        scope: &TemplateScope<'_>,
+    ) -> Result<String, RequestFailure> {
+        templates
+            .request_body(integration, content_type, scope)
+            .map(|(body, _)| body)
+    }
+
     #[test]
     fn request_templates_are_chosen_by_content_type_and_passthrough_decides_the_rest() {
         let json = r#"{"id": "$input.params('id')", "name": $input.json('$.name'), "stage": "$context.stage"}"#;
@@ -660,18 +752,19 @@ mod tests {
         let templates = compiled(&[&only_json]);
         let scope = scope(r#"{"name": "Rex"}"#);
         assert_eq!(
-            templates.request_body(&only_json, Some("application/json; charset=utf-8"), &scope),
+            body_of(
+                &templates,
+                &only_json,
+                Some("application/json; charset=utf-8"),
+                &scope
+            ),
             Ok(r#"{"id": "7", "name": "Rex", "stage": "prod"}"#.to_string())
         );
         // No content type is application/json.
-        assert!(
-            templates
-                .request_body(&only_json, None, &scope)
-                .is_ok_and(|b| b.contains("Rex"))
-        );
+        assert!(body_of(&templates, &only_json, None, &scope).is_ok_and(|b| b.contains("Rex")));
         // Another type: passed through when_no_match, refused otherwise.
         assert_eq!(
-            templates.request_body(&only_json, Some("text/plain"), &scope),
+            body_of(&templates, &only_json, Some("text/plain"), &scope),
             Ok(r#"{"name": "Rex"}"#.to_string())
         );
         for passthrough in [Passthrough::WhenNoTemplates, Passthrough::Never] {
@@ -680,7 +773,7 @@ mod tests {
                 ..only_json.clone()
             };
             assert_eq!(
-                templates.request_body(&strict, Some("text/plain"), &scope),
+                body_of(&templates, &strict, Some("text/plain"), &scope),
                 Err(RequestFailure::UnsupportedMediaType)
             );
         }
@@ -692,7 +785,7 @@ mod tests {
         );
         let never = integration(&[], Passthrough::Never);
         assert_eq!(
-            templates.request_body(&never, Some("text/plain"), &scope),
+            body_of(&templates, &never, Some("text/plain"), &scope),
             Err(RequestFailure::UnsupportedMediaType)
         );
     }

@@ -110,23 +110,15 @@ fn missing_parameter(
     path_parameters: &[(String, String)],
     declared: &str,
 ) -> Option<String> {
-    let (name, present) = if let Some(name) = declared.strip_prefix("method.request.querystring.") {
-        let present = form_urlencoded::parse(ctx.query.as_bytes()).any(|(k, _)| k == name);
-        (name, present)
-    } else if let Some(name) = declared.strip_prefix("method.request.header.") {
-        (
-            name,
-            ctx.headers.contains_key(name.to_ascii_lowercase().as_str()),
-        )
-    } else if let Some(name) = declared.strip_prefix("method.request.path.") {
-        (
-            name,
-            path_parameters
-                .iter()
-                .any(|(k, v)| k == name && !v.is_empty()),
-        )
-    } else {
-        (declared, true)
-    };
+    let name = ["querystring.", "header.", "path."]
+        .iter()
+        .find_map(|place| {
+            declared
+                .strip_prefix("method.request.")?
+                .strip_prefix(place)
+        })?;
+    let present = ctx
+        .method_request(path_parameters, declared)
+        .is_some_and(|v| !v.is_empty() || !declared.starts_with("method.request.path."));
     (!present).then(|| name.to_string())
 }

@@ -84,6 +84,15 @@ fn validate_reads_openapi_documents_and_their_templates() {
             .contains("REST API `pets`, GET /pets: the request application/json template: line 1"),
         "{stderr}"
     );
+    // A selection pattern Portico cannot compile: its API, method and the pattern.
+    let (ok, stderr) = check(
+        "openapi: 3.0.1\ninfo: {title: t, version: '1'}\npaths:\n  /pets:\n    get:\n      x-amazon-apigateway-integration:\n        type: mock\n        requestTemplates: {application/json: '{\"statusCode\": 200}'}\n        responses: {'(?=4)\\d+': {statusCode: '400'}, default: {statusCode: '200'}}\n",
+    );
+    assert!(!ok);
+    assert!(
+        stderr.contains("REST API `pets`, GET /pets: selection pattern: `(?=4)"),
+        "{stderr}"
+    );
     // An extension Portico does not serve: a warning, not an error.
     let (ok, stderr) = check(
         "openapi: 3.0.1\ninfo: {title: t, version: '1'}\nx-amazon-apigateway-minimum-compression-size: 1024\npaths:\n  /pets:\n    get:\n      x-amazon-apigateway-integration:\n        type: mock\n        requestTemplates: {application/json: '{\"statusCode\": 200}'}\n",

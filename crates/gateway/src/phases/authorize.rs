@@ -1,5 +1,6 @@
 //! Authorize: who may call. Function URLs: `auth: none` lets everyone in, `aws_iam` takes
-//! SigV4 signatures. HTTP API routes: a Lambda or JWT authorizer, or `auth: aws_iam`.
+//! SigV4 signatures. HTTP API routes: a Lambda or JWT authorizer, or `auth: aws_iam`. REST
+//! methods: `AWS_IAM`, a Lambda TOKEN or REQUEST authorizer, or a Cognito user pool.
 
 use portico_auth::{Decision, DecisionCache};
 use portico_auth::{jwt, sigv4};
@@ -341,9 +342,14 @@ pub struct Gate<'a> {
     pub account_id: &'a str,
 }
 
+/// How long a REST API waits for its Lambda authorizer before answering 500.
+const AUTHORIZER_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);
+
 /// What the authorize phase of a REST API needs besides the request.
 pub struct RestGate<'a> {
     pub api: &'a portico_config::rest::RestApi,
+    /// The API's regular expressions, compiled at start-up.
+    pub patterns: &'a crate::rest_mapping::Templates,
     pub runtime: &'a Runtime,
     pub cache: &'a dyn DecisionCache,
     pub jwks: &'a crate::jwks::Jwks,
@@ -405,8 +411,7 @@ pub async fn rest_api(
                 return rest_refuse(ctx, GatewayResponse::Unauthorized, why);
             };
             if let Some(pattern) = validation
-                && !regex::Regex::new(&format!("^(?:{pattern})$"))
-                    .is_ok_and(|re| re.is_match(&token))
+                && !gate.patterns.matches(pattern, &token)
             {
                 let why = format!("the token does not match `{name}`'s validation expression");
                 return rest_refuse(ctx, GatewayResponse::Unauthorized, why);
@@ -509,12 +514,8 @@ fn rest_identity(
     target: &crate::phases::resolve::RestTarget<'_>,
     source: &str,
 ) -> Option<String> {
-    let value = if let Some(name) = source.strip_prefix("method.request.header.") {
-        ctx.header(&name.to_ascii_lowercase()).map(str::to_string)
-    } else if let Some(name) = source.strip_prefix("method.request.querystring.") {
-        form_urlencoded::parse(ctx.query.as_bytes())
-            .find(|(k, _)| k == name)
-            .map(|(_, v)| v.into_owned())
+    let value = if source.starts_with("method.request.") {
+        ctx.method_request(&target.path_parameters, source)
     } else if let Some(name) = source.strip_prefix("stageVariables.") {
         target.stage_variables.get(name).cloned()
     } else if let Some(name) = source.strip_prefix("context.") {
@@ -541,15 +542,19 @@ async fn ask_rest_authorizer(
     event: bytes::Bytes,
 ) -> Result<serde_json::Value, (GatewayResponse, String)> {
     let where_ = (gate.region, gate.account_id);
-    let body = invoke_authorizer(ctx, gate.runtime, where_, function, event)
-        .await
-        .map_err(|(why, message)| match message.as_deref() {
-            Some("Unauthorized") => (
-                GatewayResponse::Unauthorized,
-                "the authorizer said Unauthorized".to_string(),
-            ),
-            _ => (GatewayResponse::AuthorizerFailure, why),
-        })?;
+    let asked = invoke_authorizer(ctx, gate.runtime, where_, function, event);
+    let Some(answer) = crate::phases::integrate::within(Some(AUTHORIZER_TIMEOUT), asked).await
+    else {
+        let why = format!("the authorizer did not answer within {AUTHORIZER_TIMEOUT:?}");
+        return Err((GatewayResponse::AuthorizerFailure, why));
+    };
+    let body = answer.map_err(|(why, message)| match message.as_deref() {
+        Some("Unauthorized") => (
+            GatewayResponse::Unauthorized,
+            "the authorizer said Unauthorized".to_string(),
+        ),
+        _ => (GatewayResponse::AuthorizerFailure, why),
+    })?;
     serde_json::from_slice(&body).map_err(|e| {
         (
             GatewayResponse::AuthorizerConfigurationError,

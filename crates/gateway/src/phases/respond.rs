@@ -242,10 +242,16 @@ fn failed(ctx: &mut RequestCtx, door: Door<'_>, why: String) -> Response<Body> {
             ApiError::ServiceUnavailable.response()
         }
         Door::HttpApi { .. } => ApiError::IntegrationFailed.response(),
-        Door::RestApi { .. } if why.contains("Sandbox.Timedout") => {
-            GatewayResponse::IntegrationTimeout.response()
+        Door::RestApi { .. } => {
+            let refusal = if why.contains("Sandbox.Timedout") {
+                GatewayResponse::IntegrationTimeout
+            } else {
+                GatewayResponse::IntegrationFailure
+            };
+            // For the API's customisation of it.
+            ctx.refusal = Some((refusal.clone(), None));
+            refusal.response()
         }
-        Door::RestApi { .. } => GatewayResponse::IntegrationFailure.response(),
     };
     ctx.error = Some(why);
     let response = crate::error::render(&error, &ctx.request_id);
