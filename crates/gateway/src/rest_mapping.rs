@@ -261,7 +261,7 @@ pub fn with_stage_variables(text: &str, variables: &BTreeMap<String, String>) ->
 
 /// The media type of a `Content-Type` (or `Accept`) value, without parameters, lower-case;
 /// `application/json` when there is none, as API Gateway assumes.
-fn media_type(value: Option<&str>) -> String {
+pub(crate) fn media_type(value: Option<&str>) -> String {
     value
         .and_then(|v| v.split(';').next())
         .map(|v| v.trim().to_ascii_lowercase())

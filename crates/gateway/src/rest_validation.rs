@@ -74,12 +74,7 @@ impl Models {
             }
         }
         if validator.body {
-            let media = ctx
-                .header("content-type")
-                .and_then(|v| v.split(';').next())
-                .map(|v| v.trim().to_ascii_lowercase())
-                .filter(|v| !v.is_empty())
-                .unwrap_or_else(|| "application/json".into());
+            let media = crate::rest_mapping::media_type(ctx.header("content-type"));
             let Some(model) = method.request_models.get(&media) else {
                 return Ok(());
             };
