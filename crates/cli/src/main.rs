@@ -37,6 +37,11 @@ enum Command {
         /// Address to listen on.
         #[arg(long, default_value = "127.0.0.1:3000")]
         listen: SocketAddr,
+        /// Address of the admin listener: /metrics (Prometheus), /healthz, /readyz,
+        /// /routes. Loopback by default; when the default port is taken, Portico serves
+        /// without it (with a warning).
+        #[arg(long)]
+        admin_listen: Option<SocketAddr>,
         /// Seconds before the first retry of a failed asynchronous (Event) invocation; the
         /// second waits twice as long. Lambda waits about 60.
         #[arg(long, default_value_t = 60)]
@@ -104,11 +109,13 @@ fn main() -> ExitCode {
         Command::Serve {
             config,
             listen,
+            admin_listen,
             async_retry_delay,
         } => runtime().and_then(|rt| {
             rt.block_on(serve(
                 &config,
                 listen,
+                admin_listen,
                 Duration::from_secs(async_retry_delay),
             ))
         }),
@@ -181,12 +188,34 @@ fn start_runtime(
     Ok(runtime)
 }
 
+/// The admin listener's address unless `--admin-listen` names another.
+const DEFAULT_ADMIN: &str = "127.0.0.1:9000";
+
 async fn serve(
     config_path: &Path,
     listen: SocketAddr,
+    admin_listen: Option<SocketAddr>,
     async_retry_delay: Duration,
 ) -> anyhow::Result<ExitCode> {
     let config = load(config_path)?;
+    let metrics = portico_server::admin::install_recorder()
+        .map_err(|e| anyhow::anyhow!("cannot record metrics: {e}"))?;
+    let admin = match admin_listen {
+        Some(addr) => Some(tokio::net::TcpListener::bind(addr).await.with_context(|| {
+            format!(
+                "cannot listen on {addr} for the admin endpoints; pick another with --admin-listen"
+            )
+        })?),
+        None => match tokio::net::TcpListener::bind(DEFAULT_ADMIN).await {
+            Ok(listener) => Some(listener),
+            Err(e) => {
+                eprintln!(
+                    "warning: no admin listener ({DEFAULT_ADMIN}: {e}); pick an address with --admin-listen"
+                );
+                None
+            }
+        },
+    };
     let listener = tokio::net::TcpListener::bind(listen)
         .await
         .with_context(|| {
@@ -212,6 +241,12 @@ async fn serve(
         config_path.display()
     );
     print_routes(&config, addr);
+    if let Some(admin) = admin {
+        let admin_addr = admin.local_addr()?;
+        println!("  Admin         http://{admin_addr}/metrics  /healthz  /readyz  /routes");
+        let routes = portico_server::routes::routes(&config, addr);
+        tokio::spawn(portico_server::admin::serve(admin, metrics, routes));
+    }
     for api in config.rest_apis.values() {
         for key in api.api_keys.values().filter(|k| k.generated) {
             println!("  API key  {}/{}  {}", api.name, key.name, key.value);

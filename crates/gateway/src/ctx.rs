@@ -44,6 +44,10 @@ pub struct RequestCtx {
     pub refusal: Option<(portico_events::GatewayResponse, Option<String>)>,
     /// Whether a REST stage cache answered (`Some(true)`) or was asked in vain.
     pub cache_hit: Option<bool>,
+    /// The API stage and route (or REST method) the request resolved to, for its metrics.
+    pub route: Option<(String, String)>,
+    /// How long the integration (function or upstream) took to answer.
+    pub integration_latency: Option<std::time::Duration>,
     /// Filled by validate.
     pub body: Bytes,
     /// Filled by map.
@@ -85,6 +89,8 @@ impl RequestCtx {
             usage_key: None,
             refusal: None,
             cache_hit: None,
+            route: None,
+            integration_latency: None,
             body: Bytes::new(),
             event: Bytes::new(),
             invoked: None,

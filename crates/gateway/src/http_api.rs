@@ -69,6 +69,10 @@ impl Gateway {
         let Some(target) = resolve::http_api(api, ctx.method.as_str(), &ctx.path) else {
             return failure(ctx, ApiError::NotFound, "no route");
         };
+        ctx.route = Some((
+            target.stage.to_string(),
+            target.route.key.text().to_string(),
+        ));
         let event_target = Target {
             api_id: &api.name,
             route_key: target.route.key.text(),
@@ -200,7 +204,10 @@ impl Gateway {
         let call = self
             .proxy
             .forward(&ctx.method, headers, &url, &forwarded, body);
-        let Some(answer) = integrate::within(target.route.timeout, call).await else {
+        let started = std::time::Instant::now();
+        let answer = integrate::within(target.route.timeout, call).await;
+        ctx.integration_latency = Some(started.elapsed());
+        let Some(answer) = answer else {
             return failure(ctx, ApiError::ServiceUnavailable, "upstream timed out");
         };
         match answer {

@@ -116,6 +116,10 @@ impl Gateway {
                 return refuse(ctx, &GatewayResponse::MissingAuthenticationToken, why);
             }
         };
+        ctx.route = Some((
+            target.stage.to_string(),
+            target.method.key.text().to_string(),
+        ));
         let integration = &target.method.integration;
         let limit = api.limits.api_payload;
         let validates_body = target
@@ -347,7 +351,10 @@ impl Gateway {
             path_parameters,
         };
         let call = self.call_integration(ctx, target, request, api.limits.api_payload);
-        let Some(called) = integrate::within(integration.timeout, call).await else {
+        let started = std::time::Instant::now();
+        let called = integrate::within(integration.timeout, call).await;
+        ctx.integration_latency = Some(started.elapsed());
+        let Some(called) = called else {
             let why = "integration timed out";
             return refuse(ctx, &GatewayResponse::IntegrationTimeout, why);
         };
@@ -639,7 +646,10 @@ impl Gateway {
         let call = self
             .proxy
             .forward(&method, &ctx.headers, &url, &forwarded, body);
-        let Some(answer) = integrate::within(target.method.integration.timeout, call).await else {
+        let started = std::time::Instant::now();
+        let answer = integrate::within(target.method.integration.timeout, call).await;
+        ctx.integration_latency = Some(started.elapsed());
+        let Some(answer) = answer else {
             let why = "upstream timed out";
             return refuse(ctx, &GatewayResponse::IntegrationTimeout, why);
         };

@@ -22,6 +22,9 @@ use crate::api::{self, Ack, Call, Delivery, ExitReason, ResponseBody};
 use crate::invocation::{Invoked, Outcome, Queued, ResponseStream};
 use crate::logs::{LogTail, report_line};
 use crate::memory::{self, Memory};
+use crate::metrics_names::{
+    COLD_STARTS, CONCURRENT, DURATION, ERRORS, FUNCTION, INIT_DURATION, INVOCATIONS,
+};
 use crate::output::Lines;
 use crate::spawn::Launcher;
 
@@ -429,6 +432,7 @@ impl Supervisor {
             request.request_id
         ));
         let now = tokio::time::Instant::now();
+        metrics::gauge!(CONCURRENT, FUNCTION => self.ctx.function.name.clone()).increment(1.0);
         self.state = State::Busy(Current {
             id: request.request_id,
             reply: Some(reply),
@@ -473,6 +477,9 @@ impl Supervisor {
             return;
         };
         let streaming = matches!(outcome, Outcome::Stream(_));
+        if matches!(outcome, Outcome::FunctionError { .. }) {
+            metrics::counter!(ERRORS, FUNCTION => self.ctx.function.name.clone()).increment(1);
+        }
         let id = current.id.clone();
         let want_tail = current.want_tail && !streaming;
         if !streaming {
@@ -486,7 +493,8 @@ impl Supervisor {
         });
     }
 
-    /// Writes END and REPORT for the current invocation and frees its slot (once).
+    /// Writes END and REPORT for the current invocation, records its metrics, and frees its
+    /// slot (once).
     fn end_invocation(&mut self) {
         let State::Busy(current) = &mut self.state else {
             return;
@@ -497,6 +505,15 @@ impl Supervisor {
         let (id, started, init) = (current.id.clone(), current.started, current.init_duration);
         let tail = current.tail.take();
         let memory = self.memory.peak_mb();
+        let name = self.ctx.function.name.clone();
+        metrics::counter!(INVOCATIONS, FUNCTION => name.clone()).increment(1);
+        metrics::histogram!(DURATION, FUNCTION => name.clone())
+            .record(started.elapsed().as_secs_f64());
+        metrics::gauge!(CONCURRENT, FUNCTION => name.clone()).decrement(1.0);
+        if let Some(init) = init {
+            metrics::counter!(COLD_STARTS, FUNCTION => name.clone()).increment(1);
+            metrics::histogram!(INIT_DURATION, FUNCTION => name).record(init.as_secs_f64());
+        }
         self.platform_line(format!("END RequestId: {id}"));
         self.platform_line(report_line(
             &id,

@@ -13,6 +13,7 @@ mod instance;
 mod invocation;
 mod logs;
 mod memory;
+pub mod metrics_names;
 mod output;
 mod pool;
 mod spawn;

@@ -10,6 +10,7 @@ use tokio::task::JoinSet;
 
 use crate::instance;
 use crate::invocation::{InvokeError, InvokeRequest, Invoked, Outcome, Queued};
+use crate::metrics_names;
 use crate::spawn::Launcher;
 
 /// How long a synchronous request waits for a free slot before it is throttled.
@@ -73,7 +74,12 @@ impl Pool {
         self.check_running()?;
         let slot = tokio::time::timeout(QUEUE_WAIT, self.slots.clone().acquire_owned())
             .await
-            .map_err(|_| InvokeError::Throttled)?
+            .map_err(|_| {
+                let name = self.function.name.clone();
+                metrics::counter!(metrics_names::THROTTLES, metrics_names::FUNCTION => name)
+                    .increment(1);
+                InvokeError::Throttled
+            })?
             .map_err(|_| InvokeError::ShuttingDown)?;
         self.run(request, slot).await
     }
@@ -83,11 +89,12 @@ impl Pool {
     /// [`ASYNC_QUEUE`] events wait per function; beyond that the caller is throttled.
     pub fn invoke_async(self: &Arc<Self>, request: InvokeRequest) -> Result<(), InvokeError> {
         self.check_running()?;
-        let queued = self
-            .events
-            .clone()
-            .try_acquire_owned()
-            .map_err(|_| InvokeError::Throttled)?;
+        let queued = self.events.clone().try_acquire_owned().map_err(|_| {
+            let name = self.function.name.clone();
+            metrics::counter!(metrics_names::THROTTLES, metrics_names::FUNCTION => name)
+                .increment(1);
+            InvokeError::Throttled
+        })?;
         let pool = self.clone();
         tokio::spawn(async move {
             let _queued = queued;

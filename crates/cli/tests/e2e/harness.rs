@@ -66,6 +66,8 @@ pub struct Portico {
     pub addr: SocketAddr,
     /// What Portico printed at start-up, up to "Press Ctrl-C".
     pub banner: String,
+    /// The admin listener's address.
+    pub admin: Option<SocketAddr>,
     log: Arc<Log>,
     _dir: tempfile::TempDir,
     client: reqwest::Client,
@@ -89,7 +91,7 @@ impl Portico {
         let mut child = Command::new(env!("CARGO_BIN_EXE_portico"))
             .arg("serve")
             .arg(&config)
-            .args(["--listen", "127.0.0.1:0"])
+            .args(["--listen", "127.0.0.1:0", "--admin-listen", "127.0.0.1:0"])
             .args(args)
             .envs(env.iter().copied())
             .env("RUST_LOG", "info")
@@ -134,9 +136,19 @@ impl Portico {
             );
         };
         std::thread::spawn(move || for _ in stdout.lines() {});
+        let admin = banner
+            .lines()
+            .find_map(|l| {
+                l.trim()
+                    .strip_prefix("Admin")?
+                    .trim()
+                    .strip_prefix("http://")
+            })
+            .and_then(|rest| rest.split('/').next()?.parse().ok());
         Portico {
             child,
             addr,
+            admin,
             banner,
             log,
             _dir: dir,

@@ -6,5 +6,6 @@ mod function_url;
 mod harness;
 mod http_api;
 mod invoke_api;
+mod metrics;
 mod rest_api;
 mod runtimes;

@@ -32,7 +32,10 @@ pub async fn invoke_function(
         client_context: None,
         want_log_tail: false,
     };
-    match pool.invoke(request).await {
+    let started = std::time::Instant::now();
+    let invoked = pool.invoke(request).await;
+    ctx.integration_latency = Some(started.elapsed());
+    match invoked {
         Ok(invoked) => {
             ctx.invoked = Some(invoked);
             Ok(())

@@ -1,9 +1,40 @@
-//! Record: one access-log line per request, always, with the error if there was one.
+//! Record: one access-log line per request, always, with the error if there was one; and
+//! the metrics API Gateway publishes per API, stage and route (Count, 4XXError, 5XXError,
+//! Latency, IntegrationLatency), labelled by the door and API (`target`), stage and route.
 
 use crate::ctx::RequestCtx;
 
-/// Writes the line; a REST stage cache's hit or miss is noted at its end.
+pub const REQUESTS: &str = "portico_requests_total";
+pub const ERRORS_4XX: &str = "portico_4xx_errors_total";
+pub const ERRORS_5XX: &str = "portico_5xx_errors_total";
+pub const LATENCY: &str = "portico_latency_seconds";
+pub const INTEGRATION_LATENCY: &str = "portico_integration_latency_seconds";
+
+/// Counts the request under its door, stage and route.
+fn metrics(ctx: &RequestCtx, status: http::StatusCode) {
+    let (stage, route) = ctx.route.clone().unwrap_or_default();
+    let labels = [
+        ("target", ctx.target.clone()),
+        ("stage", stage),
+        ("route", route),
+    ];
+    metrics::counter!(REQUESTS, &labels).increment(1);
+    if status.is_client_error() {
+        metrics::counter!(ERRORS_4XX, &labels).increment(1);
+    }
+    if status.is_server_error() {
+        metrics::counter!(ERRORS_5XX, &labels).increment(1);
+    }
+    metrics::histogram!(LATENCY, &labels).record(ctx.started.elapsed().as_secs_f64());
+    if let Some(latency) = ctx.integration_latency {
+        metrics::histogram!(INTEGRATION_LATENCY, &labels).record(latency.as_secs_f64());
+    }
+}
+
+/// Records the metrics and writes the line; a REST stage cache's hit or miss is noted at its
+/// end.
 pub fn access_log(ctx: &RequestCtx, status: http::StatusCode) {
+    metrics(ctx, status);
     let ms = ctx.started.elapsed().as_secs_f64() * 1000.0;
     let cache = match ctx.cache_hit {
         Some(true) => " (stage cache hit)",

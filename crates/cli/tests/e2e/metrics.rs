@@ -1,0 +1,136 @@
+//! The admin listener: /metrics in the Prometheus text format after known traffic, exact
+//! counts per door, stage and route, and per function; /healthz, /readyz, /routes.
+
+use crate::harness::Portico;
+
+/// The value of `name` on the line whose labels include every one of `labels`.
+fn metric(text: &str, name: &str, labels: &[(&str, &str)]) -> Option<f64> {
+    text.lines()
+        .filter(|l| !l.starts_with('#'))
+        .filter(|l| {
+            l.strip_prefix(name)
+                .is_some_and(|rest| rest.starts_with('{') || rest.starts_with(' '))
+        })
+        .find(|l| {
+            labels
+                .iter()
+                .all(|(k, v)| l.contains(&format!("{k}=\"{v}\"")))
+        })
+        .and_then(|l| l.rsplit(' ').next()?.parse().ok())
+}
+
+#[tokio::test]
+async fn metrics_count_known_traffic_per_route_and_function() {
+    let p = Portico::start(
+        r#"
+functions:
+  echo: {runtime: python3.12, handler: app.echo_proxy, code: "@fixtures/python", url: {}}
+  fail: {runtime: python3.12, handler: app.fail, code: "@fixtures/python"}
+apis:
+  shop:
+    protocol: http
+    routes:
+      GET /items: {function: echo}
+      GET /broken: {function: fail}
+  pets:
+    protocol: rest
+    routes:
+      GET /pets/{id}: {function: echo}
+"#,
+    );
+    let admin = p.admin.expect("the admin listener's address is printed");
+    let get = |url: String| async move { reqwest::get(url).await.unwrap() };
+    for _ in 0..3 {
+        assert_eq!(p.api_get("shop/items").await.status(), 200);
+    }
+    assert_eq!(p.api_get("shop/nowhere").await.status(), 404);
+    assert_eq!(p.api_get("shop/broken").await.status(), 500);
+    for id in [1, 2] {
+        assert_eq!(
+            p.api_get(&format!("pets/prod/pets/{id}")).await.status(),
+            200
+        );
+    }
+    assert_eq!(p.get("echo", "/x").await.status(), 200);
+    // The last invocation's REPORT means every invocation was recorded.
+    p.wait_for_lines("REPORT RequestId", 7);
+
+    let text = get(format!("http://{admin}/metrics"))
+        .await
+        .text()
+        .await
+        .unwrap();
+    let count = |name: &str, labels: &[(&str, &str)]| metric(&text, name, labels);
+    let items = [
+        ("target", "api:shop"),
+        ("stage", "$default"),
+        ("route", "GET /items"),
+    ];
+    assert_eq!(count("portico_requests_total", &items), Some(3.0), "{text}");
+    assert_eq!(count("portico_4xx_errors_total", &items), None);
+    let nowhere = [("target", "api:shop"), ("stage", ""), ("route", "")];
+    assert_eq!(count("portico_4xx_errors_total", &nowhere), Some(1.0));
+    let broken = [("target", "api:shop"), ("route", "GET /broken")];
+    assert_eq!(count("portico_5xx_errors_total", &broken), Some(1.0));
+    let pets = [
+        ("target", "rest:pets"),
+        ("stage", "prod"),
+        ("route", "GET /pets/{id}"),
+    ];
+    assert_eq!(count("portico_requests_total", &pets), Some(2.0));
+    assert_eq!(
+        count("portico_requests_total", &[("target", "url:echo")]),
+        Some(1.0)
+    );
+    // Latencies are histograms: every request falls in the +Inf bucket.
+    assert_eq!(count("portico_latency_seconds_count", &items), Some(3.0));
+    let all = [items[0], items[1], items[2], ("le", "+Inf")];
+    assert_eq!(count("portico_latency_seconds_bucket", &all), Some(3.0));
+    assert_eq!(
+        count("portico_integration_latency_seconds_count", &items),
+        Some(3.0)
+    );
+    // Per function, as Lambda publishes them.
+    let echo = [("function", "echo")];
+    assert_eq!(
+        count("portico_function_invocations_total", &echo),
+        Some(6.0)
+    );
+    assert_eq!(
+        count("portico_function_cold_starts_total", &echo),
+        Some(1.0)
+    );
+    assert_eq!(
+        count("portico_function_concurrent_executions", &echo),
+        Some(0.0)
+    );
+    assert_eq!(
+        count("portico_function_duration_seconds_count", &echo),
+        Some(6.0)
+    );
+    let fail = [("function", "fail")];
+    assert_eq!(count("portico_function_errors_total", &fail), Some(1.0));
+    assert_eq!(count("portico_function_errors_total", &echo), None);
+
+    for path in ["/healthz", "/readyz"] {
+        let answer = get(format!("http://{admin}{path}")).await;
+        assert_eq!(answer.status(), 200, "{path}");
+    }
+    let routes: serde_json::Value = get(format!("http://{admin}/routes"))
+        .await
+        .json()
+        .await
+        .unwrap();
+    let urls: Vec<&str> = routes
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|r| r["url"].as_str())
+        .collect();
+    assert!(
+        urls.iter()
+            .any(|u| u.ends_with("/execute-api/pets/prod/pets/{id}")),
+        "{urls:?}"
+    );
+    assert_eq!(get(format!("http://{admin}/nope")).await.status(), 404);
+}
