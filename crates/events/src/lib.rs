@@ -9,6 +9,7 @@
 //! context and write `null` where AWS omits a key. The tests deserialize our events with
 //! `aws_lambda_events` to prove that clients built on it read them.
 
+pub mod emf;
 pub mod errors;
 pub mod event_stream;
 pub mod http_v1;

@@ -269,6 +269,8 @@ impl Supervisor {
             State::Busy(c) => c.id.as_str(),
             _ => "-",
         };
+        // Recorded before the line is logged: whoever sees the line sees its metrics.
+        crate::metrics_names::embedded(&self.ctx.function.name, &line);
         tracing::info!(target: "function", function = %self.ctx.function.name, request_id, "{line}");
         self.log.push(&line);
     }

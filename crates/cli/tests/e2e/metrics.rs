@@ -134,3 +134,44 @@ apis:
     );
     assert_eq!(get(format!("http://{admin}/nope")).await.status(), 404);
 }
+
+#[tokio::test]
+async fn embedded_metric_format_lines_become_metrics() {
+    let p = Portico::start(
+        r#"
+functions:
+  emf: {runtime: python3.12, handler: app.emf, code: "@fixtures/python", url: {}}
+"#,
+    );
+    let admin = p.admin.expect("the admin listener's address is printed");
+    for _ in 0..2 {
+        assert_eq!(p.get("emf", "/").await.status(), 200);
+    }
+    // The broken document comes after the good one on the same output: once both broken
+    // ones are logged, every document has been read (and recorded, before it is logged).
+    p.wait_for_lines(r#""Name": "gone""#, 2);
+    let text = reqwest::get(format!("http://{admin}/metrics"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let labels = [
+        ("function", "emf"),
+        ("unit", "Milliseconds"),
+        ("functionVersion", "$LATEST"),
+    ];
+    let value = |name: &str| metric(&text, name, &labels);
+    assert_eq!(
+        value("emf_lambda_function_metrics_time"),
+        Some(100.0),
+        "{text}"
+    );
+    assert_eq!(value("emf_lambda_function_metrics_time_sum"), Some(200.0));
+    assert_eq!(value("emf_lambda_function_metrics_time_count"), Some(2.0));
+    // The broken documents are counted, and still logged as lines (above).
+    assert_eq!(
+        metric(&text, "portico_emf_invalid_total", &[("function", "emf")]),
+        Some(2.0)
+    );
+}
