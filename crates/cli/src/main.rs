@@ -38,10 +38,10 @@ enum Command {
         #[arg(long, default_value = "127.0.0.1:3000")]
         listen: SocketAddr,
         /// Address of the admin listener: /metrics (Prometheus), /healthz, /readyz,
-        /// /routes. Loopback by default; when the default port is taken, Portico serves
-        /// without it (with a warning).
-        #[arg(long)]
-        admin_listen: Option<SocketAddr>,
+        /// /routes; `off` for none, and no metrics kept. Default: the config's `admin.listen`,
+        /// else 127.0.0.1:9000 (when that port is taken, Portico serves without it).
+        #[arg(long, value_parser = admin_address)]
+        admin_listen: Option<AdminAddress>,
         /// Seconds before the first retry of a failed asynchronous (Event) invocation; the
         /// second waits twice as long. Lambda waits about 60.
         #[arg(long, default_value_t = 60)]
@@ -188,33 +188,63 @@ fn start_runtime(
     Ok(runtime)
 }
 
-/// The admin listener's address unless `--admin-listen` names another.
+/// The admin listener's address unless `--admin-listen` or the config names another.
 const DEFAULT_ADMIN: &str = "127.0.0.1:9000";
 
-async fn serve(
-    config_path: &Path,
-    listen: SocketAddr,
-    admin_listen: Option<SocketAddr>,
-    async_retry_delay: Duration,
-) -> anyhow::Result<ExitCode> {
-    let config = load(config_path)?;
-    let metrics = portico_server::admin::install_recorder()
-        .map_err(|e| anyhow::anyhow!("cannot record metrics: {e}"))?;
-    let admin = match admin_listen {
-        Some(addr) => Some(tokio::net::TcpListener::bind(addr).await.with_context(|| {
-            format!(
-                "cannot listen on {addr} for the admin endpoints; pick another with --admin-listen"
-            )
-        })?),
+/// `--admin-listen`: an address, or `off` (`None`).
+#[derive(Debug, Clone, Copy)]
+struct AdminAddress(Option<SocketAddr>);
+
+fn admin_address(text: &str) -> Result<AdminAddress, String> {
+    match text {
+        "off" => Ok(AdminAddress(None)),
+        addr => addr
+            .parse()
+            .map(|a| AdminAddress(Some(a)))
+            .map_err(|_| format!("`{addr}` is not host:port or off")),
+    }
+}
+
+/// The admin listener, bound: where the flag or the config says, else the default port if
+/// it is free. `None`: no admin listener, and no metrics recorded.
+async fn admin_listener(
+    flag: Option<Option<SocketAddr>>,
+    config: Option<Option<SocketAddr>>,
+) -> anyhow::Result<Option<tokio::net::TcpListener>> {
+    match flag.or(config) {
+        Some(None) => Ok(None),
+        Some(Some(addr)) => {
+            let bound = tokio::net::TcpListener::bind(addr).await;
+            Ok(Some(bound.with_context(|| {
+                format!("cannot listen on {addr} for the admin endpoints; pick another with --admin-listen")
+            })?))
+        }
         None => match tokio::net::TcpListener::bind(DEFAULT_ADMIN).await {
-            Ok(listener) => Some(listener),
+            Ok(listener) => Ok(Some(listener)),
             Err(e) => {
                 eprintln!(
                     "warning: no admin listener ({DEFAULT_ADMIN}: {e}); pick an address with --admin-listen"
                 );
-                None
+                Ok(None)
             }
         },
+    }
+}
+
+async fn serve(
+    config_path: &Path,
+    listen: SocketAddr,
+    admin_listen: Option<AdminAddress>,
+    async_retry_delay: Duration,
+) -> anyhow::Result<ExitCode> {
+    let config = load(config_path)?;
+    let admin = admin_listener(admin_listen.map(|a| a.0), config.admin_listen).await?;
+    let metrics = match &admin {
+        Some(_) => Some(
+            portico_server::admin::install_recorder()
+                .map_err(|e| anyhow::anyhow!("cannot record metrics: {e}"))?,
+        ),
+        None => None,
     };
     let listener = tokio::net::TcpListener::bind(listen)
         .await
@@ -226,14 +256,8 @@ async fn serve(
     let addr = listener.local_addr()?;
     let work = WorkDir::new();
     let runtime = Arc::new(start_runtime(&config, &work, async_retry_delay)?);
-    let gateway =
-        portico_gateway::Gateway::new(&config, runtime, addr.port()).map_err(|errors| {
-            anyhow::anyhow!(
-                "{} cannot be served:\n  {}",
-                config_path.display(),
-                errors.join("\n  ")
-            )
-        })?;
+    let gateway = portico_gateway::Gateway::new(&config, runtime, addr.port())
+        .map_err(|errors| unservable(config_path, errors))?;
     let gateway = Arc::new(gateway);
     println!(
         "Portico {} serving {} on http://{addr}\n",
@@ -241,7 +265,7 @@ async fn serve(
         config_path.display()
     );
     print_routes(&config, addr);
-    if let Some(admin) = admin {
+    if let (Some(admin), Some(metrics)) = (admin, metrics) {
         let admin_addr = admin.local_addr()?;
         println!("  Admin         http://{admin_addr}/metrics  /healthz  /readyz  /routes");
         let routes = portico_server::routes::routes(&config, addr);

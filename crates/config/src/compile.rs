@@ -224,6 +224,22 @@ impl Compiler {
             rest_apis,
             credentials,
             warnings: Vec::new(),
+            admin_listen: raw
+                .admin
+                .and_then(|admin| match admin.listen.value.as_str() {
+                    "off" => Some(None),
+                    addr => match addr.parse() {
+                        Ok(addr) => Some(Some(addr)),
+                        Err(_) => {
+                            self.error(
+                                &admin.listen,
+                                format!("`{addr}` is not an address to listen on"),
+                                "write `listen: 127.0.0.1:9000` (a host IP and a port), or `off`",
+                            );
+                            None
+                        }
+                    },
+                }),
         }
     }
 

@@ -40,6 +40,8 @@ pub struct Config {
     /// What the config asks for that Portico accepts but does not serve, to print at
     /// start-up (never ignored silently).
     pub warnings: Vec<String>,
+    /// The admin listener: `None` unless the config says; `Some(None)` for `off`.
+    pub admin_listen: Option<Option<std::net::SocketAddr>>,
 }
 
 /// An HTTP API.

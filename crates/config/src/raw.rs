@@ -30,6 +30,17 @@ pub struct RawConfig {
     /// For `aws_iam` auth: access key id → secret (`${env:NAME}` reads an environment variable).
     #[serde(default)]
     pub credentials: BTreeMap<Key, RawCredential>,
+    /// The admin listener (metrics, health, routes).
+    #[serde(default)]
+    pub admin: Option<RawAdmin>,
+}
+
+/// The admin listener.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawAdmin {
+    /// `host:port`, or `off` for no admin listener and no metrics. Default `127.0.0.1:9000`.
+    pub listen: Spanned<String>,
 }
 
 /// A signing credential.
