@@ -99,7 +99,9 @@ fn broken_configs_say_where_and_how_to_fix() {
         ),
         (
             "admin: {listen: \"localhost:nine\"}\n",
-            &["1:17 `localhost:nine` is not an address to listen on | write `listen: 127.0.0.1:9000` (a host IP and a port), or `off`"],
+            &[
+                "1:17 `localhost:nine` is not an address to listen on | write `listen: 127.0.0.1:9000` (a host IP and a port), or `off`",
+            ],
         ),
         (
             "limits: lax\n",

@@ -69,7 +69,17 @@ impl RequestCtx {
         let received = SystemTime::now();
         RequestCtx {
             request_id: portico_events::time::request_id(),
-            trace_id: portico_events::time::trace_id(received),
+            trace_id: portico_events::time::incoming_trace_id(
+                parts
+                    .headers
+                    .get("x-amzn-trace-id")
+                    .and_then(|v| v.to_str().ok()),
+                parts
+                    .headers
+                    .get("traceparent")
+                    .and_then(|v| v.to_str().ok()),
+            )
+            .unwrap_or_else(|| portico_events::time::trace_id(received)),
             received,
             started: Instant::now(),
             query: parts.uri.query().unwrap_or("").to_string(),

@@ -1,5 +1,6 @@
-//! The admin listener: /metrics in the Prometheus text format after known traffic, exact
-//! counts per door, stage and route, and per function; /healthz, /readyz, /routes.
+//! Observability: the admin listener (/metrics in the Prometheus text format after known
+//! traffic, exact counts per door, stage and route, and per function; /healthz, /readyz,
+//! /routes), EMF log lines as metrics, and trace ids carried on to functions.
 
 use crate::harness::Portico;
 
@@ -174,4 +175,38 @@ functions:
         metric(&text, "portico_emf_invalid_total", &[("function", "emf")]),
         Some(2.0)
     );
+}
+
+#[tokio::test]
+async fn trace_ids_are_carried_on_to_functions() {
+    let p = Portico::start(
+        r#"
+functions:
+  traced: {runtime: nodejs20.x, handler: async.context, code: "@fixtures/node", url: {}}
+"#,
+    );
+    let url = p.url("traced", "/");
+    let trace_of = |header: Option<(&'static str, &'static str)>| {
+        let mut request = p.client().get(&url);
+        if let Some((name, value)) = header {
+            request = request.header(name, value);
+        }
+        async move {
+            let context: serde_json::Value = request.send().await.unwrap().json().await.unwrap();
+            context["traceId"].as_str().unwrap().to_string()
+        }
+    };
+    let amzn = "Root=1-5759e988-bd862e3fe1be46a994272793;Parent=53995c3f42cd8ad8;Sampled=1";
+    assert_eq!(trace_of(Some(("x-amzn-trace-id", amzn))).await, amzn);
+    assert_eq!(
+        trace_of(Some((
+            "traceparent",
+            "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"
+        )))
+        .await,
+        "Root=1-4bf92f35-77b34da6a3ce929d0e0e4736;Parent=00f067aa0ba902b7;Sampled=1"
+    );
+    // Without one, a new root.
+    let fresh = trace_of(None).await;
+    assert!(fresh.starts_with("Root=1-") && fresh != amzn, "{fresh}");
 }
