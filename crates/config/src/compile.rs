@@ -487,6 +487,7 @@ impl Compiler {
                 }
                 None => None,
             };
+            let access_log = raw_stage.access_log.map(|log| self.access_log(log));
             let mut cache_methods = BTreeMap::new();
             for (crate::raw::Key(method), ttl) in raw_stage.cache_methods {
                 if allow_default {
@@ -515,10 +516,42 @@ impl Compiler {
                     throttle,
                     cache_ttl,
                     cache_methods,
+                    access_log,
                 },
             );
         }
         stages
+    }
+
+    /// A stage's access log: its format must name `$context.requestId`, as API Gateway's does.
+    fn access_log(&mut self, raw: crate::raw::RawAccessLog) -> crate::AccessLog {
+        if !raw.format.value.contains("$context.requestId") {
+            self.error(
+                &raw.format,
+                "an access log format must include `$context.requestId`",
+                "e.g. format: '{\"requestId\":\"$context.requestId\", \"status\":\"$context.status\"}'",
+            );
+        }
+        let rotation = match raw.rotation.as_ref().map(|r| r.value.as_str()) {
+            None | Some("daily") => crate::Rotation::Daily,
+            Some("hourly") => crate::Rotation::Hourly,
+            Some("never") => crate::Rotation::Never,
+            Some(other) => {
+                if let Some(place) = &raw.rotation {
+                    self.error(
+                        place,
+                        format!("rotation `{other}` is not daily, hourly or never"),
+                        "write `rotation: daily`",
+                    );
+                }
+                crate::Rotation::Daily
+            }
+        };
+        crate::AccessLog {
+            format: raw.format.value,
+            file: raw.file.map(|f| self.base.join(f.value)),
+            rotation,
+        }
     }
 
     /// Reports `function` if no function has that name; `what` says who names it.

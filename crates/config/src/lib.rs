@@ -115,8 +115,27 @@ pub struct Stage {
     pub throttle: Option<Throttle>,
     /// REST APIs: how long the stage cache keeps GET methods' answers.
     pub cache_ttl: Option<Duration>,
+    /// The stage's access log.
+    pub access_log: Option<AccessLog>,
     /// REST APIs: methods (`GET /pets/{id}`) with their own cache TTL (zero: not cached).
     pub cache_methods: BTreeMap<String, Duration>,
+}
+
+/// A stage's access log: a line per request in API Gateway's format language.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AccessLog {
+    pub format: String,
+    /// `None`: standard output.
+    pub file: Option<PathBuf>,
+    pub rotation: Rotation,
+}
+
+/// When an access log file starts afresh (the old one keeps a date suffix).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Rotation {
+    Daily,
+    Hourly,
+    Never,
 }
 
 /// A token bucket: `rate` requests per second on average, up to `burst` at once.

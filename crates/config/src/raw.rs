@@ -173,6 +173,9 @@ pub struct RawStage {
     /// Default throttling for this stage's routes.
     #[serde(default)]
     pub throttle: Option<RawThrottle>,
+    /// An access log for this stage, in API Gateway's format language.
+    #[serde(default)]
+    pub access_log: Option<RawAccessLog>,
     /// For REST APIs: seconds the stage cache keeps GET methods' answers (0 to 3600).
     #[serde(default)]
     pub cache_ttl: Option<Spanned<u64>>,
@@ -180,6 +183,21 @@ pub struct RawStage {
     /// caching off for it; any method may be cached this way).
     #[serde(default)]
     pub cache_methods: BTreeMap<Key, Spanned<u64>>,
+}
+
+/// A stage's access log.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawAccessLog {
+    /// One line per request: text with `$context.<variable>`s (JSON or CLF-like); must
+    /// include `$context.requestId`, as API Gateway requires.
+    pub format: Spanned<String>,
+    /// A file to append to (relative to the config file); default: standard output.
+    #[serde(default)]
+    pub file: Option<Spanned<String>>,
+    /// For a file: `daily` (default), `hourly` or `never`.
+    #[serde(default)]
+    pub rotation: Option<Spanned<String>>,
 }
 
 /// A token bucket: `rate` requests per second on average, `burst` at once.

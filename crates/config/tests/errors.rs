@@ -104,6 +104,13 @@ fn broken_configs_say_where_and_how_to_fix() {
             ],
         ),
         (
+            "apis:\n  shop:\n    protocol: http\n    stages:\n      prod: {access_log: {format: \"$context.status\", rotation: weekly}}\n",
+            &[
+                "5:35 an access log format must include `$context.requestId`",
+                "5:64 rotation `weekly` is not daily, hourly or never | write `rotation: daily`",
+            ],
+        ),
+        (
             "limits: lax\n",
             &["1:9 unknown limits profile `lax` | use one of: aws, unbounded"],
         ),

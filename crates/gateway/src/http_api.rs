@@ -49,6 +49,12 @@ impl Gateway {
             response.headers_mut().insert(APIGW_REQUEST_ID, id);
         }
         record::access_log(&ctx, response.status());
+        let outcome = crate::access_log::Outcome {
+            request_id: request_id.clone(),
+            status: response.status().as_u16(),
+            response_length: http_body::Body::size_hint(response.body()).exact(),
+        };
+        self.stage_logs.write(api, &ctx, &outcome);
         response
     }
 
@@ -67,6 +73,10 @@ impl Gateway {
             return failure(ctx, ApiError::NotFound, "no such API");
         };
         let Some(target) = resolve::http_api(api, ctx.method.as_str(), &ctx.path) else {
+            // Known stage, no route: still the stage's (for its access log and metrics).
+            if let Some(((stage, _), _)) = resolve::http_api_stage(api, &ctx.path) {
+                ctx.route = Some((stage.clone(), String::new()));
+            }
             return failure(ctx, ApiError::NotFound, "no route");
         };
         ctx.route = Some((

@@ -17,6 +17,7 @@ macro_rules! phase {
     };
 }
 
+pub mod access_log;
 pub mod body;
 pub mod client;
 pub mod cors;
@@ -53,6 +54,8 @@ pub struct Gateway {
     models: rest_validation::Models,
     /// The REST APIs' stage caches.
     response_cache: Box<dyn rest_cache::ResponseCache>,
+    /// Stages' access logs.
+    stage_logs: access_log::StageLogs,
     limiter: Box<dyn limiter::Limiter>,
     authorizer_cache: Box<dyn portico_auth::DecisionCache>,
     jwks: jwks::Jwks,
@@ -82,6 +85,22 @@ fn compile_rest(
     }
 }
 
+/// Every stage with an access log: API, stage, log.
+fn stage_logs(config: &Config) -> Vec<(&str, &str, &portico_config::AccessLog)> {
+    let http = config.apis.values().map(|a| (a.name.as_str(), &a.stages));
+    let rest = config
+        .rest_apis
+        .values()
+        .map(|a| (a.name.as_str(), &a.stages));
+    http.chain(rest)
+        .flat_map(|(api, stages)| {
+            stages
+                .iter()
+                .filter_map(move |(name, s)| Some((api, name.as_str(), s.access_log.as_ref()?)))
+        })
+        .collect()
+}
+
 /// What in a valid config cannot be served (a mapping template that does not parse, a
 /// model that is not a schema), each naming its API and method.
 pub fn check(config: &Config) -> Result<(), Vec<String>> {
@@ -103,6 +122,7 @@ impl Gateway {
             templates,
             models,
             response_cache: Box::new(rest_cache::LocalResponses::default()),
+            stage_logs: access_log::StageLogs::open(stage_logs(config))?,
             apis: config.apis.clone(),
             rest_apis: config.rest_apis.clone(),
             limiter: Box::new(limiter::LocalBuckets::default()),

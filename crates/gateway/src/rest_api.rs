@@ -97,6 +97,12 @@ impl Gateway {
             headers.insert(APIGW_ID, id);
         }
         record::access_log(&ctx, response.status());
+        let outcome = crate::access_log::Outcome {
+            request_id: ctx.request_id.clone(),
+            status: response.status().as_u16(),
+            response_length: http_body::Body::size_hint(response.body()).exact(),
+        };
+        self.stage_logs.write(&api.name, &ctx, &outcome);
         response
     }
 

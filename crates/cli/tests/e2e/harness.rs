@@ -135,7 +135,17 @@ impl Portico {
                     .join("\n")
             );
         };
-        std::thread::spawn(move || for _ in stdout.lines() {});
+        // After the banner, stdout (stage access logs, say) joins the log too.
+        let sink = log.clone();
+        std::thread::spawn(move || {
+            for line in stdout.lines().map_while(Result::ok) {
+                sink.lines
+                    .lock()
+                    .unwrap_or_else(|e| e.into_inner())
+                    .push(line);
+                sink.grew.notify_all();
+            }
+        });
         let admin = banner
             .lines()
             .find_map(|l| {

@@ -69,7 +69,8 @@ apis:
     ];
     assert_eq!(count("portico_requests_total", &items), Some(3.0), "{text}");
     assert_eq!(count("portico_4xx_errors_total", &items), None);
-    let nowhere = [("target", "api:shop"), ("stage", ""), ("route", "")];
+    // No route, but the stage is known.
+    let nowhere = [("target", "api:shop"), ("stage", "$default"), ("route", "")];
     assert_eq!(count("portico_4xx_errors_total", &nowhere), Some(1.0));
     let broken = [("target", "api:shop"), ("route", "GET /broken")];
     assert_eq!(count("portico_5xx_errors_total", &broken), Some(1.0));
@@ -209,4 +210,41 @@ functions:
     // Without one, a new root.
     let fresh = trace_of(None).await;
     assert!(fresh.starts_with("Root=1-") && fresh != amzn, "{fresh}");
+}
+
+#[tokio::test]
+async fn stage_access_logs_follow_their_format() {
+    let p = Portico::start(
+        r#"
+functions:
+  echo: {runtime: python3.12, handler: app.echo_proxy, code: "@fixtures/python"}
+apis:
+  shop:
+    protocol: http
+    stages:
+      prod:
+        access_log:
+          format: '{"requestId":"$context.requestId","route":"$context.routeKey","status":"$context.status","ip":"$context.identity.sourceIp","error":"$context.error.message"}'
+    routes:
+      GET /items: {function: echo}
+"#,
+    );
+    let answered = p.api_get("shop/prod/items").await;
+    assert_eq!(answered.status(), 200);
+    let id = answered.headers()["apigw-requestid"]
+        .to_str()
+        .unwrap()
+        .to_string();
+    assert_eq!(p.api_get("shop/prod/nowhere").await.status(), 404);
+    let lines = p.wait_for_lines(r#"{"requestId":"#, 2);
+    let first: serde_json::Value = serde_json::from_str(&lines[0]).unwrap();
+    assert_eq!(
+        first,
+        serde_json::json!({"requestId": id, "route": "GET /items", "status": "200", "ip": "127.0.0.1", "error": "-"})
+    );
+    let second: serde_json::Value = serde_json::from_str(&lines[1]).unwrap();
+    assert_eq!(
+        (second["status"].as_str(), second["route"].as_str()),
+        (Some("404"), Some("-"))
+    );
 }

@@ -43,14 +43,7 @@ pub struct ApiTarget<'a> {
 /// first route, in the API's order of specificity, that matches the method and the rest of
 /// the path. `None` is API Gateway's 404.
 pub fn http_api<'a>(api: &'a Api, method: &str, path: &str) -> Option<ApiTarget<'a>> {
-    let trimmed = path.strip_prefix('/').unwrap_or(path);
-    let (first, rest) = trimmed
-        .split_once('/')
-        .map_or((trimmed, ""), |(f, r)| (f, r));
-    let (stage, route_path) = match api.stages.get_key_value(first) {
-        Some((name, stage)) if name != "$default" => ((name, stage), rest),
-        _ => (api.stages.get_key_value("$default")?, trimmed),
-    };
+    let (stage, route_path) = http_api_stage(api, path)?;
     let segments: Vec<&str> = if route_path.is_empty() {
         Vec::new()
     } else {
@@ -140,6 +133,21 @@ pub fn rest_api<'a>(
             })
         })
         .ok_or(RestMiss::NoMethod)
+}
+
+/// An HTTP API request's stage (its first path segment, or `$default`) and the path after it.
+pub fn http_api_stage<'a, 'p>(
+    api: &'a Api,
+    path: &'p str,
+) -> Option<((&'a String, &'a portico_config::Stage), &'p str)> {
+    let trimmed = path.strip_prefix('/').unwrap_or(path);
+    let (first, rest) = trimmed
+        .split_once('/')
+        .map_or((trimmed, ""), |(f, r)| (f, r));
+    match api.stages.get_key_value(first) {
+        Some((name, stage)) if name != "$default" => Some(((name, stage), rest)),
+        _ => Some((api.stages.get_key_value("$default")?, trimmed)),
+    }
 }
 
 /// The path parameters if `path` matches `pattern`.

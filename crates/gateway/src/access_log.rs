@@ -1,0 +1,220 @@
+//! Stage access logs, as API Gateway writes them: one line per request in the stage's
+//! format, with `$context.<variable>`s filled in (`-` when a value is missing), to standard
+//! output or a file that rotates (daily, hourly or never). Written off the request path,
+//! by a background writer.
+
+use std::collections::HashMap;
+use std::io::Write;
+use std::sync::Mutex;
+
+use portico_config::{AccessLog, Rotation};
+use tracing_appender::non_blocking::{NonBlocking, WorkerGuard};
+
+use crate::ctx::RequestCtx;
+
+/// The access logs of every stage that has one, by API and stage.
+#[derive(Default)]
+pub struct StageLogs {
+    sinks: HashMap<(String, String), Sink>,
+}
+
+struct Sink {
+    format: String,
+    writer: Mutex<NonBlocking>,
+    /// Flushes the writer when Portico stops.
+    _guard: WorkerGuard,
+}
+
+/// What the line says of a request besides its context.
+pub struct Outcome {
+    /// `$context.requestId`: the id the API answered with (`apigw-requestid` for HTTP APIs,
+    /// `x-amzn-RequestId` for REST APIs).
+    pub request_id: String,
+    pub status: u16,
+    pub response_length: Option<u64>,
+}
+
+impl StageLogs {
+    /// Opens the sinks of `stages` (API name → stage name → its access log).
+    pub fn open<'a>(
+        stages: impl IntoIterator<Item = (&'a str, &'a str, &'a AccessLog)>,
+    ) -> Result<StageLogs, Vec<String>> {
+        let mut logs = StageLogs::default();
+        let mut errors = Vec::new();
+        for (api, stage, log) in stages {
+            let (writer, guard) = match &log.file {
+                None => tracing_appender::non_blocking(std::io::stdout()),
+                Some(file) => {
+                    let (Some(dir), Some(name)) = (file.parent(), file.file_name()) else {
+                        errors.push(format!(
+                            "API `{api}`, stage `{stage}`: `{}` is not a file path",
+                            file.display()
+                        ));
+                        continue;
+                    };
+                    if let Err(e) = std::fs::create_dir_all(dir) {
+                        errors.push(format!(
+                            "API `{api}`, stage `{stage}`: cannot create {}: {e}",
+                            dir.display()
+                        ));
+                        continue;
+                    }
+                    let appender = match log.rotation {
+                        Rotation::Daily => tracing_appender::rolling::daily(dir, name),
+                        Rotation::Hourly => tracing_appender::rolling::hourly(dir, name),
+                        Rotation::Never => tracing_appender::rolling::never(dir, name),
+                    };
+                    tracing_appender::non_blocking(appender)
+                }
+            };
+            logs.sinks.insert(
+                (api.to_string(), stage.to_string()),
+                Sink {
+                    format: log.format.clone(),
+                    writer: Mutex::new(writer),
+                    _guard: guard,
+                },
+            );
+        }
+        if errors.is_empty() {
+            Ok(logs)
+        } else {
+            Err(errors)
+        }
+    }
+
+    /// Writes the request's line, if its API's stage has an access log.
+    pub fn write(&self, api: &str, ctx: &RequestCtx, outcome: &Outcome) {
+        let Some((stage, _)) = &ctx.route else { return };
+        let Some(sink) = self.sinks.get(&(api.to_string(), stage.clone())) else {
+            return;
+        };
+        let mut line = render(&sink.format, |name| value(ctx, outcome, name));
+        line.push('\n');
+        let mut writer = sink.writer.lock().unwrap_or_else(|e| e.into_inner());
+        let _ = writer.write_all(line.as_bytes());
+    }
+}
+
+/// `format` with each `$context.<name>` replaced by `value(name)`, or `-` without one.
+pub fn render(format: &str, value: impl Fn(&str) -> Option<String>) -> String {
+    const PREFIX: &str = "$context.";
+    let mut out = String::with_capacity(format.len() + 64);
+    let mut rest = format;
+    while let Some(start) = rest.find(PREFIX) {
+        out.push_str(&rest[..start]);
+        let after = &rest[start + PREFIX.len()..];
+        let end = after
+            .find(|c: char| !(c.is_ascii_alphanumeric() || c == '.' || c == '_' || c == '-'))
+            .unwrap_or(after.len());
+        // A trailing `.` ends a sentence, not a name.
+        let name = after[..end].trim_end_matches('.');
+        out.push_str(&value(name).unwrap_or_else(|| "-".to_string()));
+        rest = &after[name.len()..];
+    }
+    out.push_str(rest);
+    out
+}
+
+/// A `$context` variable of the request, as API Gateway names them.
+fn value(ctx: &RequestCtx, outcome: &Outcome, name: &str) -> Option<String> {
+    let ms = |d: std::time::Duration| (d.as_millis() as u64).to_string();
+    Some(match name {
+        "requestId" => outcome.request_id.clone(),
+        "extendedRequestId" => ctx.request_id.clone(),
+        "httpMethod" => ctx.method.to_string(),
+        "path" => ctx.path_as_received.clone(),
+        "protocol" => ctx.protocol.to_string(),
+        "status" => outcome.status.to_string(),
+        "responseLength" => outcome.response_length?.to_string(),
+        "requestTime" => portico_events::time::clf(ctx.received),
+        "requestTimeEpoch" => portico_events::time::epoch_ms(ctx.received).to_string(),
+        "identity.sourceIp" => ctx.remote.ip().to_string(),
+        "identity.userAgent" => ctx.header("user-agent")?.to_string(),
+        "routeKey" | "resourcePath" => {
+            Some(ctx.route.as_ref()?.1.clone()).filter(|r| !r.is_empty())?
+        }
+        "stage" => ctx.route.as_ref()?.0.clone(),
+        "integrationLatency" => ms(ctx.integration_latency?),
+        "responseLatency" => ms(ctx.started.elapsed()),
+        "error.message" => ctx.error.clone()?,
+        "xrayTraceId" => ctx.trace_id.clone(),
+        other => {
+            // `authorizer.<key>`: a Lambda authorizer's context, or a JWT's claims.
+            let key = other.strip_prefix("authorizer.")?;
+            let authorizer = ctx.authorizer.as_ref()?;
+            let found = key
+                .split('.')
+                .try_fold(authorizer, |v, k| v.get(k))
+                .or_else(|| authorizer.as_object()?.values().find_map(|v| v.get(key)))?;
+            match found {
+                serde_json::Value::String(s) => s.clone(),
+                serde_json::Value::Null => return None,
+                other => other.to_string(),
+            }
+        }
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn variables_are_filled_in_and_missing_ones_are_dashes() {
+        let value = |name: &str| match name {
+            "requestId" => Some("id-1".to_string()),
+            "status" => Some("200".to_string()),
+            _ => None,
+        };
+        assert_eq!(
+            render(
+                r#"{"requestId":"$context.requestId","status":"$context.status","x":"$context.nope"}"#,
+                value
+            ),
+            r#"{"requestId":"id-1","status":"200","x":"-"}"#
+        );
+        assert_eq!(
+            render("$context.requestId $context.status. done", value),
+            "id-1 200. done"
+        );
+    }
+}
+
+#[cfg(test)]
+mod file_tests {
+    use super::*;
+
+    #[test]
+    fn a_file_sink_gets_one_line_per_request() {
+        let dir = tempfile::tempdir().unwrap();
+        let log = AccessLog {
+            format: "$context.requestId $context.httpMethod $context.status $context.stage".into(),
+            file: Some(dir.path().join("logs/access.log")),
+            rotation: Rotation::Never,
+        };
+        let logs = StageLogs::open([("shop", "prod", &log)]).unwrap();
+        let (parts, ()) = http::Request::get("/prod/items")
+            .body(())
+            .unwrap()
+            .into_parts();
+        let mut ctx = RequestCtx::new(
+            parts,
+            "/prod/items".into(),
+            "127.0.0.1:9".parse().unwrap(),
+            3000,
+            "api:shop".into(),
+        );
+        ctx.route = Some(("prod".into(), "GET /items".into()));
+        let outcome = Outcome {
+            request_id: "r-1".into(),
+            status: 200,
+            response_length: Some(2),
+        };
+        logs.write("shop", &ctx, &outcome);
+        logs.write("other", &ctx, &outcome);
+        drop(logs); // flushes the writer
+        let written = std::fs::read_to_string(dir.path().join("logs/access.log")).unwrap();
+        assert_eq!(written, "r-1 GET 200 prod\n");
+    }
+}
