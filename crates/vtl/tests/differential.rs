@@ -10,6 +10,9 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
+mod common;
+
+use common::Rng;
 use portico_vtl::{Input, Limits, Template};
 
 const JARS: &[&str] = &[
@@ -183,26 +186,6 @@ fn renders_as_velocity_1_7_does() {
         diffs.len(),
         diffs.join("\n")
     );
-}
-
-/// A small deterministic generator (xorshift), so a failing case can be found again.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 << 13;
-        self.0 ^= self.0 >> 7;
-        self.0 ^= self.0 << 17;
-        self.0
-    }
-
-    fn pick<'a>(&mut self, from: &[&'a str]) -> &'a str {
-        from[(self.next() % from.len() as u64) as usize]
-    }
-
-    fn int(&mut self) -> i64 {
-        (self.next() % 41) as i64 - 20
-    }
 }
 
 /// One generated template: assignments, arithmetic, string and list methods, conditions and

@@ -3,6 +3,9 @@
 
 use std::collections::BTreeMap;
 
+mod common;
+
+use common::Rng;
 use portico_vtl::{Input, Limits, Template};
 
 const FRAGMENTS: &[&str] = &[
@@ -69,17 +72,6 @@ const FRAGMENTS: &[&str] = &[
     "#set($m = {})",
     "$m.put('k', $m)",
 ];
-
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 << 13;
-        self.0 ^= self.0 >> 7;
-        self.0 ^= self.0 << 17;
-        self.0
-    }
-}
 
 #[test]
 fn garbled_templates_never_panic() {
