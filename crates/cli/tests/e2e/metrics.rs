@@ -4,8 +4,19 @@
 
 use crate::harness::Portico;
 
+/// The text of `p`'s /metrics.
+pub(crate) async fn scrape(p: &Portico) -> String {
+    let admin = p.admin.expect("the admin listener's address is printed");
+    reqwest::get(format!("http://{admin}/metrics"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap()
+}
+
 /// The value of `name` on the line whose labels include every one of `labels`.
-fn metric(text: &str, name: &str, labels: &[(&str, &str)]) -> Option<f64> {
+pub(crate) fn metric(text: &str, name: &str, labels: &[(&str, &str)]) -> Option<f64> {
     text.lines()
         .filter(|l| !l.starts_with('#'))
         .filter(|l| {

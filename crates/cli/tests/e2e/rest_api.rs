@@ -617,6 +617,16 @@ paths:
     p.wait_for_lines("REPORT RequestId", 6);
     assert_eq!(p.logs().matches("REPORT RequestId").count(), 6);
     assert_eq!(p.logs().matches("token authorizer saw allow").count(), 1);
+    // The authorizer cache's hits (the second /pets and /toys) and misses, counted.
+    let text = crate::metrics::scrape(&p).await;
+    let tok = [("target", "rest:guarded"), ("authorizer", "tok")];
+    let count = |name: &str| crate::metrics::metric(&text, name, &tok);
+    assert_eq!(
+        count("portico_authorizer_cache_hits_total"),
+        Some(2.0),
+        "{text}"
+    );
+    assert_eq!(count("portico_authorizer_cache_misses_total"), Some(4.0));
 
     // REQUEST: both identity sources must be there; the function then decides.
     assert_eq!(get("/request", None).await, unauthorized);
@@ -952,6 +962,21 @@ paths:
     let hits = p.wait_for_lines("(stage cache hit)", 3);
     assert_eq!(p.logs().matches("(stage cache hit)").count(), 3, "{hits:?}");
     assert_eq!(p.logs().matches("(stage cache miss)").count(), 3);
+    // And in the metrics, as CacheHitCount and CacheMissCount.
+    let text = crate::metrics::scrape(&p).await;
+    let count = |name: &str, route: &str| {
+        crate::metrics::metric(&text, name, &[("target", "rest:cached"), ("route", route)])
+    };
+    assert_eq!(
+        count("portico_cache_hits_total", "GET /pets"),
+        Some(2.0),
+        "{text}"
+    );
+    assert_eq!(count("portico_cache_misses_total", "GET /pets"), Some(2.0));
+    assert_eq!(
+        count("portico_cache_hits_total", "GET /pets/{id}"),
+        Some(1.0)
+    );
 }
 
 #[tokio::test]

@@ -249,13 +249,17 @@ async fn lambda_decision(
     } else {
         route_arn.as_str()
     };
-    let cache_key = format!(
-        "{}\u{0}{}\u{0}{}\u{0}{route_part}",
-        gate.api.name,
+    // A JSON array: no identity value can pass for another part of the key.
+    let cache_key =
+        serde_json::json!(["http", gate.api.name, authorizer.name, identity, route_part])
+            .to_string();
+    let cached = gate.cache.get(&cache_key);
+    count_cache(
+        &format!("api:{}", gate.api.name),
         authorizer.name,
-        identity.join("\u{0}")
+        cached.is_some(),
     );
-    let decision = match gate.cache.get(&cache_key) {
+    let decision = match cached {
         Some(decision) => decision,
         None => {
             let event = crate::phases::map::authorizer_event(
@@ -340,6 +344,21 @@ pub struct Gate<'a> {
     pub jwks: &'a crate::jwks::Jwks,
     pub region: &'a str,
     pub account_id: &'a str,
+}
+
+/// Counts an authorizer cache lookup (API Gateway's CacheHitCount / CacheMissCount for
+/// authorizers).
+fn count_cache(target: &str, authorizer: &str, hit: bool) {
+    let name = if hit {
+        "portico_authorizer_cache_hits_total"
+    } else {
+        "portico_authorizer_cache_misses_total"
+    };
+    let labels = [
+        ("target", target.to_string()),
+        ("authorizer", authorizer.to_string()),
+    ];
+    metrics::counter!(name, &labels).increment(1);
 }
 
 /// How long a REST API waits for its Lambda authorizer before answering 500.
@@ -462,14 +481,12 @@ pub async fn rest_api(
         }
     };
     // The policy is kept per identity (none for a REQUEST authorizer without sources).
-    let cache_key = (!identity.is_empty() && !authorizer.ttl.is_zero()).then(|| {
-        format!(
-            "rest\u{0}{}\u{0}{name}\u{0}{}",
-            gate.api.name,
-            identity.join("\u{0}")
-        )
-    });
+    let cache_key = (!identity.is_empty() && !authorizer.ttl.is_zero())
+        .then(|| serde_json::json!(["rest", gate.api.name, name, identity]).to_string());
     let cached = cache_key.as_ref().and_then(|k| gate.cache.get(k));
+    if cache_key.is_some() {
+        count_cache(&format!("rest:{}", gate.api.name), name, cached.is_some());
+    }
     let answer = match cached {
         Some(Decision::Answer(answer)) => answer,
         _ => match ask_rest_authorizer(ctx, gate, function, event).await {

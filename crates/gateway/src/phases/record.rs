@@ -9,6 +9,9 @@ pub const ERRORS_4XX: &str = "portico_4xx_errors_total";
 pub const ERRORS_5XX: &str = "portico_5xx_errors_total";
 pub const LATENCY: &str = "portico_latency_seconds";
 pub const INTEGRATION_LATENCY: &str = "portico_integration_latency_seconds";
+/// A REST stage cache's CacheHitCount and CacheMissCount.
+pub const CACHE_HITS: &str = "portico_cache_hits_total";
+pub const CACHE_MISSES: &str = "portico_cache_misses_total";
 
 /// Counts the request under its door, stage and route.
 fn metrics(ctx: &RequestCtx, status: http::StatusCode) {
@@ -28,6 +31,11 @@ fn metrics(ctx: &RequestCtx, status: http::StatusCode) {
     metrics::histogram!(LATENCY, &labels).record(ctx.started.elapsed().as_secs_f64());
     if let Some(latency) = ctx.integration_latency {
         metrics::histogram!(INTEGRATION_LATENCY, &labels).record(latency.as_secs_f64());
+    }
+    match ctx.cache_hit {
+        Some(true) => metrics::counter!(CACHE_HITS, &labels).increment(1),
+        Some(false) => metrics::counter!(CACHE_MISSES, &labels).increment(1),
+        None => {}
     }
 }
 
