@@ -5,7 +5,6 @@
 
 use std::collections::HashMap;
 use std::io::Write;
-use std::sync::Mutex;
 
 use portico_config::{AccessLog, Rotation};
 use tracing_appender::non_blocking::{NonBlocking, WorkerGuard};
@@ -15,21 +14,24 @@ use crate::ctx::RequestCtx;
 /// The access logs of every stage that has one, by API and stage.
 #[derive(Default)]
 pub struct StageLogs {
-    sinks: HashMap<(String, String), Sink>,
+    /// API → stage → its sink; looked up by borrowed names, so a request to a stage
+    /// without an access log costs no allocation.
+    sinks: HashMap<String, HashMap<String, Sink>>,
 }
 
 struct Sink {
     format: String,
-    writer: Mutex<NonBlocking>,
+    /// A sender to the background writer; a clone per line, so no lock is held.
+    writer: NonBlocking,
     /// Flushes the writer when Portico stops.
     _guard: WorkerGuard,
 }
 
 /// What the line says of a request besides its context.
-pub struct Outcome {
+pub struct Outcome<'a> {
     /// `$context.requestId`: the id the API answered with (`apigw-requestid` for HTTP APIs,
     /// `x-amzn-RequestId` for REST APIs).
-    pub request_id: String,
+    pub request_id: &'a str,
     pub status: u16,
     pub response_length: Option<u64>,
 }
@@ -67,11 +69,11 @@ impl StageLogs {
                     tracing_appender::non_blocking(appender)
                 }
             };
-            logs.sinks.insert(
-                (api.to_string(), stage.to_string()),
+            logs.sinks.entry(api.to_string()).or_default().insert(
+                stage.to_string(),
                 Sink {
                     format: log.format.clone(),
-                    writer: Mutex::new(writer),
+                    writer,
                     _guard: guard,
                 },
             );
@@ -84,15 +86,14 @@ impl StageLogs {
     }
 
     /// Writes the request's line, if its API's stage has an access log.
-    pub fn write(&self, api: &str, ctx: &RequestCtx, outcome: &Outcome) {
+    pub fn write(&self, api: &str, ctx: &RequestCtx, outcome: &Outcome<'_>) {
         let Some((stage, _)) = &ctx.route else { return };
-        let Some(sink) = self.sinks.get(&(api.to_string(), stage.clone())) else {
+        let Some(sink) = self.sinks.get(api).and_then(|stages| stages.get(stage)) else {
             return;
         };
         let mut line = render(&sink.format, |name| value(ctx, outcome, name));
         line.push('\n');
-        let mut writer = sink.writer.lock().unwrap_or_else(|e| e.into_inner());
-        let _ = writer.write_all(line.as_bytes());
+        let _ = sink.writer.clone().write_all(line.as_bytes());
     }
 }
 
@@ -117,10 +118,10 @@ pub fn render(format: &str, value: impl Fn(&str) -> Option<String>) -> String {
 }
 
 /// A `$context` variable of the request, as API Gateway names them.
-fn value(ctx: &RequestCtx, outcome: &Outcome, name: &str) -> Option<String> {
+fn value(ctx: &RequestCtx, outcome: &Outcome<'_>, name: &str) -> Option<String> {
     let ms = |d: std::time::Duration| (d.as_millis() as u64).to_string();
     Some(match name {
-        "requestId" => outcome.request_id.clone(),
+        "requestId" => outcome.request_id.to_string(),
         "extendedRequestId" => ctx.request_id.clone(),
         "httpMethod" => ctx.method.to_string(),
         "path" => ctx.path_as_received.clone(),
@@ -207,7 +208,7 @@ mod file_tests {
         );
         ctx.route = Some(("prod".into(), "GET /items".into()));
         let outcome = Outcome {
-            request_id: "r-1".into(),
+            request_id: "r-1",
             status: 200,
             response_length: Some(2),
         };

@@ -12,7 +12,7 @@ use crate::body::Body;
 use crate::ctx::RequestCtx;
 use crate::error::api as failure;
 use crate::mapping::Outgoing;
-use crate::phases::authorize::{self, Gate};
+use crate::phases::authorize;
 use crate::phases::map::{Format, Target};
 use crate::phases::respond::APIGW_REQUEST_ID;
 use crate::phases::{integrate, map, record, resolve, respond, throttle, validate};
@@ -50,7 +50,7 @@ impl Gateway {
         }
         record::access_log(&ctx, response.status());
         let outcome = crate::access_log::Outcome {
-            request_id: request_id.clone(),
+            request_id: &request_id,
             status: response.status().as_u16(),
             response_length: http_body::Body::size_hint(response.body()).exact(),
         };
@@ -94,14 +94,7 @@ impl Gateway {
             format: Format::V2,
             authorizer: None,
         };
-        let gate = Gate {
-            api,
-            runtime: &self.runtime,
-            cache: self.authorizer_cache.as_ref(),
-            jwks: &self.jwks,
-            region: &self.region,
-            account_id: &self.account_id,
-        };
+        let gate = self.gate(api);
         phase!(authorize::http_api(ctx, &gate, &event_target, &target).await);
         let stage_throttle = api.stages.get(target.stage).and_then(|s| s.throttle);
         if let Some(limit) = target.route.throttle.or(stage_throttle) {
@@ -158,7 +151,8 @@ impl Gateway {
         };
         event_target.authorizer = authorizer.as_ref();
         let request_id = event_target.request_id.to_owned();
-        phase!(map::http_api(ctx, &event_target, f, &self.account_id));
+        let too_large = ApiError::RequestTooLarge.response();
+        phase!(map::api(ctx, &event_target, f, &self.account_id, too_large));
         // Kept for the response's parameter mapping.
         ctx.authorizer = authorizer;
         let arn = self.function_arn(&f.name, None);

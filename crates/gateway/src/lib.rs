@@ -140,6 +140,18 @@ impl Gateway {
         &self.runtime
     }
 
+    /// What authorizing a request to `api` needs of the gateway.
+    fn gate<'a, A>(&'a self, api: &'a A) -> phases::authorize::Gate<'a, A> {
+        phases::authorize::Gate {
+            api,
+            runtime: &self.runtime,
+            cache: self.authorizer_cache.as_ref(),
+            jwks: &self.jwks,
+            region: &self.region,
+            account_id: &self.account_id,
+        }
+    }
+
     fn signing(&self) -> phases::authorize::Signing<'_> {
         phases::authorize::Signing {
             credentials: &self.credentials,

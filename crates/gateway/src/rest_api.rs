@@ -98,7 +98,7 @@ impl Gateway {
         }
         record::access_log(&ctx, response.status());
         let outcome = crate::access_log::Outcome {
-            request_id: ctx.request_id.clone(),
+            request_id: &ctx.request_id,
             status: response.status().as_u16(),
             response_length: http_body::Body::size_hint(response.body()).exact(),
         };
@@ -149,16 +149,9 @@ impl Gateway {
             Authorization::None => {}
             Authorization::Iam => phase!(authorize::rest_api_iam(ctx, &self.signing())),
             Authorization::Authorizer { name, scopes } => {
-                let gate = authorize::RestGate {
-                    api,
-                    patterns: &self.templates,
-                    runtime: &self.runtime,
-                    cache: self.authorizer_cache.as_ref(),
-                    jwks: &self.jwks,
-                    region: &self.region,
-                    account_id: &self.account_id,
-                };
-                phase!(authorize::rest_api(ctx, &gate, &target, name, scopes).await);
+                let gate = self.gate(api);
+                let asked = (name.as_str(), scopes.as_slice());
+                phase!(authorize::rest_api(ctx, &gate, &target, asked, &self.templates).await);
             }
         }
         let stage_throttle = api.stages.get(target.stage).and_then(|s| s.throttle);
@@ -594,7 +587,8 @@ impl Gateway {
             },
             authorizer: authorizer.as_ref(),
         };
-        let mapped = map::rest_api(ctx, &event_target, f, &self.account_id);
+        let too_large = GatewayResponse::RequestTooLarge.response();
+        let mapped = map::api(ctx, &event_target, f, &self.account_id, too_large);
         phase!(as_refusal(ctx, mapped, GatewayResponse::RequestTooLarge));
         ctx.authorizer = authorizer;
         let arn = self.function_arn(&f.name, None);

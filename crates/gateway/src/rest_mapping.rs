@@ -26,7 +26,8 @@ pub struct Templates {
 }
 
 impl Templates {
-    /// Parses every request and response template; `Err` lists each broken one.
+    /// Parses every request, response and gateway response template and compiles every
+    /// selection pattern and validation expression; `Err` lists each broken one.
     pub fn compile(apis: &BTreeMap<String, RestApi>) -> Result<Templates, Vec<String>> {
         let mut templates = Templates::default();
         let mut errors = Vec::new();
@@ -45,10 +46,7 @@ impl Templates {
                 for (which, text) in requests.chain(responses) {
                     templates.add(&mut errors, &api.name, method.key.text(), &which, text);
                 }
-            }
-            for method in &api.methods {
-                for pattern in method
-                    .integration
+                for pattern in integration
                     .responses
                     .iter()
                     .filter_map(|r| r.pattern.as_ref())

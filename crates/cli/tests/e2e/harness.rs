@@ -187,6 +187,23 @@ impl Portico {
         &self.client
     }
 
+    /// Sends `request`: the status, the headers and the JSON body.
+    pub async fn answer(
+        request: reqwest::RequestBuilder,
+    ) -> (u16, reqwest::header::HeaderMap, serde_json::Value) {
+        let response = request.send().await.unwrap();
+        let status = response.status().as_u16();
+        let headers = response.headers().clone();
+        (status, headers, response.json().await.unwrap())
+    }
+}
+
+/// The value of `name` in `headers`, as text.
+pub fn header(headers: &reqwest::header::HeaderMap, name: &str) -> Option<String> {
+    headers.get(name).map(|v| v.to_str().unwrap().to_string())
+}
+
+impl Portico {
     pub async fn get(&self, function: &str, path: &str) -> reqwest::Response {
         self.client
             .get(self.url(function, path))

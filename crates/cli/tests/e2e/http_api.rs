@@ -5,7 +5,7 @@ use std::path::Path;
 
 use serde_json::{Value, json};
 
-use crate::harness::Portico;
+use crate::harness::{Portico, header};
 
 const SHOP: &str = r#"
 functions:
@@ -30,14 +30,10 @@ apis:
       GET /items: {function: echo}
 "#;
 
+/// GETs `url`: status, `apigw-requestid`, body as JSON.
 async fn get(p: &Portico, url: &str) -> (u16, Option<String>, Value) {
-    let response = p.client().get(url).send().await.unwrap();
-    let status = response.status().as_u16();
-    let id = response
-        .headers()
-        .get("apigw-requestid")
-        .map(|v| v.to_str().unwrap().to_string());
-    (status, id, response.json().await.unwrap())
+    let (status, headers, body) = Portico::answer(p.client().get(url)).await;
+    (status, header(&headers, "apigw-requestid"), body)
 }
 
 #[tokio::test]

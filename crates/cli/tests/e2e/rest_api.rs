@@ -3,23 +3,18 @@
 
 use serde_json::{Value, json};
 
-use crate::harness::Portico;
+use crate::harness::{Portico, header};
 use crate::http_api::{Upstream, awscurl};
 
-/// GETs `url`: status, `x-amzn-ErrorType`, body as JSON.
+/// GETs `url`: status, `x-amzn-ErrorType`, body as JSON; every REST answer names its ids.
 async fn get(p: &Portico, url: &str) -> (u16, Option<String>, Value) {
-    let response = p.client().get(url).send().await.unwrap();
+    let (status, headers, body) = Portico::answer(p.client().get(url)).await;
     assert!(
-        response.headers().contains_key("x-amzn-requestid"),
+        headers.contains_key("x-amzn-requestid"),
         "REST APIs name every answer's request id"
     );
-    assert!(response.headers().contains_key("x-amz-apigw-id"));
-    let status = response.status().as_u16();
-    let error_type = response
-        .headers()
-        .get("x-amzn-errortype")
-        .map(|v| v.to_str().unwrap().to_string());
-    (status, error_type, response.json().await.unwrap())
+    assert!(headers.contains_key("x-amz-apigw-id"));
+    (status, header(&headers, "x-amzn-errortype"), body)
 }
 
 #[tokio::test]
@@ -179,14 +174,8 @@ apis:
             request = request.header("x-api-key", key);
         }
         async move {
-            let response = request.send().await.unwrap();
-            let status = response.status().as_u16();
-            let error = response
-                .headers()
-                .get("x-amzn-errortype")
-                .map(|v| v.to_str().unwrap().to_string());
-            let body: Value = response.json().await.unwrap();
-            (status, error, body)
+            let (status, headers, body) = Portico::answer(request).await;
+            (status, header(&headers, "x-amzn-errortype"), body)
         }
     };
     let forbidden = (

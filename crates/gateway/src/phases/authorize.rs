@@ -104,7 +104,7 @@ fn iam(ctx: &mut RequestCtx, signing: &Signing<'_>, service: &str) -> Result<(),
 /// what the authorizer said on to the integration (`ctx.authorizer`).
 pub async fn http_api(
     ctx: &mut RequestCtx,
-    gate: &Gate<'_>,
+    gate: &Gate<'_, Api>,
     target: &Target<'_>,
     route: &ApiTarget<'_>,
 ) -> Flow {
@@ -230,7 +230,7 @@ struct LambdaAuthorizer<'a> {
 /// the context it allowed the request with.
 async fn lambda_decision(
     ctx: &RequestCtx,
-    gate: &Gate<'_>,
+    gate: &Gate<'_, Api>,
     target: &Target<'_>,
     route: &ApiTarget<'_>,
     authorizer: &LambdaAuthorizer<'_>,
@@ -336,9 +336,10 @@ async fn jwt_claims(
     }
 }
 
-/// What the authorize phase of an HTTP API needs besides the request.
-pub struct Gate<'a> {
-    pub api: &'a Api,
+/// What the authorize phase of an API (an HTTP API's [`Api`], a REST API's
+/// [`portico_config::rest::RestApi`]) needs besides the request.
+pub struct Gate<'a, A> {
+    pub api: &'a A,
     pub runtime: &'a Runtime,
     pub cache: &'a dyn DecisionCache,
     pub jwks: &'a crate::jwks::Jwks,
@@ -364,18 +365,6 @@ fn count_cache(target: &str, authorizer: &str, hit: bool) {
 /// How long a REST API waits for its Lambda authorizer before answering 500.
 const AUTHORIZER_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);
 
-/// What the authorize phase of a REST API needs besides the request.
-pub struct RestGate<'a> {
-    pub api: &'a portico_config::rest::RestApi,
-    /// The API's regular expressions, compiled at start-up.
-    pub patterns: &'a crate::rest_mapping::Templates,
-    pub runtime: &'a Runtime,
-    pub cache: &'a dyn DecisionCache,
-    pub jwks: &'a crate::jwks::Jwks,
-    pub region: &'a str,
-    pub account_id: &'a str,
-}
-
 /// A REST method's authorizer: a Lambda TOKEN authorizer (the token header, checked against
 /// its validation expression before the function is asked), a Lambda REQUEST authorizer
 /// (every identity source present), or a Cognito user pool authorizer (a JWT of one of its
@@ -384,11 +373,12 @@ pub struct RestGate<'a> {
 /// context on (`ctx.authorizer`).
 pub async fn rest_api(
     ctx: &mut RequestCtx,
-    gate: &RestGate<'_>,
+    gate: &Gate<'_, portico_config::rest::RestApi>,
     target: &crate::phases::resolve::RestTarget<'_>,
-    name: &str,
-    scopes: &[String],
+    authorizer_use: (&str, &[String]),
+    patterns: &crate::rest_mapping::Templates,
 ) -> Flow {
+    let (name, scopes) = authorizer_use;
     use portico_config::rest::RestAuthorizerKind;
     let rest_refuse = |ctx: &mut RequestCtx, response: GatewayResponse, why: String| {
         Flow::Respond(crate::error::rest(ctx, &response, why))
@@ -430,7 +420,7 @@ pub async fn rest_api(
                 return rest_refuse(ctx, GatewayResponse::Unauthorized, why);
             };
             if let Some(pattern) = validation
-                && !gate.patterns.matches(pattern, &token)
+                && !patterns.matches(pattern, &token)
             {
                 let why = format!("the token does not match `{name}`'s validation expression");
                 return rest_refuse(ctx, GatewayResponse::Unauthorized, why);
@@ -554,7 +544,7 @@ fn rest_identity(
 /// (an `Unauthorized` error is 401, anything else 500).
 async fn ask_rest_authorizer(
     ctx: &RequestCtx,
-    gate: &RestGate<'_>,
+    gate: &Gate<'_, portico_config::rest::RestApi>,
     function: &str,
     event: bytes::Bytes,
 ) -> Result<serde_json::Value, (GatewayResponse, String)> {
@@ -621,7 +611,7 @@ async fn invoke_authorizer(
 /// one of the pools, valid now; with `scopes`, carrying one of them. Its claims, as strings.
 async fn cognito_claims(
     ctx: &RequestCtx,
-    gate: &RestGate<'_>,
+    gate: &Gate<'_, portico_config::rest::RestApi>,
     issuers: &[String],
     header: &str,
     scopes: &[String],

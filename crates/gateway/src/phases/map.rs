@@ -6,7 +6,7 @@ use portico_events::http_v2::{self, Endpoint, RequestInfo};
 
 use portico_config::Function;
 
-use portico_events::{ApiError, ErrorResponse, UrlError};
+use portico_events::{ErrorResponse, UrlError};
 
 use crate::ctx::{Flow, RequestCtx};
 
@@ -41,37 +41,22 @@ pub fn function_url(ctx: &mut RequestCtx, function: &Function, account_id: &str)
     )
 }
 
-/// An HTTP API route's Lambda proxy event (payload format 2.0 or 1.0), within the
-/// function's payload limit.
-pub fn http_api(
+/// An API's Lambda proxy event (an HTTP API route's 2.0 or 1.0, a REST method's REST
+/// 1.0, as `target` says), within the function's payload limit; beyond it, the door's
+/// `too_large` answer.
+pub fn api(
     ctx: &mut RequestCtx,
     target: &Target<'_>,
     function: &Function,
     account_id: &str,
+    too_large: ErrorResponse,
 ) -> Flow {
     lambda_event(
         ctx,
         target,
         account_id,
         function.limits.sync_payload,
-        ApiError::RequestTooLarge.response(),
-    )
-}
-
-/// A REST API method's Lambda proxy event (REST's 1.0), within the function's payload
-/// limit.
-pub fn rest_api(
-    ctx: &mut RequestCtx,
-    target: &Target<'_>,
-    function: &Function,
-    account_id: &str,
-) -> Flow {
-    lambda_event(
-        ctx,
-        target,
-        account_id,
-        function.limits.sync_payload,
-        portico_events::GatewayResponse::RequestTooLarge.response(),
+        too_large,
     )
 }
 
