@@ -453,20 +453,36 @@ impl<'a> Importer<'a> {
         );
     }
 
-    fn collect_models(&mut self, top: &Map<String, Value>) {
+    /// A named section that Swagger 2 keeps at the top (`keys.0`) and OpenAPI 3 under
+    /// `components` (`keys.1`): the mapping and its pointer, or `None` (reported when it is
+    /// not a mapping; `what` names the section and its entries).
+    fn section<'t>(
+        &mut self,
+        top: &'t Map<String, Value>,
+        keys: (&str, &str),
+        what: (&str, &str),
+    ) -> Option<(&'t Map<String, Value>, Ptr)> {
+        let (swagger2, openapi3) = keys;
         let (container, ptr) = match self.version {
-            Version::Swagger2 => (top.get("definitions"), Ptr::root().key("definitions")),
+            Version::Swagger2 => (top.get(swagger2), Ptr::root().key(swagger2)),
             Version::OpenApi3 => (
-                top.get("components").and_then(|c| c.get("schemas")),
-                Ptr::root().key("components").key("schemas"),
+                top.get("components").and_then(|c| c.get(openapi3)),
+                Ptr::root().key("components").key(openapi3),
             ),
         };
-        let Some(container) = container else { return };
-        let Some(map) = container.as_object() else {
-            self.error(Problem::new(
-                &ptr,
-                "models must be a mapping of names to schemas",
-            ));
+        match container?.as_object() {
+            Some(map) => Some((map, ptr)),
+            None => {
+                let message = format!("{} must be a mapping of names to {}", what.0, what.1);
+                self.error(Problem::new(&ptr, message));
+                None
+            }
+        }
+    }
+
+    fn collect_models(&mut self, top: &Map<String, Value>) {
+        let keys = ("definitions", "schemas");
+        let Some((map, ptr)) = self.section(top, keys, ("models", "schemas")) else {
             return;
         };
         for (name, schema) in map {
@@ -683,22 +699,8 @@ impl<'a> Importer<'a> {
     // ----- security -----------------------------------------------------------------------
 
     fn security_schemes(&mut self, top: &Map<String, Value>) {
-        let (container, ptr) = match self.version {
-            Version::Swagger2 => (
-                top.get("securityDefinitions"),
-                Ptr::root().key("securityDefinitions"),
-            ),
-            Version::OpenApi3 => (
-                top.get("components").and_then(|c| c.get("securitySchemes")),
-                Ptr::root().key("components").key("securitySchemes"),
-            ),
-        };
-        let Some(container) = container else { return };
-        let Some(map) = container.as_object() else {
-            self.error(Problem::new(
-                &ptr,
-                "security schemes must be a mapping of names to schemes",
-            ));
+        let keys = ("securityDefinitions", "securitySchemes");
+        let Some((map, ptr)) = self.section(top, keys, ("security schemes", "schemes")) else {
             return;
         };
         for (name, v) in map {
