@@ -14,8 +14,8 @@ mod usage;
 
 pub use estimate::{Front, FrontCost, InvokeApiCost, Line, Report, Warning, estimate};
 pub use prices::{
-    AlbPrices, DataTransferPrices, FrontLimits, HttpApiPrices, LambdaPrices, Limits, Prices,
-    RequestPrices,
+    AlbPrices, DEFAULT_TABLE, DataTransferPrices, FrontLimits, HttpApiPrices, LambdaPrices, Limits,
+    Prices, RequestPrices,
 };
 pub use text::{render_text, usd};
 pub use usage::{RouteUsage, Usage};
