@@ -143,7 +143,7 @@ impl LambdaCost {
                 usd: self.requests as f64 * prices.lambda.requests_per_million / 1e6,
             },
             Line {
-                item: format!("Lambda compute ({} GB-s)", round(self.gb_seconds)),
+                item: format!("Lambda compute ({} GB-s)", quantity(self.gb_seconds)),
                 usd: self.gb_seconds * prices.lambda.gb_second,
             },
         ]
@@ -163,7 +163,7 @@ pub fn estimate(usage: &Usage, prices: &Prices) -> Report {
     let transfer = Line {
         item: format!(
             "Data transfer out ({} GB, the same on every front)",
-            round(out_gb)
+            quantity(out_gb)
         ),
         usd: out_gb * prices.data_transfer.out_per_gb,
     };
@@ -266,11 +266,11 @@ fn alb_lines(
     );
     vec![
         Line {
-            item: format!("ALB hours ({}, the window's share)", round(hours)),
+            item: format!("ALB hours ({}, the window's share)", quantity(hours)),
             usd: hours * alb.hour,
         },
         Line {
-            item: format!("ALB LCU-hours ({}, by {dimension})", round(lcu_hours)),
+            item: format!("ALB LCU-hours ({}, by {dimension})", quantity(lcu_hours)),
             usd: lcu_hours * alb.lcu_hour,
         },
     ]
@@ -358,9 +358,20 @@ fn duration(seconds: f64) -> String {
     }
 }
 
-/// A quantity for an item's text: 4 significant decimals at most.
-fn round(value: f64) -> f64 {
-    (value * 1e4).round() / 1e4
+/// A quantity for an item's text: three significant digits, small ones still visible
+/// (`12500`, `1.91`, `0.000000263`).
+fn quantity(value: f64) -> String {
+    if value == 0.0 || !value.is_finite() {
+        return "0".to_string();
+    }
+    let magnitude = value.abs().log10().floor() as i32;
+    let decimals = (2 - magnitude).clamp(0, 12) as usize;
+    let text = format!("{value:.decimals$}");
+    if text.contains('.') {
+        text.trim_end_matches('0').trim_end_matches('.').to_string()
+    } else {
+        text
+    }
 }
 
 fn notes(
@@ -485,6 +496,15 @@ mod tests {
         assert!(close(rest, 3.994_164_438_476_562_5));
         assert!(report.warnings.is_empty(), "{:?}", report.warnings);
         assert!(report.notes.contains(&"free tiers not applied".to_string()));
+    }
+
+    #[test]
+    fn quantities_keep_three_significant_digits() {
+        assert_eq!(quantity(12_500.0), "12500");
+        assert_eq!(quantity(1.907_348_6), "1.91");
+        assert_eq!(quantity(1.0), "1");
+        assert_eq!(quantity(0.000_000_262_6), "0.000000263");
+        assert_eq!(quantity(0.0), "0");
     }
 
     #[test]

@@ -87,11 +87,13 @@ pub fn usd(amount: f64) -> String {
     format!("${amount:.decimals$}")
 }
 
-/// `45 s`, `2 min 5 s`, `3 h 2 min`.
+/// `0.3 s`, `45.0 s`, `2 min 5 s`, `3 h 2 min`.
 fn window(seconds: f64) -> String {
-    let s = seconds.max(0.0).round() as u64;
+    if seconds < 59.95 {
+        return format!("{:.1} s", seconds.max(0.0));
+    }
+    let s = seconds.round() as u64;
     match s {
-        0..60 => format!("{s} s"),
         60..3600 => format!("{} min {} s", s / 60, s % 60),
         _ => format!("{} h {} min", s / 3600, s % 3600 / 60),
     }
@@ -112,6 +114,14 @@ mod tests {
         assert_eq!(usd(3.994), "$3.99");
         assert_eq!(usd(1234.5), "$1234.50");
         assert_eq!(usd(0.0000000012), "$0.0000000012");
+    }
+
+    #[test]
+    fn windows_read_as_durations() {
+        assert_eq!(window(0.31), "0.3 s");
+        assert_eq!(window(45.0), "45.0 s");
+        assert_eq!(window(125.0), "2 min 5 s");
+        assert_eq!(window(3.0 * 3600.0 + 120.0), "3 h 2 min");
     }
 
     fn report(max_response_bytes: u64) -> Report {
