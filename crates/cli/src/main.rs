@@ -12,6 +12,8 @@ use clap::{Parser, Subcommand};
 use portico_config::Config;
 use portico_runtime::{InvokeRequest, Outcome, Runtime};
 
+mod cost;
+
 /// Run AWS Lambda functions locally, wire-compatible with AWS: Function URLs (buffered and
 /// streaming) and the Lambda Invoke API that the AWS CLI and SDKs call.
 #[derive(Parser)]
@@ -79,6 +81,13 @@ enum Command {
         #[arg(long, default_value = "127.0.0.1:3000")]
         listen: SocketAddr,
     },
+    /// Estimate what the traffic a running `portico serve` has served would cost on AWS
+    /// behind a REST API, an HTTP API, a Function URL and an ALB (free tiers not applied),
+    /// and list the routes that would break AWS's limits there (29 s, 10 MB, 6 MB, 1 MB).
+    #[command(
+        after_help = "Examples:\n  portico cost\n  portico cost --admin http://127.0.0.1:9100 --json\n  portico cost --print-prices > prices.yaml   # edit it, then:\n  portico cost --prices prices.yaml"
+    )]
+    Cost(cost::Args),
 }
 
 fn main() -> ExitCode {
@@ -132,6 +141,7 @@ fn main() -> ExitCode {
             payload,
             config,
         } => runtime().and_then(|rt| rt.block_on(invoke(&config, &function, &payload))),
+        Command::Cost(args) => runtime().and_then(|rt| rt.block_on(cost::run(args))),
     };
     result.unwrap_or_else(|e| {
         eprintln!("error: {e:#}");
