@@ -31,12 +31,10 @@ pub(crate) fn metric(text: &str, name: &str, labels: &[(&str, &str)]) -> Option<
         .and_then(|l| l.rsplit(' ').next()?.parse().ok())
 }
 
-#[tokio::test]
-async fn metrics_count_known_traffic_per_route_and_function() {
-    let p = Portico::start(
-        r#"
+/// A Function URL, an HTTP API with a working and a failing route, and a REST API.
+const SHOP_AND_PETS: &str = r#"
 functions:
-  echo: {runtime: python3.12, handler: app.echo_proxy, code: "@fixtures/python", url: {}}
+  echo: {runtime: python3.12, handler: app.echo_proxy, code: "@fixtures/python", url: {}, memory: 512}
   fail: {runtime: python3.12, handler: app.fail, code: "@fixtures/python"}
 apis:
   shop:
@@ -48,8 +46,11 @@ apis:
     protocol: rest
     routes:
       GET /pets/{id}: {function: echo}
-"#,
-    );
+"#;
+
+#[tokio::test]
+async fn metrics_count_known_traffic_per_route_and_function() {
+    let p = Portico::start(SHOP_AND_PETS);
     let admin = p.admin.expect("the admin listener's address is printed");
     let get = |url: String| async move { reqwest::get(url).await.unwrap() };
     for _ in 0..3 {
@@ -279,23 +280,7 @@ fn find<'a>(list: &'a serde_json::Value, key: &[(&str, &str)]) -> &'a serde_json
 
 #[tokio::test]
 async fn the_dashboard_api_reports_traffic_the_tail_usage_and_instances() {
-    let p = Portico::start(
-        r#"
-functions:
-  echo: {runtime: python3.12, handler: app.echo_proxy, code: "@fixtures/python", url: {}, memory: 512}
-  fail: {runtime: python3.12, handler: app.fail, code: "@fixtures/python"}
-apis:
-  shop:
-    protocol: http
-    routes:
-      GET /items: {function: echo}
-      GET /broken: {function: fail}
-  pets:
-    protocol: rest
-    routes:
-      GET /pets/{id}: {function: echo}
-"#,
-    );
+    let p = Portico::start(SHOP_AND_PETS);
     let items = [
         ("target", "api:shop"),
         ("stage", "$default"),
