@@ -74,11 +74,12 @@ fn answer(path: &str, metrics: &PrometheusHandle, routes: &[u8]) -> Response<Ful
             "application/json",
             Bytes::copy_from_slice(routes),
         ),
+        p if p.starts_with("/dashboard") => crate::dashboard::answer(p),
         _ => (
             StatusCode::NOT_FOUND,
             "text/plain",
             Bytes::from_static(
-                b"the admin listener serves /metrics, /healthz, /readyz and /routes\n",
+                b"the admin listener serves /dashboard, /metrics, /healthz, /readyz and /routes\n",
             ),
         ),
     };
