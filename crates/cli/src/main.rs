@@ -256,20 +256,34 @@ async fn serve(
     let addr = listener.local_addr()?;
     let work = WorkDir::new();
     let runtime = Arc::new(start_runtime(&config, &work, async_retry_delay)?);
-    let gateway = portico_gateway::Gateway::new(&config, runtime, addr.port())
+    let mut gateway = portico_gateway::Gateway::new(&config, runtime.clone(), addr.port())
         .map_err(|errors| unservable(config_path, errors))?;
+    let observatory = metrics.as_ref().map(|_| {
+        let declared = portico_server::routes::declared(&config, addr);
+        Arc::new(portico_observe::Observatory::new(declared))
+    });
+    if let Some(observatory) = &observatory {
+        gateway.observe(observatory.clone());
+    }
     let gateway = Arc::new(gateway);
+    let readiness = portico_server::Readiness::ready();
     println!(
         "Portico {} serving {} on http://{addr}\n",
         env!("CARGO_PKG_VERSION"),
         config_path.display()
     );
     print_routes(&config, addr);
-    if let (Some(admin), Some(metrics)) = (admin, metrics) {
-        let admin_addr = admin.local_addr()?;
-        println!("  Admin         http://{admin_addr}/metrics  /healthz  /readyz  /routes");
-        let routes = portico_server::routes::routes(&config, addr);
-        tokio::spawn(portico_server::admin::serve(admin, metrics, routes));
+    if let (Some(listener), Some(metrics), Some(observatory)) = (admin, metrics, observatory) {
+        let admin_addr = listener.local_addr()?;
+        println!("  Admin         http://{admin_addr}/metrics  /healthz  /readyz  /routes  /usage");
+        let admin = portico_server::admin::Admin {
+            metrics,
+            routes: portico_server::routes::routes(&config, addr),
+            observatory,
+            runtime,
+            readiness: readiness.clone(),
+        };
+        tokio::spawn(portico_server::admin::serve(listener, admin));
     }
     for api in config.rest_apis.values() {
         for key in api.api_keys.values().filter(|k| k.generated) {
@@ -296,7 +310,7 @@ async fn serve(
             _ = tokio::time::sleep(grace) => {}
         }
     };
-    portico_server::serve(listener, gateway, shutdown, force).await;
+    portico_server::serve(listener, gateway, readiness, shutdown, force).await;
     Ok(ExitCode::SUCCESS)
 }
 

@@ -113,7 +113,14 @@ fn first_line(rendered: &str) -> String {
 fn unknown_key_help(message: &str) -> Option<String> {
     let rest = message.split("unknown field `").nth(1)?;
     let (field, expected) = rest.split_once('`')?;
-    let known: Vec<&str> = expected.split('`').skip(1).step_by(2).collect();
+    // The names come with backticks or without: "expected one of `a`, `b`" or "a, b".
+    let known: Vec<&str> = expected
+        .split_once("expected one of ")
+        .map_or("", |(_, names)| names)
+        .split(", ")
+        .map(|name| name.trim().trim_matches('`'))
+        .filter(|name| !name.is_empty())
+        .collect();
     Some(match did_you_mean(field, known.iter().copied()) {
         Some(k) => format!("did you mean `{k}`?"),
         None => format!(

@@ -58,6 +58,12 @@ fn broken_configs_say_where_and_how_to_fix() {
             &["6:5 unknown field `timout`"],
         ),
         (
+            "functions:\n  hello:\n    runtime: python3.12\n    handler: app.handler\n    code: ./hello\n    colour: red\n",
+            &[
+                "6:5 unknown field `colour`, expected one of runtime, handler, code, command, timeout, memory, concurrency, idle_timeout, limits, environment, url | remove `colour`; the keys allowed here are runtime, handler, code, command, timeout, memory, concurrency, idle_timeout, limits, environment, url",
+            ],
+        ),
+        (
             "functions:\n  hello:\n    runtime: pyhton3.12\n    handler: app.handler\n    code: ./hello\n",
             &[
                 "3:14 unknown runtime `pyhton3.12` | did you mean `python3.12`? use python3.x, nodejs20.x, nodejs22.x or provided",

@@ -54,6 +54,8 @@ pub struct RequestCtx {
     pub event: Bytes,
     /// Filled by integrate.
     pub invoked: Option<Invoked>,
+    /// The function integrate invoked, and its memory (for the cost lens).
+    pub function: Option<portico_observe::FunctionUse>,
     /// Why the request failed, for record.
     pub error: Option<String>,
 }
@@ -104,6 +106,7 @@ impl RequestCtx {
             body: Bytes::new(),
             event: Bytes::new(),
             invoked: None,
+            function: None,
             error: None,
         }
     }

@@ -12,7 +12,7 @@ use portico_runtime::{InvokeError, Pool};
 use crate::Gateway;
 use crate::body::Body;
 use crate::ctx::RequestCtx;
-use crate::phases::{authorize, integrate, map, record, resolve, respond, validate};
+use crate::phases::{authorize, integrate, map, resolve, respond, validate};
 
 impl Gateway {
     /// Serves `req` for `function`'s URL; `path` is the path the function sees.
@@ -38,7 +38,7 @@ impl Gateway {
             Some(pool) => self.url_phases(&mut ctx, &pool, body).await,
             None => resolve::no_such_url(&ctx, function),
         };
-        record::access_log(&ctx, response.status());
+        self.record(&ctx, &response);
         response
     }
 

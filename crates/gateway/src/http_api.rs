@@ -15,7 +15,7 @@ use crate::mapping::Outgoing;
 use crate::phases::authorize;
 use crate::phases::map::{Format, Target};
 use crate::phases::respond::APIGW_REQUEST_ID;
-use crate::phases::{integrate, map, record, resolve, respond, throttle, validate};
+use crate::phases::{integrate, map, resolve, respond, throttle, validate};
 use crate::proxy::Unreachable;
 use portico_config::{Integration, PayloadFormat};
 
@@ -48,7 +48,7 @@ impl Gateway {
         if let Ok(id) = HeaderValue::from_str(&request_id) {
             response.headers_mut().insert(APIGW_REQUEST_ID, id);
         }
-        record::access_log(&ctx, response.status());
+        self.record(&ctx, &response);
         let outcome = crate::access_log::Outcome {
             request_id: &request_id,
             status: response.status().as_u16(),

@@ -14,7 +14,6 @@ use portico_runtime::{InvokeError, InvokeRequest, Invoked, Outcome};
 use crate::Gateway;
 use crate::body::{Body, ReadError, collect, read};
 use crate::ctx::RequestCtx;
-use crate::phases::record;
 
 impl Gateway {
     /// Serves one Invoke API request.
@@ -32,7 +31,7 @@ impl Gateway {
                 crate::error::render(&error.response(), &ctx.request_id)
             }
         };
-        record::access_log(&ctx, response.status());
+        self.record(&ctx, &response);
         response
     }
 
@@ -66,6 +65,8 @@ impl Gateway {
             .filter(|_| matches!(function.qualifier.as_deref(), None | Some("$LATEST")))
             .ok_or(ServiceError::ResourceNotFound { arn: arn.clone() })?
             .clone();
+        ctx.route = Some((String::new(), function.name.clone()));
+        crate::phases::integrate::note_function(ctx, &pool);
         // validate
         let invocation_type = InvocationType::parse(ctx.header(api::INVOCATION_TYPE))?;
         if operation == api::Operation::InvokeWithResponseStream
@@ -120,7 +121,10 @@ impl Gateway {
                 return Ok(self.invoke_response(ctx, StatusCode::ACCEPTED, Body::empty()));
             }
             InvocationType::RequestResponse => {
-                pool.invoke(request).await.map_err(throttle_error)?
+                let started = std::time::Instant::now();
+                let invoked = pool.invoke(request).await.map_err(throttle_error)?;
+                ctx.integration_latency = Some(started.elapsed());
+                invoked
             }
         };
         // respond

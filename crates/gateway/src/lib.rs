@@ -66,6 +66,8 @@ pub struct Gateway {
     account_id: String,
     /// The port Portico listens on, for `x-forwarded-port`.
     local_port: u16,
+    /// Where the record phase hands each request for the dashboard and the cost lens.
+    observatory: Option<Arc<portico_observe::Observatory>>,
 }
 
 /// The REST APIs' templates and models, compiled; `Err` lists every one that cannot be.
@@ -133,7 +135,18 @@ impl Gateway {
             region: config.region.clone(),
             account_id: config.account_id.clone(),
             local_port,
+            observatory: None,
         })
+    }
+
+    /// Hands every request's record to `observatory` from now on.
+    pub fn observe(&mut self, observatory: Arc<portico_observe::Observatory>) {
+        self.observatory = Some(observatory);
+    }
+
+    /// The record phase, run by every door once it has its answer.
+    fn record(&self, ctx: &ctx::RequestCtx, response: &http::Response<Body>) {
+        phases::record::record(ctx, response, self.observatory.as_deref());
     }
 
     pub fn runtime(&self) -> &Arc<Runtime> {

@@ -18,7 +18,7 @@ use crate::ctx::{Flow, RequestCtx};
 use crate::error::rest as refuse;
 use crate::phases::map::{Format, Target};
 use crate::phases::resolve::{self, RestMiss, RestTarget};
-use crate::phases::{authorize, integrate, map, record, respond, throttle, validate};
+use crate::phases::{authorize, integrate, map, respond, throttle, validate};
 use crate::proxy::Unreachable;
 use crate::rest_cache;
 use crate::rest_mapping::{
@@ -96,7 +96,7 @@ impl Gateway {
         if let Ok(id) = HeaderValue::from_str(&apigw_id) {
             headers.insert(APIGW_ID, id);
         }
-        record::access_log(&ctx, response.status());
+        self.record(&ctx, &response);
         let outcome = crate::access_log::Outcome {
             request_id: &ctx.request_id,
             status: response.status().as_u16(),

@@ -7,6 +7,7 @@
 //! its END line, whether or not its caller is still waiting.
 
 use std::sync::Arc;
+use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant, SystemTime};
 
 use bytes::Bytes;
@@ -45,6 +46,8 @@ pub(crate) struct Context {
     /// To put back an invocation this instance could not deliver.
     pub requeue: async_channel::Sender<Queued>,
     pub shutdown: watch::Receiver<bool>,
+    /// The pool's counts of invocations and cold starts.
+    pub counts: Arc<crate::pool::Counts>,
 }
 
 /// An invocation this instance took.
@@ -508,11 +511,14 @@ impl Supervisor {
         let tail = current.tail.take();
         let memory = self.memory.peak_mb();
         let name = self.ctx.function.name.clone();
+        let counts = &self.ctx.counts;
+        counts.invocations.fetch_add(1, Ordering::Relaxed);
         metrics::counter!(INVOCATIONS, FUNCTION => name.clone()).increment(1);
         metrics::histogram!(DURATION, FUNCTION => name.clone())
             .record(started.elapsed().as_secs_f64());
         metrics::gauge!(CONCURRENT, FUNCTION => name.clone()).decrement(1.0);
         if let Some(init) = init {
+            counts.cold_starts.fetch_add(1, Ordering::Relaxed);
             metrics::counter!(COLD_STARTS, FUNCTION => name.clone()).increment(1);
             metrics::histogram!(INIT_DURATION, FUNCTION => name).record(init.as_secs_f64());
         }

@@ -27,7 +27,7 @@ use portico_config::Config;
 use tokio::sync::watch;
 
 pub use invocation::{InvokeError, InvokeRequest, Invoked, Outcome, ResponseStream, StreamEvent};
-pub use pool::{ASYNC_QUEUE, ASYNC_RETRIES, Pool, QUEUE_WAIT};
+pub use pool::{ASYNC_QUEUE, ASYNC_RETRIES, Pool, PoolState, QUEUE_WAIT};
 
 /// How the runtime is set up, beyond the config file.
 #[derive(Debug, Clone)]
@@ -73,6 +73,11 @@ impl Runtime {
 
     pub fn pool(&self, name: &str) -> Option<&Arc<Pool>> {
         self.pools.get(name)
+    }
+
+    /// Every function's pool, by name.
+    pub fn pools(&self) -> impl Iterator<Item = &Arc<Pool>> {
+        self.pools.values()
     }
 
     /// Stops every instance (killing its process group) and waits until they are gone.

@@ -1,6 +1,7 @@
 //! A function's instances: started on demand up to its reserved concurrency, reused while
 //! warm, replaced when they die. Requests beyond concurrency wait briefly, then are throttled.
 
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -36,6 +37,28 @@ pub struct Pool {
     shutdown: watch::Receiver<bool>,
     /// Delay before the first async retry; it doubles for the second.
     retry_delay: Duration,
+    counts: Arc<Counts>,
+}
+
+/// What a pool's instances have done so far, counted as it happens.
+#[derive(Default)]
+pub(crate) struct Counts {
+    pub invocations: AtomicU64,
+    pub cold_starts: AtomicU64,
+}
+
+/// A pool as the dashboard shows it.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct PoolState {
+    pub name: String,
+    /// Instances alive (warm or starting).
+    pub instances: u32,
+    /// Invocations holding a slot (running or waiting for an instance).
+    pub busy: u32,
+    /// The function's reserved concurrency.
+    pub concurrency: u32,
+    pub cold_starts: u64,
+    pub invocations: u64,
 }
 
 #[derive(Default)]
@@ -62,7 +85,26 @@ impl Pool {
             instances: Mutex::new(Instances::default()),
             shutdown,
             retry_delay,
+            counts: Arc::default(),
         })
+    }
+
+    /// How many instances the pool has and what they have done.
+    pub fn state(&self) -> PoolState {
+        let instances = self
+            .instances
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .alive;
+        let concurrency = self.function.concurrency;
+        PoolState {
+            name: self.function.name.clone(),
+            instances,
+            busy: concurrency.saturating_sub(self.slots.available_permits() as u32),
+            concurrency,
+            cold_starts: self.counts.cold_starts.load(Ordering::Relaxed),
+            invocations: self.counts.invocations.load(Ordering::Relaxed),
+        }
     }
 
     pub fn function(&self) -> &Function {
@@ -191,6 +233,7 @@ impl Pool {
                 queue: self.queue_rx.clone(),
                 requeue: self.queue_tx.clone(),
                 shutdown: self.shutdown.clone(),
+                counts: self.counts.clone(),
             };
             instances.tasks.spawn(async move {
                 let run = std::panic::AssertUnwindSafe(instance::run(ctx));

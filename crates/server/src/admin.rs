@@ -1,5 +1,7 @@
 //! The admin listener (loopback by default, never the public port): `/metrics` in the
-//! Prometheus text format, `/healthz`, `/readyz` and `/routes` (every URL served, as JSON).
+//! Prometheus text format, `/healthz`, `/readyz` (503 while draining), `/routes` (every URL
+//! served, as JSON), `/usage` (what the cost lens prices), and the dashboard's JSON:
+//! `/api/traffic`, `/api/functions`, `/api/tail?after=SEQ`.
 
 use std::convert::Infallible;
 use std::sync::Arc;
@@ -14,6 +16,10 @@ use hyper_util::server::conn::auto;
 use metrics_exporter_prometheus::{PrometheusBuilder, PrometheusHandle};
 use tokio::net::TcpListener;
 
+use portico_observe::Observatory;
+use portico_runtime::Runtime;
+
+use crate::Readiness;
 use crate::routes::Route;
 
 /// Latency buckets in seconds, so that latencies render as histograms (percentiles can be
@@ -31,25 +37,46 @@ pub fn install_recorder() -> Result<PrometheusHandle, String> {
         .map_err(|e| e.to_string())
 }
 
+/// How often the observatory folds its waiting records when nobody asks.
+const FOLD_EVERY: std::time::Duration = std::time::Duration::from_millis(250);
+
+/// What the admin listener answers from.
+pub struct Admin {
+    pub metrics: PrometheusHandle,
+    pub routes: Vec<Route>,
+    pub observatory: Arc<Observatory>,
+    pub runtime: Arc<Runtime>,
+    pub readiness: Readiness,
+}
+
 /// Serves the admin endpoints on `listener` for as long as the process runs.
-pub async fn serve(listener: TcpListener, metrics: PrometheusHandle, routes: Vec<Route>) {
-    let routes: Arc<Vec<u8>> = Arc::new(
-        serde_json::to_vec(
-            &routes
-                .iter()
-                .map(|r| serde_json::json!({"kind": r.kind, "name": r.function, "url": r.url}))
-                .collect::<Vec<_>>(),
-        )
-        .unwrap_or_default(),
-    );
+pub async fn serve(listener: TcpListener, admin: Admin) {
+    let observatory = admin.observatory.clone();
+    tokio::spawn(async move {
+        let mut every = tokio::time::interval(FOLD_EVERY);
+        loop {
+            every.tick().await;
+            observatory.fold();
+        }
+    });
+    let routes = serde_json::to_vec(
+        &admin
+            .routes
+            .iter()
+            .map(|r| serde_json::json!({"kind": r.kind, "name": r.function, "url": r.url}))
+            .collect::<Vec<_>>(),
+    )
+    .unwrap_or_default();
+    let admin = Arc::new((admin, Bytes::from(routes)));
     let builder = auto::Builder::new(TokioExecutor::new());
     loop {
         let Ok((stream, _)) = listener.accept().await else {
             continue;
         };
-        let (metrics, routes) = (metrics.clone(), routes.clone());
+        let admin = admin.clone();
         let service = service_fn(move |req: Request<Incoming>| {
-            let answer = answer(req.uri().path(), &metrics, &routes);
+            let (admin, routes) = &*admin;
+            let answer = answer(req.uri(), admin, routes);
             async move { Ok::<_, Infallible>(answer) }
         });
         let connection = builder
@@ -61,25 +88,70 @@ pub async fn serve(listener: TcpListener, metrics: PrometheusHandle, routes: Vec
     }
 }
 
-fn answer(path: &str, metrics: &PrometheusHandle, routes: &[u8]) -> Response<Full<Bytes>> {
-    let (status, content_type, body): (StatusCode, &str, Bytes) = match path {
+const JSON: &str = "application/json";
+const TEXT: &str = "text/plain";
+
+fn json(value: &impl serde::Serialize) -> (StatusCode, &'static str, Bytes) {
+    match serde_json::to_vec(value) {
+        Ok(body) => (StatusCode::OK, JSON, Bytes::from(body)),
+        Err(e) => (
+            StatusCode::INTERNAL_SERVER_ERROR,
+            TEXT,
+            Bytes::from(format!("cannot write the answer: {e}\n")),
+        ),
+    }
+}
+
+/// The `after` query parameter of `/api/tail`: a sequence number, 0 if absent.
+fn after(query: Option<&str>) -> Result<u64, String> {
+    let value = query
+        .unwrap_or("")
+        .split('&')
+        .find_map(|pair| pair.strip_prefix("after="));
+    match value {
+        None | Some("") => Ok(0),
+        Some(v) => v.parse().map_err(|_| {
+            format!("after={v} is not a sequence number; use the `next` of the last answer\n")
+        }),
+    }
+}
+
+fn answer(uri: &http::Uri, admin: &Admin, routes: &Bytes) -> Response<Full<Bytes>> {
+    let (status, content_type, body): (StatusCode, &str, Bytes) = match uri.path() {
         "/metrics" => (
             StatusCode::OK,
             "text/plain; version=0.0.4",
-            Bytes::from(metrics.render()),
+            Bytes::from(admin.metrics.render()),
         ),
-        "/healthz" | "/readyz" => (StatusCode::OK, "text/plain", Bytes::from_static(b"ok\n")),
-        "/routes" => (
-            StatusCode::OK,
-            "application/json",
-            Bytes::copy_from_slice(routes),
+        "/healthz" => (StatusCode::OK, TEXT, Bytes::from_static(b"ok\n")),
+        "/readyz" if admin.readiness.is_ready() => {
+            (StatusCode::OK, TEXT, Bytes::from_static(b"ok\n"))
+        }
+        "/readyz" => (
+            StatusCode::SERVICE_UNAVAILABLE,
+            TEXT,
+            Bytes::from_static(b"draining: in-flight requests are finishing, no new ones are taken\n"),
         ),
+        "/routes" => (StatusCode::OK, JSON, routes.clone()),
+        "/usage" => json(&admin.observatory.usage()),
+        "/api/traffic" => json(&admin.observatory.traffic()),
+        "/api/functions" => json(
+            &admin
+                .runtime
+                .pools()
+                .map(|p| p.state())
+                .collect::<Vec<_>>(),
+        ),
+        "/api/tail" => match after(uri.query()) {
+            Ok(after) => json(&admin.observatory.tail(after)),
+            Err(message) => (StatusCode::BAD_REQUEST, TEXT, Bytes::from(message)),
+        },
         p if p.starts_with("/dashboard") => crate::dashboard::answer(p),
         _ => (
             StatusCode::NOT_FOUND,
-            "text/plain",
+            TEXT,
             Bytes::from_static(
-                b"the admin listener serves /dashboard, /metrics, /healthz, /readyz and /routes\n",
+                b"the admin listener serves /dashboard, /metrics, /healthz, /readyz, /routes, /usage, /api/traffic, /api/functions and /api/tail\n",
             ),
         ),
     };

@@ -25,14 +25,36 @@ use tokio::net::TcpListener;
 
 use routes::Door;
 
+/// Whether Portico takes new requests: ready from when its listener is bound (connections
+/// wait in the kernel's queue until accepted), not once it drains for shutdown (`/readyz`
+/// answers 503 then, so a load balancer stops sending).
+#[derive(Clone)]
+pub struct Readiness(Arc<std::sync::atomic::AtomicBool>);
+
+impl Readiness {
+    pub fn ready() -> Readiness {
+        Readiness(Arc::new(std::sync::atomic::AtomicBool::new(true)))
+    }
+
+    pub fn is_ready(&self) -> bool {
+        self.0.load(std::sync::atomic::Ordering::Relaxed)
+    }
+
+    fn drain(&self) {
+        self.0.store(false, std::sync::atomic::Ordering::Relaxed);
+    }
+}
+
 /// How long to wait after a failed `accept` before the next.
 const ACCEPT_BACKOFF: std::time::Duration = std::time::Duration::from_millis(50);
 
 /// Serves `gateway` on `listener` until `shutdown` completes; then in-flight requests may
-/// finish until `force` completes, and every function instance is stopped.
+/// finish until `force` completes, and every function instance is stopped. `readiness` is
+/// turns to draining when `shutdown` completes.
 pub async fn serve(
     listener: TcpListener,
     gateway: Arc<Gateway>,
+    readiness: Readiness,
     shutdown: impl Future<Output = ()>,
     force: impl Future<Output = ()>,
 ) {
@@ -68,6 +90,7 @@ pub async fn serve(
             _ = &mut shutdown => break,
         }
     }
+    readiness.drain();
     drop(listener);
     tracing::info!("shutting down: waiting for in-flight requests (Ctrl-C again to stop now)");
     tokio::select! {

@@ -3,6 +3,7 @@
 use std::net::SocketAddr;
 
 use portico_config::Config;
+use portico_observe::{Declared, FunctionUse, RouteId};
 
 /// The Function URL host suffix, as in `hello.lambda-url.localhost`.
 pub const URL_HOST_LABEL: &str = ".lambda-url.";
@@ -104,19 +105,9 @@ pub fn routes(config: &Config, addr: SocketAddr) -> Vec<Route> {
     }
     for (name, api) in &config.apis {
         for stage in api.stages.keys() {
-            let prefix = if stage == "$default" {
-                String::new()
-            } else {
-                format!("/{stage}")
-            };
+            let prefix = stage_prefix(stage);
             for route in &api.routes {
-                let (method, path) = match &route.key {
-                    portico_config::RouteKey::Default => ("ANY", "/*".to_string()),
-                    portico_config::RouteKey::Path { method, text, .. } => (
-                        method.as_deref().unwrap_or("ANY"),
-                        text.split_once(' ').map_or("/", |(_, p)| p).to_string(),
-                    ),
-                };
+                let (method, path) = route_path(&route.key);
                 let kind = "HTTP API";
                 let to = match &route.integration {
                     portico_config::Integration::Lambda { function } => function.as_str(),
@@ -140,14 +131,12 @@ pub fn routes(config: &Config, addr: SocketAddr) -> Vec<Route> {
         for stage in api.stages.keys() {
             for method in &api.methods {
                 let (verb, path) = method.key.text().split_once(' ').unwrap_or(("ANY", "/"));
-                let to =
-                    match &method.integration.kind {
-                        IntegrationKind::AwsProxy { function }
-                        | IntegrationKind::Aws { function } => function.as_str(),
-                        IntegrationKind::HttpProxy { url, .. }
-                        | IntegrationKind::Http { url, .. } => url.as_str(),
-                        IntegrationKind::Mock => "mock",
-                    };
+                let to = match &method.integration.kind {
+                    IntegrationKind::HttpProxy { url, .. } | IntegrationKind::Http { url, .. } => {
+                        url.as_str()
+                    }
+                    kind => rest_function(kind).unwrap_or("mock"),
+                };
                 let label = format!("{name} {verb} → {to}");
                 routes.push(Route {
                     kind: "REST API",
@@ -170,6 +159,106 @@ pub fn routes(config: &Config, addr: SocketAddr) -> Vec<Route> {
         });
     }
     routes
+}
+
+/// A stage's path prefix in an HTTP API's URL: none for `$default`.
+fn stage_prefix(stage: &str) -> String {
+    if stage == "$default" {
+        String::new()
+    } else {
+        format!("/{stage}")
+    }
+}
+
+/// An HTTP API route's method and a path to show for it.
+fn route_path(key: &portico_config::RouteKey) -> (&str, String) {
+    match key {
+        portico_config::RouteKey::Default => ("ANY", "/*".to_string()),
+        portico_config::RouteKey::Path { method, text, .. } => (
+            method.as_deref().unwrap_or("ANY"),
+            text.split_once(' ').map_or("/", |(_, p)| p).to_string(),
+        ),
+    }
+}
+
+/// The function a REST integration invokes, if it invokes one.
+fn rest_function(kind: &portico_config::rest::IntegrationKind) -> Option<&str> {
+    use portico_config::rest::IntegrationKind;
+    match kind {
+        IntegrationKind::AwsProxy { function } | IntegrationKind::Aws { function } => {
+            Some(function)
+        }
+        _ => None,
+    }
+}
+
+/// Every route of `config` as the record phase labels it, with its path-form URL on `addr`
+/// and the function it invokes: what the dashboard lists before any traffic comes.
+pub fn declared(config: &Config, addr: SocketAddr) -> Vec<Declared> {
+    let function = |name: &str| {
+        config.functions.get(name).map(|f| FunctionUse {
+            name: name.to_string(),
+            memory_mb: f.memory_mb,
+        })
+    };
+    let id = |target: String, stage: &str, route: &str| RouteId {
+        target,
+        stage: stage.to_string(),
+        route: route.to_string(),
+    };
+    let mut declared = Vec::new();
+    for (name, f) in &config.functions {
+        if f.url.is_some() {
+            declared.push(Declared {
+                id: id(format!("url:{name}"), "", ""),
+                url: Some(format!("http://{addr}{URL_PATH_PREFIX}{name}/")),
+                function: function(name),
+            });
+        }
+    }
+    for (name, api) in &config.apis {
+        for stage in api.stages.keys() {
+            for route in &api.routes {
+                let (_, path) = route_path(&route.key);
+                let invokes = match &route.integration {
+                    portico_config::Integration::Lambda { function: f } => function(f),
+                    portico_config::Integration::Http { .. } => None,
+                };
+                declared.push(Declared {
+                    id: id(format!("api:{name}"), stage, route.key.text()),
+                    url: Some(format!(
+                        "http://{addr}{API_PATH_PREFIX}{name}{}{path}",
+                        stage_prefix(stage)
+                    )),
+                    function: invokes,
+                });
+            }
+        }
+    }
+    for (name, api) in &config.rest_apis {
+        for stage in api.stages.keys() {
+            for method in &api.methods {
+                let (_, path) = method.key.text().split_once(' ').unwrap_or(("ANY", "/"));
+                declared.push(Declared {
+                    id: id(format!("rest:{name}"), stage, method.key.text()),
+                    url: Some(format!(
+                        "http://{addr}{API_PATH_PREFIX}{name}/{stage}{path}"
+                    )),
+                    function: rest_function(&method.integration.kind).and_then(function),
+                });
+            }
+        }
+    }
+    for name in config.functions.keys() {
+        declared.push(Declared {
+            id: id("lambda".into(), "", name),
+            url: Some(format!(
+                "http://{addr}{LAMBDA_API_PREFIX}functions/{name}/invocations"
+            )),
+            function: function(name),
+        });
+    }
+    declared
 }
 
 #[cfg(test)]

@@ -259,3 +259,190 @@ apis:
         (Some("404"), Some("-"))
     );
 }
+
+/// `GET` `path` on `p`'s admin listener, as JSON.
+async fn admin_json(p: &Portico, path: &str) -> serde_json::Value {
+    let admin = p.admin.expect("the admin listener's address is printed");
+    let answer = reqwest::get(format!("http://{admin}{path}")).await.unwrap();
+    assert_eq!(answer.status(), 200, "{path}");
+    answer.json().await.unwrap()
+}
+
+/// The entry of `list` whose `key` fields are `values`.
+fn find<'a>(list: &'a serde_json::Value, key: &[(&str, &str)]) -> &'a serde_json::Value {
+    list.as_array()
+        .unwrap()
+        .iter()
+        .find(|r| key.iter().all(|(k, v)| r[*k] == *v))
+        .unwrap_or_else(|| panic!("no {key:?} in {list:#}"))
+}
+
+#[tokio::test]
+async fn the_dashboard_api_reports_traffic_the_tail_usage_and_instances() {
+    let p = Portico::start(
+        r#"
+functions:
+  echo: {runtime: python3.12, handler: app.echo_proxy, code: "@fixtures/python", url: {}, memory: 512}
+  fail: {runtime: python3.12, handler: app.fail, code: "@fixtures/python"}
+apis:
+  shop:
+    protocol: http
+    routes:
+      GET /items: {function: echo}
+      GET /broken: {function: fail}
+  pets:
+    protocol: rest
+    routes:
+      GET /pets/{id}: {function: echo}
+"#,
+    );
+    let items = [
+        ("target", "api:shop"),
+        ("stage", "$default"),
+        ("route", "GET /items"),
+    ];
+    let pets = [
+        ("target", "rest:pets"),
+        ("stage", "prod"),
+        ("route", "GET /pets/{id}"),
+    ];
+    // Every route of the config is listed before any traffic.
+    let before = admin_json(&p, "/api/traffic").await;
+    let listed = find(&before["routes"], &pets);
+    assert_eq!(listed["totals"]["requests"], 0);
+    assert!(
+        listed["url"]
+            .as_str()
+            .unwrap()
+            .ends_with("/execute-api/pets/prod/pets/{id}")
+    );
+    find(&before["routes"], &[("target", "url:echo")]);
+    find(
+        &before["routes"],
+        &[("target", "lambda"), ("route", "fail")],
+    );
+
+    let mut ids = Vec::new();
+    for _ in 0..3 {
+        let answer = p.api_get("shop/items").await;
+        assert_eq!(answer.status(), 200);
+        ids.push(
+            answer.headers()["apigw-requestid"]
+                .to_str()
+                .unwrap()
+                .to_string(),
+        );
+    }
+    assert_eq!(p.api_get("shop/nowhere").await.status(), 404);
+    assert_eq!(p.api_get("shop/broken").await.status(), 500);
+    let posted = p
+        .client()
+        .post(p.url("echo", "/upload"))
+        .body("x".repeat(1000))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(posted.status(), 200);
+    let posted_id = posted.headers()["x-amzn-requestid"]
+        .to_str()
+        .unwrap()
+        .to_string();
+    let posted_len = posted.bytes().await.unwrap().len() as u64;
+
+    let traffic = admin_json(&p, "/api/traffic").await;
+    let route = find(&traffic["routes"], &items);
+    assert_eq!(route["totals"]["requests"], 3, "{traffic:#}");
+    assert_eq!(route["totals"]["errors_4xx"], 0);
+    let points = route["points"].as_array().unwrap();
+    let counted: u64 = points.iter().map(|p| p["requests"].as_u64().unwrap()).sum();
+    assert_eq!(counted, 3, "every request is in a second of the window");
+    assert!(points.iter().all(|p| p["p50_ms"].as_f64().unwrap() > 0.0));
+    let nowhere = find(&traffic["routes"], &[("target", "api:shop"), ("route", "")]);
+    assert_eq!(nowhere["totals"]["errors_4xx"], 1);
+    let broken = find(&traffic["routes"], &[("route", "GET /broken")]);
+    assert_eq!(broken["totals"]["errors_5xx"], 1);
+
+    // The tail: every request, oldest first, with the id its client was answered with.
+    let tail = admin_json(&p, "/api/tail?after=0").await;
+    let entries = tail["entries"].as_array().unwrap();
+    assert_eq!(entries.len(), 6, "{tail:#}");
+    let tail_ids: Vec<&str> = entries
+        .iter()
+        .map(|e| e["request_id"].as_str().unwrap())
+        .collect();
+    assert_eq!(&tail_ids[..3], &ids[..]);
+    assert_eq!(tail_ids[5], posted_id);
+    assert_eq!(entries[3]["status"], 404);
+    assert_eq!(entries[5]["method"], "POST");
+    assert_eq!(entries[5]["path"], "/upload");
+    let next = tail["next"].as_u64().unwrap();
+    let newer = admin_json(&p, &format!("/api/tail?after={next}")).await;
+    assert_eq!(newer["entries"].as_array().unwrap().len(), 0);
+    assert_eq!(newer["next"], next);
+
+    // Usage, for the cost lens: payloads, billed milliseconds and the function's memory.
+    let usage = admin_json(&p, "/usage").await;
+    let url = find(&usage["routes"], &[("target", "url:echo")]);
+    assert_eq!(url["requests"], 1);
+    assert_eq!(url["request_bytes"], 1000);
+    assert_eq!(url["response_bytes"], posted_len);
+    assert_eq!(url["function"], "echo");
+    assert_eq!(url["memory_mb"], 512);
+    assert!(url["billed_ms"].as_u64().unwrap() >= 1);
+    assert!(usage["window_seconds"].as_f64().unwrap() > 0.0);
+    assert!(
+        usage["routes"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|r| r["target"] != "rest:pets"),
+        "routes without traffic use nothing"
+    );
+
+    // Instances: the last REPORT means every instance has finished its invocations.
+    p.wait_for_lines("REPORT RequestId", 5);
+    let functions = admin_json(&p, "/api/functions").await;
+    let echo = find(&functions, &[("name", "echo")]);
+    assert_eq!(echo["invocations"], 4);
+    assert_eq!(echo["cold_starts"], 1);
+    assert_eq!(echo["instances"], 1);
+    assert_eq!(echo["busy"], 0);
+    let fail = find(&functions, &[("name", "fail")]);
+    assert_eq!(fail["invocations"], 1);
+
+    let admin = p.admin.unwrap();
+    let bad = reqwest::get(format!("http://{admin}/api/tail?after=soon"))
+        .await
+        .unwrap();
+    assert_eq!(bad.status(), 400);
+    assert!(bad.text().await.unwrap().contains("after=soon"));
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn readyz_turns_to_draining_while_in_flight_requests_finish() {
+    let p = Portico::start(
+        "functions:\n  gate: {runtime: python3.12, handler: app.wait_at_gate, code: \"@fixtures/python\", timeout: 300}\n",
+    );
+    let admin = p.admin.expect("the admin listener's address is printed");
+    let status = |path: &'static str| async move {
+        reqwest::get(format!("http://{admin}{path}"))
+            .await
+            .unwrap()
+            .status()
+    };
+    assert_eq!(status("/readyz").await, 200);
+    let gate = crate::harness::Gate::new().await;
+    let payload = format!(r#"{{"gate": "{}"}}"#, gate.addr);
+    let request = p.client().post(p.invoke_url("gate")).body(payload).send();
+    let in_flight = tokio::spawn(request);
+    let waiting = gate.arrival().await;
+    p.press_ctrl_c();
+    p.wait_for_log("waiting for in-flight requests");
+    assert_eq!(status("/readyz").await, 503);
+    assert_eq!(status("/healthz").await, 200, "alive, though draining");
+    drop(waiting);
+    let finished = in_flight.await.unwrap().unwrap();
+    assert_eq!(finished.status(), 200);
+    let exit = tokio::task::spawn_blocking(move || p.interrupt());
+    assert!(exit.await.unwrap().success());
+}

@@ -18,6 +18,15 @@ pub async fn within<F: std::future::Future>(
     }
 }
 
+/// Notes which function the request invokes, and its memory, for the record phase.
+pub fn note_function(ctx: &mut RequestCtx, pool: &Pool) {
+    let f = pool.function();
+    ctx.function = Some(portico_observe::FunctionUse {
+        name: f.name.clone(),
+        memory_mb: f.memory_mb,
+    });
+}
+
 /// Invokes `pool`'s function with the mapped event, storing the outcome in `ctx`.
 pub async fn invoke_function(
     ctx: &mut RequestCtx,
@@ -32,6 +41,7 @@ pub async fn invoke_function(
         client_context: None,
         want_log_tail: false,
     };
+    note_function(ctx, pool);
     let started = std::time::Instant::now();
     let invoked = pool.invoke(request).await;
     ctx.integration_latency = Some(started.elapsed());

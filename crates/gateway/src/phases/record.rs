@@ -1,7 +1,12 @@
-//! Record: one access-log line per request, always, with the error if there was one; and
-//! the metrics API Gateway publishes per API, stage and route (Count, 4XXError, 5XXError,
-//! Latency, IntegrationLatency), labelled by the door and API (`target`), stage and route.
+//! Record: one access-log line per request, always, with the error if there was one; the
+//! metrics API Gateway publishes per API, stage and route (Count, 4XXError, 5XXError,
+//! Latency, IntegrationLatency), labelled by the door and API (`target`), stage and route;
+//! and the request handed to the observatory (dashboard, cost lens), when there is one.
 
+use http::Response;
+use portico_observe::{Observatory, Record, RouteId};
+
+use crate::body::Body;
 use crate::ctx::RequestCtx;
 
 pub const REQUESTS: &str = "portico_requests_total";
@@ -39,10 +44,52 @@ fn metrics(ctx: &RequestCtx, status: http::StatusCode) {
     }
 }
 
-/// Records the metrics and writes the line; a REST stage cache's hit or miss is noted at its
-/// end.
-pub fn access_log(ctx: &RequestCtx, status: http::StatusCode) {
+/// Records `ctx`'s request, answered with `response`.
+pub fn record(ctx: &RequestCtx, response: &Response<Body>, observatory: Option<&Observatory>) {
+    let status = response.status();
     metrics(ctx, status);
+    access_log(ctx, status);
+    if let Some(observatory) = observatory {
+        observatory.record(observed(ctx, response));
+    }
+}
+
+fn observed(ctx: &RequestCtx, response: &Response<Body>) -> Record {
+    let (stage, route) = ctx.route.clone().unwrap_or_default();
+    let request_bytes = match ctx.body.len() {
+        0 => ctx
+            .header("content-length")
+            .and_then(|l| l.parse().ok())
+            .unwrap_or(0),
+        n => n as u64,
+    };
+    Record {
+        id: RouteId {
+            target: ctx.target.clone(),
+            stage,
+            route,
+        },
+        // The id the client was answered with: an HTTP API's own, else the request's.
+        request_id: response
+            .headers()
+            .get("apigw-requestid")
+            .and_then(|v| v.to_str().ok())
+            .map_or_else(|| ctx.request_id.clone(), str::to_string),
+        received: ctx.received,
+        method: ctx.method.to_string(),
+        path: ctx.path.clone(),
+        status: response.status().as_u16(),
+        latency: ctx.started.elapsed(),
+        integration: ctx.integration_latency,
+        function: ctx.function.clone(),
+        request_bytes,
+        response_bytes: http_body::Body::size_hint(response.body()).exact(),
+        error: ctx.error.clone(),
+    }
+}
+
+/// Writes the line; a REST stage cache's hit or miss is noted at its end.
+fn access_log(ctx: &RequestCtx, status: http::StatusCode) {
     let ms = ctx.started.elapsed().as_secs_f64() * 1000.0;
     let cache = match ctx.cache_hit {
         Some(true) => " (stage cache hit)",
