@@ -10,6 +10,8 @@ const RECENT_SECONDS = 60;
 /** How many tail entries the page keeps, and how many rows it shows. */
 const TAIL_KEEP = 1000;
 const TAIL_SHOWN = 200;
+/** How long to wait before asking again for a cost estimate this Portico does not serve. */
+const COST_RETRY_MS = 30_000;
 /** The most `/api/tail` answers read in one poll when catching up. */
 const TAIL_PAGES = 5;
 const CHART_HEIGHT = 180;
@@ -30,6 +32,8 @@ const state = {
   paused: false,
   filter: "",
   tailDirty: true,
+  /** When to ask `/api/cost` again after it was not found. */
+  costRetryAt: 0,
 };
 
 // ---- formatting ----
@@ -88,7 +92,9 @@ async function getJson(url) {
   }
   if (!response.ok) {
     const text = (await response.text()).trim();
-    throw new Error(`GET ${url}: ${response.status}${text ? ` ${text}` : ""}`);
+    const error = new Error(`GET ${url}: ${response.status}${text ? ` ${text}` : ""}`);
+    error.status = response.status;
+    throw error;
   }
   return response.json();
 }
@@ -242,7 +248,8 @@ function makeChart(name) {
     width: 1.5,
     fill: s.fill ? v("--c1-fill") : undefined,
     spanGaps: false,
-    points: { show: s.gaps ? true : false, size: 3 },
+    // A second of traffic alone is a point, not a line.
+    points: { show: Boolean(s.gaps), size: 5 },
     value: (u, value) => (value == null ? "–" : name === "latency" ? `${ms(value)} ms` : number.format(value)),
   }));
   const options = {
@@ -346,7 +353,24 @@ function renderFunctions(functions) {
 
 // ---- cost ----
 
+/** The cost estimate, or null when there is nothing new to show. */
+async function pollCost() {
+  if (Date.now() < state.costRetryAt) return null;
+  try {
+    return await getJson("/api/cost");
+  } catch (e) {
+    if (e.status !== 404) throw e;
+    // A Portico without the cost lens: say so, and do not keep asking every second.
+    state.costRetryAt = Date.now() + COST_RETRY_MS;
+    $("cost").dataset.state = "missing";
+    $("cost-summary").textContent = "No estimate: this Portico's admin listener does not serve /api/cost.";
+    for (const id of ["cost-fronts", "cost-warnings", "cost-notes"]) $(id).replaceChildren();
+    return null;
+  }
+}
+
 function renderCost(cost) {
+  $("cost").dataset.state = "shown";
   const minutes = cost.window_seconds / 60;
   const span = minutes >= 1 ? `${number.format(minutes)} min` : `${number.format(cost.window_seconds)} s`;
   $("cost-summary").textContent = `What the last ${span} of traffic (${cost.requests} requests) would cost behind each front door, cheapest first.`;
@@ -479,7 +503,7 @@ async function tick() {
     getJson("/api/traffic"),
     getJson("/api/functions"),
     pollTail(),
-    getJson("/api/cost"),
+    pollCost(),
   ]);
   const problems = [];
   if (traffic.status === "fulfilled") {
@@ -493,8 +517,8 @@ async function tick() {
   else problems.push(functions.reason.message);
   if (tail.status === "rejected") problems.push(tail.reason.message);
   renderTail();
-  if (cost.status === "fulfilled") renderCost(cost.value);
-  else problems.push(cost.reason.message);
+  if (cost.status === "rejected") problems.push(cost.reason.message);
+  else if (cost.value) renderCost(cost.value);
 
   const status = $("status");
   status.classList.toggle("error", problems.length > 0);
