@@ -12,6 +12,8 @@ use clap::{Parser, Subcommand};
 use portico_config::Config;
 use portico_runtime::{InvokeRequest, Outcome, Runtime};
 
+mod cost;
+
 /// Run AWS Lambda functions locally, wire-compatible with AWS: Function URLs (buffered and
 /// streaming) and the Lambda Invoke API that the AWS CLI and SDKs call.
 #[derive(Parser)]
@@ -20,7 +22,7 @@ use portico_runtime::{InvokeRequest, Outcome, Runtime};
     version,
     about,
     long_about = None,
-    after_help = "Examples:\n  portico serve examples/quickstart/portico.yaml\n  portico invoke hello --payload '{\"name\": \"Ada\"}'\n  aws lambda invoke --endpoint-url http://127.0.0.1:3000 --function-name hello out.json\n\nEnvironment:\n  RUST_LOG  log level and filters (default info; warn hides per-request lines)\n\nThe config file is documented in the README."
+    after_help = "Examples:\n  portico serve examples/quickstart/portico.yaml\n  portico invoke hello --payload '{\"name\": \"Ada\"}'\n  aws lambda invoke --endpoint-url http://127.0.0.1:3000 --function-name hello out.json\n\nEnvironment:\n  RUST_LOG  log level and filters (default info; warn hides per-request lines)\n  OTEL_EXPORTER_OTLP_ENDPOINT, OTEL_EXPORTER_OTLP_TRACES_ENDPOINT  where `serve` exports spans when neither --otlp-endpoint nor the config says\n  OTEL_EXPORTER_OTLP_HEADERS  headers sent with exported spans (key=value,...)\n  OTEL_SERVICE_NAME  the spans' service.name (default portico)\n\nThe config file is documented in the README."
 )]
 struct Cli {
     #[command(subcommand)]
@@ -42,6 +44,12 @@ enum Command {
         /// else 127.0.0.1:9000 (when that port is taken, Portico serves without it).
         #[arg(long, value_parser = admin_address)]
         admin_listen: Option<AdminAddress>,
+        /// Export every request's spans (the request, its phases, the function invocation)
+        /// to this OpenTelemetry collector over OTLP/HTTP, e.g. http://127.0.0.1:4318
+        /// (spans go to <URL>/v1/traces). Default: the config's `tracing.otlp_endpoint`, else
+        /// OTEL_EXPORTER_OTLP_TRACES_ENDPOINT or OTEL_EXPORTER_OTLP_ENDPOINT if set, else none.
+        #[arg(long, value_name = "URL")]
+        otlp_endpoint: Option<String>,
         /// Seconds before the first retry of a failed asynchronous (Event) invocation; the
         /// second waits twice as long. Lambda waits about 60.
         #[arg(long, default_value_t = 60)]
@@ -73,6 +81,13 @@ enum Command {
         #[arg(long, default_value = "127.0.0.1:3000")]
         listen: SocketAddr,
     },
+    /// Estimate what the traffic a running `portico serve` has served would cost on AWS
+    /// behind a REST API, an HTTP API, a Function URL and an ALB (free tiers not applied),
+    /// and list the routes that would break AWS's limits there (29 s, 10 MB, 6 MB, 1 MB).
+    #[command(
+        after_help = "Examples:\n  portico cost\n  portico cost --admin http://127.0.0.1:9100 --json\n  portico cost --print-prices > prices.yaml   # edit it, then:\n  portico cost --prices prices.yaml"
+    )]
+    Cost(cost::Args),
 }
 
 fn main() -> ExitCode {
@@ -110,12 +125,14 @@ fn main() -> ExitCode {
             config,
             listen,
             admin_listen,
+            otlp_endpoint,
             async_retry_delay,
         } => runtime().and_then(|rt| {
             rt.block_on(serve(
                 &config,
                 listen,
                 admin_listen,
+                otlp_endpoint,
                 Duration::from_secs(async_retry_delay),
             ))
         }),
@@ -124,6 +141,7 @@ fn main() -> ExitCode {
             payload,
             config,
         } => runtime().and_then(|rt| rt.block_on(invoke(&config, &function, &payload))),
+        Command::Cost(args) => runtime().and_then(|rt| rt.block_on(cost::run(args))),
     };
     result.unwrap_or_else(|e| {
         eprintln!("error: {e:#}");
@@ -231,10 +249,46 @@ async fn admin_listener(
     }
 }
 
+/// The span exporter, if the flag, the config or the environment names a collector (in
+/// that order), and the traces URL it sends to.
+fn tracer(
+    flag: Option<&str>,
+    config: Option<&portico_config::Tracing>,
+) -> anyhow::Result<Option<(Arc<portico_observe::otlp::Tracer>, String)>> {
+    use portico_observe::otlp::traces_url;
+    let from_env = |name: &str| std::env::var(name).ok().filter(|v| !v.trim().is_empty());
+    let (url, shown) = match (
+        flag.or(config.map(|c| c.otlp_endpoint.as_str())),
+        from_env("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT"),
+        from_env("OTEL_EXPORTER_OTLP_ENDPOINT"),
+    ) {
+        (Some(base), _, _) => (Some(traces_url(base)), traces_url(base)),
+        (None, Some(url), _) => (None, url),
+        (None, None, Some(base)) => (None, traces_url(&base)),
+        (None, None, None) => return Ok(None),
+    };
+    let service = config.map_or_else(
+        || from_env("OTEL_SERVICE_NAME").unwrap_or_else(|| "portico".to_string()),
+        |c| c.service_name.clone(),
+    );
+    let connector = portico_gateway::client::connector();
+    let tracer = portico_observe::otlp::Tracer::start(url.as_deref(), &service, connector)
+        .map_err(|e| {
+            anyhow::anyhow!(
+                "cannot export spans to {shown}: {e}; give the collector's base URL, as --otlp-endpoint http://127.0.0.1:4318"
+            )
+        })?;
+    Ok(Some((
+        Arc::new(tracer),
+        format!("{shown} (service.name {service})"),
+    )))
+}
+
 async fn serve(
     config_path: &Path,
     listen: SocketAddr,
     admin_listen: Option<AdminAddress>,
+    otlp_endpoint: Option<String>,
     async_retry_delay: Duration,
 ) -> anyhow::Result<ExitCode> {
     let config = load(config_path)?;
@@ -265,6 +319,10 @@ async fn serve(
     if let Some(observatory) = &observatory {
         gateway.observe(observatory.clone());
     }
+    let tracer = tracer(otlp_endpoint.as_deref(), config.tracing.as_ref())?;
+    if let Some((tracer, _)) = &tracer {
+        gateway.trace(tracer.clone());
+    }
     let gateway = Arc::new(gateway);
     let readiness = portico_server::Readiness::ready();
     println!(
@@ -284,6 +342,9 @@ async fn serve(
             readiness: readiness.clone(),
         };
         tokio::spawn(portico_server::admin::serve(listener, admin));
+    }
+    if let Some((_, url)) = &tracer {
+        println!("  Traces        OTLP to {url}");
     }
     for api in config.rest_apis.values() {
         for key in api.api_keys.values().filter(|k| k.generated) {

@@ -222,7 +222,21 @@ impl Compiler {
                 credentials.insert(key_id.value, value);
             }
         }
+        let tracing = raw.tracing.map(|t| {
+            if !is_web_url(&t.otlp_endpoint.value) {
+                self.error(
+                    &t.otlp_endpoint,
+                    format!("`{}` is not an http:// or https:// URL", t.otlp_endpoint.value),
+                    "write the collector's OTLP/HTTP address, as `otlp_endpoint: http://127.0.0.1:4318`",
+                );
+            }
+            crate::Tracing {
+                otlp_endpoint: t.otlp_endpoint.value,
+                service_name: t.service_name.unwrap_or_else(|| "portico".to_string()),
+            }
+        });
         Config {
+            tracing,
             path: path.to_path_buf(),
             region: raw.region.unwrap_or_else(|| "us-east-1".to_string()),
             account_id,

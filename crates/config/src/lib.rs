@@ -42,6 +42,16 @@ pub struct Config {
     pub warnings: Vec<String>,
     /// The admin listener: `None` unless the config says; `Some(None)` for `off`.
     pub admin_listen: Option<Option<std::net::SocketAddr>>,
+    /// Where request spans go, if the config says.
+    pub tracing: Option<Tracing>,
+}
+
+/// OpenTelemetry export of request spans.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Tracing {
+    /// The collector's OTLP/HTTP base URL.
+    pub otlp_endpoint: String,
+    pub service_name: String,
 }
 
 /// An HTTP API.

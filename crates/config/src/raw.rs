@@ -33,6 +33,21 @@ pub struct RawConfig {
     /// The admin listener (metrics, health, routes).
     #[serde(default)]
     pub admin: Option<RawAdmin>,
+    /// Request spans exported to an OpenTelemetry collector.
+    #[serde(default)]
+    pub tracing: Option<RawTracing>,
+}
+
+/// OpenTelemetry export of request spans.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawTracing {
+    /// The collector's OTLP/HTTP base URL, as `OTEL_EXPORTER_OTLP_ENDPOINT`
+    /// (`http://127.0.0.1:4318`); spans go to `<endpoint>/v1/traces`.
+    pub otlp_endpoint: Spanned<String>,
+    /// The `service.name` of the spans. Default `portico`.
+    #[serde(default)]
+    pub service_name: Option<String>,
 }
 
 /// The admin listener.

@@ -58,6 +58,12 @@ fn broken_configs_say_where_and_how_to_fix() {
             &["6:5 unknown field `timout`"],
         ),
         (
+            "tracing: {otlp_endpoint: 'grpc://127.0.0.1:4317'}\n",
+            &[
+                "1:26 `grpc://127.0.0.1:4317` is not an http:// or https:// URL | write the collector's OTLP/HTTP address, as `otlp_endpoint: http://127.0.0.1:4318`",
+            ],
+        ),
+        (
             "functions:\n  hello:\n    runtime: python3.12\n    handler: app.handler\n    code: ./hello\n    colour: red\n",
             &[
                 "6:5 unknown field `colour`, expected one of runtime, handler, code, command, timeout, memory, concurrency, idle_timeout, limits, environment, url | remove `colour`; the keys allowed here are runtime, handler, code, command, timeout, memory, concurrency, idle_timeout, limits, environment, url",

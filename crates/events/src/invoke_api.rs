@@ -152,7 +152,8 @@ mod tests {
     #[test]
     fn finds_the_operation_by_method_and_path() {
         use http::Method;
-        let rows: &[(Method, &str, Option<(Operation, &str)>)] = &[
+        type Row<'a> = (Method, &'a str, Option<(Operation, &'a str)>);
+        let rows: &[Row] = &[
             (
                 Method::POST,
                 "/2015-03-31/functions/hello/invocations",

@@ -88,7 +88,9 @@ fn a_get_becomes_the_documented_event() {
 
 #[test]
 fn bodies_are_text_or_base64_by_content_type() {
-    let rows: &[(Option<&str>, &[u8], Option<&str>, bool)] = &[
+    // content type, body, the event's `body` (None: absent), isBase64Encoded
+    type Row<'a> = (Option<&'a str>, &'a [u8], Option<&'a str>, bool);
+    let rows: &[Row] = &[
         (
             Some("application/json"),
             b"{\"a\":1}",
@@ -134,7 +136,10 @@ fn clients_built_on_aws_lambda_events_read_the_event() {
     assert_eq!(v2.body.as_deref(), Some("{}"));
 }
 
-fn respond(payload: &str) -> Result<(u16, Vec<(String, String)>, Vec<String>, String), Malformed> {
+/// Status, headers, cookies and body of a function's answer.
+type Answer = (u16, Vec<(String, String)>, Vec<String>, String);
+
+fn respond(payload: &str) -> Result<Answer, Malformed> {
     let r = response::from_payload(payload.as_bytes())?;
     Ok((
         r.status.as_u16(),

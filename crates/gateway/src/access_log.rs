@@ -136,7 +136,7 @@ fn value(ctx: &RequestCtx, outcome: &Outcome<'_>, name: &str) -> Option<String> 
             Some(ctx.route.as_ref()?.1.clone()).filter(|r| !r.is_empty())?
         }
         "stage" => ctx.route.as_ref()?.0.clone(),
-        "integrationLatency" => ms(ctx.integration_latency?),
+        "integrationLatency" => ms(ctx.timeline.integration_latency()?),
         "responseLatency" => ms(ctx.started.elapsed()),
         "error.message" => ctx.error.clone()?,
         "xrayTraceId" => ctx.trace_id.clone(),

@@ -13,6 +13,11 @@ where
     B: http_body::Body + Send,
     B::Data: Send,
 {
+    Client::builder(TokioExecutor::new()).build(connector())
+}
+
+/// Connections to `http://` and `https://` URLs, TLS trusting the system's certificates.
+pub fn connector() -> HttpsConnector<HttpConnector> {
     let mut http = HttpConnector::new();
     http.set_nodelay(true);
     http.enforce_http(false);
@@ -25,8 +30,7 @@ where
             );
             HttpsConnectorBuilder::new().with_tls_config(no_roots())
         });
-    let connector = builder.https_or_http().enable_http1().wrap_connector(http);
-    Client::builder(TokioExecutor::new()).build(connector)
+    builder.https_or_http().enable_http1().wrap_connector(http)
 }
 
 /// A TLS configuration that trusts no one: every https connection fails with a certificate

@@ -15,6 +15,38 @@ pub enum Flow {
     Respond(Response<Body>),
 }
 
+/// When each phase of a request ran: the spans of its trace, and its integration latency.
+#[derive(Debug, Default)]
+pub struct Timeline {
+    marks: Vec<Mark>,
+}
+
+pub use portico_observe::otlp::{INTEGRATE, Mark};
+
+impl Timeline {
+    /// Marks `phase` as run from `start` until now.
+    pub fn mark(&mut self, phase: &'static str, start: Instant) {
+        self.marks.push(Mark {
+            phase,
+            start,
+            end: Instant::now(),
+        });
+    }
+
+    pub fn marks(&self) -> &[Mark] {
+        &self.marks
+    }
+
+    /// How long the integration (function or upstream) took to answer, if it ran.
+    pub fn integration_latency(&self) -> Option<std::time::Duration> {
+        self.marks
+            .iter()
+            .rev()
+            .find(|m| m.phase == INTEGRATE)
+            .map(|m| m.end - m.start)
+    }
+}
+
 /// One request on its way through the phases.
 pub struct RequestCtx {
     pub request_id: String,
@@ -46,8 +78,8 @@ pub struct RequestCtx {
     pub cache_hit: Option<bool>,
     /// The API stage and route (or REST method) the request resolved to, for its metrics.
     pub route: Option<(String, String)>,
-    /// How long the integration (function or upstream) took to answer.
-    pub integration_latency: Option<std::time::Duration>,
+    /// When each phase ran.
+    pub timeline: Timeline,
     /// Filled by validate.
     pub body: Bytes,
     /// Filled by map.
@@ -102,7 +134,7 @@ impl RequestCtx {
             refusal: None,
             cache_hit: None,
             route: None,
-            integration_latency: None,
+            timeline: Timeline::default(),
             body: Bytes::new(),
             event: Bytes::new(),
             invoked: None,

@@ -73,9 +73,12 @@ impl Gateway {
             limit: f.limits.sync_payload.unwrap_or_default(),
         };
         // The body is read before authorize: a SigV4 signature covers it.
-        phase!(validate::body(ctx, body, f.limits.sync_payload, too_large.response()).await);
-        phase!(authorize::function_url(ctx, url, &self.signing()));
-        phase!(map::function_url(ctx, f, &self.account_id));
+        phase!(
+            ctx,
+            validate::body(ctx, body, f.limits.sync_payload, too_large.response()).await
+        );
+        phase!(ctx, authorize::function_url(ctx, url, &self.signing()));
+        phase!(ctx, map::function_url(ctx, f, &self.account_id));
         let arn = self.function_arn(&f.name, None);
         if let Err(e) = integrate::invoke_function(ctx, pool, arn).await {
             let error = match e {

@@ -95,11 +95,17 @@ impl Gateway {
             authorizer: None,
         };
         let gate = self.gate(api);
-        phase!(authorize::http_api(ctx, &gate, &event_target, &target).await);
+        phase!(
+            ctx,
+            authorize::http_api(ctx, &gate, &event_target, &target).await
+        );
         let stage_throttle = api.stages.get(target.stage).and_then(|s| s.throttle);
         if let Some(limit) = target.route.throttle.or(stage_throttle) {
             let key = format!("{}/{}/{}", api.name, target.stage, target.route.key.text());
-            phase!(throttle::http_api(self.limiter.as_ref(), ctx, &key, limit));
+            phase!(
+                ctx,
+                throttle::http_api(self.limiter.as_ref(), ctx, &key, limit)
+            );
         }
         let response = match &target.route.integration {
             Integration::Lambda { function } => {
@@ -136,10 +142,13 @@ impl Gateway {
         };
         let f = pool.function();
         let limit = f.limits.api_payload;
-        phase!(validate::body(ctx, body, limit, ApiError::RequestTooLarge.response()).await);
+        phase!(
+            ctx,
+            validate::body(ctx, body, limit, ApiError::RequestTooLarge.response()).await
+        );
         if target.route.iam {
             // Authorization by signature, now that the body it covers is read.
-            phase!(authorize::http_api_iam(ctx, &self.signing()));
+            phase!(ctx, authorize::http_api_iam(ctx, &self.signing()));
         }
         self.map_lambda_request(ctx, target);
         let authorizer = ctx.authorizer.take();
@@ -152,7 +161,10 @@ impl Gateway {
         event_target.authorizer = authorizer.as_ref();
         let request_id = event_target.request_id.to_owned();
         let too_large = ApiError::RequestTooLarge.response();
-        phase!(map::api(ctx, &event_target, f, &self.account_id, too_large));
+        phase!(
+            ctx,
+            map::api(ctx, &event_target, f, &self.account_id, too_large)
+        );
         // Kept for the response's parameter mapping.
         ctx.authorizer = authorizer;
         let arn = self.function_arn(&f.name, None);
@@ -192,8 +204,8 @@ impl Gateway {
         let body = if target.route.iam {
             // The signature covers the body: read it (within the limit), check, then send it.
             let too_large = ApiError::RequestTooLarge.response();
-            phase!(validate::body(ctx, body, limit, too_large).await);
-            phase!(authorize::http_api_iam(ctx, &self.signing()));
+            phase!(ctx, validate::body(ctx, body, limit, too_large).await);
+            phase!(ctx, authorize::http_api_iam(ctx, &self.signing()));
             None
         } else {
             Some(body)
@@ -210,7 +222,7 @@ impl Gateway {
             .forward(&ctx.method, headers, &url, &forwarded, body);
         let started = std::time::Instant::now();
         let answer = integrate::within(target.route.timeout, call).await;
-        ctx.integration_latency = Some(started.elapsed());
+        ctx.timeline.mark(crate::ctx::INTEGRATE, started);
         let Some(answer) = answer else {
             return failure(ctx, ApiError::ServiceUnavailable, "upstream timed out");
         };

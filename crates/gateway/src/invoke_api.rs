@@ -123,7 +123,7 @@ impl Gateway {
             InvocationType::RequestResponse => {
                 let started = std::time::Instant::now();
                 let invoked = pool.invoke(request).await.map_err(throttle_error)?;
-                ctx.integration_latency = Some(started.elapsed());
+                ctx.timeline.mark(crate::ctx::INTEGRATE, started);
                 invoked
             }
         };

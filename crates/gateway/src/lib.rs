@@ -8,13 +8,21 @@
 //! accepts connections and picks the door.
 
 /// Runs a phase: goes on after `Flow::Continue`, returns the answer of `Flow::Respond`.
+/// Its time is marked on the request's timeline under the phase's module name
+/// (`phase!(ctx, validate::body(...))`), or the name given (`phase!(ctx, "map", ...)`).
 macro_rules! phase {
-    ($flow:expr) => {
-        match $flow {
+    ($ctx:ident, $phase:ident :: $($call:tt)+) => {
+        phase!($ctx, stringify!($phase), $phase::$($call)+)
+    };
+    ($ctx:ident, $name:expr, $flow:expr) => {{
+        let started = std::time::Instant::now();
+        let flow = $flow;
+        $ctx.timeline.mark($name, started);
+        match flow {
             $crate::ctx::Flow::Continue => {}
             $crate::ctx::Flow::Respond(response) => return response,
         }
-    };
+    }};
 }
 
 pub mod access_log;
@@ -68,6 +76,8 @@ pub struct Gateway {
     local_port: u16,
     /// Where the record phase hands each request for the dashboard and the cost lens.
     observatory: Option<Arc<portico_observe::Observatory>>,
+    /// Where the record phase sends each request's spans.
+    tracer: Option<Arc<portico_observe::otlp::Tracer>>,
 }
 
 /// The REST APIs' templates and models, compiled; `Err` lists every one that cannot be.
@@ -136,6 +146,7 @@ impl Gateway {
             account_id: config.account_id.clone(),
             local_port,
             observatory: None,
+            tracer: None,
         })
     }
 
@@ -144,9 +155,19 @@ impl Gateway {
         self.observatory = Some(observatory);
     }
 
+    /// Sends every request's spans to `tracer` from now on.
+    pub fn trace(&mut self, tracer: Arc<portico_observe::otlp::Tracer>) {
+        self.tracer = Some(tracer);
+    }
+
     /// The record phase, run by every door once it has its answer.
     fn record(&self, ctx: &ctx::RequestCtx, response: &http::Response<Body>) {
-        phases::record::record(ctx, response, self.observatory.as_deref());
+        phases::record::record(
+            ctx,
+            response,
+            self.observatory.as_deref(),
+            self.tracer.as_deref(),
+        );
     }
 
     pub fn runtime(&self) -> &Arc<Runtime> {

@@ -143,25 +143,35 @@ impl Gateway {
         if read_body && let Some(unread) = body.take() {
             let too_large = GatewayResponse::RequestTooLarge.response();
             let read = validate::body(ctx, unread, limit, too_large).await;
-            phase!(as_refusal(ctx, read, GatewayResponse::RequestTooLarge));
+            phase!(
+                ctx,
+                "validate",
+                as_refusal(ctx, read, GatewayResponse::RequestTooLarge)
+            );
         }
         match &target.method.authorization {
             Authorization::None => {}
-            Authorization::Iam => phase!(authorize::rest_api_iam(ctx, &self.signing())),
+            Authorization::Iam => phase!(ctx, authorize::rest_api_iam(ctx, &self.signing())),
             Authorization::Authorizer { name, scopes } => {
                 let gate = self.gate(api);
                 let asked = (name.as_str(), scopes.as_slice());
-                phase!(authorize::rest_api(ctx, &gate, &target, asked, &self.templates).await);
+                phase!(
+                    ctx,
+                    authorize::rest_api(ctx, &gate, &target, asked, &self.templates).await
+                );
             }
         }
         let stage_throttle = api.stages.get(target.stage).and_then(|s| s.throttle);
-        phase!(throttle::rest_api(
-            self.limiter.as_ref(),
+        phase!(
             ctx,
-            api,
-            (target.stage, stage_throttle),
-            target.method,
-        ));
+            throttle::rest_api(
+                self.limiter.as_ref(),
+                ctx,
+                api,
+                (target.stage, stage_throttle),
+                target.method,
+            )
+        );
         if let Err((response, why)) =
             self.models
                 .check(ctx, api, target.method, &target.path_parameters)
@@ -352,7 +362,7 @@ impl Gateway {
         let call = self.call_integration(ctx, target, request, api.limits.api_payload);
         let started = std::time::Instant::now();
         let called = integrate::within(integration.timeout, call).await;
-        ctx.integration_latency = Some(started.elapsed());
+        ctx.timeline.mark(crate::ctx::INTEGRATE, started);
         let Some(called) = called else {
             let why = "integration timed out";
             return refuse(ctx, &GatewayResponse::IntegrationTimeout, why);
@@ -589,7 +599,11 @@ impl Gateway {
         };
         let too_large = GatewayResponse::RequestTooLarge.response();
         let mapped = map::api(ctx, &event_target, f, &self.account_id, too_large);
-        phase!(as_refusal(ctx, mapped, GatewayResponse::RequestTooLarge));
+        phase!(
+            ctx,
+            "map",
+            as_refusal(ctx, mapped, GatewayResponse::RequestTooLarge)
+        );
         ctx.authorizer = authorizer;
         let arn = self.function_arn(&f.name, None);
         let invoked = integrate::invoke_function(ctx, pool, arn);
@@ -648,7 +662,7 @@ impl Gateway {
             .forward(&method, &ctx.headers, &url, &forwarded, body);
         let started = std::time::Instant::now();
         let answer = integrate::within(target.method.integration.timeout, call).await;
-        ctx.integration_latency = Some(started.elapsed());
+        ctx.timeline.mark(crate::ctx::INTEGRATE, started);
         let Some(answer) = answer else {
             let why = "upstream timed out";
             return refuse(ctx, &GatewayResponse::IntegrationTimeout, why);

@@ -446,3 +446,107 @@ async fn readyz_turns_to_draining_while_in_flight_requests_finish() {
     let exit = tokio::task::spawn_blocking(move || p.interrupt());
     assert!(exit.await.unwrap().success());
 }
+
+#[tokio::test]
+async fn request_spans_are_exported_to_an_otlp_collector() {
+    let mut collector = crate::harness::Helper::start("otlp_collector.py", &[]);
+    let endpoint = collector.ready.trim().to_string();
+    let p = Portico::start(&format!(
+        r#"
+tracing: {{otlp_endpoint: "{endpoint}", service_name: shop-local}}
+functions:
+  echo: {{runtime: python3.12, handler: app.echo_proxy, code: "@fixtures/python"}}
+  fail: {{runtime: python3.12, handler: app.fail, code: "@fixtures/python"}}
+apis:
+  shop:
+    protocol: http
+    routes:
+      GET /items: {{function: echo}}
+      GET /broken: {{function: fail}}
+"#
+    ));
+    assert!(
+        p.banner.contains(&format!("OTLP to {endpoint}/v1/traces")),
+        "{}",
+        p.banner
+    );
+    let traceparent = "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01";
+    let answer = p
+        .client()
+        .get(format!("http://{}/execute-api/shop/items", p.addr))
+        .header("traceparent", traceparent)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(answer.status(), 200);
+    let spans: serde_json::Value = serde_json::from_str(&collector.ask("spans 6")).unwrap();
+    let spans = spans.as_array().unwrap();
+    let names: Vec<&str> = spans.iter().map(|s| s["name"].as_str().unwrap()).collect();
+    let span = |name: &str| {
+        spans
+            .iter()
+            .find(|s| s["name"] == name)
+            .unwrap_or_else(|| panic!("no {name} span in {names:?}"))
+    };
+    let root = span("GET /items");
+    // One trace, the client's; the request span is the child of the client's span.
+    assert!(
+        spans
+            .iter()
+            .all(|s| s["trace_id"] == "0af7651916cd43dd8448eb211c80319c")
+    );
+    assert_eq!(root["parent_span_id"], "b7ad6b7169203331");
+    assert_eq!(root["kind"], 2, "server");
+    assert_eq!(root["service"], "shop-local");
+    assert_eq!(root["path"], "/v1/traces");
+    assert_eq!(root["content_type"], "application/x-protobuf");
+    assert_eq!(root["attributes"]["http.route"], "GET /items");
+    assert_eq!(root["attributes"]["http.response.status_code"], 200);
+    assert_eq!(root["attributes"]["portico.target"], "api:shop");
+    assert_eq!(root["status"], 0, "unset");
+    // The phases are the request's children, within it; the invocation is integrate's.
+    for phase in ["authorize", "validate", "map", "integrate"] {
+        let child = span(phase);
+        assert_eq!(child["parent_span_id"], root["span_id"], "{phase}");
+        assert!(child["start"].as_u64() >= root["start"].as_u64(), "{phase}");
+        assert!(child["end"].as_u64() <= root["end"].as_u64(), "{phase}");
+    }
+    let invoke = span("invoke echo");
+    assert_eq!(invoke["parent_span_id"], span("integrate")["span_id"]);
+    assert_eq!(invoke["kind"], 3, "client");
+    assert_eq!(invoke["attributes"]["faas.invoked_name"], "echo");
+
+    // A failed request's span says so; without a traceparent, a trace of its own.
+    assert_eq!(p.api_get("shop/broken").await.status(), 500);
+    let spans: serde_json::Value = serde_json::from_str(&collector.ask("spans 12")).unwrap();
+    let broken = spans
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["name"] == "GET /broken")
+        .expect("the failed request's span");
+    assert_eq!(broken["status"], 2, "error");
+    assert_eq!(broken["parent_span_id"], "", "a root span");
+    assert_ne!(broken["trace_id"], "0af7651916cd43dd8448eb211c80319c");
+}
+
+#[tokio::test]
+async fn a_collector_that_refuses_spans_does_not_stop_the_requests() {
+    let mut collector = crate::harness::Helper::start("otlp_collector.py", &[]);
+    assert_eq!(collector.ask("status 503"), "ok");
+    let endpoint = collector.ready.trim().to_string();
+    let p = Portico::start_with(
+        "functions:\n  echo: {runtime: python3.12, handler: app.echo_proxy, code: \"@fixtures/python\", url: {}}\n",
+        &["--otlp-endpoint", &endpoint],
+    );
+    for _ in 0..3 {
+        assert_eq!(p.get("echo", "/").await.status(), 200);
+    }
+    let warning = p.wait_for_log("cannot export spans");
+    assert!(
+        warning.contains("dropped until the collector answers"),
+        "{warning}"
+    );
+    // Said once, not per request.
+    assert_eq!(p.logs().matches("cannot export spans").count(), 1);
+}

@@ -44,7 +44,7 @@ pub async fn invoke_function(
     note_function(ctx, pool);
     let started = std::time::Instant::now();
     let invoked = pool.invoke(request).await;
-    ctx.integration_latency = Some(started.elapsed());
+    ctx.timeline.mark(crate::ctx::INTEGRATE, started);
     match invoked {
         Ok(invoked) => {
             ctx.invoked = Some(invoked);

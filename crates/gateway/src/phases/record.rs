@@ -1,9 +1,11 @@
 //! Record: one access-log line per request, always, with the error if there was one; the
 //! metrics API Gateway publishes per API, stage and route (Count, 4XXError, 5XXError,
 //! Latency, IntegrationLatency), labelled by the door and API (`target`), stage and route;
-//! and the request handed to the observatory (dashboard, cost lens), when there is one.
+//! the request handed to the observatory (dashboard, cost lens), and its spans to the
+//! OpenTelemetry exporter, when there are those.
 
 use http::Response;
+use portico_observe::otlp::{RequestSpans, Tracer};
 use portico_observe::{Observatory, Record, RouteId};
 
 use crate::body::Body;
@@ -34,7 +36,7 @@ fn metrics(ctx: &RequestCtx, status: http::StatusCode) {
         metrics::counter!(ERRORS_5XX, &labels).increment(1);
     }
     metrics::histogram!(LATENCY, &labels).record(ctx.started.elapsed().as_secs_f64());
-    if let Some(latency) = ctx.integration_latency {
+    if let Some(latency) = ctx.timeline.integration_latency() {
         metrics::histogram!(INTEGRATION_LATENCY, &labels).record(latency.as_secs_f64());
     }
     match ctx.cache_hit {
@@ -45,12 +47,55 @@ fn metrics(ctx: &RequestCtx, status: http::StatusCode) {
 }
 
 /// Records `ctx`'s request, answered with `response`.
-pub fn record(ctx: &RequestCtx, response: &Response<Body>, observatory: Option<&Observatory>) {
+pub fn record(
+    ctx: &RequestCtx,
+    response: &Response<Body>,
+    observatory: Option<&Observatory>,
+    tracer: Option<&Tracer>,
+) {
     let status = response.status();
     metrics(ctx, status);
     access_log(ctx, status);
     if let Some(observatory) = observatory {
         observatory.record(observed(ctx, response));
+    }
+    if let Some(tracer) = tracer {
+        tracer.request(&spans(ctx, status.as_u16()));
+    }
+}
+
+/// The request as its trace's spans are made, with OpenTelemetry's HTTP attributes.
+fn spans(ctx: &RequestCtx, status: u16) -> RequestSpans<'_> {
+    use portico_observe::otlp::KeyValue;
+    let (stage, route) = ctx.route.clone().unwrap_or_default();
+    let name = match route.is_empty() {
+        true => format!("{} {}", ctx.method, ctx.path),
+        false => route.clone(),
+    };
+    let mut attributes = vec![
+        KeyValue::new("http.request.method", ctx.method.to_string()),
+        KeyValue::new("url.path", ctx.path.clone()),
+        KeyValue::new("http.response.status_code", i64::from(status)),
+        KeyValue::new("client.address", ctx.remote.ip().to_string()),
+        KeyValue::new("portico.target", ctx.target.clone()),
+        KeyValue::new("aws.request_id", ctx.request_id.clone()),
+    ];
+    if !route.is_empty() {
+        attributes.push(KeyValue::new("http.route", route));
+    }
+    if !stage.is_empty() {
+        attributes.push(KeyValue::new("portico.stage", stage));
+    }
+    RequestSpans {
+        trace_header: &ctx.trace_id,
+        name,
+        received: ctx.received,
+        started: ctx.started,
+        phases: ctx.timeline.marks(),
+        function: ctx.function.as_ref().map(|f| f.name.as_str()),
+        status,
+        error: ctx.error.as_deref(),
+        attributes,
     }
 }
 
@@ -80,7 +125,7 @@ fn observed(ctx: &RequestCtx, response: &Response<Body>) -> Record {
         path: ctx.path.clone(),
         status: response.status().as_u16(),
         latency: ctx.started.elapsed(),
-        integration: ctx.integration_latency,
+        integration: ctx.timeline.integration_latency(),
         function: ctx.function.clone(),
         request_bytes,
         response_bytes: http_body::Body::size_hint(response.body()).exact(),

@@ -229,7 +229,8 @@ mod tests {
             ],
         );
         // method, path, stage, route, path parameters
-        let rows: &[(&str, &str, &str, &str, &[(&str, &str)])] = &[
+        type Row<'a> = (&'a str, &'a str, &'a str, &'a str, &'a [(&'a str, &'a str)]);
+        let rows: &[Row] = &[
             ("GET", "/pets/dog", "$default", "GET /pets/dog", &[]),
             (
                 "GET",
