@@ -28,7 +28,7 @@ const state = {
   tail: [],
   held: [],
   /** The `next` of the last `/api/tail` answer, or null before the first. */
-  lastSeq: null,
+  tailAfter: null,
   paused: false,
   filter: "",
   tailDirty: true,
@@ -50,7 +50,8 @@ function ms(value) {
 function usd(value) {
   if (value == null) return "–";
   if (value === 0) return "$0";
-  if (Math.abs(value) < 0.01) return `$${value.toPrecision(2)}`;
+  // Two significant digits for fractions of a cent, never in exponent notation.
+  if (Math.abs(value) < 0.01) return `$${value.toFixed(Math.min(12, 1 - Math.floor(Math.log10(Math.abs(value)))))}`;
   return `$${value.toFixed(2)}`;
 }
 
@@ -430,11 +431,11 @@ function renderCost(cost) {
 
 async function pollTail() {
   for (let page = 0; page < TAIL_PAGES; page += 1) {
-    const url = state.lastSeq == null ? "/api/tail" : `/api/tail?after=${state.lastSeq}`;
+    const url = state.tailAfter == null ? "/api/tail" : `/api/tail?after=${state.tailAfter}`;
     const answer = await getJson(url);
     const entries = answer.entries ?? [];
     // `next` is the sequence number to ask after next time (lower if Portico restarted).
-    state.lastSeq = Number.isInteger(answer.next) ? answer.next : Math.max(state.lastSeq ?? 0, ...entries.map((e) => e.seq));
+    state.tailAfter = Number.isInteger(answer.next) ? answer.next : Math.max(state.tailAfter ?? 0, ...entries.map((e) => e.seq));
     if (!entries.length) return;
     const newest = entries.slice().reverse();
     if (state.paused) {
