@@ -38,18 +38,7 @@ pub(crate) async fn run(args: Args) -> anyhow::Result<ExitCode> {
         return Ok(ExitCode::SUCCESS);
     }
     // The price file first: a broken one is reported without a server.
-    let prices = match &args.prices {
-        Some(path) => {
-            let text = std::fs::read_to_string(path).with_context(|| {
-                format!(
-                    "cannot read the price table {}; save the default one with `portico cost --print-prices > prices.yaml`",
-                    path.display()
-                )
-            })?;
-            Prices::from_yaml(&text, &path.display().to_string()).map_err(anyhow::Error::msg)?
-        }
-        None => Prices::default_table(),
-    };
+    let prices = prices(args.prices.as_deref())?;
     // `127.0.0.1:9000` means the same as `http://127.0.0.1:9000`.
     let admin = match args.admin.trim_end_matches('/') {
         a if a.contains("://") => a.to_string(),
@@ -68,6 +57,20 @@ pub(crate) async fn run(args: Args) -> anyhow::Result<ExitCode> {
         print!("{}", portico_cost::render_text(&report));
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// The price table in `path`, or the default one.
+pub(crate) fn prices(path: Option<&std::path::Path>) -> anyhow::Result<Prices> {
+    let Some(path) = path else {
+        return Ok(Prices::default_table());
+    };
+    let text = std::fs::read_to_string(path).with_context(|| {
+        format!(
+            "cannot read the price table {}; save the default one with `portico cost --print-prices > prices.yaml`",
+            path.display()
+        )
+    })?;
+    Prices::from_yaml(&text, &path.display().to_string()).map_err(anyhow::Error::msg)
 }
 
 /// `GET <admin>/usage`, read as [`Usage`].

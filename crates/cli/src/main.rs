@@ -292,6 +292,7 @@ async fn serve(
     async_retry_delay: Duration,
 ) -> anyhow::Result<ExitCode> {
     let config = load(config_path)?;
+    let prices = cost::prices(config.admin_prices.as_deref())?;
     let admin = admin_listener(admin_listen.map(|a| a.0), config.admin_listen).await?;
     let metrics = match &admin {
         Some(_) => Some(
@@ -335,6 +336,7 @@ async fn serve(
         let admin_addr = listener.local_addr()?;
         println!("  Admin         http://{admin_addr}/metrics  /healthz  /readyz  /routes  /usage");
         let admin = portico_server::admin::Admin {
+            prices,
             metrics,
             routes: portico_server::routes::routes(&config, addr),
             observatory,

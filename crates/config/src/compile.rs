@@ -235,6 +235,18 @@ impl Compiler {
                 service_name: t.service_name.unwrap_or_else(|| "portico".to_string()),
             }
         });
+        let (admin_listen, admin_prices) = raw
+            .admin
+            .map_or((None, None), |admin| (admin.listen, admin.prices));
+        if let Some(prices) = &admin_prices
+            && !self.base.join(&prices.value).is_file()
+        {
+            self.error(
+                prices,
+                format!("price table `{}` not found", prices.value),
+                "write the default one with `portico cost --print-prices > prices.yaml` and name it here (relative to this file)",
+            );
+        }
         Config {
             tracing,
             path: path.to_path_buf(),
@@ -245,22 +257,21 @@ impl Compiler {
             rest_apis,
             credentials,
             warnings: Vec::new(),
-            admin_listen: raw
-                .admin
-                .and_then(|admin| match admin.listen.value.as_str() {
-                    "off" => Some(None),
-                    addr => match addr.parse() {
-                        Ok(addr) => Some(Some(addr)),
-                        Err(_) => {
-                            self.error(
-                                &admin.listen,
-                                format!("`{addr}` is not an address to listen on"),
-                                "write `listen: 127.0.0.1:9000` (a host IP and a port), or `off`",
-                            );
-                            None
-                        }
-                    },
-                }),
+            admin_prices: admin_prices.map(|p| self.base.join(p.value)),
+            admin_listen: admin_listen.and_then(|listen| match listen.value.as_str() {
+                "off" => Some(None),
+                addr => match addr.parse() {
+                    Ok(addr) => Some(Some(addr)),
+                    Err(_) => {
+                        self.error(
+                            &listen,
+                            format!("`{addr}` is not an address to listen on"),
+                            "write `listen: 127.0.0.1:9000` (a host IP and a port), or `off`",
+                        );
+                        None
+                    }
+                },
+            }),
         }
     }
 

@@ -42,6 +42,8 @@ pub struct Config {
     pub warnings: Vec<String>,
     /// The admin listener: `None` unless the config says; `Some(None)` for `off`.
     pub admin_listen: Option<Option<std::net::SocketAddr>>,
+    /// The dashboard's price table, if the config names one.
+    pub admin_prices: Option<PathBuf>,
     /// Where request spans go, if the config says.
     pub tracing: Option<Tracing>,
 }

@@ -55,7 +55,12 @@ pub struct RawTracing {
 #[serde(deny_unknown_fields)]
 pub struct RawAdmin {
     /// `host:port`, or `off` for no admin listener and no metrics. Default `127.0.0.1:9000`.
-    pub listen: Spanned<String>,
+    #[serde(default)]
+    pub listen: Option<Spanned<String>>,
+    /// The price table of the dashboard's cost panel (`portico cost --print-prices` writes
+    /// the default), relative to the config file.
+    #[serde(default)]
+    pub prices: Option<Spanned<String>>,
 }
 
 /// A signing credential.

@@ -58,6 +58,12 @@ fn broken_configs_say_where_and_how_to_fix() {
             &["6:5 unknown field `timout`"],
         ),
         (
+            "admin: {prices: nowhere.yaml}\n",
+            &[
+                "1:17 price table `nowhere.yaml` not found | write the default one with `portico cost --print-prices > prices.yaml` and name it here (relative to this file)",
+            ],
+        ),
+        (
             "tracing: {otlp_endpoint: 'grpc://127.0.0.1:4317'}\n",
             &[
                 "1:26 `grpc://127.0.0.1:4317` is not an http:// or https:// URL | write the collector's OTLP/HTTP address, as `otlp_endpoint: http://127.0.0.1:4318`",

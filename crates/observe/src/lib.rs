@@ -12,5 +12,5 @@ mod traffic;
 
 pub use traffic::{
     Declared, FunctionUse, Observatory, Record, RouteId, TAIL_KEPT, Tail, TailEntry, Traffic,
-    Usage, WINDOW_SECONDS,
+    WINDOW_SECONDS,
 };

@@ -6,6 +6,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::mpsc::{Receiver, SyncSender, TrySendError, sync_channel};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
+use portico_cost::{RouteUsage, Usage};
 use serde::Serialize;
 
 /// How far back the per-second traffic goes, in seconds.
@@ -177,32 +178,6 @@ pub struct TailEntry {
     pub error: Option<String>,
 }
 
-/// What the served traffic used, per route with traffic: `GET /usage`, which the cost lens
-/// prices.
-#[derive(Debug, Serialize)]
-pub struct Usage {
-    /// How long Portico has been serving.
-    pub window_seconds: f64,
-    pub routes: Vec<RouteUsage>,
-}
-
-#[derive(Debug, Serialize)]
-pub struct RouteUsage {
-    #[serde(flatten)]
-    pub id: RouteId,
-    pub function: Option<String>,
-    pub memory_mb: Option<u32>,
-    pub requests: u64,
-    pub request_bytes: u64,
-    pub max_request_bytes: u64,
-    pub response_bytes: u64,
-    pub max_response_bytes: u64,
-    /// The integration time of every invocation, each rounded up to a whole millisecond
-    /// (at least one), as Lambda bills duration.
-    pub billed_ms: u64,
-    pub max_latency_ms: f64,
-}
-
 fn unix(time: SystemTime) -> Duration {
     time.duration_since(UNIX_EPOCH).unwrap_or_default()
 }
@@ -316,6 +291,9 @@ impl Observatory {
         }
     }
 
+    /// What the served traffic used, per route with traffic: `GET /usage`, which the cost
+    /// lens prices. Billed time is each invocation's integration time rounded up to a whole
+    /// millisecond (at least one), as Lambda bills duration.
     pub fn usage(&self) -> Usage {
         let state = self.folded();
         let routes = state
@@ -323,9 +301,11 @@ impl Observatory {
             .iter()
             .filter(|(_, r)| r.totals.requests > 0)
             .map(|(id, r)| RouteUsage {
-                id: id.clone(),
+                target: id.target.clone(),
+                stage: id.stage.clone(),
+                route: id.route.clone(),
                 function: r.function.as_ref().map(|f| f.name.clone()),
-                memory_mb: r.function.as_ref().map(|f| f.memory_mb),
+                memory_mb: r.function.as_ref().map(|f| u64::from(f.memory_mb)),
                 requests: r.totals.requests,
                 request_bytes: r.usage.request_bytes,
                 max_request_bytes: r.usage.max_request_bytes,

@@ -1,7 +1,7 @@
 //! The admin listener (loopback by default, never the public port): `/metrics` in the
 //! Prometheus text format, `/healthz`, `/readyz` (503 while draining), `/routes` (every URL
 //! served, as JSON), `/usage` (what the cost lens prices), and the dashboard's JSON:
-//! `/api/traffic`, `/api/functions`, `/api/tail?after=SEQ`.
+//! `/api/traffic`, `/api/functions`, `/api/tail?after=SEQ`, `/api/cost` (the usage priced).
 
 use std::convert::Infallible;
 use std::sync::Arc;
@@ -47,6 +47,8 @@ pub struct Admin {
     pub observatory: Arc<Observatory>,
     pub runtime: Arc<Runtime>,
     pub readiness: Readiness,
+    /// The cost panel's price table.
+    pub prices: portico_cost::Prices,
 }
 
 /// Serves the admin endpoints on `listener` for as long as the process runs.
@@ -135,6 +137,10 @@ fn answer(uri: &http::Uri, admin: &Admin, routes: &Bytes) -> Response<Full<Bytes
         "/routes" => (StatusCode::OK, JSON, routes.clone()),
         "/usage" => json(&admin.observatory.usage()),
         "/api/traffic" => json(&admin.observatory.traffic()),
+        "/api/cost" => json(&portico_cost::estimate(
+            &admin.observatory.usage(),
+            &admin.prices,
+        )),
         "/api/functions" => json(
             &admin
                 .runtime
@@ -151,7 +157,7 @@ fn answer(uri: &http::Uri, admin: &Admin, routes: &Bytes) -> Response<Full<Bytes
             StatusCode::NOT_FOUND,
             TEXT,
             Bytes::from_static(
-                b"the admin listener serves /dashboard, /metrics, /healthz, /readyz, /routes, /usage, /api/traffic, /api/functions and /api/tail\n",
+                b"the admin listener serves /dashboard, /metrics, /healthz, /readyz, /routes, /usage, /api/traffic, /api/functions, /api/tail and /api/cost\n",
             ),
         ),
     };

@@ -177,3 +177,48 @@ fn the_printed_price_table_reads_back_through_prices() {
         "{stderr}"
     );
 }
+
+#[tokio::test]
+async fn the_dashboard_prices_the_traffic_with_the_configs_price_table() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("prices.yaml");
+    let printed = portico(&["cost", "--print-prices"]);
+    let table = text(&printed.stdout);
+    let rest = "  requests_per_million: 3.50\n";
+    assert_eq!(table.matches(rest).count(), 1, "{table}");
+    // A REST API a thousand times dearer than AWS's.
+    std::fs::write(&file, table.replace(rest, "  requests_per_million: 3500\n")).unwrap();
+    let p = Portico::start(&format!(
+        "admin: {{prices: \"{}\"}}\nfunctions:\n  echo: {{runtime: python3.12, handler: app.echo_proxy, code: \"@fixtures/python\", url: {{}}}}\n",
+        file.display()
+    ));
+    for _ in 0..4 {
+        assert_eq!(p.get("echo", "/").await.status(), 200);
+    }
+    let admin = p.admin.expect("the admin listener is printed");
+    let report: serde_json::Value = reqwest::get(format!("http://{admin}/api/cost"))
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(report["requests"], 4, "{report:#}");
+    let front = |name: &str| {
+        report["fronts"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|f| f["front"] == name)
+            .unwrap_or_else(|| panic!("no {name} in {report:#}"))
+    };
+    let requests = front("rest_api")["lines"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|l| l["item"] == "API requests (4)")
+        .expect("the REST API's request line")["usd"]
+        .as_f64()
+        .unwrap();
+    assert!((requests - 4.0 * 3500.0 / 1e6).abs() < 1e-9, "{report:#}");
+    assert!(front("http_api")["usd"].as_f64().unwrap() < requests);
+}
