@@ -420,7 +420,12 @@ function renderCost(cost) {
     li.textContent = `${where}: behind ${labels.get(w.front) ?? w.front} it would break the ${w.limit} limit (seen: ${w.observed})`;
     return li;
   }));
-  $("cost-notes").replaceChildren(...cost.notes.map((note) => {
+  const notes = [...cost.notes];
+  const invoke = cost.invoke_api;
+  if (invoke?.requests) {
+    notes.unshift(`Invoke API calls (${invoke.requests}) cost ${usd(invoke.usd)} of Lambda behind any front door, in no total above.`);
+  }
+  $("cost-notes").replaceChildren(...notes.map((note) => {
     const li = document.createElement("li");
     li.textContent = note;
     return li;
