@@ -152,11 +152,12 @@ fn answer(uri: &http::Uri, admin: &Admin, routes: &Bytes) -> Response<Full<Bytes
             Ok(after) => json(&admin.observatory.tail(after)),
             Err(message) => (StatusCode::BAD_REQUEST, TEXT, Bytes::from(message)),
         },
+        p if p.starts_with("/dashboard") => crate::dashboard::answer(p),
         _ => (
             StatusCode::NOT_FOUND,
             TEXT,
             Bytes::from_static(
-                b"the admin listener serves /metrics, /healthz, /readyz, /routes, /usage, /api/traffic, /api/functions, /api/tail and /api/cost\n",
+                b"the admin listener serves /dashboard, /metrics, /healthz, /readyz, /routes, /usage, /api/traffic, /api/functions, /api/tail and /api/cost\n",
             ),
         ),
     };

@@ -5,6 +5,7 @@
 //! Only this crate and the Runtime API server in `portico-runtime` know hyper.
 
 pub mod admin;
+pub mod dashboard;
 pub mod routes;
 
 use std::convert::Infallible;

@@ -2,6 +2,7 @@
 
 mod cli;
 mod cost;
+mod dashboard;
 mod faults;
 mod function_url;
 mod harness;
