@@ -334,6 +334,7 @@ async fn serve(
     print_routes(&config, addr);
     if let (Some(listener), Some(metrics), Some(observatory)) = (admin, metrics, observatory) {
         let admin_addr = listener.local_addr()?;
+        println!("  Dashboard     http://{admin_addr}/dashboard");
         println!("  Admin         http://{admin_addr}/metrics  /healthz  /readyz  /routes  /usage");
         let admin = portico_server::admin::Admin {
             prices,
