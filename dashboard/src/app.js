@@ -5,13 +5,16 @@
 
 /** How often the endpoints are polled, in milliseconds. */
 const POLL_MS = 1000;
-/** The seconds a route's rates and percentiles are computed over. */
+/** The seconds of a route's `last_minute`, which its rate is computed over. */
 const RECENT_SECONDS = 60;
+/** How long one answer may take before the page says the admin listener does not answer. */
+const FETCH_TIMEOUT_MS = 5000;
 /** How many tail entries the page keeps, and how many rows it shows. */
 const TAIL_KEEP = 1000;
 const TAIL_SHOWN = 200;
-/** How long to wait before asking again for a cost estimate this Portico does not serve. */
-const COST_RETRY_MS = 30_000;
+/** The most entries one `/api/tail` answer carries (the server's page): a full page means
+ * more are waiting. */
+const TAIL_PAGE = 200;
 /** The most `/api/tail` answers read in one poll when catching up. */
 const TAIL_PAGES = 5;
 const CHART_HEIGHT = 180;
@@ -32,8 +35,6 @@ const state = {
   paused: false,
   filter: "",
   tailDirty: true,
-  /** When to ask `/api/cost` again after it was not found. */
-  costRetryAt: 0,
 };
 
 // ---- formatting ----
@@ -74,10 +75,12 @@ function door(target) {
   }
 }
 
-/** A route's name in the table: Function URLs take every path; an empty route matched none. */
+/** A route's name in the table: Function URLs take every path; an empty route matched none
+ * (for the Invoke API: named no function of the config). */
 function routeName(route) {
   if (route.route) return route.route;
-  return route.target.startsWith("url:") || route.target === "lambda" ? "(every path)" : "(no matching route)";
+  if (route.target === "lambda") return "(no such function)";
+  return route.target.startsWith("url:") ? "(every path)" : "(no matching route)";
 }
 
 const keyOf = (r) => JSON.stringify([r.target, r.stage, r.route]);
@@ -87,7 +90,11 @@ const keyOf = (r) => JSON.stringify([r.target, r.stage, r.route]);
 async function getJson(url) {
   let response;
   try {
-    response = await fetch(url, { cache: "no-store", headers: { accept: "application/json" } });
+    response = await fetch(url, {
+      cache: "no-store",
+      headers: { accept: "application/json" },
+      signal: AbortSignal.timeout(FETCH_TIMEOUT_MS),
+    });
   } catch (e) {
     throw new Error(`GET ${url}: the admin listener cannot be reached (${e.message})`);
   }
@@ -102,29 +109,16 @@ async function getJson(url) {
 
 // ---- routes ----
 
-/** Sums over the points of the last `RECENT_SECONDS`. */
-function recent(route, now) {
-  const since = now - RECENT_SECONDS;
-  const sum = { requests: 0, errors: 0, p50: [0, 0], p90: [0, 0], p99: [0, 0] };
-  for (const p of route.points) {
-    if (p.t <= since) continue;
-    sum.requests += p.requests;
-    sum.errors += p.errors_4xx + p.errors_5xx;
-    for (const q of ["p50", "p90", "p99"]) {
-      const value = p[`${q}_ms`];
-      if (value != null) {
-        sum[q][0] += value * p.requests;
-        sum[q][1] += p.requests;
-      }
-    }
-  }
-  const mean = ([total, weight]) => (weight ? total / weight : null);
+/** A route's last minute, as the server summed it (percentiles over all its latencies). */
+function recent(route) {
+  const m = route.last_minute;
+  const seen = m.requests > 0;
   return {
-    rate: sum.requests / RECENT_SECONDS,
-    errorRate: sum.requests ? (100 * sum.errors) / sum.requests : null,
-    p50: mean(sum.p50),
-    p90: mean(sum.p90),
-    p99: mean(sum.p99),
+    rate: m.requests / RECENT_SECONDS,
+    errorRate: seen ? (100 * (m.errors_4xx + m.errors_5xx)) / m.requests : null,
+    p50: seen ? m.p50_ms : null,
+    p90: seen ? m.p90_ms : null,
+    p99: seen ? m.p99_ms : null,
   };
 }
 
@@ -170,7 +164,7 @@ function routeRow(route) {
 }
 
 function renderRoutes() {
-  const { routes, now } = state.traffic;
+  const { routes } = state.traffic;
   const body = $("routes");
   const rows = new Map([...body.querySelectorAll("tr[data-key]")].map((tr) => [tr.dataset.key, tr]));
   const wanted = routes.map(keyOf);
@@ -189,7 +183,7 @@ function renderRoutes() {
     let tr = rows.get(key);
     if (!tr) tr = routeRow(route);
     if (body.children[i] !== tr) body.insertBefore(tr, body.children[i] ?? null);
-    const r = recent(route, now);
+    const r = recent(route);
     const set = (col, text) => {
       const td = tr.querySelector(`td[data-col="${col}"]`);
       if (td.textContent !== text) td.textContent = text;
@@ -355,21 +349,6 @@ function renderFunctions(functions) {
 // ---- cost ----
 
 /** The cost estimate, or null when there is nothing new to show. */
-async function pollCost() {
-  if (Date.now() < state.costRetryAt) return null;
-  try {
-    return await getJson("/api/cost");
-  } catch (e) {
-    if (e.status !== 404) throw e;
-    // A Portico without the cost lens: say so, and do not keep asking every second.
-    state.costRetryAt = Date.now() + COST_RETRY_MS;
-    $("cost").dataset.state = "missing";
-    $("cost-summary").textContent = "No estimate: this Portico's admin listener does not serve /api/cost.";
-    for (const id of ["cost-fronts", "cost-warnings", "cost-notes"]) $(id).replaceChildren();
-    return null;
-  }
-}
-
 function renderCost(cost) {
   $("cost").dataset.state = "shown";
   const minutes = cost.window_seconds / 60;
@@ -420,11 +399,7 @@ function renderCost(cost) {
     li.textContent = `${where}: behind ${labels.get(w.front) ?? w.front} it would break the ${w.limit} limit (seen: ${w.observed})`;
     return li;
   }));
-  const notes = [...cost.notes];
-  const invoke = cost.invoke_api;
-  if (invoke?.requests) {
-    notes.unshift(`Invoke API calls (${invoke.requests}) cost ${usd(invoke.usd)} of Lambda behind any front door, in no total above.`);
-  }
+  const notes = cost.notes;
   $("cost-notes").replaceChildren(...notes.map((note) => {
     const li = document.createElement("li");
     li.textContent = note;
@@ -449,7 +424,7 @@ async function pollTail() {
       state.tail = newest.concat(state.tail).slice(0, TAIL_KEEP);
       state.tailDirty = true;
     }
-    if (entries.length < 200) return;
+    if (entries.length < TAIL_PAGE) return;
   }
 }
 
@@ -504,12 +479,25 @@ function renderTail() {
 
 // ---- the loop ----
 
+/** One poll, then the next one a second later, whatever happened in this one. */
 async function tick() {
+  try {
+    await poll();
+  } catch (e) {
+    const status = $("status");
+    status.classList.add("error");
+    status.textContent = `The page failed to show the last answers: ${e.message}`;
+  } finally {
+    setTimeout(tick, POLL_MS);
+  }
+}
+
+async function poll() {
   const [traffic, functions, tail, cost] = await Promise.allSettled([
     getJson("/api/traffic"),
     getJson("/api/functions"),
     pollTail(),
-    pollCost(),
+    getJson("/api/cost"),
   ]);
   const problems = [];
   if (traffic.status === "fulfilled") {
@@ -524,14 +512,13 @@ async function tick() {
   if (tail.status === "rejected") problems.push(tail.reason.message);
   renderTail();
   if (cost.status === "rejected") problems.push(cost.reason.message);
-  else if (cost.value) renderCost(cost.value);
+  else renderCost(cost.value);
 
   const status = $("status");
   status.classList.toggle("error", problems.length > 0);
   const dropped = state.traffic?.dropped ? ` (${state.traffic.dropped} requests came too fast to be counted)` : "";
   status.textContent = problems.length ? problems.join(" · ") : `Live, updated ${clock(new Date())}${dropped}`;
   document.body.dataset.polls = String(Number(document.body.dataset.polls ?? 0) + 1);
-  setTimeout(tick, POLL_MS);
 }
 
 function start() {

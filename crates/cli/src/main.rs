@@ -267,10 +267,10 @@ fn tracer(
         (None, None, Some(base)) => (None, traces_url(&base)),
         (None, None, None) => return Ok(None),
     };
-    let service = config.map_or_else(
-        || from_env("OTEL_SERVICE_NAME").unwrap_or_else(|| "portico".to_string()),
-        |c| c.service_name.clone(),
-    );
+    let service = config
+        .and_then(|c| c.service_name.clone())
+        .or_else(|| from_env("OTEL_SERVICE_NAME"))
+        .unwrap_or_else(|| "portico".to_string());
     let connector = portico_gateway::client::connector();
     let tracer = portico_observe::otlp::Tracer::start(url.as_deref(), &service, connector)
         .map_err(|e| {

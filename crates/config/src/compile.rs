@@ -232,7 +232,7 @@ impl Compiler {
             }
             crate::Tracing {
                 otlp_endpoint: t.otlp_endpoint.value,
-                service_name: t.service_name.unwrap_or_else(|| "portico".to_string()),
+                service_name: t.service_name,
             }
         });
         let (admin_listen, admin_prices) = raw

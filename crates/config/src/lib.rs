@@ -53,7 +53,8 @@ pub struct Config {
 pub struct Tracing {
     /// The collector's OTLP/HTTP base URL.
     pub otlp_endpoint: String,
-    pub service_name: String,
+    /// The spans' `service.name`, if the config gives one.
+    pub service_name: Option<String>,
 }
 
 /// An HTTP API.

@@ -45,7 +45,7 @@ pub struct RawTracing {
     /// The collector's OTLP/HTTP base URL, as `OTEL_EXPORTER_OTLP_ENDPOINT`
     /// (`http://127.0.0.1:4318`); spans go to `<endpoint>/v1/traces`.
     pub otlp_endpoint: Spanned<String>,
-    /// The `service.name` of the spans. Default `portico`.
+    /// The `service.name` of the spans. Default `OTEL_SERVICE_NAME`, else `portico`.
     #[serde(default)]
     pub service_name: Option<String>,
 }

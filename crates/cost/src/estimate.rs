@@ -129,7 +129,7 @@ impl LambdaCost {
             gb_seconds: 0.0,
         };
         for r in routes.into_iter().filter(|r| r.function.is_some()) {
-            cost.requests += r.requests;
+            cost.requests += r.invocations;
             let memory_gb = r.memory_mb.unwrap_or(0) as f64 / 1024.0;
             cost.gb_seconds += r.billed_ms as f64 / 1000.0 * memory_gb;
         }
@@ -431,6 +431,7 @@ mod tests {
             function: Some("f".to_string()),
             memory_mb: Some(128),
             requests,
+            invocations: requests,
             request_bytes: 0,
             max_request_bytes: 0,
             response_bytes: 0,

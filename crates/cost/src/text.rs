@@ -132,6 +132,7 @@ mod tests {
             function: Some("f".to_string()),
             memory_mb: Some(128),
             requests: 3,
+            invocations: 3,
             request_bytes: 0,
             max_request_bytes: 0,
             response_bytes: max_response_bytes,

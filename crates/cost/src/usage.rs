@@ -27,6 +27,10 @@ pub struct RouteUsage {
     /// That function's configured memory, in MB.
     pub memory_mb: Option<u64>,
     pub requests: u64,
+    /// The requests that invoked the function (a request refused before, by an authorizer,
+    /// a throttle or a size limit, or answered by a stage cache, invokes nothing).
+    #[serde(default)]
+    pub invocations: u64,
     /// Request body bytes, summed over the requests.
     pub request_bytes: u64,
     pub max_request_bytes: u64,

@@ -27,14 +27,13 @@ impl Gateway {
         B: http_body::Body<Data = bytes::Bytes>,
     {
         let (parts, body) = req.into_parts();
-        let mut ctx = RequestCtx::new(
-            parts,
-            path,
-            remote,
-            self.local_port,
-            format!("url:{function}"),
-        );
-        let response = match resolve::function_url(&self.runtime, function) {
+        let pool = resolve::function_url(&self.runtime, function);
+        let target = match pool {
+            Some(_) => format!("url:{function}"),
+            None => resolve::UNKNOWN_URL.to_string(),
+        };
+        let mut ctx = RequestCtx::new(parts, path, remote, self.local_port, target);
+        let response = match pool {
             Some(pool) => self.url_phases(&mut ctx, &pool, body).await,
             None => resolve::no_such_url(&ctx, function),
         };

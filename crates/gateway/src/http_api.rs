@@ -37,7 +37,11 @@ impl Gateway {
             return self.rest_api(rest, path, req, remote).await;
         }
         let (parts, body) = req.into_parts();
-        let mut ctx = RequestCtx::new(parts, path, remote, self.local_port, format!("api:{api}"));
+        let target = match self.apis.contains_key(api) {
+            true => format!("api:{api}"),
+            false => resolve::UNKNOWN_API.to_string(),
+        };
+        let mut ctx = RequestCtx::new(parts, path, remote, self.local_port, target);
         let request_id = portico_events::time::apigw_request_id();
         let cors = self.apis.get(api).and_then(|a| a.cors.as_ref());
         let mut response =

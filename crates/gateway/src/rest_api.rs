@@ -142,12 +142,10 @@ impl Gateway {
         let mut body = Some(body);
         if read_body && let Some(unread) = body.take() {
             let too_large = GatewayResponse::RequestTooLarge.response();
-            let read = validate::body(ctx, unread, limit, too_large).await;
-            phase!(
-                ctx,
-                "validate",
+            phase!(ctx, "validate", {
+                let read = validate::body(ctx, unread, limit, too_large).await;
                 as_refusal(ctx, read, GatewayResponse::RequestTooLarge)
-            );
+            });
         }
         match &target.method.authorization {
             Authorization::None => {}
@@ -453,6 +451,7 @@ impl Gateway {
                     .runtime
                     .pool(function)
                     .ok_or_else(|| config_error("the method's function is missing".into()))?;
+                integrate::note_function(ctx, pool);
                 // An empty payload reaches the function as `{}`, as Lambda passes it.
                 let payload = if payload.trim().is_empty() {
                     "{}".to_string()
@@ -598,12 +597,10 @@ impl Gateway {
             authorizer: authorizer.as_ref(),
         };
         let too_large = GatewayResponse::RequestTooLarge.response();
-        let mapped = map::api(ctx, &event_target, f, &self.account_id, too_large);
-        phase!(
-            ctx,
-            "map",
+        phase!(ctx, "map", {
+            let mapped = map::api(ctx, &event_target, f, &self.account_id, too_large);
             as_refusal(ctx, mapped, GatewayResponse::RequestTooLarge)
-        );
+        });
         ctx.authorizer = authorizer;
         let arn = self.function_arn(&f.name, None);
         let invoked = integrate::invoke_function(ctx, pool, arn);

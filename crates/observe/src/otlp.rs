@@ -8,7 +8,6 @@
 //! client's `traceparent` is the same trace; an incoming parent span becomes the parent.
 
 use std::borrow::Cow;
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant, SystemTime};
 
 use hyper_util::client::legacy::connect::Connect;
@@ -21,9 +20,11 @@ use opentelemetry_sdk::Resource;
 use opentelemetry_sdk::trace::{IdGenerator, RandomIdGenerator, SpanData, SpanExporter};
 use tokio::sync::mpsc;
 
+/// How long the first span waits for others before they are exported together.
+const EXPORT_DELAY: Duration = Duration::from_millis(500);
 /// The most spans sent in one export.
-const BATCH: usize = 512;
-/// The most spans waiting for export; beyond, spans are counted as dropped.
+const BATCH: usize = 2_048;
+/// The most requests waiting for export; beyond, their spans are counted as dropped.
 const WAITING: usize = 16_384;
 /// How long one export may take.
 const EXPORT_TIMEOUT: Duration = Duration::from_secs(10);
@@ -39,25 +40,34 @@ pub struct Mark {
 }
 
 /// A finished request, as its spans are made.
-pub struct RequestSpans<'a> {
+pub struct RequestSpans {
     /// The request's `X-Amzn-Trace-Id` (`Root=1-…;Parent=…`).
-    pub trace_header: &'a str,
-    /// The span's name: the route (`GET /items`), else the method and path.
+    pub trace_header: String,
+    /// The span's name: the route (`GET /items`), else the method.
     pub name: String,
     pub received: SystemTime,
     pub started: Instant,
-    pub phases: &'a [Mark],
+    /// When the answer was ready.
+    pub ended: Instant,
+    pub phases: Vec<Mark>,
     /// The function the `integrate` phase invoked.
-    pub function: Option<&'a str>,
+    pub function: Option<String>,
     pub status: u16,
-    pub error: Option<&'a str>,
+    pub error: Option<String>,
     pub attributes: Vec<KeyValue>,
 }
 
-/// Where spans go: a bounded queue in front of the export task.
+/// Where requests' spans go: a bounded queue in front of the export task, which makes the
+/// spans and sends them in batches, so the request path only hands over what it knows.
 pub struct Tracer {
-    sender: mpsc::Sender<SpanData>,
-    dropped: AtomicU64,
+    sender: mpsc::Sender<RequestSpans>,
+}
+
+/// The requests whose spans were dropped because the exporter could not keep up.
+pub const DROPPED: &str = "portico_spans_dropped_requests_total";
+
+/// Makes spans: their ids and instrumentation scope.
+struct Spanner {
     scope: InstrumentationScope,
     ids: RandomIdGenerator,
 }
@@ -97,39 +107,33 @@ impl Tracer {
                 .with_service_name(service_name.to_string())
                 .build(),
         );
-        let (sender, receiver) = mpsc::channel(WAITING);
-        tokio::spawn(export(receiver, exporter));
-        Ok(Tracer {
-            sender,
-            dropped: AtomicU64::new(0),
+        let spanner = Spanner {
             scope: InstrumentationScope::builder("portico")
                 .with_version(env!("CARGO_PKG_VERSION"))
                 .build(),
             ids: RandomIdGenerator::default(),
-        })
+        };
+        let (sender, receiver) = mpsc::channel(WAITING);
+        tokio::spawn(export(receiver, exporter, spanner));
+        Ok(Tracer { sender })
     }
 
-    /// Spans lost because the collector could not keep up.
-    pub fn dropped(&self) -> u64 {
-        self.dropped.load(Ordering::Relaxed)
-    }
-
-    /// Makes the request's spans and queues them, never waiting.
-    pub fn request(&self, request: &RequestSpans<'_>) {
-        for span in self.spans(request) {
-            if self.sender.try_send(span).is_err() {
-                self.dropped.fetch_add(1, Ordering::Relaxed);
-            }
+    /// Queues the request's spans, never waiting.
+    pub fn request(&self, request: RequestSpans) {
+        if self.sender.try_send(request).is_err() {
+            metrics::counter!(DROPPED).increment(1);
         }
     }
+}
 
-    fn spans(&self, r: &RequestSpans<'_>) -> Vec<SpanData> {
-        let (trace_id, parent) = xray_ids(r.trace_header);
+impl Spanner {
+    fn spans(&self, r: &RequestSpans, spans: &mut Vec<SpanData>) {
+        let (trace_id, parent) = xray_ids(&r.trace_header);
         let trace_id = trace_id.unwrap_or_else(|| self.ids.new_trace_id());
         let at = |instant: Instant| r.received + instant.saturating_duration_since(r.started);
         let root = self.ids.new_span_id();
-        let status = match (r.status, r.error) {
-            (500.., Some(error)) => Status::error(error.to_string()),
+        let status = match (r.status, &r.error) {
+            (500.., Some(error)) => Status::error(error.clone()),
             (500.., None) => Status::error(format!("answered {}", r.status)),
             _ => Status::Unset,
         };
@@ -157,19 +161,18 @@ impl Tracer {
                 instrumentation_scope: self.scope.clone(),
             }
         };
-        let mut spans = Vec::with_capacity(r.phases.len() + 2);
         let mut request = span(
             root,
             parent.unwrap_or(SpanId::INVALID),
             Cow::Owned(r.name.clone()),
             SpanKind::Server,
-            (r.received, at(Instant::now())),
+            (r.received, at(r.ended)),
         );
         request.parent_span_is_remote = parent.is_some();
         request.attributes = r.attributes.clone();
         request.status = status;
         spans.push(request);
-        for mark in r.phases {
+        for mark in &r.phases {
             let id = self.ids.new_span_id();
             let window = (at(mark.start), at(mark.end));
             spans.push(span(
@@ -179,7 +182,7 @@ impl Tracer {
                 SpanKind::Internal,
                 window,
             ));
-            if let (INTEGRATE, Some(function)) = (mark.phase, r.function) {
+            if let (INTEGRATE, Some(function)) = (mark.phase, &r.function) {
                 let mut invoke = span(
                     self.ids.new_span_id(),
                     id,
@@ -188,13 +191,12 @@ impl Tracer {
                     window,
                 );
                 invoke.attributes = vec![
-                    KeyValue::new("faas.invoked_name", function.to_string()),
+                    KeyValue::new("faas.invoked_name", function.clone()),
                     KeyValue::new("faas.invoked_provider", "aws"),
                 ];
                 spans.push(invoke);
             }
         }
-        spans
     }
 }
 
@@ -218,26 +220,44 @@ fn xray_ids(header: &str) -> (Option<TraceId>, Option<SpanId>) {
     (trace, parent)
 }
 
+/// Waits for a request, lets others gather for [`EXPORT_DELAY`], then makes their spans
+/// and exports them in batches; says once when the collector fails, and once when it works
+/// again.
 async fn export(
-    mut receiver: mpsc::Receiver<SpanData>,
+    mut receiver: mpsc::Receiver<RequestSpans>,
     exporter: opentelemetry_otlp::SpanExporter,
+    spanner: Spanner,
 ) {
-    let mut batch = Vec::with_capacity(BATCH);
+    let mut requests = Vec::new();
     let mut failing = false;
-    while receiver.recv_many(&mut batch, BATCH).await > 0 {
-        match exporter.export(std::mem::take(&mut batch)).await {
-            Ok(()) if failing => {
-                failing = false;
-                tracing::info!("exporting spans again");
+    while receiver.recv_many(&mut requests, WAITING).await > 0 {
+        tokio::time::sleep(EXPORT_DELAY).await;
+        while let Ok(request) = receiver.try_recv() {
+            requests.push(request);
+            if requests.len() >= WAITING {
+                break;
             }
-            Ok(()) => {}
-            Err(e) if !failing => {
-                failing = true;
-                tracing::warn!(
-                    "cannot export spans: {e}; spans are dropped until the collector answers"
-                );
+        }
+        let mut spans = Vec::new();
+        for request in requests.drain(..) {
+            spanner.spans(&request, &mut spans);
+        }
+        while !spans.is_empty() {
+            let rest = spans.split_off(spans.len().min(BATCH));
+            match exporter.export(std::mem::replace(&mut spans, rest)).await {
+                Ok(()) if failing => {
+                    failing = false;
+                    tracing::info!("exporting spans again");
+                }
+                Ok(()) => {}
+                Err(e) if !failing => {
+                    failing = true;
+                    tracing::warn!(
+                        "cannot export spans: {e}; spans are dropped until the collector answers"
+                    );
+                }
+                Err(_) => {}
             }
-            Err(_) => {}
         }
     }
 }

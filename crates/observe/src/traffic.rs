@@ -11,6 +11,8 @@ use serde::Serialize;
 
 /// How far back the per-second traffic goes, in seconds.
 pub const WINDOW_SECONDS: u64 = 300;
+/// The span of the routes' `last_minute`, in seconds.
+const LAST_MINUTE: u64 = 60;
 /// How many requests the tail keeps.
 pub const TAIL_KEPT: usize = 1_000;
 /// The most tail entries one answer carries.
@@ -117,6 +119,7 @@ struct Second {
 
 #[derive(Default)]
 struct Accumulated {
+    invocations: u64,
     request_bytes: u64,
     max_request_bytes: u64,
     response_bytes: u64,
@@ -142,6 +145,8 @@ pub struct RouteTraffic {
     pub id: RouteId,
     pub url: Option<String>,
     pub totals: Totals,
+    /// The last 60 seconds: counts, and percentiles over all their (sampled) latencies.
+    pub last_minute: Point,
     /// One point per second with traffic, oldest first.
     pub points: Vec<Point>,
 }
@@ -241,7 +246,11 @@ impl Observatory {
 
     fn folded(&self) -> std::sync::MutexGuard<'_, State> {
         let mut state = self.state.lock().unwrap_or_else(|e| e.into_inner());
-        while let Ok(record) = state.waiting.try_recv() {
+        // At most what was waiting: under load, records keep coming while these are folded.
+        for _ in 0..WAITING {
+            let Ok(record) = state.waiting.try_recv() else {
+                break;
+            };
             state.add(record);
         }
         let horizon = unix(SystemTime::now())
@@ -257,6 +266,7 @@ impl Observatory {
 
     pub fn traffic(&self) -> Traffic {
         let state = self.folded();
+        let now = unix(SystemTime::now()).as_secs();
         let routes = state
             .routes
             .iter()
@@ -264,20 +274,23 @@ impl Observatory {
                 id: id.clone(),
                 url: route.url.clone(),
                 totals: route.totals,
+                last_minute: route.since(now.saturating_sub(LAST_MINUTE), now),
                 points: route.seconds.iter().map(Second::point).collect(),
             })
             .collect();
         Traffic {
-            now: unix(SystemTime::now()).as_secs(),
+            now,
             seconds: WINDOW_SECONDS,
             dropped: self.dropped.load(Ordering::Relaxed),
             routes,
         }
     }
 
-    /// The requests after sequence number `after`, oldest first.
+    /// The requests after sequence number `after`, oldest first; all kept when `after` is
+    /// ahead of this observatory (a reader that saw a Portico since restarted).
     pub fn tail(&self, after: u64) -> Tail {
         let state = self.folded();
+        let after = if after > state.last_seq { 0 } else { after };
         let entries: Vec<TailEntry> = state
             .tail
             .iter()
@@ -286,7 +299,7 @@ impl Observatory {
             .cloned()
             .collect();
         Tail {
-            next: entries.last().map_or(after.min(state.last_seq), |e| e.seq),
+            next: entries.last().map_or(after, |e| e.seq),
             entries,
         }
     }
@@ -307,6 +320,7 @@ impl Observatory {
                 function: r.function.as_ref().map(|f| f.name.clone()),
                 memory_mb: r.function.as_ref().map(|f| u64::from(f.memory_mb)),
                 requests: r.totals.requests,
+                invocations: r.usage.invocations,
                 request_bytes: r.usage.request_bytes,
                 max_request_bytes: r.usage.max_request_bytes,
                 response_bytes: r.usage.response_bytes,
@@ -336,13 +350,15 @@ impl State {
             route.function.clone_from(&record.function);
         }
         let usage = &mut route.usage;
-        usage.request_bytes += record.request_bytes;
+        usage.request_bytes = usage.request_bytes.saturating_add(record.request_bytes);
         usage.max_request_bytes = usage.max_request_bytes.max(record.request_bytes);
         let response_bytes = record.response_bytes.unwrap_or(0);
-        usage.response_bytes += response_bytes;
+        usage.response_bytes = usage.response_bytes.saturating_add(response_bytes);
         usage.max_response_bytes = usage.max_response_bytes.max(response_bytes);
         if let (Some(_), Some(integration)) = (&record.function, record.integration) {
-            usage.billed_ms += (ms(integration).ceil() as u64).max(1);
+            usage.invocations += 1;
+            let billed = (ms(integration).ceil() as u64).max(1);
+            usage.billed_ms = usage.billed_ms.saturating_add(billed);
         }
         usage.max_latency_ms = usage.max_latency_ms.max(latency_ms);
         route
@@ -396,6 +412,33 @@ impl RouteState {
     }
 }
 
+impl RouteState {
+    /// The seconds after `from`, up to `now`, as one point at `now`.
+    fn since(&self, from: u64, now: u64) -> Point {
+        let mut totals = Totals::default();
+        let mut latencies = Vec::new();
+        for second in self.seconds.iter().filter(|s| s.t > from) {
+            totals.requests += second.totals.requests;
+            totals.errors_4xx += second.totals.errors_4xx;
+            totals.errors_5xx += second.totals.errors_5xx;
+            latencies.extend_from_slice(&second.latencies_ms);
+        }
+        summary(now, totals, latencies)
+    }
+}
+
+/// A point with the percentiles of `latencies`.
+fn summary(t: u64, totals: Totals, mut latencies: Vec<f32>) -> Point {
+    latencies.sort_by(f32::total_cmp);
+    Point {
+        t,
+        totals,
+        p50_ms: percentile(&latencies, 0.50),
+        p90_ms: percentile(&latencies, 0.90),
+        p99_ms: percentile(&latencies, 0.99),
+    }
+}
+
 impl Second {
     /// Counts one request; its latency is kept, or (beyond [`SAMPLES_PER_SECOND`]) replaces
     /// a kept one with the probability that keeps the sample uniform.
@@ -412,15 +455,7 @@ impl Second {
     }
 
     fn point(&self) -> Point {
-        let mut sorted = self.latencies_ms.clone();
-        sorted.sort_by(f32::total_cmp);
-        Point {
-            t: self.t,
-            totals: self.totals,
-            p50_ms: percentile(&sorted, 0.50),
-            p90_ms: percentile(&sorted, 0.90),
-            p99_ms: percentile(&sorted, 0.99),
-        }
+        summary(self.t, self.totals, self.latencies_ms.clone())
     }
 }
 
@@ -497,6 +532,31 @@ mod tests {
         let last = &route.points[1];
         assert_eq!(last.totals.requests, 100);
         assert_eq!((last.p50_ms, last.p90_ms, last.p99_ms), (50.0, 90.0, 99.0));
+        // The last minute: both seconds' requests, percentiles over all their latencies
+        // (1..=100 and another 7: the 51st of the 101 is 50).
+        let minute = &route.last_minute;
+        assert_eq!(minute.totals.requests, 101);
+        assert_eq!(minute.totals.errors_4xx, 3);
+        assert_eq!((minute.p50_ms, minute.p99_ms), (50.0, 99.0));
+        assert_eq!(percentile(&[1.0, 2.0, 3.0, 4.0], 0.5), 2.0);
+    }
+
+    #[test]
+    fn the_last_minute_leaves_older_seconds_out() {
+        let o = Observatory::new(Vec::new());
+        let now = SystemTime::now();
+        o.record(record(
+            "GET /a",
+            500,
+            90,
+            now - Duration::from_secs(LAST_MINUTE + 2),
+        ));
+        o.record(record("GET /a", 200, 3, now));
+        let traffic = o.traffic();
+        let minute = &traffic.routes[0].last_minute;
+        assert_eq!(minute.totals.requests, 1);
+        assert_eq!(minute.totals.errors_5xx, 0);
+        assert_eq!(minute.p99_ms, 3.0);
     }
 
     #[test]
@@ -544,6 +604,9 @@ mod tests {
         let none = o.tail(rest.next);
         assert!(none.entries.is_empty());
         assert_eq!(none.next, rest.next);
+        // A reader ahead of this observatory saw one before a restart: it gets all.
+        let restarted = o.tail(rest.next + 500);
+        assert_eq!(restarted.entries[0].seq, 11);
     }
 
     #[test]

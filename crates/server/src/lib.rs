@@ -49,7 +49,7 @@ impl Readiness {
 const ACCEPT_BACKOFF: std::time::Duration = std::time::Duration::from_millis(50);
 
 /// Serves `gateway` on `listener` until `shutdown` completes; then in-flight requests may
-/// finish until `force` completes, and every function instance is stopped. `readiness` is
+/// finish until `force` completes, and every function instance is stopped. `readiness`
 /// turns to draining when `shutdown` completes.
 pub async fn serve(
     listener: TcpListener,

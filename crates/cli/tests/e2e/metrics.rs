@@ -493,8 +493,10 @@ apis:
     for phase in ["authorize", "validate", "map", "integrate"] {
         let child = span(phase);
         assert_eq!(child["parent_span_id"], root["span_id"], "{phase}");
-        assert!(child["start"].as_u64() >= root["start"].as_u64(), "{phase}");
-        assert!(child["end"].as_u64() <= root["end"].as_u64(), "{phase}");
+        let time = |span: &serde_json::Value, at: &str| span[at].as_u64().unwrap();
+        assert!(time(child, "start") >= time(root, "start"), "{phase}");
+        assert!(time(child, "end") <= time(root, "end"), "{phase}");
+        assert!(time(child, "start") <= time(child, "end"), "{phase}");
     }
     let invoke = span("invoke echo");
     assert_eq!(invoke["parent_span_id"], span("integrate")["span_id"]);
@@ -532,6 +534,54 @@ async fn a_collector_that_refuses_spans_does_not_stop_the_requests() {
         warning.contains("dropped until the collector answers"),
         "{warning}"
     );
-    // Said once, not per request.
+    // A later export is refused too (the exporter may retry each), and not said again.
+    let before: u32 = collector.ask("posts 1").parse().unwrap();
+    assert_eq!(p.get("echo", "/").await.status(), 200);
+    let after: u32 = collector
+        .ask(&format!("posts {}", before + 1))
+        .parse()
+        .unwrap();
+    assert!(after > before, "{before} then {after} exports");
     assert_eq!(p.logs().matches("cannot export spans").count(), 1);
+}
+
+#[tokio::test]
+async fn made_up_names_are_counted_under_one_target() {
+    let p = Portico::start(SHOP_AND_PETS);
+    for i in 0..20 {
+        let url = p.url(&format!("nobody{i}"), "/");
+        // No such Function URL: 403, as AWS answers.
+        assert_eq!(p.client().get(url).send().await.unwrap().status(), 403);
+        assert_eq!(p.api_get(&format!("noapi{i}/x")).await.status(), 404);
+    }
+    let traffic = admin_json(&p, "/api/traffic").await;
+    let targets: Vec<&str> = traffic["routes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["target"].as_str().unwrap())
+        .collect();
+    assert!(
+        targets
+            .iter()
+            .all(|t| !t.contains("nobody") && !t.contains("noapi")),
+        "{targets:?}"
+    );
+    assert_eq!(
+        find(&traffic["routes"], &[("target", "url:-")])["totals"]["errors_4xx"],
+        20
+    );
+    assert_eq!(
+        find(&traffic["routes"], &[("target", "api:-")])["totals"]["errors_4xx"],
+        20
+    );
+    let text = scrape(&p).await;
+    assert!(
+        !text.contains("nobody") && !text.contains("noapi"),
+        "{text}"
+    );
+    assert_eq!(
+        metric(&text, "portico_4xx_errors_total", &[("target", "url:-")]),
+        Some(20.0)
+    );
 }

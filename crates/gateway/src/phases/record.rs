@@ -4,8 +4,10 @@
 //! the request handed to the observatory (dashboard, cost lens), and its spans to the
 //! OpenTelemetry exporter, when there are those.
 
+use std::time::{Duration, Instant};
+
 use http::Response;
-use portico_observe::otlp::{RequestSpans, Tracer};
+use portico_observe::otlp::{KeyValue, RequestSpans, Tracer};
 use portico_observe::{Observatory, Record, RouteId};
 
 use crate::body::Body;
@@ -20,13 +22,22 @@ pub const INTEGRATION_LATENCY: &str = "portico_integration_latency_seconds";
 pub const CACHE_HITS: &str = "portico_cache_hits_total";
 pub const CACHE_MISSES: &str = "portico_cache_misses_total";
 
-/// Counts the request under its door, stage and route.
-fn metrics(ctx: &RequestCtx, status: http::StatusCode) {
+/// Where a request was routed: its door and API, stage and route, as every record labels it.
+fn route_id(ctx: &RequestCtx) -> RouteId {
     let (stage, route) = ctx.route.clone().unwrap_or_default();
+    RouteId {
+        target: ctx.target.clone(),
+        stage,
+        route,
+    }
+}
+
+/// Counts the request under its door, stage and route.
+fn metrics(ctx: &RequestCtx, id: &RouteId, status: http::StatusCode, latency: Duration) {
     let labels = [
-        ("target", ctx.target.clone()),
-        ("stage", stage),
-        ("route", route),
+        ("target", id.target.clone()),
+        ("stage", id.stage.clone()),
+        ("route", id.route.clone()),
     ];
     metrics::counter!(REQUESTS, &labels).increment(1);
     if status.is_client_error() {
@@ -35,7 +46,7 @@ fn metrics(ctx: &RequestCtx, status: http::StatusCode) {
     if status.is_server_error() {
         metrics::counter!(ERRORS_5XX, &labels).increment(1);
     }
-    metrics::histogram!(LATENCY, &labels).record(ctx.started.elapsed().as_secs_f64());
+    metrics::histogram!(LATENCY, &labels).record(latency.as_secs_f64());
     if let Some(latency) = ctx.timeline.integration_latency() {
         metrics::histogram!(INTEGRATION_LATENCY, &labels).record(latency.as_secs_f64());
     }
@@ -53,67 +64,60 @@ pub fn record(
     observatory: Option<&Observatory>,
     tracer: Option<&Tracer>,
 ) {
+    let ended = Instant::now();
+    let latency = ended - ctx.started;
     let status = response.status();
-    metrics(ctx, status);
-    access_log(ctx, status);
-    if let Some(observatory) = observatory {
-        observatory.record(observed(ctx, response));
-    }
+    let id = route_id(ctx);
+    metrics(ctx, &id, status, latency);
+    access_log(ctx, status, latency);
     if let Some(tracer) = tracer {
-        tracer.request(&spans(ctx, status.as_u16()));
+        tracer.request(spans(ctx, &id, status.as_u16(), ended));
+    }
+    if let Some(observatory) = observatory {
+        observatory.record(observed(ctx, id, response, latency));
     }
 }
 
-/// The request as its trace's spans are made, with OpenTelemetry's HTTP attributes.
-fn spans(ctx: &RequestCtx, status: u16) -> RequestSpans<'_> {
-    use portico_observe::otlp::KeyValue;
-    let (stage, route) = ctx.route.clone().unwrap_or_default();
-    let name = match route.is_empty() {
-        true => format!("{} {}", ctx.method, ctx.path),
-        false => route.clone(),
+/// The request as its trace's spans are made, named and with attributes as OpenTelemetry's
+/// HTTP conventions say (the route, else only the method).
+fn spans(ctx: &RequestCtx, id: &RouteId, status: u16, ended: Instant) -> RequestSpans {
+    let name = match id.route.is_empty() {
+        true => ctx.method.to_string(),
+        false => id.route.clone(),
     };
     let mut attributes = vec![
         KeyValue::new("http.request.method", ctx.method.to_string()),
         KeyValue::new("url.path", ctx.path.clone()),
         KeyValue::new("http.response.status_code", i64::from(status)),
         KeyValue::new("client.address", ctx.remote.ip().to_string()),
-        KeyValue::new("portico.target", ctx.target.clone()),
+        KeyValue::new("portico.target", id.target.clone()),
         KeyValue::new("aws.request_id", ctx.request_id.clone()),
     ];
-    if !route.is_empty() {
-        attributes.push(KeyValue::new("http.route", route));
+    if !id.route.is_empty() {
+        attributes.push(KeyValue::new("http.route", id.route.clone()));
     }
-    if !stage.is_empty() {
-        attributes.push(KeyValue::new("portico.stage", stage));
+    if !id.stage.is_empty() {
+        attributes.push(KeyValue::new("portico.stage", id.stage.clone()));
     }
     RequestSpans {
-        trace_header: &ctx.trace_id,
+        trace_header: ctx.trace_id.clone(),
         name,
         received: ctx.received,
         started: ctx.started,
-        phases: ctx.timeline.marks(),
-        function: ctx.function.as_ref().map(|f| f.name.as_str()),
+        ended,
+        phases: ctx.timeline.marks().to_vec(),
+        function: ctx.function.as_ref().map(|f| f.name.clone()),
         status,
-        error: ctx.error.as_deref(),
+        error: ctx.error.clone(),
         attributes,
     }
 }
 
-fn observed(ctx: &RequestCtx, response: &Response<Body>) -> Record {
-    let (stage, route) = ctx.route.clone().unwrap_or_default();
-    let request_bytes = match ctx.body.len() {
-        0 => ctx
-            .header("content-length")
-            .and_then(|l| l.parse().ok())
-            .unwrap_or(0),
-        n => n as u64,
-    };
+/// The request as the observatory keeps it. Its request bytes are those Portico read (a
+/// body streamed to an HTTP proxy upstream is not counted).
+fn observed(ctx: &RequestCtx, id: RouteId, response: &Response<Body>, latency: Duration) -> Record {
     Record {
-        id: RouteId {
-            target: ctx.target.clone(),
-            stage,
-            route,
-        },
+        id,
         // The id the client was answered with: an HTTP API's own, else the request's.
         request_id: response
             .headers()
@@ -124,18 +128,18 @@ fn observed(ctx: &RequestCtx, response: &Response<Body>) -> Record {
         method: ctx.method.to_string(),
         path: ctx.path.clone(),
         status: response.status().as_u16(),
-        latency: ctx.started.elapsed(),
+        latency,
         integration: ctx.timeline.integration_latency(),
         function: ctx.function.clone(),
-        request_bytes,
+        request_bytes: ctx.body.len() as u64,
         response_bytes: http_body::Body::size_hint(response.body()).exact(),
         error: ctx.error.clone(),
     }
 }
 
 /// Writes the line; a REST stage cache's hit or miss is noted at its end.
-fn access_log(ctx: &RequestCtx, status: http::StatusCode) {
-    let ms = ctx.started.elapsed().as_secs_f64() * 1000.0;
+fn access_log(ctx: &RequestCtx, status: http::StatusCode, latency: Duration) {
+    let ms = latency.as_secs_f64() * 1000.0;
     let cache = match ctx.cache_hit {
         Some(true) => " (stage cache hit)",
         Some(false) => " (stage cache miss)",

@@ -20,6 +20,12 @@ pub fn function_url(runtime: &Runtime, name: &str) -> Option<Arc<Pool>> {
         .cloned()
 }
 
+/// The `target` a request for a function URL that does not exist is recorded under: one for
+/// all, so that made-up names cannot grow the metrics and the dashboard without end.
+pub const UNKNOWN_URL: &str = "url:-";
+/// The same for an API that does not exist.
+pub const UNKNOWN_API: &str = "api:-";
+
 /// The answer for a host or path that names no function with a URL.
 pub fn no_such_url(ctx: &RequestCtx, name: &str) -> Response<Body> {
     let error = UrlError::NoSuchUrl {

@@ -107,7 +107,7 @@ await until('the function\'s counts', (f) => {
   return tr && Object.entries(f).every(([col, value]) => col === 'name'
     || Number(tr.querySelector(`[data-col="${col}"]`).textContent) === value);
 }, expect.function);
-await until('the cost panel filled or saying why not', () => document.querySelector('[data-testid="cost"]').dataset.state);
+await until('the cost panel filled', () => document.querySelector('[data-testid="cost"]').dataset.state);
 verdict.routes = await rows();
 verdict.cost = await page.$eval('[data-testid="cost"]', (el) => ({
   state: el.dataset.state ?? null,

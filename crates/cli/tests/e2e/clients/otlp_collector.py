@@ -2,7 +2,8 @@
 decodes each POST /v1/traces (protobuf, with the opentelemetry-proto package) and keeps its
 spans. Prints its base URL, then answers each line on stdin `spans N` with the JSON list of
 the spans received once there are at least N (waiting for them, up to 30 s), until stdin
-closes. `status N` makes it answer every later export with that HTTP status. With `--sink`
+closes. `status N` makes it answer every later export with that HTTP status; `posts N`
+waits until N exports have arrived (answered or not) and prints how many. With `--sink`
 (for the benchmark) it reads and acknowledges exports without decoding them."""
 
 import json
@@ -17,6 +18,7 @@ from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import (
 
 SINK = "--sink" in sys.argv[1:]
 spans = []
+posts = [0]
 arrived = threading.Condition()
 status = [200]
 
@@ -31,6 +33,9 @@ class Handler(BaseHTTPRequestHandler):
 
     def do_POST(self):
         body = self.rfile.read(int(self.headers.get("content-length") or 0))
+        with arrived:
+            posts[0] += 1
+            arrived.notify_all()
         if SINK:
             self.send_response(200)
             self.send_header("content-length", "0")
@@ -88,6 +93,10 @@ for line in sys.stdin:
         with arrived:
             arrived.wait_for(lambda: len(spans) >= int(argument), timeout=30)
             print(json.dumps(spans), flush=True)
+    elif command == "posts":
+        with arrived:
+            arrived.wait_for(lambda: posts[0] >= int(argument), timeout=30)
+            print(posts[0], flush=True)
     elif command == "status":
         status[0] = int(argument)
         print("ok", flush=True)
