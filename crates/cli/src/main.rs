@@ -93,10 +93,11 @@ enum Command {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     // Log lines are written by a background thread, off the request path (never dropped:
-    // a full buffer makes the logger wait); the guard flushes what is left when `main` returns.
+    // a full buffer makes the logger wait), the lines waiting at once in one write; the guard
+    // flushes what is left when `main` returns.
     let (writer, _flush_on_exit) = tracing_appender::non_blocking::NonBlockingBuilder::default()
         .lossy(false)
-        .finish(std::io::stderr());
+        .finish(std::io::BufWriter::new(std::io::stderr()));
     tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_default_env()

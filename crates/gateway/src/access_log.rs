@@ -66,7 +66,8 @@ impl StageLogs {
                         Rotation::Hourly => tracing_appender::rolling::hourly(dir, name),
                         Rotation::Never => tracing_appender::rolling::never(dir, name),
                     };
-                    tracing_appender::non_blocking(appender)
+                    // The lines waiting at once go out in one write.
+                    tracing_appender::non_blocking(std::io::BufWriter::new(appender))
                 }
             };
             logs.sinks.entry(api.to_string()).or_default().insert(
