@@ -92,12 +92,17 @@ enum Command {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    // Log lines are written by a background thread, off the request path (never dropped:
-    // a full buffer makes the logger wait), the lines waiting at once in one write; the guard
-    // flushes what is left when `main` returns.
-    let (writer, _flush_on_exit) = tracing_appender::non_blocking::NonBlockingBuilder::default()
-        .lossy(false)
-        .finish(std::io::BufWriter::new(std::io::stderr()));
+    // Log lines are written by a background thread, off the request path, all those waiting
+    // in one write (never dropped: a full queue makes the logger wait); the flusher writes
+    // what is left when `main` returns.
+    let (writer, _flush_on_exit) =
+        match portico_observe::batched::batched(std::io::stderr(), "log-writer") {
+            Ok(pair) => pair,
+            Err(e) => {
+                eprintln!("error: cannot start the log writer thread: {e}");
+                return ExitCode::FAILURE;
+            }
+        };
     tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_default_env()
@@ -105,7 +110,7 @@ fn main() -> ExitCode {
         )
         .with_target(false)
         .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
-        .with_writer(writer)
+        .with_writer(move || writer.clone())
         .init();
     let result = match cli.command {
         Command::Validate { config } => load(&config).and_then(|c| {

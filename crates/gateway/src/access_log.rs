@@ -7,7 +7,7 @@ use std::collections::HashMap;
 use std::io::Write;
 
 use portico_config::{AccessLog, Rotation};
-use tracing_appender::non_blocking::{NonBlocking, WorkerGuard};
+use portico_observe::batched::{Batched, Flusher, batched};
 
 use crate::ctx::RequestCtx;
 
@@ -22,9 +22,9 @@ pub struct StageLogs {
 struct Sink {
     format: String,
     /// A sender to the background writer; a clone per line, so no lock is held.
-    writer: NonBlocking,
+    writer: Batched,
     /// Flushes the writer when Portico stops.
-    _guard: WorkerGuard,
+    _flusher: Flusher,
 }
 
 /// What the line says of a request besides its context.
@@ -44,8 +44,9 @@ impl StageLogs {
         let mut logs = StageLogs::default();
         let mut errors = Vec::new();
         for (api, stage, log) in stages {
-            let (writer, guard) = match &log.file {
-                None => tracing_appender::non_blocking(std::io::stdout()),
+            let thread = format!("access-log-{api}-{stage}");
+            let opened = match &log.file {
+                None => batched(std::io::stdout(), &thread),
                 Some(file) => {
                     let (Some(dir), Some(name)) = (file.parent(), file.file_name()) else {
                         errors.push(format!(
@@ -66,8 +67,16 @@ impl StageLogs {
                         Rotation::Hourly => tracing_appender::rolling::hourly(dir, name),
                         Rotation::Never => tracing_appender::rolling::never(dir, name),
                     };
-                    // The lines waiting at once go out in one write.
-                    tracing_appender::non_blocking(std::io::BufWriter::new(appender))
+                    batched(appender, &thread)
+                }
+            };
+            let (writer, flusher) = match opened {
+                Ok(opened) => opened,
+                Err(e) => {
+                    errors.push(format!(
+                        "API `{api}`, stage `{stage}`: cannot start the access log's writer: {e}"
+                    ));
+                    continue;
                 }
             };
             logs.sinks.entry(api.to_string()).or_default().insert(
@@ -75,7 +84,7 @@ impl StageLogs {
                 Sink {
                     format: log.format.clone(),
                     writer,
-                    _guard: guard,
+                    _flusher: flusher,
                 },
             );
         }
