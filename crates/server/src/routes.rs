@@ -80,26 +80,50 @@ pub struct Route {
     pub url: String,
 }
 
-/// Every URL Portico serves for `config` on `addr`, in the order they are printed.
-pub fn routes(config: &Config, addr: SocketAddr) -> Vec<Route> {
+/// One thing Portico serves: a Function URL, an API route on a stage, or a function on the
+/// Invoke API.
+struct Served {
+    kind: &'static str,
+    /// What it is, as printed: the function, or `<api> <method> → <integration>`.
+    label: String,
+    /// The host form (`hello.lambda-url.localhost:3000`), where there is one.
+    host_url: Option<String>,
+    /// The path form, on the listener's address.
+    url: String,
+    /// How the record phase labels its requests.
+    id: RouteId,
+    /// The function it invokes, if it invokes one.
+    function: Option<FunctionUse>,
+}
+
+/// Everything `config` serves on `addr`, in the order it is printed.
+fn served(config: &Config, addr: SocketAddr) -> Vec<Served> {
     use portico_config::rest::IntegrationKind;
     let port = addr.port();
-    let mut routes = Vec::new();
+    let function = |name: &str| {
+        config.functions.get(name).map(|f| FunctionUse {
+            name: name.to_string(),
+            memory_mb: f.memory_mb,
+        })
+    };
+    let id = |target: String, stage: &str, route: &str| RouteId {
+        target,
+        stage: stage.to_string(),
+        route: route.to_string(),
+    };
+    let mut served = Vec::new();
     for (name, f) in &config.functions {
         if let Some(url) = &f.url {
-            let mode = match url.invoke_mode {
-                portico_config::InvokeMode::Buffered => "Function URL",
-                portico_config::InvokeMode::ResponseStream => "Function URL (stream)",
-            };
-            routes.push(Route {
-                kind: mode,
-                function: name.clone(),
-                url: format!("http://{name}.lambda-url.localhost:{port}/"),
-            });
-            routes.push(Route {
-                kind: mode,
-                function: name.clone(),
+            served.push(Served {
+                kind: match url.invoke_mode {
+                    portico_config::InvokeMode::Buffered => "Function URL",
+                    portico_config::InvokeMode::ResponseStream => "Function URL (stream)",
+                },
+                label: name.clone(),
+                host_url: Some(format!("http://{name}.lambda-url.localhost:{port}/")),
                 url: format!("http://{addr}{URL_PATH_PREFIX}{name}/"),
+                id: id(format!("url:{name}"), "", ""),
+                function: function(name),
             });
         }
     }
@@ -108,21 +132,21 @@ pub fn routes(config: &Config, addr: SocketAddr) -> Vec<Route> {
             let prefix = stage_prefix(stage);
             for route in &api.routes {
                 let (method, path) = route_path(&route.key);
-                let kind = "HTTP API";
-                let to = match &route.integration {
-                    portico_config::Integration::Lambda { function } => function.as_str(),
-                    portico_config::Integration::Http { url } => url.as_str(),
+                let (to, invokes) = match &route.integration {
+                    portico_config::Integration::Lambda { function: f } => {
+                        (f.as_str(), function(f))
+                    }
+                    portico_config::Integration::Http { url } => (url.as_str(), None),
                 };
-                let label = format!("{name} {method} → {to}");
-                routes.push(Route {
-                    kind,
-                    function: label.clone(),
-                    url: format!("http://{name}.execute-api.localhost:{port}{prefix}{path}"),
-                });
-                routes.push(Route {
-                    kind,
-                    function: label,
+                served.push(Served {
+                    kind: "HTTP API",
+                    label: format!("{name} {method} → {to}"),
+                    host_url: Some(format!(
+                        "http://{name}.execute-api.localhost:{port}{prefix}{path}"
+                    )),
                     url: format!("http://{addr}{API_PATH_PREFIX}{name}{prefix}{path}"),
+                    id: id(format!("api:{name}"), stage, route.key.text()),
+                    function: invokes,
                 });
             }
         }
@@ -131,34 +155,65 @@ pub fn routes(config: &Config, addr: SocketAddr) -> Vec<Route> {
         for stage in api.stages.keys() {
             for method in &api.methods {
                 let (verb, path) = method.key.text().split_once(' ').unwrap_or(("ANY", "/"));
-                let to = match &method.integration.kind {
+                let kind = &method.integration.kind;
+                let to = match kind {
                     IntegrationKind::HttpProxy { url, .. } | IntegrationKind::Http { url, .. } => {
                         url.as_str()
                     }
                     kind => rest_function(kind).unwrap_or("mock"),
                 };
-                let label = format!("{name} {verb} → {to}");
-                routes.push(Route {
+                served.push(Served {
                     kind: "REST API",
-                    function: label.clone(),
-                    url: format!("http://{name}.execute-api.localhost:{port}/{stage}{path}"),
-                });
-                routes.push(Route {
-                    kind: "REST API",
-                    function: label,
+                    label: format!("{name} {verb} → {to}"),
+                    host_url: Some(format!(
+                        "http://{name}.execute-api.localhost:{port}/{stage}{path}"
+                    )),
                     url: format!("http://{addr}{API_PATH_PREFIX}{name}/{stage}{path}"),
+                    id: id(format!("rest:{name}"), stage, method.key.text()),
+                    function: rest_function(kind).and_then(function),
                 });
             }
         }
     }
     for name in config.functions.keys() {
-        routes.push(Route {
+        served.push(Served {
             kind: "Invoke API",
-            function: name.clone(),
+            label: name.clone(),
+            host_url: None,
             url: format!("http://{addr}{LAMBDA_API_PREFIX}functions/{name}/invocations"),
+            id: id("lambda".into(), "", name),
+            function: function(name),
         });
     }
-    routes
+    served
+}
+
+/// Every URL Portico serves for `config` on `addr`, in the order they are printed.
+pub fn routes(config: &Config, addr: SocketAddr) -> Vec<Route> {
+    served(config, addr)
+        .into_iter()
+        .flat_map(|s| {
+            let route = |url: String| Route {
+                kind: s.kind,
+                function: s.label.clone(),
+                url,
+            };
+            s.host_url.map(route).into_iter().chain([route(s.url)])
+        })
+        .collect()
+}
+
+/// Every route of `config` as the record phase labels it, with its path-form URL on `addr`
+/// and the function it invokes: what the dashboard lists before any traffic comes.
+pub fn declared(config: &Config, addr: SocketAddr) -> Vec<Declared> {
+    served(config, addr)
+        .into_iter()
+        .map(|s| Declared {
+            id: s.id,
+            url: Some(s.url),
+            function: s.function,
+        })
+        .collect()
 }
 
 /// A stage's path prefix in an HTTP API's URL: none for `$default`.
@@ -190,75 +245,6 @@ fn rest_function(kind: &portico_config::rest::IntegrationKind) -> Option<&str> {
         }
         _ => None,
     }
-}
-
-/// Every route of `config` as the record phase labels it, with its path-form URL on `addr`
-/// and the function it invokes: what the dashboard lists before any traffic comes.
-pub fn declared(config: &Config, addr: SocketAddr) -> Vec<Declared> {
-    let function = |name: &str| {
-        config.functions.get(name).map(|f| FunctionUse {
-            name: name.to_string(),
-            memory_mb: f.memory_mb,
-        })
-    };
-    let id = |target: String, stage: &str, route: &str| RouteId {
-        target,
-        stage: stage.to_string(),
-        route: route.to_string(),
-    };
-    let mut declared = Vec::new();
-    for (name, f) in &config.functions {
-        if f.url.is_some() {
-            declared.push(Declared {
-                id: id(format!("url:{name}"), "", ""),
-                url: Some(format!("http://{addr}{URL_PATH_PREFIX}{name}/")),
-                function: function(name),
-            });
-        }
-    }
-    for (name, api) in &config.apis {
-        for stage in api.stages.keys() {
-            for route in &api.routes {
-                let (_, path) = route_path(&route.key);
-                let invokes = match &route.integration {
-                    portico_config::Integration::Lambda { function: f } => function(f),
-                    portico_config::Integration::Http { .. } => None,
-                };
-                declared.push(Declared {
-                    id: id(format!("api:{name}"), stage, route.key.text()),
-                    url: Some(format!(
-                        "http://{addr}{API_PATH_PREFIX}{name}{}{path}",
-                        stage_prefix(stage)
-                    )),
-                    function: invokes,
-                });
-            }
-        }
-    }
-    for (name, api) in &config.rest_apis {
-        for stage in api.stages.keys() {
-            for method in &api.methods {
-                let (_, path) = method.key.text().split_once(' ').unwrap_or(("ANY", "/"));
-                declared.push(Declared {
-                    id: id(format!("rest:{name}"), stage, method.key.text()),
-                    url: Some(format!(
-                        "http://{addr}{API_PATH_PREFIX}{name}/{stage}{path}"
-                    )),
-                    function: rest_function(&method.integration.kind).and_then(function),
-                });
-            }
-        }
-    }
-    for name in config.functions.keys() {
-        declared.push(Declared {
-            id: id("lambda".into(), "", name),
-            url: Some(format!(
-                "http://{addr}{LAMBDA_API_PREFIX}functions/{name}/invocations"
-            )),
-            function: function(name),
-        });
-    }
-    declared
 }
 
 #[cfg(test)]
