@@ -46,20 +46,11 @@ pub fn render_text(report: &Report) -> String {
     } else {
         out.push_str("Routes that would break AWS's limits:\n");
         for w in &report.warnings {
-            let name: Vec<&str> = [&w.target, &w.stage, &w.route]
-                .into_iter()
-                .map(String::as_str)
-                .filter(|s| !s.is_empty())
-                .collect();
-            let front = crate::estimate::Front::ALL
-                .iter()
-                .find(|f| **f == w.front)
-                .map(|f| f.label())
-                .unwrap_or_default();
+            let name = crate::usage::route_name(&w.target, &w.stage, &w.route);
+            let front = w.front.label();
             let _ = writeln!(
                 out,
-                "  {}  {front}: {}, over AWS's {}",
-                name.join(" "),
+                "  {name}  {front}: {}, over AWS's {}",
                 w.observed,
                 w.limit
             );

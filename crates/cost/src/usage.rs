@@ -51,13 +51,17 @@ impl RouteUsage {
 
     /// `target stage route`, without the empty parts.
     pub fn name(&self) -> String {
-        [&self.target, &self.stage, &self.route]
-            .into_iter()
-            .filter(|s| !s.is_empty())
-            .map(String::as_str)
-            .collect::<Vec<_>>()
-            .join(" ")
+        route_name(&self.target, &self.stage, &self.route)
     }
+}
+
+/// `target stage route`, without the empty parts.
+pub(crate) fn route_name(target: &str, stage: &str, route: &str) -> String {
+    [target, stage, route]
+        .into_iter()
+        .filter(|s| !s.is_empty())
+        .collect::<Vec<_>>()
+        .join(" ")
 }
 
 #[cfg(test)]
