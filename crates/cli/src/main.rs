@@ -290,6 +290,9 @@ fn tracer(
     )))
 }
 
+/// How long spans still waiting may take to reach the collector when Portico stops.
+const SPANS_FLUSH: Duration = Duration::from_secs(5);
+
 async fn serve(
     config_path: &Path,
     listen: SocketAddr,
@@ -381,6 +384,9 @@ async fn serve(
         }
     };
     portico_server::serve(listener, gateway, readiness, shutdown, force).await;
+    if let Some((tracer, _)) = &tracer {
+        tracer.flush(SPANS_FLUSH).await;
+    }
     Ok(ExitCode::SUCCESS)
 }
 

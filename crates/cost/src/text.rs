@@ -51,8 +51,7 @@ pub fn render_text(report: &Report) -> String {
             let _ = writeln!(
                 out,
                 "  {name}  {front}: {}, over AWS's {}",
-                w.observed,
-                w.limit
+                w.observed, w.limit
             );
         }
     }

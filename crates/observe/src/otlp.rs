@@ -18,7 +18,7 @@ use opentelemetry_http::hyper::HyperClient;
 use opentelemetry_otlp::{Protocol, WithExportConfig, WithHttpConfig};
 use opentelemetry_sdk::Resource;
 use opentelemetry_sdk::trace::{IdGenerator, RandomIdGenerator, SpanData, SpanExporter};
-use tokio::sync::mpsc;
+use tokio::sync::{mpsc, oneshot};
 
 /// How long the first span waits for others before they are exported together.
 const EXPORT_DELAY: Duration = Duration::from_millis(500);
@@ -61,6 +61,8 @@ pub struct RequestSpans {
 /// spans and sends them in batches, so the request path only hands over what it knows.
 pub struct Tracer {
     sender: mpsc::Sender<RequestSpans>,
+    /// Asks the export task to send what is waiting now, and says when it has.
+    flushes: mpsc::Sender<oneshot::Sender<()>>,
 }
 
 /// The requests whose spans were dropped because the exporter could not keep up.
@@ -114,8 +116,22 @@ impl Tracer {
             ids: RandomIdGenerator::default(),
         };
         let (sender, receiver) = mpsc::channel(WAITING);
-        tokio::spawn(export(receiver, exporter, spanner));
-        Ok(Tracer { sender })
+        let (flushes, flush_requests) = mpsc::channel(1);
+        tokio::spawn(export(receiver, flush_requests, exporter, spanner));
+        Ok(Tracer { sender, flushes })
+    }
+
+    /// Exports every span queued so far (when Portico stops), waiting at most `within`.
+    pub async fn flush(&self, within: Duration) {
+        let (done, exported) = oneshot::channel();
+        let flushed = async {
+            if self.flushes.send(done).await.is_ok() {
+                let _ = exported.await;
+            }
+        };
+        if tokio::time::timeout(within, flushed).await.is_err() {
+            tracing::warn!("spans still waiting for the collector after {within:?} were dropped");
+        }
     }
 
     /// Queues the request's spans, never waiting.
@@ -220,18 +236,33 @@ fn xray_ids(header: &str) -> (Option<TraceId>, Option<SpanId>) {
     (trace, parent)
 }
 
-/// Waits for a request, lets others gather for [`EXPORT_DELAY`], then makes their spans
-/// and exports them in batches; says once when the collector fails, and once when it works
-/// again.
+/// Waits for a request, lets others gather for [`EXPORT_DELAY`] (or until a flush is asked
+/// for), then makes their spans and exports them in batches; says once when the collector
+/// fails, and once when it works again.
 async fn export(
     mut receiver: mpsc::Receiver<RequestSpans>,
+    mut flush_requests: mpsc::Receiver<oneshot::Sender<()>>,
     exporter: opentelemetry_otlp::SpanExporter,
     spanner: Spanner,
 ) {
     let mut requests = Vec::new();
     let mut failing = false;
-    while receiver.recv_many(&mut requests, WAITING).await > 0 {
-        tokio::time::sleep(EXPORT_DELAY).await;
+    loop {
+        let flush = tokio::select! {
+            received = receiver.recv_many(&mut requests, WAITING) => {
+                if received == 0 {
+                    return;
+                }
+                tokio::select! {
+                    _ = tokio::time::sleep(EXPORT_DELAY) => None,
+                    flush = flush_requests.recv() => flush,
+                }
+            }
+            flush = flush_requests.recv() => match flush {
+                Some(flush) => Some(flush),
+                None => return,
+            },
+        };
         while let Ok(request) = receiver.try_recv() {
             requests.push(request);
             if requests.len() >= WAITING {
@@ -258,6 +289,9 @@ async fn export(
                 }
                 Err(_) => {}
             }
+        }
+        if let Some(flush) = flush {
+            let _ = flush.send(());
         }
     }
 }

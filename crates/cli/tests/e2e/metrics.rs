@@ -585,3 +585,28 @@ async fn made_up_names_are_counted_under_one_target() {
         Some(20.0)
     );
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn spans_waiting_when_portico_stops_still_reach_the_collector() {
+    let mut collector = crate::harness::Helper::start("otlp_collector.py", &[]);
+    let endpoint = collector.ready.trim().to_string();
+    let p = Portico::start_with(
+        "functions:\n  echo: {runtime: python3.12, handler: app.echo_proxy, code: \"@fixtures/python\", url: {}}\n",
+        &["--otlp-endpoint", &endpoint],
+    );
+    assert_eq!(p.get("echo", "/").await.status(), 200);
+    // Stopped at once: the spans were still gathering for their batch.
+    let status = tokio::task::spawn_blocking(move || p.interrupt())
+        .await
+        .unwrap();
+    assert!(status.success());
+    let spans: serde_json::Value = serde_json::from_str(&collector.ask("spans 1")).unwrap();
+    let names: Vec<&str> = spans
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["name"].as_str().unwrap())
+        .collect();
+    assert!(names.contains(&"GET"), "{names:?}");
+    assert!(names.contains(&"invoke echo"), "{names:?}");
+}
