@@ -335,6 +335,34 @@ impl<'a> Importer<'a> {
         self.errors.push(problem);
     }
 
+    /// Reports each of `keys` that is not one of `known` (or an `x-` extension, where
+    /// `extensions` are allowed) as an unknown property of a `what`, with the nearest known
+    /// key or the list of them; `false` if there was one.
+    fn known_keys<'k>(
+        &mut self,
+        at: &Ptr,
+        keys: impl IntoIterator<Item = &'k String>,
+        known: &[&str],
+        what: &str,
+        extensions: bool,
+    ) -> bool {
+        let mut ok = true;
+        for key in keys {
+            if known.contains(&key.as_str()) || (extensions && key.starts_with("x-")) {
+                continue;
+            }
+            let help = did_you_mean(key, known.iter().copied()).map_or_else(
+                || format!("the {what} properties are {}", known.join(", ")),
+                |k| format!("did you mean `{k}`?"),
+            );
+            self.error(
+                Problem::new(&at.key(key), format!("unknown {what} property `{key}`")).help(help),
+            );
+            ok = false;
+        }
+        ok
+    }
+
     fn note(&mut self, problem: Problem) {
         self.unsupported.push(problem);
     }
@@ -776,24 +804,7 @@ impl<'a> Importer<'a> {
             self.error(Problem::new(ptr, "the authorizer is not a mapping"));
             return None;
         };
-        let mut ok = true;
-        for key in fields.keys() {
-            if AUTHORIZER_KEYS.contains(&key.as_str()) {
-                continue;
-            }
-            let help = did_you_mean(key, AUTHORIZER_KEYS.iter().copied()).map_or_else(
-                || format!("an authorizer has {}", AUTHORIZER_KEYS.join(", ")),
-                |k| format!("did you mean `{k}`?"),
-            );
-            self.error(
-                Problem::new(
-                    &ptr.key(key),
-                    format!("unknown authorizer property `{key}`"),
-                )
-                .help(help),
-            );
-            ok = false;
-        }
+        let mut ok = self.known_keys(ptr, fields.keys(), AUTHORIZER_KEYS, "authorizer", false);
         for key in [
             "authorizerPayloadFormatVersion",
             "enableSimpleResponses",
@@ -1183,17 +1194,7 @@ impl<'a> Importer<'a> {
                 ));
                 continue;
             };
-            for key in item.keys() {
-                if PATH_ITEM_KEYS.contains(&key.as_str()) || key.starts_with("x-") {
-                    continue;
-                }
-                let help = did_you_mean(key, PATH_ITEM_KEYS.iter().copied())
-                    .map_or_else(|| "a path item has operations (get, put, post, delete, options, head, patch, x-amazon-apigateway-any-method), parameters, summary and description".to_string(), |k| format!("did you mean `{k}`?"));
-                self.error(
-                    Problem::new(&at.key(key), format!("unknown path item property `{key}`"))
-                        .help(help),
-                );
-            }
+            self.known_keys(&at, item.keys(), PATH_ITEM_KEYS, "path item", true);
             if item.contains_key("$ref") {
                 self.error(
                     Problem::new(&at.key("$ref"), "path items by `$ref` are not supported")
@@ -1720,22 +1721,7 @@ impl<'a> Importer<'a> {
             return None;
         }
         let errors_before = self.errors.len();
-        for key in fields.keys() {
-            if INTEGRATION_KEYS.contains(&key.as_str()) {
-                continue;
-            }
-            let help = did_you_mean(key, INTEGRATION_KEYS.iter().copied()).map_or_else(
-                || format!("an integration has {}", INTEGRATION_KEYS.join(", ")),
-                |k| format!("did you mean `{k}`?"),
-            );
-            self.error(
-                Problem::new(
-                    &ptr.key(key),
-                    format!("unknown integration property `{key}`"),
-                )
-                .help(help),
-            );
-        }
+        self.known_keys(ptr, fields.keys(), INTEGRATION_KEYS, "integration", false);
 
         // `None`: broken (reported); `Some(None)`: left out (reported unsupported).
         let kind = self.integration_kind(fields, ptr, method);
@@ -2140,27 +2126,13 @@ impl<'a> Importer<'a> {
                 ));
                 continue;
             };
-            for key in fields.keys() {
-                if !INTEGRATION_RESPONSE_KEYS.contains(&key.as_str()) {
-                    let help = did_you_mean(key, INTEGRATION_RESPONSE_KEYS.iter().copied())
-                        .map_or_else(
-                            || {
-                                format!(
-                                    "an integration response has {}",
-                                    INTEGRATION_RESPONSE_KEYS.join(", ")
-                                )
-                            },
-                            |k| format!("did you mean `{k}`?"),
-                        );
-                    self.error(
-                        Problem::new(
-                            &at.key(key),
-                            format!("unknown integration response property `{key}`"),
-                        )
-                        .help(help),
-                    );
-                }
-            }
+            self.known_keys(
+                &at,
+                fields.keys(),
+                INTEGRATION_RESPONSE_KEYS,
+                "integration response",
+                false,
+            );
             let status = match fields.get("statusCode") {
                 Some(s) => self.status(s, &at.key("statusCode")),
                 None => {
