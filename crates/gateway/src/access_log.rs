@@ -9,6 +9,9 @@ use std::io::Write;
 use portico_config::{AccessLog, Rotation};
 use portico_observe::batched::{Batched, Flusher, batched};
 
+use http::Response;
+
+use crate::body::Body;
 use crate::ctx::RequestCtx;
 
 /// The access logs of every stage that has one, by API and stage.
@@ -25,15 +28,6 @@ struct Sink {
     writer: Batched,
     /// Flushes the writer when Portico stops.
     _flusher: Flusher,
-}
-
-/// What the line says of a request besides its context.
-pub struct Outcome<'a> {
-    /// `$context.requestId`: the id the API answered with (`apigw-requestid` for HTTP APIs,
-    /// `x-amzn-RequestId` for REST APIs).
-    pub request_id: &'a str,
-    pub status: u16,
-    pub response_length: Option<u64>,
 }
 
 impl StageLogs {
@@ -95,13 +89,14 @@ impl StageLogs {
         }
     }
 
-    /// Writes the request's line, if its API's stage has an access log.
-    pub fn write(&self, api: &str, ctx: &RequestCtx, outcome: &Outcome<'_>) {
+    /// Writes the line of the request, answered with `response`, if its API's stage has an
+    /// access log.
+    pub fn write(&self, api: &str, ctx: &RequestCtx, response: &Response<Body>) {
         let Some((stage, _)) = &ctx.route else { return };
         let Some(sink) = self.sinks.get(api).and_then(|stages| stages.get(stage)) else {
             return;
         };
-        let mut line = render(&sink.format, |name| value(ctx, outcome, name));
+        let mut line = render(&sink.format, |name| value(ctx, response, name));
         line.push('\n');
         let _ = sink.writer.clone().write_all(line.as_bytes());
     }
@@ -128,16 +123,20 @@ pub fn render(format: &str, value: impl Fn(&str) -> Option<String>) -> String {
 }
 
 /// A `$context` variable of the request, as API Gateway names them.
-fn value(ctx: &RequestCtx, outcome: &Outcome<'_>, name: &str) -> Option<String> {
+fn value(ctx: &RequestCtx, response: &Response<Body>, name: &str) -> Option<String> {
     let ms = |d: std::time::Duration| (d.as_millis() as u64).to_string();
     Some(match name {
-        "requestId" => outcome.request_id.to_string(),
+        // The id the API answered with: `apigw-requestid` for HTTP APIs, `x-amzn-RequestId`
+        // for REST APIs.
+        "requestId" => ctx.answered_id().to_string(),
         "extendedRequestId" => ctx.request_id.clone(),
         "httpMethod" => ctx.method.to_string(),
         "path" => ctx.path_as_received.clone(),
         "protocol" => ctx.protocol.to_string(),
-        "status" => outcome.status.to_string(),
-        "responseLength" => outcome.response_length?.to_string(),
+        "status" => response.status().as_u16().to_string(),
+        "responseLength" => http_body::Body::size_hint(response.body())
+            .exact()?
+            .to_string(),
         "requestTime" => portico_events::time::clf(ctx.received),
         "requestTimeEpoch" => portico_events::time::epoch_ms(ctx.received).to_string(),
         "identity.sourceIp" => ctx.remote.ip().to_string(),
@@ -217,13 +216,10 @@ mod file_tests {
             "api:shop".into(),
         );
         ctx.route = Some(("prod".into(), "GET /items".into()));
-        let outcome = Outcome {
-            request_id: "r-1",
-            status: 200,
-            response_length: Some(2),
-        };
-        logs.write("shop", &ctx, &outcome);
-        logs.write("other", &ctx, &outcome);
+        ctx.apigw_request_id = Some("r-1".into());
+        let response = Response::new(Body::full(bytes::Bytes::from_static(b"ok")));
+        logs.write("shop", &ctx, &response);
+        logs.write("other", &ctx, &response);
         drop(logs); // flushes the writer
         let written = std::fs::read_to_string(dir.path().join("logs/access.log")).unwrap();
         assert_eq!(written, "r-1 GET 200 prod\n");

@@ -50,6 +50,9 @@ impl Timeline {
 /// One request on its way through the phases.
 pub struct RequestCtx {
     pub request_id: String,
+    /// An HTTP API's own request id (`apigw-requestid`), which its clients and access logs
+    /// see instead of `request_id` (the function's `awsRequestId`).
+    pub apigw_request_id: Option<String>,
     pub trace_id: String,
     pub received: SystemTime,
     pub started: Instant,
@@ -103,6 +106,7 @@ impl RequestCtx {
         let received = SystemTime::now();
         RequestCtx {
             request_id: portico_events::time::request_id(),
+            apigw_request_id: None,
             trace_id: portico_events::time::incoming_trace_id(
                 parts
                     .headers
@@ -141,6 +145,11 @@ impl RequestCtx {
             function: None,
             error: None,
         }
+    }
+
+    /// The request id the client is answered with.
+    pub fn answered_id(&self) -> &str {
+        self.apigw_request_id.as_deref().unwrap_or(&self.request_id)
     }
 
     pub fn header(&self, name: &str) -> Option<&str> {

@@ -43,6 +43,7 @@ impl Gateway {
         };
         let mut ctx = RequestCtx::new(parts, path, remote, self.local_port, target);
         let request_id = portico_events::time::apigw_request_id();
+        ctx.apigw_request_id = Some(request_id.clone());
         let cors = self.apis.get(api).and_then(|a| a.cors.as_ref());
         let mut response =
             crate::cors::around(cors, StatusCode::NO_CONTENT, &mut ctx, async |ctx| {
@@ -53,12 +54,7 @@ impl Gateway {
             response.headers_mut().insert(APIGW_REQUEST_ID, id);
         }
         self.record(&ctx, &response);
-        let outcome = crate::access_log::Outcome {
-            request_id: &request_id,
-            status: response.status().as_u16(),
-            response_length: http_body::Body::size_hint(response.body()).exact(),
-        };
-        self.stage_logs.write(api, &ctx, &outcome);
+        self.stage_logs.write(api, &ctx, &response);
         response
     }
 

@@ -97,12 +97,7 @@ impl Gateway {
             headers.insert(APIGW_ID, id);
         }
         self.record(&ctx, &response);
-        let outcome = crate::access_log::Outcome {
-            request_id: &ctx.request_id,
-            status: response.status().as_u16(),
-            response_length: http_body::Body::size_hint(response.body()).exact(),
-        };
-        self.stage_logs.write(&api.name, &ctx, &outcome);
+        self.stage_logs.write(&api.name, &ctx, &response);
         response
     }
 

@@ -118,12 +118,7 @@ fn spans(ctx: &RequestCtx, id: &RouteId, status: u16, ended: Instant) -> Request
 fn observed(ctx: &RequestCtx, id: RouteId, response: &Response<Body>, latency: Duration) -> Record {
     Record {
         id,
-        // The id the client was answered with: an HTTP API's own, else the request's.
-        request_id: response
-            .headers()
-            .get("apigw-requestid")
-            .and_then(|v| v.to_str().ok())
-            .map_or_else(|| ctx.request_id.clone(), str::to_string),
+        request_id: ctx.answered_id().to_string(),
         received: ctx.received,
         method: ctx.method.to_string(),
         path: ctx.path.clone(),
