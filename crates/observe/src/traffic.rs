@@ -115,6 +115,9 @@ struct Second {
     t: u64,
     totals: Totals,
     latencies_ms: Vec<f32>,
+    /// Its point, once asked for, until another request comes in this second: a past
+    /// second's percentiles are sorted out once, not at every poll.
+    point: Option<Point>,
 }
 
 #[derive(Default)]
@@ -151,7 +154,7 @@ pub struct RouteTraffic {
     pub points: Vec<Point>,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Clone, Copy, Serialize)]
 pub struct Point {
     pub t: u64,
     #[serde(flatten)]
@@ -265,17 +268,17 @@ impl Observatory {
     }
 
     pub fn traffic(&self) -> Traffic {
-        let state = self.folded();
+        let mut state = self.folded();
         let now = unix(SystemTime::now()).as_secs();
         let routes = state
             .routes
-            .iter()
+            .iter_mut()
             .map(|(id, route)| RouteTraffic {
                 id: id.clone(),
                 url: route.url.clone(),
                 totals: route.totals,
                 last_minute: route.since(now.saturating_sub(LAST_MINUTE), now),
-                points: route.seconds.iter().map(Second::point).collect(),
+                points: route.seconds.iter_mut().map(Second::point).collect(),
             })
             .collect();
         Traffic {
@@ -405,6 +408,7 @@ impl RouteState {
                 t,
                 totals: Totals::default(),
                 latencies_ms: Vec::new(),
+                point: None,
             };
             self.seconds.insert(index, second);
         }
@@ -443,6 +447,7 @@ impl Second {
     /// Counts one request; its latency is kept, or (beyond [`SAMPLES_PER_SECOND`]) replaces
     /// a kept one with the probability that keeps the sample uniform.
     fn add(&mut self, status: u16, latency_ms: f32, random: u64) {
+        self.point = None;
         self.totals.add(status);
         if self.latencies_ms.len() < SAMPLES_PER_SECOND {
             self.latencies_ms.push(latency_ms);
@@ -454,8 +459,10 @@ impl Second {
         }
     }
 
-    fn point(&self) -> Point {
-        summary(self.t, self.totals, self.latencies_ms.clone())
+    fn point(&mut self) -> Point {
+        *self
+            .point
+            .get_or_insert_with(|| summary(self.t, self.totals, self.latencies_ms.clone()))
     }
 }
 
@@ -539,6 +546,19 @@ mod tests {
         assert_eq!(minute.totals.errors_4xx, 3);
         assert_eq!((minute.p50_ms, minute.p99_ms), (50.0, 99.0));
         assert_eq!(percentile(&[1.0, 2.0, 3.0, 4.0], 0.5), 2.0);
+    }
+
+    #[test]
+    fn a_late_record_updates_its_seconds_point() {
+        let o = Observatory::new(Vec::new());
+        let past = SystemTime::now() - Duration::from_secs(2);
+        o.record(record("GET /a", 200, 4, past));
+        assert_eq!(o.traffic().routes[0].points[0].p99_ms, 4.0);
+        // A slow request of that second, recorded after its point was made.
+        o.record(record("GET /a", 200, 40, past));
+        let traffic = o.traffic();
+        let point = &traffic.routes[0].points[0];
+        assert_eq!((point.totals.requests, point.p99_ms), (2, 40.0));
     }
 
     #[test]
