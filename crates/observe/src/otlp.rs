@@ -12,7 +12,7 @@ use std::time::{Duration, Instant, SystemTime};
 
 use hyper_util::client::legacy::connect::Connect;
 use opentelemetry::InstrumentationScope;
-pub use opentelemetry::KeyValue;
+use opentelemetry::KeyValue;
 use opentelemetry::trace::{SpanContext, SpanId, SpanKind, Status, TraceFlags, TraceId};
 use opentelemetry_http::hyper::HyperClient;
 use opentelemetry_otlp::{Protocol, WithExportConfig, WithHttpConfig};
@@ -43,8 +43,12 @@ pub struct Mark {
 pub struct RequestSpans {
     /// The request's `X-Amzn-Trace-Id` (`Root=1-…;Parent=…`).
     pub trace_header: String,
-    /// The span's name: the route (`GET /items`), else the method.
-    pub name: String,
+    /// Where it was routed; the span is named by the route, else the method.
+    pub id: crate::RouteId,
+    pub method: String,
+    pub path: String,
+    pub client: std::net::IpAddr,
+    pub request_id: String,
     pub received: SystemTime,
     pub started: Instant,
     /// When the answer was ready.
@@ -54,7 +58,30 @@ pub struct RequestSpans {
     pub function: Option<String>,
     pub status: u16,
     pub error: Option<String>,
-    pub attributes: Vec<KeyValue>,
+}
+
+impl RequestSpans {
+    /// The request span's name and attributes, as OpenTelemetry's HTTP conventions say.
+    fn named(&self) -> (String, Vec<KeyValue>) {
+        let mut attributes = vec![
+            KeyValue::new("http.request.method", self.method.clone()),
+            KeyValue::new("url.path", self.path.clone()),
+            KeyValue::new("http.response.status_code", i64::from(self.status)),
+            KeyValue::new("client.address", self.client.to_string()),
+            KeyValue::new("portico.target", self.id.target.clone()),
+            KeyValue::new("aws.request_id", self.request_id.clone()),
+        ];
+        if !self.id.stage.is_empty() {
+            attributes.push(KeyValue::new("portico.stage", self.id.stage.clone()));
+        }
+        let name = if self.id.route.is_empty() {
+            self.method.clone()
+        } else {
+            attributes.push(KeyValue::new("http.route", self.id.route.clone()));
+            self.id.route.clone()
+        };
+        (name, attributes)
+    }
 }
 
 /// Where requests' spans go: a bounded queue in front of the export task, which makes the
@@ -177,15 +204,16 @@ impl Spanner {
                 instrumentation_scope: self.scope.clone(),
             }
         };
+        let (name, attributes) = r.named();
         let mut request = span(
             root,
             parent.unwrap_or(SpanId::INVALID),
-            Cow::Owned(r.name.clone()),
+            Cow::Owned(name),
             SpanKind::Server,
             (r.received, at(r.ended)),
         );
         request.parent_span_is_remote = parent.is_some();
-        request.attributes = r.attributes.clone();
+        request.attributes = attributes;
         request.status = status;
         spans.push(request);
         for mark in &r.phases {

@@ -7,7 +7,7 @@
 use std::time::{Duration, Instant};
 
 use http::Response;
-use portico_observe::otlp::{KeyValue, RequestSpans, Tracer};
+use portico_observe::otlp::{RequestSpans, Tracer};
 use portico_observe::{Observatory, Record, RouteId};
 
 use crate::body::Body;
@@ -78,30 +78,15 @@ pub fn record(
     }
 }
 
-/// The request as its trace's spans are made, named and with attributes as OpenTelemetry's
-/// HTTP conventions say (the route, else only the method).
+/// The request as its trace's spans are made (in the export task, off the request path).
 fn spans(ctx: &RequestCtx, id: &RouteId, status: u16, ended: Instant) -> RequestSpans {
-    let name = match id.route.is_empty() {
-        true => ctx.method.to_string(),
-        false => id.route.clone(),
-    };
-    let mut attributes = vec![
-        KeyValue::new("http.request.method", ctx.method.to_string()),
-        KeyValue::new("url.path", ctx.path.clone()),
-        KeyValue::new("http.response.status_code", i64::from(status)),
-        KeyValue::new("client.address", ctx.remote.ip().to_string()),
-        KeyValue::new("portico.target", id.target.clone()),
-        KeyValue::new("aws.request_id", ctx.request_id.clone()),
-    ];
-    if !id.route.is_empty() {
-        attributes.push(KeyValue::new("http.route", id.route.clone()));
-    }
-    if !id.stage.is_empty() {
-        attributes.push(KeyValue::new("portico.stage", id.stage.clone()));
-    }
     RequestSpans {
         trace_header: ctx.trace_id.clone(),
-        name,
+        id: id.clone(),
+        method: ctx.method.to_string(),
+        path: ctx.path.clone(),
+        client: ctx.remote.ip(),
+        request_id: ctx.request_id.clone(),
         received: ctx.received,
         started: ctx.started,
         ended,
@@ -109,7 +94,6 @@ fn spans(ctx: &RequestCtx, id: &RouteId, status: u16, ended: Instant) -> Request
         function: ctx.function.as_ref().map(|f| f.name.clone()),
         status,
         error: ctx.error.clone(),
-        attributes,
     }
 }
 
