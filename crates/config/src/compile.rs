@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use serde_saphyr::Spanned;
 
-use crate::diagnostics::{ConfigError, Diagnostic, did_you_mean};
+use crate::diagnostics::{ConfigError, Diagnostic, did_you_mean, suggestion};
 use crate::raw::{RawApi, RawAuthorizer, RawConfig, RawCors, RawFunction, RawThrottle};
 use crate::{
     Api, Authorizer, AuthorizerKind, Config, Cors, Function, FunctionUrl, IdentitySource,
@@ -121,13 +121,11 @@ fn unknown_key_help(message: &str) -> Option<String> {
         .map(|name| name.trim().trim_matches('`'))
         .filter(|name| !name.is_empty())
         .collect();
-    Some(match did_you_mean(field, known.iter().copied()) {
-        Some(k) => format!("did you mean `{k}`?"),
-        None => format!(
-            "remove `{field}`; the keys allowed here are {}",
-            known.join(", ")
-        ),
-    })
+    let otherwise = format!(
+        "remove `{field}`; the keys allowed here are {}",
+        known.join(", ")
+    );
+    Some(suggestion(field, known, otherwise))
 }
 
 pub(crate) struct Compiler {

@@ -82,6 +82,15 @@ fn render(path: &std::path::Path, diagnostics: &[Diagnostic]) -> String {
     Render(path, diagnostics).to_string()
 }
 
+/// "did you mean `<the known word closest to word>`?", else `otherwise`.
+pub fn suggestion<'a>(
+    word: &str,
+    known: impl IntoIterator<Item = &'a str>,
+    otherwise: String,
+) -> String {
+    did_you_mean(word, known).map_or(otherwise, |k| format!("did you mean `{k}`?"))
+}
+
 /// The known word closest to `word`, if it is close enough to be a likely typo.
 pub fn did_you_mean<'a>(word: &str, known: impl IntoIterator<Item = &'a str>) -> Option<&'a str> {
     known

@@ -30,7 +30,7 @@ use std::time::Duration;
 use serde_json::{Map, Value};
 
 use crate::RouteKey;
-use crate::diagnostics::did_you_mean;
+use crate::diagnostics::{did_you_mean, suggestion};
 use crate::rest::{
     ApiKeySource, Authorization, ContentHandling, GatewayResponse, IntegrationKind,
     IntegrationResponse, Method, Passthrough, RestAuthorizer, RestAuthorizerKind, RestIntegration,
@@ -351,10 +351,8 @@ impl<'a> Importer<'a> {
             if known.contains(&key.as_str()) || (extensions && key.starts_with("x-")) {
                 continue;
             }
-            let help = did_you_mean(key, known.iter().copied()).map_or_else(
-                || format!("the {what} properties are {}", known.join(", ")),
-                |k| format!("did you mean `{k}`?"),
-            );
+            let otherwise = format!("the {what} properties are {}", known.join(", "));
+            let help = suggestion(key, known.iter().copied(), otherwise);
             self.error(
                 Problem::new(&at.key(key), format!("unknown {what} property `{key}`")).help(help),
             );
@@ -564,8 +562,11 @@ impl<'a> Importer<'a> {
                     "validateRequestBody" => &mut validator.body,
                     "validateRequestParameters" => &mut validator.parameters,
                     other => {
-                        let help = did_you_mean(other, ["validateRequestBody", "validateRequestParameters"])
-                            .map_or_else(|| "a validator has `validateRequestBody` and `validateRequestParameters`".to_string(), |k| format!("did you mean `{k}`?"));
+                        let known = ["validateRequestBody", "validateRequestParameters"];
+                        let otherwise =
+                            "a validator has `validateRequestBody` and `validateRequestParameters`"
+                                .to_string();
+                        let help = suggestion(other, known, otherwise);
                         self.error(
                             Problem::new(
                                 &at.key(key),
@@ -673,10 +674,8 @@ impl<'a> Importer<'a> {
         for (kind, v) in map {
             let at = ptr.key(kind);
             if !GATEWAY_RESPONSE_TYPES.contains(&kind.as_str()) {
-                let help = match did_you_mean(kind, GATEWAY_RESPONSE_TYPES.iter().copied()) {
-                    Some(k) => format!("did you mean `{k}`?"),
-                    None => format!("use one of {}", GATEWAY_RESPONSE_TYPES.join(", ")),
-                };
+                let otherwise = format!("use one of {}", GATEWAY_RESPONSE_TYPES.join(", "));
+                let help = suggestion(kind, GATEWAY_RESPONSE_TYPES.iter().copied(), otherwise);
                 self.error(
                     Problem::new(&at, format!("`{kind}` is not a gateway response type"))
                         .help(help),
@@ -706,10 +705,8 @@ impl<'a> Importer<'a> {
                     "responseTemplates" => response.templates = self.templates(field, &fat),
                     other => {
                         let known = ["statusCode", "responseParameters", "responseTemplates"];
-                        let help = did_you_mean(other, known).map_or_else(
-                            || "a gateway response has statusCode, responseParameters and responseTemplates".to_string(),
-                            |k| format!("did you mean `{k}`?"),
-                        );
+                        let otherwise = "a gateway response has statusCode, responseParameters and responseTemplates".to_string();
+                        let help = suggestion(other, known, otherwise);
                         self.error(
                             Problem::new(
                                 &fat,
@@ -999,10 +996,9 @@ impl<'a> Importer<'a> {
                 return None;
             }
             other => {
-                let help = match did_you_mean(other, ["token", "request", "cognito_user_pools"]) {
-                    Some(k) => format!("did you mean `{k}`?"),
-                    None => "use token, request or cognito_user_pools".to_string(),
-                };
+                let known = ["token", "request", "cognito_user_pools"];
+                let otherwise = "use token, request or cognito_user_pools".to_string();
+                let help = suggestion(other, known, otherwise);
                 self.error(
                     Problem::new(
                         &type_ptr,
@@ -2027,10 +2023,8 @@ impl<'a> Importer<'a> {
             "mock" => IntegrationKind::Mock,
             other => {
                 let known = ["aws", "aws_proxy", "http", "http_proxy", "mock"];
-                let help = match did_you_mean(other, known) {
-                    Some(k) => format!("did you mean `{k}`?"),
-                    None => "use aws_proxy (Lambda proxy), aws (Lambda with templates), http_proxy, http or mock".to_string(),
-                };
+                let otherwise = "use aws_proxy (Lambda proxy), aws (Lambda with templates), http_proxy, http or mock".to_string();
+                let help = suggestion(other, known, otherwise);
                 self.error(
                     Problem::new(
                         &type_ptr,
