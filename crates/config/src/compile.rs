@@ -64,12 +64,7 @@ pub fn parse(path: &Path, text: &str) -> Result<Config, ConfigError> {
     } else {
         serde_saphyr::from_str(text).map_err(|e| invalid(vec![syntax(&e)]))?
     };
-    let base = path
-        .parent()
-        .map(Path::to_path_buf)
-        .unwrap_or_default()
-        .canonicalize()
-        .unwrap_or_else(|_| path.parent().map(Path::to_path_buf).unwrap_or_default());
+    let base = base_dir(path);
     let mut c = Compiler {
         base,
         diagnostics: Vec::new(),
@@ -83,6 +78,19 @@ pub fn parse(path: &Path, text: &str) -> Result<Config, ConfigError> {
         c.diagnostics.sort_by_key(|d| (d.line, d.column));
         Err(invalid(c.diagnostics))
     }
+}
+
+/// The folder that paths in the file at `path` are relative to, made absolute: every path a
+/// function instance sees (its code, `LAMBDA_TASK_ROOT`) must hold whatever its working
+/// directory is, and `portico.yaml` given as a bare name has an empty parent.
+pub(crate) fn base_dir(path: &Path) -> PathBuf {
+    let dir = match path.parent() {
+        Some(dir) if !dir.as_os_str().is_empty() => dir,
+        _ => Path::new("."),
+    };
+    dir.canonicalize()
+        .or_else(|_| std::path::absolute(dir))
+        .unwrap_or_else(|_| dir.to_path_buf())
 }
 
 /// A YAML or type error from the deserializer, with a suggestion for a misspelt key.

@@ -239,3 +239,45 @@ async fn no_function_outlives_a_killed_portico() {
         .expect("the function outlived portico");
     assert!(matches!(read, Ok(0) | Err(_)), "{read:?}");
 }
+
+/// Copies `files` of `fixtures/` into `to`, keeping their names.
+fn copy_fixtures(to: &std::path::Path, files: &[&str]) {
+    std::fs::create_dir_all(to).unwrap();
+    for file in files {
+        let from = crate::harness::repo().join("fixtures").join(file);
+        let name = std::path::Path::new(file).file_name().unwrap();
+        std::fs::copy(&from, to.join(name)).unwrap();
+    }
+}
+
+/// The way most people start a tool: in the app's own folder, with the config and the code
+/// named relative to it (`portico serve` or `portico serve portico.yaml`). Every path an
+/// instance sees must be absolute, since its working directory is its code folder.
+#[tokio::test]
+async fn serve_started_in_the_apps_folder_runs_relative_code() {
+    for args in [&[][..], &["portico.yaml"][..], &["./portico.yaml"][..]] {
+        let app = tempfile::tempdir().unwrap();
+        copy_fixtures(&app.path().join("py"), &["python/app.py"]);
+        copy_fixtures(&app.path().join("functions/node"), &["node/async.js"]);
+        std::fs::write(
+            app.path().join("portico.yaml"),
+            "functions:\n  py: {runtime: python3.12, handler: app.context_info, code: py}\n  \
+             node: {runtime: nodejs20.x, handler: async.handler, code: ./functions/node, url: {}}\n",
+        )
+        .unwrap();
+        let root = app.path().canonicalize().unwrap();
+        let p = Portico::serve_in(app, args);
+
+        let py = p.invoke("py", "{}", &[]).await;
+        assert_eq!(py.headers().get("x-amz-function-error"), None, "{args:?}");
+        let py: serde_json::Value = py.json().await.unwrap();
+        assert_eq!(
+            py["env"]["LAMBDA_TASK_ROOT"],
+            root.join("py").display().to_string(),
+            "{args:?}: {py}"
+        );
+        let node = p.get("node", "/").await;
+        assert_eq!(node.status(), 200, "{args:?}");
+        assert_eq!(node.text().await.unwrap(), "Hello from Node", "{args:?}");
+    }
+}

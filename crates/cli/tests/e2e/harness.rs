@@ -88,12 +88,28 @@ impl Portico {
         let dir = tempfile::tempdir().unwrap();
         let config = dir.path().join("portico.yaml");
         std::fs::write(&config, expand(yaml)).unwrap();
-        let mut child = Command::new(env!("CARGO_BIN_EXE_portico"))
+        let mut command = Command::new(env!("CARGO_BIN_EXE_portico"));
+        command
             .arg("serve")
             .arg(&config)
-            .args(["--listen", "127.0.0.1:0", "--admin-listen", "127.0.0.1:0"])
             .args(args)
-            .envs(env.iter().copied())
+            .envs(env.iter().copied());
+        Self::spawn(command, dir)
+    }
+
+    /// Runs `portico serve ARGS` with the app folder `dir` as its working directory, as a
+    /// user does who starts it in their app's own folder.
+    pub fn serve_in(dir: tempfile::TempDir, args: &[&str]) -> Portico {
+        let mut command = Command::new(env!("CARGO_BIN_EXE_portico"));
+        command.arg("serve").args(args).current_dir(dir.path());
+        Self::spawn(command, dir)
+    }
+
+    /// Starts `command` (a `portico serve`) on free loopback ports and waits until it prints
+    /// its URLs; `dir` lives as long as Portico does.
+    fn spawn(mut command: Command, dir: tempfile::TempDir) -> Portico {
+        let mut child = command
+            .args(["--listen", "127.0.0.1:0", "--admin-listen", "127.0.0.1:0"])
             .env("RUST_LOG", "info")
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
