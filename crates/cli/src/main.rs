@@ -33,9 +33,11 @@ struct Cli {
 enum Command {
     /// Serve every function of the config: its Function URL and the Invoke API, on one port.
     Serve {
-        /// The config file.
-        #[arg(default_value = "portico.yaml")]
-        config: PathBuf,
+        /// The config file: a portico.yaml, or a SAM or CloudFormation template. Default:
+        /// ./portico.yaml, else ./template.yaml, ./template.yml or ./template.json.
+        config: Option<PathBuf>,
+        #[command(flatten)]
+        template: TemplateArgs,
         /// Address to listen on.
         #[arg(long, default_value = "127.0.0.1:3000")]
         listen: SocketAddr,
@@ -57,9 +59,11 @@ enum Command {
     },
     /// Check a config file and report every problem with its line and column.
     Validate {
-        /// The config file.
-        #[arg(default_value = "portico.yaml")]
-        config: PathBuf,
+        /// The config file: a portico.yaml, or a SAM or CloudFormation template. Default:
+        /// ./portico.yaml, else ./template.yaml, ./template.yml or ./template.json.
+        config: Option<PathBuf>,
+        #[command(flatten)]
+        template: TemplateArgs,
     },
     /// Invoke a function once, without a server, and print its result.
     Invoke {
@@ -68,18 +72,34 @@ enum Command {
         /// The event: JSON text, or @file to read it from a file.
         #[arg(long, default_value = "{}")]
         payload: String,
-        /// The config file.
-        #[arg(long, default_value = "portico.yaml")]
-        config: PathBuf,
+        /// The config file: a portico.yaml, or a SAM or CloudFormation template. Default:
+        /// ./portico.yaml, else ./template.yaml, ./template.yml or ./template.json.
+        #[arg(long)]
+        config: Option<PathBuf>,
+        #[command(flatten)]
+        template: TemplateArgs,
     },
     /// List every URL `portico serve` would serve.
     Routes {
-        /// The config file.
-        #[arg(default_value = "portico.yaml")]
-        config: PathBuf,
+        /// The config file: a portico.yaml, or a SAM or CloudFormation template. Default:
+        /// ./portico.yaml, else ./template.yaml, ./template.yml or ./template.json.
+        config: Option<PathBuf>,
+        #[command(flatten)]
+        template: TemplateArgs,
         /// Address `serve` would listen on.
         #[arg(long, default_value = "127.0.0.1:3000")]
         listen: SocketAddr,
+    },
+    /// Print the portico.yaml that a SAM or CloudFormation template is served as (what
+    /// `portico serve TEMPLATE` serves), to read or keep.
+    #[command(
+        after_help = "Examples:\n  portico import template.yaml > portico.yaml\n  portico import cdk.out/AppStack.template.json --parameter-overrides Stage=dev"
+    )]
+    Import {
+        /// The template. Default: ./template.yaml, else ./template.yml or ./template.json.
+        template_file: Option<PathBuf>,
+        #[command(flatten)]
+        template: TemplateArgs,
     },
     /// Estimate what the traffic a running `portico serve` has served would cost on AWS
     /// behind a REST API, an HTTP API, a Function URL and an ALB (free tiers not applied),
@@ -89,6 +109,69 @@ enum Command {
     )]
     Cost(cost::Args),
 }
+
+/// How a SAM or CloudFormation template is read.
+#[derive(clap::Args)]
+struct TemplateArgs {
+    /// For a template: parameter values, and values for references Portico cannot resolve
+    /// (a table's `Ref`, `Table.Arn`, an `Fn::ImportValue` export), as `sam` takes them:
+    /// `Key=Value` (several, or several in one quoted argument) or
+    /// `ParameterKey=Key,ParameterValue=Value`.
+    #[arg(long, value_name = "KEY=VALUE", num_args = 1..)]
+    parameter_overrides: Vec<String>,
+}
+
+impl TemplateArgs {
+    fn options(&self) -> anyhow::Result<portico_config::TemplateOptions> {
+        let mut options = portico_config::TemplateOptions::default();
+        for pair in self
+            .parameter_overrides
+            .iter()
+            .flat_map(|a| a.split_whitespace())
+        {
+            let (key, value) = match pair.strip_prefix("ParameterKey=") {
+                Some(rest) => rest.split_once(",ParameterValue=").ok_or_else(|| {
+                    anyhow::anyhow!("`{pair}` is not ParameterKey=Key,ParameterValue=Value")
+                })?,
+                None => pair.split_once('=').ok_or_else(|| {
+                    anyhow::anyhow!(
+                        "`{pair}` is not Key=Value: write --parameter-overrides {pair}=value"
+                    )
+                })?,
+            };
+            options
+                .parameter_overrides
+                .insert(key.to_string(), value.to_string());
+        }
+        Ok(options)
+    }
+}
+
+/// The config to read: the one named, else the first of `portico.yaml`, `template.yaml`,
+/// `template.yml` and `template.json` in the current folder (as `sam` looks for templates).
+fn find_config(named: Option<PathBuf>, candidates: &[&str]) -> anyhow::Result<PathBuf> {
+    if let Some(path) = named {
+        return Ok(path);
+    }
+    candidates
+        .iter()
+        .map(PathBuf::from)
+        .find(|p| p.is_file())
+        .ok_or_else(|| {
+            anyhow::anyhow!(
+                "no config here: looked for {} in {}\n  help: name the file, e.g. `portico serve path/to/template.yaml`",
+                candidates.join(", "),
+                std::env::current_dir().map_or_else(|_| ".".into(), |d| d.display().to_string())
+            )
+        })
+}
+
+const CONFIG_FILES: &[&str] = &[
+    "portico.yaml",
+    "template.yaml",
+    "template.yml",
+    "template.json",
+];
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
@@ -113,7 +196,9 @@ fn main() -> ExitCode {
         .with_writer(move || writer.clone())
         .init();
     let result = match cli.command {
-        Command::Validate { config } => load(&config).and_then(|c| {
+        Command::Validate { config, template } => (|| {
+            let config = find_config(config, CONFIG_FILES)?;
+            let c = load(&config, &template)?;
             portico_gateway::check(&c).map_err(|errors| unservable(&config, errors))?;
             println!(
                 "{}: {} function(s), {} API(s), no problems",
@@ -122,20 +207,28 @@ fn main() -> ExitCode {
                 c.apis.len() + c.rest_apis.len()
             );
             Ok(ExitCode::SUCCESS)
-        }),
-        Command::Routes { config, listen } => load(&config).map(|c| {
-            print_routes(&c, listen);
-            ExitCode::SUCCESS
-        }),
+        })(),
+        Command::Routes {
+            config,
+            template,
+            listen,
+        } => find_config(config, CONFIG_FILES)
+            .and_then(|config| load(&config, &template))
+            .map(|c| {
+                print_routes(&c, listen);
+                ExitCode::SUCCESS
+            }),
         Command::Serve {
             config,
+            template,
             listen,
             admin_listen,
             otlp_endpoint,
             async_retry_delay,
-        } => runtime().and_then(|rt| {
-            rt.block_on(serve(
-                &config,
+        } => find_config(config, CONFIG_FILES).and_then(|config| {
+            let config = load(&config, &template).map(|c| (config, c))?;
+            runtime()?.block_on(serve(
+                config,
                 listen,
                 admin_listen,
                 otlp_endpoint,
@@ -146,7 +239,17 @@ fn main() -> ExitCode {
             function,
             payload,
             config,
-        } => runtime().and_then(|rt| rt.block_on(invoke(&config, &function, &payload))),
+            template,
+        } => find_config(config, CONFIG_FILES).and_then(|config| {
+            let config = load(&config, &template)?;
+            runtime()?.block_on(invoke(&config, &function, &payload))
+        }),
+        Command::Import {
+            template_file,
+            template,
+        } => {
+            find_config(template_file, &CONFIG_FILES[1..]).and_then(|path| import(&path, &template))
+        }
         Command::Cost(args) => runtime().and_then(|rt| rt.block_on(cost::run(args))),
     };
     result.unwrap_or_else(|e| {
@@ -171,9 +274,10 @@ fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
         .context("cannot start the async runtime")
 }
 
-fn load(path: &Path) -> anyhow::Result<Config> {
+fn load(path: &Path, template: &TemplateArgs) -> anyhow::Result<Config> {
     // The config error already names the file, line and column.
-    let config = portico_config::load(path).map_err(|e| anyhow::anyhow!("{e}"))?;
+    let config = portico_config::load_with(path, &template.options()?)
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
     for warning in &config.warnings {
         eprintln!("warning: {warning}");
     }
@@ -294,13 +398,13 @@ fn tracer(
 const SPANS_FLUSH: Duration = Duration::from_secs(5);
 
 async fn serve(
-    config_path: &Path,
+    (config_path, config): (PathBuf, Config),
     listen: SocketAddr,
     admin_listen: Option<AdminAddress>,
     otlp_endpoint: Option<String>,
     async_retry_delay: Duration,
 ) -> anyhow::Result<ExitCode> {
-    let config = load(config_path)?;
+    let config_path = config_path.as_path();
     let prices = cost::prices(config.admin_prices.as_deref())?;
     let admin = admin_listener(admin_listen.map(|a| a.0), config.admin_listen).await?;
     let metrics = match &admin {
@@ -413,6 +517,32 @@ fn stop_signals() -> std::io::Result<(
     Ok((first, second))
 }
 
+/// `portico import`: the template's config on standard output, what is not served on
+/// standard error.
+fn import(path: &Path, template: &TemplateArgs) -> anyhow::Result<ExitCode> {
+    let translated =
+        portico_config::import(path, &template.options()?).map_err(|e| anyhow::anyhow!("{e}"))?;
+    for warning in &translated.warnings {
+        let mut line = format!(
+            "warning: {}:{}:{}: {}",
+            path.display(),
+            warning.line,
+            warning.column,
+            warning.message
+        );
+        if let Some(help) = &warning.help {
+            line.push_str(&format!("\n  help: {help}"));
+        }
+        eprintln!("{line}");
+    }
+    println!(
+        "# The Portico config of {} (portico import). Paths are relative to its folder.",
+        path.display()
+    );
+    print!("{}", translated.text);
+    Ok(ExitCode::SUCCESS)
+}
+
 fn print_routes(config: &Config, addr: SocketAddr) {
     let routes = portico_server::routes::routes(config, addr);
     if routes.is_empty() {
@@ -429,8 +559,7 @@ fn print_routes(config: &Config, addr: SocketAddr) {
     }
 }
 
-async fn invoke(config_path: &Path, function: &str, payload: &str) -> anyhow::Result<ExitCode> {
-    let config = load(config_path)?;
+async fn invoke(config: &Config, function: &str, payload: &str) -> anyhow::Result<ExitCode> {
     let payload = match payload.strip_prefix('@') {
         Some(file) => {
             std::fs::read(file).with_context(|| format!("cannot read the payload file {file}"))?
@@ -439,12 +568,12 @@ async fn invoke(config_path: &Path, function: &str, payload: &str) -> anyhow::Re
     };
     serde_json::from_slice::<serde::de::IgnoredAny>(&payload).context("the payload is not JSON")?;
     let work = WorkDir::new();
-    let runtime = start_runtime(&config, &work, Duration::from_secs(60))?;
+    let runtime = start_runtime(config, &work, Duration::from_secs(60))?;
     let pool = runtime.pool(function).with_context(|| {
         let names: Vec<&str> = config.functions.keys().map(String::as_str).collect();
         format!(
             "no function `{function}` in {}; it has: {}",
-            config_path.display(),
+            config.path.display(),
             names.join(", ")
         )
     })?;

@@ -8,6 +8,7 @@ use serde_saphyr::Spanned;
 
 use crate::diagnostics::{ConfigError, Diagnostic, did_you_mean, suggestion};
 use crate::raw::{RawApi, RawAuthorizer, RawConfig, RawCors, RawFunction, RawThrottle};
+use crate::template::{self, Options as TemplateOptions, Translated};
 use crate::{
     Api, Authorizer, AuthorizerKind, Config, Cors, Function, FunctionUrl, IdentitySource,
     Integration, Limits, MappingTarget, ParameterMapping, PayloadFormat, Profile, Route, RouteKey,
@@ -44,13 +45,74 @@ const RESERVED_ENV: &[&str] = &[
     "LAMBDA_RUNTIME_DIR",
 ];
 
-/// Reads and compiles the config file at `path`.
+/// Reads and compiles the config file at `path`: a `portico.yaml`, or a SAM or
+/// CloudFormation template (with no parameter overrides).
 pub fn load(path: &Path) -> Result<Config, ConfigError> {
+    load_with(path, &TemplateOptions::default())
+}
+
+/// Reads and compiles the config file at `path`; a template is translated first, with
+/// `options`, and every problem is reported at its place in the template.
+pub fn load_with(path: &Path, options: &TemplateOptions) -> Result<Config, ConfigError> {
     let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
         path: path.to_path_buf(),
         source,
     })?;
-    parse(path, &text)
+    if !template::is_template(&text) {
+        return parse(path, &text);
+    }
+    load_template(path, &text, options).map(|(config, _)| config)
+}
+
+/// Translates the SAM or CloudFormation template at `path` into `portico.yaml` text, and
+/// checks that text as `portico serve` would.
+pub fn import(path: &Path, options: &TemplateOptions) -> Result<Translated, ConfigError> {
+    let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    load_template(path, &text, options).map(|(_, translated)| translated)
+}
+
+fn load_template(
+    path: &Path,
+    text: &str,
+    options: &TemplateOptions,
+) -> Result<(Config, Translated), ConfigError> {
+    let translated =
+        template::translate(text, &base_dir(path), options).map_err(|diagnostics| {
+            ConfigError::Invalid {
+                path: path.to_path_buf(),
+                diagnostics,
+            }
+        })?;
+    let mut config = parse(path, &translated.text).map_err(|e| match e {
+        ConfigError::Invalid { path, diagnostics } => ConfigError::Invalid {
+            path,
+            diagnostics: diagnostics
+                .into_iter()
+                .map(|mut d| {
+                    (d.line, d.column) = translated.place(d.line);
+                    d
+                })
+                .collect(),
+        },
+        other => other,
+    })?;
+    let mut warnings: Vec<String> = translated
+        .warnings
+        .iter()
+        .map(|w| {
+            let mut line = format!("{}:{}:{}: {}", path.display(), w.line, w.column, w.message);
+            if let Some(help) = &w.help {
+                line.push_str(&format!("\n  help: {help}"));
+            }
+            line
+        })
+        .collect();
+    warnings.append(&mut config.warnings);
+    config.warnings = warnings;
+    Ok((config, translated))
 }
 
 /// Compiles config `text`; `path` names the file in errors and anchors relative paths.

@@ -13,6 +13,7 @@ pub mod raw;
 pub mod rest;
 mod rest_compile;
 mod route;
+mod template;
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
@@ -20,9 +21,10 @@ use std::time::Duration;
 
 use serde::Deserialize;
 
-pub use compile::{load, parse};
+pub use compile::{import, load, load_with, parse};
 pub use diagnostics::{ConfigError, Diagnostic};
 pub use limits::{Limits, Profile};
+pub use template::{Options as TemplateOptions, Translated, is_template};
 
 /// A validated configuration.
 #[derive(Debug, Clone)]

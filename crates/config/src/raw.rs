@@ -77,9 +77,10 @@ pub struct RawApi {
     /// `http` (HTTP API, payload format 2.0) or `rest` (REST API).
     pub protocol: Spanned<String>,
     /// For `rest`: an OpenAPI 3 or Swagger 2 document (JSON or YAML) with API Gateway's
-    /// extensions, relative to this file; its methods join the `routes:`.
+    /// extensions, relative to this file, or the document itself; its methods join the
+    /// `routes:`.
     #[serde(default)]
-    pub openapi: Option<Spanned<String>>,
+    pub openapi: Option<Spanned<RawOpenApi>>,
     /// Stages by name: `$default` (no path prefix) or named (`/<stage>/...`). Default: `$default`.
     #[serde(default)]
     pub stages: Option<BTreeMap<Key, RawStage>>,
@@ -106,6 +107,16 @@ pub struct RawApi {
     /// For `rest`: usage plans by name: a throttle and a quota for the keys they list.
     #[serde(default)]
     pub usage_plans: BTreeMap<Key, RawUsagePlan>,
+}
+
+/// Where a REST API's OpenAPI document is.
+#[derive(Debug, Deserialize)]
+#[serde(untagged)]
+pub enum RawOpenApi {
+    /// A file, relative to the config file.
+    File(String),
+    /// The document, written in place (as a template's `DefinitionBody` is).
+    Document(serde_json::Map<String, serde_json::Value>),
 }
 
 /// An API key.

@@ -8,7 +8,9 @@ use std::time::Duration;
 use serde_saphyr::Spanned;
 
 use crate::compile::Compiler;
-use crate::raw::{RawApi, RawRoute};
+use serde_json::Value;
+
+use crate::raw::{RawApi, RawOpenApi, RawRoute};
 use crate::rest::{
     ApiKey, ApiKeySource, Authorization, IntegrationKind, IntegrationResponse, Method, Passthrough,
     Quota, QuotaPeriod, RestApi, RestAuthorizerKind, RestIntegration, UsagePlan,
@@ -61,7 +63,7 @@ impl Compiler {
         let imported = raw
             .openapi
             .as_ref()
-            .and_then(|path| self.openapi(path, functions, profile));
+            .and_then(|source| self.openapi(source, functions, profile));
         let mut api = RestApi {
             name: name.value.clone(),
             stages,
@@ -137,43 +139,49 @@ impl Compiler {
         Some(api)
     }
 
-    /// The methods and settings of the OpenAPI document at `path` (relative to the config
-    /// file). Its problems are reported at the `openapi:` line with their JSON pointers;
-    /// what Portico does not serve becomes a start-up warning.
+    /// The methods and settings of the OpenAPI document at `source` (a file relative to the
+    /// config file, or the document in place). Its problems are reported at the `openapi:`
+    /// line with their JSON pointers; what Portico does not serve becomes a start-up warning.
     fn openapi(
         &mut self,
-        path: &Spanned<String>,
+        source: &Spanned<RawOpenApi>,
         functions: &BTreeMap<String, Function>,
         profile: Profile,
     ) -> Option<crate::openapi::Imported> {
-        let file = self.base.join(&path.value);
-        let text = match std::fs::read_to_string(&file) {
-            Ok(text) => text,
-            Err(e) => {
-                self.error(
-                    path,
-                    format!("cannot read the OpenAPI document `{}`: {e}", path.value),
-                    "the path is relative to this config file",
-                );
-                return None;
+        let (name, document) = match &source.value {
+            RawOpenApi::Document(document) => {
+                ("openapi".to_string(), Value::Object(document.clone()))
+            }
+            RawOpenApi::File(path) => {
+                let text = match std::fs::read_to_string(self.base.join(path)) {
+                    Ok(text) => text,
+                    Err(e) => {
+                        self.error(
+                            source,
+                            format!("cannot read the OpenAPI document `{path}`: {e}"),
+                            "the path is relative to this config file",
+                        );
+                        return None;
+                    }
+                };
+                match crate::openapi::read(&text) {
+                    Ok(document) => (path.clone(), document),
+                    Err(problem) => {
+                        self.error(
+                            source,
+                            format!("{path}: {}", problem.message),
+                            problem.help.unwrap_or_default(),
+                        );
+                        return None;
+                    }
+                }
             }
         };
         let place = |pointer: &str| {
             if pointer.is_empty() {
-                path.value.clone()
+                name.clone()
             } else {
-                format!("{}#{pointer}", path.value)
-            }
-        };
-        let document = match crate::openapi::read(&text) {
-            Ok(document) => document,
-            Err(problem) => {
-                self.error(
-                    path,
-                    format!("{}: {}", place(&problem.pointer), problem.message),
-                    problem.help.unwrap_or_default(),
-                );
-                return None;
+                format!("{name}#{pointer}")
             }
         };
         let imported = match crate::openapi::import(&document, &|f| functions.contains_key(f)) {
@@ -181,7 +189,7 @@ impl Compiler {
             Err(problems) => {
                 for problem in problems {
                     self.error(
-                        path,
+                        source,
                         format!("{}: {}", place(&problem.pointer), problem.message),
                         problem.help.unwrap_or_default(),
                     );
@@ -202,10 +210,9 @@ impl Compiler {
                 && timeout.as_millis() > u128::from(max)
             {
                 self.error(
-                    path,
+                    source,
                     format!(
-                        "{}: {}'s timeoutInMillis is over {max} ms",
-                        path.value,
+                        "{name}: {}'s timeoutInMillis is over {max} ms",
                         method.key.text()
                     ),
                     "lower it, or lift the limit with `limits: unbounded`",

@@ -27,6 +27,13 @@ impl Gateway {
         B: http_body::Body<Data = bytes::Bytes>,
     {
         let (parts, body) = req.into_parts();
+        let function = match self.runtime.pool(function) {
+            Some(_) => function,
+            None => {
+                let names = self.runtime.pools().map(|p| p.function().name.as_str());
+                resolve::spelled(function, names).unwrap_or(function)
+            }
+        };
         let pool = resolve::function_url(&self.runtime, function);
         let target = match pool {
             Some(_) => format!("url:{function}"),

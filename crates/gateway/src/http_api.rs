@@ -33,6 +33,13 @@ impl Gateway {
         B: http_body::Body<Data = bytes::Bytes> + Send + 'static,
         B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
     {
+        let api = match self.apis.contains_key(api) || self.rest_apis.contains_key(api) {
+            true => api,
+            false => {
+                let names = self.apis.keys().chain(self.rest_apis.keys());
+                resolve::spelled(api, names.map(String::as_str)).unwrap_or(api)
+            }
+        };
         if let Some(rest) = self.rest_apis.get(api) {
             return self.rest_api(rest, path, req, remote).await;
         }

@@ -20,6 +20,13 @@ pub fn function_url(runtime: &Runtime, name: &str) -> Option<Arc<Pool>> {
         .cloned()
 }
 
+/// The name a request's host or path gives, as the config spells it, when it is not spelled
+/// the same: host names are case-insensitive (browsers and curl lower-case them), so
+/// `serverlessrestapi` finds the API `ServerlessRestApi`. Asked only after an exact miss.
+pub fn spelled<'a>(name: &str, mut names: impl Iterator<Item = &'a str>) -> Option<&'a str> {
+    names.find(|known| known.eq_ignore_ascii_case(name))
+}
+
 /// The `target` a request for a function URL that does not exist is recorded under: one for
 /// all, so that made-up names cannot grow the metrics and the dashboard without end.
 pub const UNKNOWN_URL: &str = "url:-";
@@ -186,6 +193,17 @@ fn match_segments(pattern: &[Segment], path: &[&str]) -> Option<Vec<(String, Str
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn names_from_hosts_are_found_whatever_their_case() {
+        let names = ["ServerlessRestApi", "shop"];
+        assert_eq!(
+            spelled("serverlessrestapi", names.into_iter()),
+            Some("ServerlessRestApi")
+        );
+        assert_eq!(spelled("SHOP", names.into_iter()), Some("shop"));
+        assert_eq!(spelled("other", names.into_iter()), None);
+    }
 
     fn api(stages: &[&str], routes: &[&str]) -> Api {
         let mut routes: Vec<Route> = routes
