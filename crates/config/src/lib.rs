@@ -13,6 +13,7 @@ pub mod raw;
 pub mod rest;
 mod rest_compile;
 mod route;
+mod template;
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;

@@ -1,0 +1,3 @@
+//! CloudFormation and SAM templates.
+
+pub(crate) mod intrinsics;
