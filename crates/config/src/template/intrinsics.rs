@@ -830,13 +830,14 @@ impl Ctx<'_, '_> {
                 Some(close) => format!("did you mean `{close}`? Otherwise {overriding}"),
                 None => format!("declare a parameter or resource {name}, or {overriding}"),
             };
-            self.warn(
+            // As CloudFormation refuses "unresolved resource dependencies".
+            return Err(self.error(
                 at,
                 format!(
-                    "`Ref: {name}` names nothing Portico knows: no parameter or resource {name}"
+                    "`Ref: {name}` names nothing: the template has no parameter or resource {name}"
                 ),
                 help,
-            );
+            ));
         }
         Ok(Some(Value::String(name.to_string())))
     }
@@ -938,11 +939,13 @@ impl Ctx<'_, '_> {
                     }
                     None => format!("declare a resource {name}, or {overriding}"),
                 };
-                self.warn(
+                return Err(self.error(
                     at,
-                    format!("`Fn::GetAtt: {key}` names nothing Portico knows: no resource {name}"),
+                    format!(
+                        "`Fn::GetAtt: {key}` names nothing: the template has no resource {name}"
+                    ),
                     help,
-                );
+                ));
             }
         }
         Ok(Value::String(key))
@@ -1851,6 +1854,9 @@ mod tests {
                     attributes: attributes(&[("Endpoint.Address", "db.local")]),
                 },
             ),
+            // Resources of the template that Portico does not emulate.
+            ("Queue", Resource::default()),
+            ("Vpc", Resource::default()),
         ];
         Fixture {
             parameters: parameters
@@ -2353,31 +2359,17 @@ mod tests {
         // (input, result, pointer, in the message, in the help)
         let cases: Vec<(Value, Value, &str, &str, &str)> = vec![
             (
-                json!({"Ref": "Unknown"}),
-                json!("Unknown"),
+                json!({"Ref": "Queue"}),
+                json!("Queue"),
                 "/V/Ref",
-                "`Ref: Unknown` names nothing Portico knows: no parameter or resource Unknown",
-                "`--parameter-overrides Unknown=value`",
-            ),
-            (
-                json!({"Ref": "Helo"}),
-                json!("Helo"),
-                "/V/Ref",
-                "no parameter or resource Helo",
-                "did you mean `Hello`? Otherwise pass `--parameter-overrides Helo=value`",
-            ),
-            (
-                json!({"Ref": "Api2"}),
-                json!("Api2"),
-                "/V/Ref",
-                "names nothing Portico knows",
-                "`--parameter-overrides Api2=value`",
+                "Portico does not know what `Ref: Queue` gives for resource Queue",
+                "`--parameter-overrides Queue=value`",
             ),
             (
                 json!({"Fn::GetAtt": ["Queue", "Arn"]}),
                 json!("Queue.Arn"),
                 "/V/Fn::GetAtt",
-                "`Fn::GetAtt: Queue.Arn` names nothing Portico knows: no resource Queue",
+                "Portico does not know attribute Arn of resource Queue",
                 "`--parameter-overrides Queue.Arn=value`",
             ),
             (
@@ -2388,17 +2380,17 @@ mod tests {
                 "did you mean `Hello.Arn`? Otherwise pass `--parameter-overrides Hello.Arm=value`",
             ),
             (
-                json!({"Fn::Sub": "arn:${Nope}:x"}),
-                json!("arn:Nope:x"),
+                json!({"Fn::Sub": "arn:${Queue}:x"}),
+                json!("arn:Queue:x"),
                 "/V/Fn::Sub",
-                "`Ref: Nope` names nothing",
-                "`--parameter-overrides Nope=value`",
+                "`Ref: Queue` gives for resource Queue",
+                "`--parameter-overrides Queue=value`",
             ),
             (
                 json!({"Fn::Sub": "${Queue.QueueName}"}),
                 json!("Queue.QueueName"),
                 "/V/Fn::Sub",
-                "no resource Queue",
+                "attribute QueueName of resource Queue",
                 "`--parameter-overrides Queue.QueueName=value`",
             ),
             (
@@ -2410,39 +2402,39 @@ mod tests {
             ),
             // A function fed by a placeholder gives a placeholder, with no error.
             (
-                json!({"Fn::Select": [2, {"Ref": "Unknown"}]}),
-                json!("Unknown"),
+                json!({"Fn::Select": [2, {"Ref": "Queue"}]}),
+                json!("Queue"),
                 "/V/Fn::Select/1/Ref",
-                "names nothing",
-                "Unknown=value",
+                "resource Queue",
+                "Queue=value",
             ),
             (
-                json!({"Fn::Join": [",", {"Ref": "Unknown"}]}),
-                json!("Unknown"),
+                json!({"Fn::Join": [",", {"Ref": "Queue"}]}),
+                json!("Queue"),
                 "/V/Fn::Join/1/Ref",
-                "names nothing",
-                "Unknown=value",
+                "resource Queue",
+                "Queue=value",
             ),
             (
                 json!({"Fn::Select": [0, {"Fn::Cidr": [{"Fn::GetAtt": ["Vpc", "CidrBlock"]}, 2, 8]}]}),
                 json!("Vpc.CidrBlock"),
                 "/V/Fn::Select/1/Fn::Cidr/0/Fn::GetAtt",
-                "no resource Vpc",
+                "attribute CidrBlock of resource Vpc",
                 "Vpc.CidrBlock=value",
             ),
             (
-                json!({"Fn::FindInMap": ["RegionMap", {"Ref": "Where"}, "Ami"]}),
-                json!("RegionMap.Where.Ami"),
+                json!({"Fn::FindInMap": ["RegionMap", {"Ref": "Queue"}, "Ami"]}),
+                json!("RegionMap.Queue.Ami"),
                 "/V/Fn::FindInMap/1/Ref",
-                "names nothing",
-                "Where=value",
+                "resource Queue",
+                "Queue=value",
             ),
             (
-                json!({"Fn::GetAtt": ["Hello", {"Ref": "Which"}]}),
-                json!("Hello.Which"),
+                json!({"Fn::GetAtt": ["Hello", {"Ref": "Queue"}]}),
+                json!("Hello.Queue"),
                 "/V/Fn::GetAtt/1/Ref",
-                "names nothing",
-                "Which=value",
+                "resource Queue",
+                "Queue=value",
             ),
             (
                 json!({"Fn::Transform": {"Name": "AWS::Include", "Parameters": {"Location": "s3://b/k"}}}),
@@ -2463,6 +2455,50 @@ mod tests {
             let h = w.help.as_deref().unwrap_or_default();
             assert!(h.contains(help), "{input}: {h}");
         }
+    }
+
+    #[test]
+    fn references_to_nothing_are_errors() {
+        // (input, pointer, in the message, in the help)
+        let cases: Vec<(Value, &str, &str, &str)> = vec![
+            (
+                json!({"Ref": "Unknown"}),
+                "/V/Ref",
+                "`Ref: Unknown` names nothing: the template has no parameter or resource Unknown",
+                "`--parameter-overrides Unknown=value`",
+            ),
+            (
+                json!({"Ref": "Helo"}),
+                "/V/Ref",
+                "no parameter or resource Helo",
+                "did you mean `Hello`? Otherwise pass `--parameter-overrides Helo=value`",
+            ),
+            (
+                json!({"Fn::GetAtt": ["Nothing", "Arn"]}),
+                "/V/Fn::GetAtt",
+                "`Fn::GetAtt: Nothing.Arn` names nothing: the template has no resource Nothing",
+                "`--parameter-overrides Nothing.Arn=value`",
+            ),
+            (
+                json!({"Fn::Sub": "arn:${Nope}:x"}),
+                "/V/Fn::Sub",
+                "`Ref: Nope` names nothing",
+                "`--parameter-overrides Nope=value`",
+            ),
+        ];
+        for (input, pointer, message, help) in cases {
+            let (_, errors, warnings) = run(&input);
+            assert!(warnings.is_empty(), "{input}: warnings {warnings:?}");
+            assert_eq!(errors.len(), 1, "{input}: {errors:?}");
+            let e = &errors[0];
+            assert_eq!(e.pointer, pointer, "{input}");
+            assert!(e.message.contains(message), "{input}: {}", e.message);
+            let h = e.help.as_deref().unwrap_or_default();
+            assert!(h.contains(help), "{input}: {h}");
+        }
+        // A name the user gave a value for is no error.
+        let (out, errors, _) = run(&json!({"Ref": "External"}));
+        assert_eq!((out, errors.len()), (Some(json!("ext-value")), 0));
     }
 
     #[test]
@@ -3363,10 +3399,10 @@ mod tests {
                 "did you mean `Env`?",
             ),
             (
-                json!({"A": {"Fn::Equals": [{"Fn::GetAtt": ["Queue", "Arn"]}, "x"]}}),
+                json!({"A": {"Fn::Equals": [{"Fn::GetAtt": ["Nothing", "Arn"]}, "x"]}}),
                 "/Conditions/A/Fn::Equals/0/Fn::GetAtt",
-                "no resource Queue",
-                "Queue.Arn=value",
+                "no resource Nothing",
+                "Nothing.Arn=value",
             ),
             (
                 json!({"A": "yes"}),

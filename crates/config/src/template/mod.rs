@@ -378,7 +378,11 @@ impl Translation<'_> {
                 k if QUIET_TYPES.contains(&k) || k.starts_with("AWS::ApiGateway") => {
                     known.insert(id.to_string(), resource_of(id.to_string().into(), []));
                 }
-                _ => {}
+                // What Portico does not emulate (a table, a queue): its references are
+                // placeholders the user may override.
+                _ => {
+                    known.insert(id.to_string(), Resource::default());
+                }
             }
         }
         if implicit_rest {

@@ -101,7 +101,9 @@ impl Translation<'_> {
         globals: &Map<String, Value>,
     ) {
         let at = format!("/Resources/{id}/Properties");
-        let props = merge_globals(globals, properties);
+        let mut props = merge_globals(globals, properties);
+        // A property whose value failed to resolve is reported already.
+        props.retain(|_, v| !v.is_null());
         // Where a property was written: the resource's own, else Globals'.
         let from = |key: &str| {
             if properties.contains_key(key) {
@@ -707,7 +709,14 @@ impl Translation<'_> {
         {
             stage.insert("access_log".into(), json!({"format": format}));
         }
-        emitted.insert("stages".into(), json!({ stage_name: stage }));
+        let mut stages = Map::new();
+        // SAM's deployment is made with `StageName: Stage`, so that stage serves the API too
+        // (unless `OpenApiVersion` is set), bare of the named stage's settings.
+        if !props.contains_key("OpenApiVersion") {
+            stages.insert("Stage".into(), json!({}));
+        }
+        stages.insert(stage_name, Value::Object(stage));
+        emitted.insert("stages".into(), Value::Object(stages));
         if let Some(plan) = auth.get("UsagePlan") {
             self.usage_plan(
                 name,

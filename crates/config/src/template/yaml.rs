@@ -7,7 +7,7 @@
 
 use std::collections::BTreeMap;
 
-use granit_parser::{Event, Parser, ScalarStyle, Span, Tag};
+use granit_parser::{Event, Parser, ScalarStyle, Span, StructureStyle, Tag};
 use serde_json::{Map, Number, Value};
 
 use crate::Diagnostic;
@@ -113,7 +113,9 @@ impl<'a> Reader<'a> {
 
     /// Reads the node that `event` starts, found at `pointer`.
     fn node(&mut self, event: Event<'a>, span: Span, pointer: &str) -> Result<Value, Diagnostic> {
-        let at = (span.start.line() as u32, span.start.col() as u32 + 1);
+        // A tagged node starts at its tag (`!Ref X`).
+        let start = span.tag_start.unwrap_or(span.start);
+        let at = (start.line() as u32, start.col() as u32 + 1);
         self.document.spots.insert(pointer.to_string(), at);
         let (start, anchor) = match event {
             Event::Scalar(text, style, anchor, tag) => (
@@ -174,9 +176,17 @@ impl<'a> Reader<'a> {
                     };
                     let pointer = child(pointer, &key);
                     let (event, span) = self.next()?;
+                    // A block mapping or sequence is pointed at by its key; a scalar or a
+                    // flow collection where it is written.
+                    let block = matches!(
+                        event,
+                        Event::MappingStart(StructureStyle::Block, ..)
+                            | Event::SequenceStart(StructureStyle::Block, ..)
+                    );
                     let value = self.node(event, span, &pointer)?;
-                    // A key's place is where its name is written.
-                    self.document.spots.insert(pointer, key_at);
+                    if block {
+                        self.document.spots.insert(pointer.clone(), key_at);
+                    }
                     if map.insert(key.clone(), value).is_some() {
                         return Err(Diagnostic::new(
                             key_at.0,
@@ -344,11 +354,15 @@ mod tests {
     fn every_node_has_its_place() {
         let doc =
             read("Resources:\n  Fn:\n    Type: X\n    Properties:\n      Code: [a, b]\n").unwrap();
+        // Block collections at their key, scalars and flow collections where written.
         assert_eq!(doc.spots["/Resources"], (1, 1));
         assert_eq!(doc.spots["/Resources/Fn"], (2, 3));
-        assert_eq!(doc.spots["/Resources/Fn/Type"], (3, 5));
+        assert_eq!(doc.spots["/Resources/Fn/Type"], (3, 11));
+        assert_eq!(doc.spots["/Resources/Fn/Properties/Code"], (5, 13));
         assert_eq!(doc.spots["/Resources/Fn/Properties/Code/1"], (5, 17));
         assert_eq!(doc.spot("/Resources/Fn/Properties/Code/1/deeper"), (5, 17));
+        let tagged = read("A:\n  B: !Ref Name\n").unwrap();
+        assert_eq!(tagged.spot("/A/B/Ref"), (2, 6));
         assert_eq!(doc.spot("/Nothing"), (1, 1));
     }
 
@@ -360,7 +374,7 @@ mod tests {
             doc.value,
             json!({"Resources": {"A": {"Type": "T", "N": 5}}})
         );
-        assert_eq!(doc.spots["/Resources/A"], (3, 5));
+        assert_eq!(doc.spots["/Resources/A"], (3, 10));
     }
 
     #[test]
