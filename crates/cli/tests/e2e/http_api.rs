@@ -424,7 +424,7 @@ pub(crate) struct Issuer {
 
 impl Issuer {
     /// Over https when `ca` is given (see [`Cas`]).
-    fn start(ca: Option<&Path>) -> Issuer {
+    pub(crate) fn start(ca: Option<&Path>) -> Issuer {
         Issuer::start_with(&tls_args(ca))
     }
 

@@ -11,3 +11,4 @@ mod invoke_api;
 mod metrics;
 mod rest_api;
 mod runtimes;
+mod templates;

@@ -1,0 +1,568 @@
+//! SAM templates served as they are (`fixtures/sam/`, each app with the answers AWS gives in
+//! its EXPECTED.md): `portico serve template.yaml` in the app's folder, real clients.
+
+use std::path::Path;
+
+use serde_json::{Value, json};
+
+use crate::harness::{Portico, header};
+use crate::http_api::Issuer;
+
+/// A copy of `fixtures/sam/<app>` in a temp folder, so that nothing is written into the repo.
+pub(crate) fn app(name: &str) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    copy_tree(
+        &crate::harness::repo().join("fixtures/sam").join(name),
+        dir.path(),
+    );
+    dir
+}
+
+fn copy_tree(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for entry in std::fs::read_dir(from).unwrap() {
+        let entry = entry.unwrap();
+        let target = to.join(entry.file_name());
+        if entry.file_type().unwrap().is_dir() {
+            copy_tree(&entry.path(), &target);
+        } else {
+            std::fs::copy(entry.path(), &target).unwrap();
+        }
+    }
+}
+
+/// `portico serve` with no config named, in a copy of the app's folder (it finds
+/// template.yaml), with `args`.
+fn serve(name: &str, args: &[&str]) -> Portico {
+    Portico::serve_in(app(name), args)
+}
+
+async fn get(p: &Portico, path: &str) -> (u16, reqwest::header::HeaderMap, Value) {
+    let response = p
+        .client()
+        .get(format!("{}{path}", p.endpoint()))
+        .send()
+        .await
+        .unwrap();
+    let status = response.status().as_u16();
+    let headers = response.headers().clone();
+    let text = response.text().await.unwrap();
+    let body = serde_json::from_str(&text).unwrap_or(Value::String(text));
+    (status, headers, body)
+}
+
+#[tokio::test]
+async fn sam_init_python_hello_world_runs_as_deployed() {
+    let p = serve("hello-python", &[]);
+    assert!(p.banner.contains("serving template.yaml"), "{}", p.banner);
+    let hello =
+        json!({"message": "hello world", "resource": "/hello", "path": "/hello", "stage": "Prod"});
+    let (status, headers, body) = get(&p, "/execute-api/ServerlessRestApi/Prod/hello").await;
+    assert_eq!((status, body), (200, hello.clone()));
+    assert_eq!(
+        header(&headers, "content-type").as_deref(),
+        Some("application/json")
+    );
+    assert!(header(&headers, "x-amzn-requestid").is_some());
+    // The implicit API's deployment stage serves it too.
+    let (status, _, body) = get(&p, "/execute-api/ServerlessRestApi/Stage/hello").await;
+    assert_eq!(status, 200);
+    assert_eq!(body["stage"], "Stage");
+    // Hosts are case-insensitive: the host form in lower case finds the API.
+    let response = p
+        .client()
+        .get(format!("{}/Prod/hello", p.endpoint()))
+        .header(
+            "host",
+            format!("serverlessrestapi.execute-api.localhost:{}", p.addr.port()),
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    assert_eq!(response.json::<Value>().await.unwrap(), hello);
+    for (method, path) in [("POST", "/Prod/hello"), ("GET", "/Prod/goodbye")] {
+        let response = p
+            .client()
+            .request(
+                method.parse().unwrap(),
+                format!("{}/execute-api/ServerlessRestApi{path}", p.endpoint()),
+            )
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 403, "{method} {path}");
+        assert_eq!(
+            header(response.headers(), "x-amzn-errortype").as_deref(),
+            Some("MissingAuthenticationTokenException")
+        );
+        assert_eq!(
+            response.json::<Value>().await.unwrap(),
+            json!({"message": "Missing Authentication Token"})
+        );
+    }
+    // The function by its logical id through the Invoke API, with an event that is not an
+    // API's: the handler's KeyError, as on AWS.
+    let response = p.invoke("HelloWorldFunction", "{}", &[]).await;
+    assert_eq!(
+        header(response.headers(), "x-amz-function-error").as_deref(),
+        Some("Unhandled")
+    );
+    let error: Value = response.json().await.unwrap();
+    assert_eq!(error["errorType"], "KeyError");
+}
+
+#[tokio::test]
+async fn sam_init_node_hello_world_with_an_http_api_event() {
+    let p = serve("hello-node", &["template.yaml"]);
+    let (status, _, body) = get(&p, "/execute-api/ServerlessRestApi/Prod/hello").await;
+    assert_eq!(status, 200);
+    assert_eq!(
+        body,
+        json!({"message": "hello world", "resource": "/hello", "path": "/hello", "stage": "Prod"})
+    );
+    let (status, headers, body) = get(&p, "/execute-api/ServerlessHttpApi/greet?name=Ada").await;
+    assert_eq!(status, 200);
+    assert_eq!(
+        body,
+        json!({"message": "Hello, Ada!", "routeKey": "GET /greet", "rawPath": "/greet"})
+    );
+    assert!(header(&headers, "apigw-requestid").is_some());
+    let (status, _, body) = get(&p, "/execute-api/ServerlessHttpApi/hello").await;
+    assert_eq!((status, body), (404, json!({"message": "Not Found"})));
+    let (status, _, body) = get(&p, "/execute-api/ServerlessRestApi/Prod/greet").await;
+    assert_eq!(
+        (status, body),
+        (403, json!({"message": "Missing Authentication Token"}))
+    );
+}
+
+#[tokio::test]
+async fn http_api_with_a_jwt_authorizer_and_parameters_from_the_command_line() {
+    let issuer = Issuer::start(None);
+    let overrides = format!("IssuerUrl={} ClientId=my-app", issuer.url);
+    let p = serve("http-jwt", &["--parameter-overrides", &overrides]);
+    let token = |name: &str| issuer.tokens[name].as_str().unwrap().to_string();
+    let call = async |path: &str, token: Option<String>| {
+        let mut request = p
+            .client()
+            .get(format!("{}/execute-api/MyHttpApi/v1{path}", p.endpoint()));
+        if let Some(token) = token {
+            request = request.header("authorization", format!("Bearer {token}"));
+        }
+        let response = request.send().await.unwrap();
+        let status = response.status().as_u16();
+        let headers = response.headers().clone();
+        (status, headers, response.json::<Value>().await.unwrap())
+    };
+    // `Authorizer: NONE` on the event: no token needed.
+    let (status, _, body) = call("/public", None).await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["routeKey"], "GET /public");
+    // The API's default authorizer guards the rest.
+    let (status, _, body) = call("/me", None).await;
+    assert_eq!((status, body), (401, json!({"message": "Unauthorized"})));
+    let (status, _, body) = call("/me", Some(token("valid"))).await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["sub"], "ada");
+    assert_eq!(body["iss"], issuer.url.as_str());
+    let (status, headers, _) = call("/me", Some(token("wrong_audience"))).await;
+    assert_eq!(status, 401);
+    assert!(
+        header(&headers, "www-authenticate")
+            .unwrap()
+            .contains("the token does not have a valid audience"),
+        "{headers:?}"
+    );
+    let (status, _, _) = call("/me", Some(token("expired"))).await;
+    assert_eq!(status, 401);
+    // The route's AuthorizationScopes: the token has `profile` only.
+    let (status, headers, body) = call("/orders", Some(token("no_scope"))).await;
+    assert_eq!((status, body), (403, json!({"message": "Forbidden"})));
+    assert!(
+        header(&headers, "www-authenticate")
+            .unwrap()
+            .contains("insufficient_scope")
+    );
+    // No `$default` stage.
+    let (status, _, _) = get(&p, "/execute-api/MyHttpApi/public").await;
+    assert_eq!(status, 404);
+    // CorsConfiguration: preflights are answered by the API, without the authorizer.
+    let preflight = p
+        .client()
+        .request(
+            reqwest::Method::OPTIONS,
+            format!("{}/execute-api/MyHttpApi/v1/me", p.endpoint()),
+        )
+        .header("origin", "https://app.example.com")
+        .header("access-control-request-method", "GET")
+        .header("access-control-request-headers", "authorization")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(preflight.status(), 204);
+    assert_eq!(
+        header(preflight.headers(), "access-control-allow-origin").as_deref(),
+        Some("https://app.example.com")
+    );
+    assert_eq!(
+        header(preflight.headers(), "access-control-max-age").as_deref(),
+        Some("600")
+    );
+}
+
+#[tokio::test]
+async fn rest_api_with_lambda_authorizers_an_api_key_a_usage_plan_and_a_model() {
+    let p = serve("rest-auth", &[]);
+    // The usage plan's key has no value in the template: Portico makes one and prints it.
+    let printed = p
+        .banner
+        .lines()
+        .find(|l| l.contains("API key  OrdersApi/OrdersApiApiKey"))
+        .unwrap_or_else(|| panic!("no API key in:\n{}", p.banner));
+    let key = printed.split_whitespace().last().unwrap().to_string();
+    let base = format!("{}/execute-api/OrdersApi/dev", p.endpoint());
+    let call = async |method: &str, path: &str, headers: &[(&str, &str)], body: Option<&str>| {
+        let mut request = p
+            .client()
+            .request(method.parse().unwrap(), format!("{base}{path}"));
+        for (k, v) in headers {
+            request = request.header(*k, *v);
+        }
+        if let Some(body) = body {
+            request = request.body(body.to_string());
+        }
+        let response = request.send().await.unwrap();
+        let status = response.status().as_u16();
+        let kind = header(response.headers(), "x-amzn-errortype");
+        (status, kind, response.json::<Value>().await.unwrap())
+    };
+    let (status, _, body) = call("GET", "/health", &[], None).await;
+    assert_eq!((status, body), (200, json!({"status": "ok"})));
+    let (status, kind, body) = call("GET", "/orders", &[("x-api-key", &key)], None).await;
+    assert_eq!(
+        (status, kind.as_deref(), body),
+        (
+            401,
+            Some("UnauthorizedException"),
+            json!({"message": "Unauthorized"})
+        )
+    );
+    let (status, _, _) = call(
+        "GET",
+        "/orders",
+        &[("x-api-key", &key), ("authorization", "nope")],
+        None,
+    )
+    .await;
+    assert_eq!(status, 401);
+    let (status, kind, _) = call(
+        "GET",
+        "/orders",
+        &[("x-api-key", &key), ("authorization", "deny")],
+        None,
+    )
+    .await;
+    assert_eq!(
+        (status, kind.as_deref()),
+        (403, Some("AccessDeniedException"))
+    );
+    let (status, kind, body) = call("GET", "/orders", &[("authorization", "allow")], None).await;
+    assert_eq!(
+        (status, kind.as_deref(), body),
+        (
+            403,
+            Some("ForbiddenException"),
+            json!({"message": "Forbidden"})
+        )
+    );
+    let (status, _, body) = call(
+        "GET",
+        "/orders",
+        &[("x-api-key", &key), ("authorization", "allow")],
+        None,
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["principalId"], "user");
+    assert_eq!(body["tier"], "gold");
+    // The REQUEST authorizer, by its identity source x-user, with the body model checked on
+    // its own route (POST /orders is behind the TOKEN authorizer, whose cached policy for
+    // `allow` names GET /orders only, as on AWS: exercised in a fresh server below).
+    let (status, _, _) = call("GET", "/profile", &[("x-api-key", &key)], None).await;
+    assert_eq!(status, 401);
+    let (status, _, body) = call(
+        "GET",
+        "/profile",
+        &[("x-api-key", &key), ("x-user", "alice")],
+        None,
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["user"], "alice");
+    let (status, kind, _) = call(
+        "GET",
+        "/profile",
+        &[("x-api-key", &key), ("x-user", "mallory")],
+        None,
+    )
+    .await;
+    assert_eq!(
+        (status, kind.as_deref()),
+        (403, Some("AccessDeniedException"))
+    );
+    let (status, _, body) = call("GET", "/nothing", &[], None).await;
+    assert_eq!(
+        (status, body),
+        (403, json!({"message": "Missing Authentication Token"}))
+    );
+
+    let p = serve("rest-auth", &[]);
+    let key = p
+        .banner
+        .lines()
+        .find(|l| l.contains("API key  OrdersApi/OrdersApiApiKey"))
+        .and_then(|l| l.split_whitespace().last())
+        .unwrap()
+        .to_string();
+    let base = format!("{}/execute-api/OrdersApi/dev", p.endpoint());
+    let post = async |body: &str| {
+        let response = p
+            .client()
+            .post(format!("{base}/orders"))
+            .header("x-api-key", &key)
+            .header("authorization", "allow")
+            .header("content-type", "application/json")
+            .body(body.to_string())
+            .send()
+            .await
+            .unwrap();
+        (
+            response.status().as_u16(),
+            response.json::<Value>().await.unwrap(),
+        )
+    };
+    let (status, body) = post(r#"{"item": "book", "quantity": 2}"#).await;
+    assert_eq!(status, 201, "{body}");
+    assert_eq!(body["created"], json!({"item": "book", "quantity": 2}));
+    for bad in [
+        r#"{"item": "book"}"#,
+        r#"{"item": "book", "quantity": 0}"#,
+        "not json",
+    ] {
+        let (status, body) = post(bad).await;
+        assert_eq!(
+            (status, body),
+            (400, json!({"message": "Invalid request body"})),
+            "{bad}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn function_urls_streaming_and_iam_from_function_url_config() {
+    let p = serve("url-stream", &[]);
+    let response = p.get("StreamFunction", "/").await;
+    assert_eq!(response.status(), 200);
+    assert_eq!(
+        response.text().await.unwrap(),
+        "chunk 1 of 3\nchunk 2 of 3\nchunk 3 of 3\n"
+    );
+    let response = p.get("StreamFunction", "/teapot").await;
+    assert_eq!(response.status(), 418);
+    assert_eq!(
+        header(response.headers(), "x-streamed").as_deref(),
+        Some("yes")
+    );
+    // AuthType AWS_IAM: an unsigned request is refused.
+    let response = p.get("BufferedFunction", "/").await;
+    assert_eq!(response.status(), 403);
+    assert_eq!(
+        header(response.headers(), "x-amzn-errortype").as_deref(),
+        Some("AccessDeniedException")
+    );
+}
+
+#[tokio::test]
+async fn parameters_conditions_mappings_and_globals_resolve_as_cloudformation_does() {
+    let p = serve("globals-params", &[]);
+    let (status, _, body) = get(&p, "/execute-api/ServerlessHttpApi/env").await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(
+        body["environment"],
+        json!({"STAGE": "dev", "LOG_LEVEL": "DEBUG", "SHARED": "from-function", "ONLY_GLOBAL": "kept",
+               "GREETING": "hello from dev", "TABLE": "orders-dev-us-east-1", "REGION_PREFIX": "us",
+               "SECOND_ZONE": "b", "TIMEOUT": "10", "TOPIC_ARN": "arn:aws:sns:us-east-1:000000000000:dev-alerts",
+               "PROD_ONLY": null, "MODE": "sandbox"})
+    );
+    assert_eq!(
+        (body["memoryMb"].clone(), body["timeoutSeconds"].clone()),
+        (json!(512), json!(10))
+    );
+    // The resource whose condition is false does not exist.
+    let (status, _, _) = get(&p, "/execute-api/ServerlessHttpApi/prod-only").await;
+    assert_eq!(status, 404);
+    let response = p.invoke("ProdOnlyFunction", "{}", &[]).await;
+    assert_eq!(response.status(), 404);
+
+    let p = serve("globals-params", &["--parameter-overrides", "Stage=prod"]);
+    let (status, _, body) = get(&p, "/execute-api/ServerlessHttpApi/env").await;
+    assert_eq!(status, 200, "{body}");
+    let environment = &body["environment"];
+    assert_eq!(
+        (
+            &environment["STAGE"],
+            &environment["LOG_LEVEL"],
+            &environment["PROD_ONLY"],
+            &environment["MODE"]
+        ),
+        (
+            &json!("prod"),
+            &json!("WARN"),
+            &json!("set in prod"),
+            &json!("live")
+        )
+    );
+    let (status, _, body) = get(&p, "/execute-api/ServerlessHttpApi/prod-only").await;
+    assert_eq!(
+        (status, body),
+        (200, json!("only deployed when Stage is prod"))
+    );
+}
+
+/// The broken templates of `fixtures/sam/bad/`, each refused (or warned about) at its place,
+/// with what to do.
+#[test]
+fn broken_templates_are_answered_with_their_place_and_a_fix() {
+    let bad = crate::harness::repo().join("fixtures/sam/bad");
+    // (file, error or warning, line:column, in the message, in the help)
+    let rows = [
+        (
+            "ref-to-nothing.yaml",
+            "error",
+            "14:23",
+            "`Ref: OrdersTable` names nothing",
+            "--parameter-overrides OrdersTable=",
+        ),
+        (
+            "getatt-no-dot.yaml",
+            "error",
+            "15:12",
+            "names no attribute",
+            "resource.attribute",
+        ),
+        (
+            "select-out-of-range.yaml",
+            "error",
+            "14:17",
+            "index 3 is out of range",
+            "from 0 to 2",
+        ),
+        (
+            "missing-codeuri.yaml",
+            "error",
+            "9:16",
+            "code folder `hello_world/` does not exist",
+            "fix the path",
+        ),
+        (
+            "unknown-runtime.yaml",
+            "error",
+            "11:16",
+            "unknown runtime `python2.7`",
+            "python3.x",
+        ),
+        (
+            "unknown-condition.yaml",
+            "error",
+            "20:19",
+            "`IsProduction` names no condition",
+            "did you mean `IsProd`?",
+        ),
+        (
+            "yaml-syntax.yaml",
+            "error",
+            "13:13",
+            "':'",
+            "fix the YAML syntax",
+        ),
+        (
+            "sqs-event.yaml",
+            "warning",
+            "19:17",
+            "is of type SQS, which Portico does not serve",
+            "Invoke API",
+        ),
+        (
+            "import-value.yaml",
+            "warning",
+            "16:23",
+            "reads another stack's export",
+            "--parameter-overrides shared-data-OrdersTableName=",
+        ),
+    ];
+    for (file, kind, place, message, help) in rows {
+        let path = bad.join(file);
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_portico"))
+            .arg("validate")
+            .arg(&path)
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        let line = format!("{kind}: {}:{place}: ", path.display());
+        let found = stderr
+            .split("\n")
+            .position(|l| l.starts_with(&line) && l.contains(message))
+            .unwrap_or_else(|| panic!("{file}: no `{line}...{message}` in:\n{stderr}"));
+        let next = stderr.lines().nth(found + 1).unwrap_or_default();
+        assert!(
+            next.contains("help:") && next.contains(help),
+            "{file}: {next}"
+        );
+        assert_eq!(out.status.success(), kind == "warning", "{file}:\n{stderr}");
+    }
+}
+
+/// `portico import` prints the config a template is served as: serving that printed config
+/// answers as serving the template does.
+#[tokio::test]
+async fn import_prints_the_config_the_template_is_served_as() {
+    let dir = app("hello-python");
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_portico"))
+        .arg("import")
+        .current_dir(dir.path())
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let printed = String::from_utf8(out.stdout).unwrap();
+    assert!(printed.contains("HelloWorldFunction:"), "{printed}");
+    std::fs::write(dir.path().join("portico.yaml"), &printed).unwrap();
+    // With both present, `portico serve` takes portico.yaml first.
+    let p = Portico::serve_in(dir, &[]);
+    assert!(p.banner.contains("serving portico.yaml"), "{}", p.banner);
+    let (status, _, body) = get(&p, "/execute-api/ServerlessRestApi/Prod/hello").await;
+    assert_eq!(status, 200);
+    assert_eq!(body["message"], "hello world");
+}
+
+#[test]
+fn serve_says_what_it_looked_for_in_a_folder_without_a_config() {
+    let empty = tempfile::tempdir().unwrap();
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_portico"))
+        .arg("serve")
+        .current_dir(empty.path())
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains(
+            "no config here: looked for portico.yaml, template.yaml, template.yml, template.json"
+        ),
+        "{stderr}"
+    );
+}
