@@ -64,6 +64,13 @@ async fn sam_init_python_hello_world_runs_as_deployed() {
         Some("application/json")
     );
     assert!(header(&headers, "x-amzn-requestid").is_some());
+    // The URL `sam deploy` prints ends with a slash: the same resource, as on AWS.
+    let (status, _, body) = get(&p, "/execute-api/ServerlessRestApi/Prod/hello/").await;
+    assert_eq!(
+        (status, &body["message"]),
+        (200, &json!("hello world")),
+        "{body}"
+    );
     // The implicit API's deployment stage serves it too.
     let (status, _, body) = get(&p, "/execute-api/ServerlessRestApi/Stage/hello").await;
     assert_eq!(status, 200);

@@ -109,22 +109,26 @@ pub enum RestMiss {
 /// A REST API request: the stage from the first path segment (REST APIs have no
 /// `$default`), then the first method, in the API's order of specificity, that matches the
 /// method and the rest of the path.
-pub fn rest_api<'a>(
+pub fn rest_api<'a, 'p>(
     api: &'a RestApi,
     method: &str,
-    path: &str,
+    path: &'p str,
 ) -> Result<RestTarget<'a>, RestMiss> {
     let trimmed = path.strip_prefix('/').unwrap_or(path);
     let (first, rest) = trimmed.split_once('/').unwrap_or((trimmed, ""));
     let (stage, stage_def) = api.stages.get_key_value(first).ok_or(RestMiss::NoStage)?;
-    let segments: Vec<&str> = if rest.is_empty() {
-        Vec::new()
-    } else {
-        rest.split('/').collect()
+    let split = |rest: &'p str| -> Vec<&'p str> {
+        if rest.is_empty() {
+            Vec::new()
+        } else {
+            rest.split('/').collect()
+        }
     };
-    api.methods
-        .iter()
-        .find_map(|m| {
+    let segments = split(rest);
+    // A trailing slash names the same resource (`/hello/` is `/hello`), as on AWS.
+    let trimmed = rest.strip_suffix('/').map(split);
+    let find = |segments: &[&str]| {
+        api.methods.iter().find_map(|m| {
             let RouteKey::Path {
                 method: wanted,
                 segments: pattern,
@@ -136,7 +140,7 @@ pub fn rest_api<'a>(
             if wanted.as_deref().is_some_and(|w| w != method) {
                 return None;
             }
-            let path_parameters = match_segments(pattern, &segments)?;
+            let path_parameters = match_segments(pattern, segments)?;
             Some(RestTarget {
                 stage,
                 resource_path: format!("/{rest}"),
@@ -145,6 +149,9 @@ pub fn rest_api<'a>(
                 path_parameters,
             })
         })
+    };
+    find(&segments)
+        .or_else(|| trimmed.and_then(|t| find(&t)))
         .ok_or(RestMiss::NoMethod)
 }
 
