@@ -119,6 +119,11 @@ struct TemplateArgs {
     /// `ParameterKey=Key,ParameterValue=Value`.
     #[arg(long, value_name = "KEY=VALUE", num_args = 1..)]
     parameter_overrides: Vec<String>,
+    /// For a template: a local folder standing in for a layer the template names by ARN
+    /// (laid out as the layer is: python/, nodejs/node_modules/, bin/); the ARN may leave
+    /// out its version. Repeat for several.
+    #[arg(long, value_name = "ARN=DIR")]
+    layer: Vec<String>,
 }
 
 impl TemplateArgs {
@@ -142,6 +147,14 @@ impl TemplateArgs {
             options
                 .parameter_overrides
                 .insert(key.to_string(), value.to_string());
+        }
+        for pair in &self.layer {
+            let (arn, dir) = pair.split_once('=').ok_or_else(|| {
+                anyhow::anyhow!("`{pair}` is not ARN=DIR: write --layer arn:aws:lambda:...:layer:name:1=./folder")
+            })?;
+            let dir = std::path::absolute(dir)
+                .with_context(|| format!("cannot make `{dir}` an absolute path"))?;
+            options.layers.insert(arn.to_string(), dir);
         }
         Ok(options)
     }

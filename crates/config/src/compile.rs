@@ -949,6 +949,19 @@ impl Compiler {
             );
         }
         let handler = self.handler(runtime.as_ref(), &raw, &code);
+        let mut layers = Vec::new();
+        for layer in &raw.layers {
+            let folder = self.base.join(&layer.value);
+            if folder.is_dir() {
+                layers.push(folder);
+            } else {
+                self.error(
+                    layer,
+                    format!("layer folder `{}` does not exist", layer.value),
+                    "name a folder laid out as a Lambda layer (python/, nodejs/node_modules/, bin/), relative to the config file",
+                );
+            }
+        }
         let timeout = self.ranged(
             &raw.timeout,
             DEFAULT_TIMEOUT_S,
@@ -997,6 +1010,7 @@ impl Compiler {
             runtime_name: raw.runtime.value,
             handler,
             code,
+            layers,
             command: raw.command.map(|c| c.value),
             timeout: Duration::from_secs(timeout),
             memory_mb: memory,

@@ -346,6 +346,8 @@ pub struct Function {
     pub environment: BTreeMap<String, String>,
     pub limits: Limits,
     pub url: Option<FunctionUrl>,
+    /// Absolute folders of the function's layers, in the config's order.
+    pub layers: Vec<PathBuf>,
 }
 
 /// The language runtime of a function.

@@ -321,6 +321,11 @@ pub struct RawFunction {
     /// Give the function a Function URL.
     #[serde(default)]
     pub url: Option<RawUrl>,
+    /// Layers: folders laid out as Lambda extracts layers into `/opt` (`python/`,
+    /// `nodejs/node_modules/`, `bin/`, `lib/`), relative to this file; a later layer's files
+    /// win over an earlier one's, as on Lambda.
+    #[serde(default)]
+    pub layers: Vec<Spanned<String>>,
 }
 
 /// A YAML scalar that becomes a string (environment values may be written as numbers).

@@ -178,6 +178,9 @@ fn sandbox_env(
     set("AWS_XRAY_CONTEXT_MISSING", "LOG_ERROR".into());
     set("TZ", ":UTC".into());
     set("LANG", "en_US.UTF-8".into());
+    for (name, value) in layer_paths(function) {
+        set(name, value);
+    }
     match function.runtime {
         Runtime::Provided => {}
         Runtime::Python { .. } => {
@@ -195,6 +198,60 @@ fn sandbox_env(
         }
     }
     env
+}
+
+/// The search paths Lambda gives a function for what its layers put in `/opt`
+/// (`python/`, `nodejs/node_modules/`, `bin/`, `lib/`), each layer's folder standing in for
+/// `/opt`; a later layer's files win on Lambda, so its paths come first. A path the function's
+/// own environment sets comes before them, and Portico's `PATH` after.
+fn layer_paths(function: &Function) -> Vec<(&'static str, String)> {
+    if function.layers.is_empty() {
+        return Vec::new();
+    }
+    let layers: Vec<&Path> = function.layers.iter().rev().map(PathBuf::as_path).collect();
+    let each = |parts: &[&str]| -> Vec<String> {
+        layers
+            .iter()
+            .flat_map(|layer| {
+                parts
+                    .iter()
+                    .map(move |part| layer.join(part).display().to_string())
+            })
+            .collect()
+    };
+    let joined = |name: &str, mut paths: Vec<String>, after: Option<String>| {
+        if let Some(own) = function.environment.get(name) {
+            paths.insert(0, own.clone());
+        }
+        paths.extend(after);
+        paths.join(":")
+    };
+    let mut out = Vec::new();
+    match function.runtime {
+        Runtime::Python { minor } => {
+            let site = format!("python/lib/python3.{minor}/site-packages");
+            out.push((
+                "PYTHONPATH",
+                joined("PYTHONPATH", each(&[&site, "python"]), None),
+            ));
+        }
+        Runtime::Node { major } => {
+            let versioned = format!("nodejs/node{major}/node_modules");
+            let paths = each(&[&versioned, "nodejs/node_modules"]);
+            out.push(("NODE_PATH", joined("NODE_PATH", paths, None)));
+        }
+        Runtime::Provided => {}
+    }
+    let system_path = std::env::var("PATH").ok();
+    out.push(("PATH", joined("PATH", each(&["bin"]), system_path)));
+    let system_libraries = std::env::var("LD_LIBRARY_PATH")
+        .ok()
+        .filter(|p| !p.is_empty());
+    out.push((
+        "LD_LIBRARY_PATH",
+        joined("LD_LIBRARY_PATH", each(&["lib"]), system_libraries),
+    ));
+    out
 }
 
 /// `2024/01/31/[$LATEST]<32 hex>`, the form of Lambda's log stream names.

@@ -573,3 +573,46 @@ fn serve_says_what_it_looked_for_in_a_folder_without_a_config() {
         "{stderr}"
     );
 }
+
+/// Layers as Lambda lays them out in `/opt`: the template's own LayerVersion and a public
+/// layer named by ARN, for which `--layer ARN=DIR` names a local folder; the later layer's
+/// module wins.
+#[tokio::test]
+async fn layers_put_their_modules_packages_and_tools_on_the_functions_paths() {
+    let dir = app("layers");
+    let extra = dir.path().join("extra").display().to_string();
+    let layer =
+        format!("--layer=arn:aws:lambda:us-east-1:123456789012:layer:shared-settings={extra}");
+    let p = Portico::serve_in(dir, &[&layer]);
+    let (status, _, body) = get(&p, "/execute-api/ServerlessHttpApi/python").await;
+    assert_eq!(status, 200, "{body}\n{}", p.logs());
+    assert_eq!(
+        body,
+        json!({"greeting": "Hello, Python, from the common layer", "settings": "shared-settings layer",
+               "tool": "a tool from the common layer"})
+    );
+    let (status, _, body) = get(&p, "/execute-api/ServerlessHttpApi/node").await;
+    assert_eq!(status, 200, "{body}\n{}", p.logs());
+    assert_eq!(
+        body,
+        json!({"greeting": "Hello, Node, from the common layer"})
+    );
+
+    // Without `--layer`, the public layer is named as missing, with the flag that fixes it.
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_portico"))
+        .args(["validate", "template.yaml"])
+        .current_dir(app("layers").path())
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("template.yaml:29:11: the layer `arn:aws:lambda:us-east-1:123456789012:layer:shared-settings:7` of `PythonFunction` is not on this machine"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains(
+            "pass `--layer arn:aws:lambda:us-east-1:123456789012:layer:shared-settings:7=DIR`"
+        ),
+        "{stderr}"
+    );
+}

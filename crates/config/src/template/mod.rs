@@ -33,6 +33,8 @@ pub struct Options {
     /// `Key=Value` pairs, as `sam --parameter-overrides` takes them: parameter values, and
     /// values for references Portico cannot resolve (`Table`, `Table.Arn`, an export name).
     pub parameter_overrides: BTreeMap<String, String>,
+    /// Local folders standing in for layers the template names by ARN (`--layer ARN=DIR`).
+    pub layers: BTreeMap<String, std::path::PathBuf>,
 }
 
 /// A template made into Portico's config.
@@ -104,6 +106,11 @@ pub fn translate(
         function_names: BTreeSet::new(),
         rest_apis: BTreeMap::new(),
         http_apis: BTreeMap::new(),
+        layers: options
+            .layers
+            .iter()
+            .map(|(arn, dir)| (arn.clone(), dir.display().to_string()))
+            .collect(),
     };
     let config = t.run(&document.value, options);
     let diagnostics = |problems: Vec<Problem>| -> Vec<Diagnostic> {
@@ -146,6 +153,9 @@ pub(crate) struct Translation<'t> {
     function_names: BTreeSet<String>,
     rest_apis: BTreeMap<String, sam::RestApi>,
     http_apis: BTreeMap<String, sam::HttpApi>,
+    /// Layer ARNs and the folders that stand for them (the template's own layers, then the
+    /// user's `--layer ARN=DIR`).
+    layers: BTreeMap<String, String>,
 }
 
 /// Resource types whose properties change nothing Portico serves.
@@ -451,6 +461,12 @@ impl Translation<'_> {
         }
         self.errors.append(&mut errors);
         self.warnings.append(&mut warnings);
+        // Layers first: functions name them by ARN.
+        for (id, kind, properties) in &resolved {
+            if kind == "AWS::Serverless::LayerVersion" {
+                self.layer_version(id, properties);
+            }
+        }
         let api_globals = |section: &str| {
             globals
                 .get(section)
@@ -529,6 +545,35 @@ impl Translation<'_> {
             config.insert("apis".into(), Value::Object(apis));
         }
         Value::Object(config)
+    }
+
+    /// An `AWS::Serverless::LayerVersion`: its folder (`ContentUri`, or what `sam build`
+    /// made of it), under the ARN references to it give.
+    fn layer_version(&mut self, id: &str, properties: &Map<String, Value>) {
+        let at = child(&child("/Resources", id), "Properties");
+        let folder = match properties.get("ContentUri") {
+            Some(Value::String(uri)) => {
+                let built = format!(".aws-sam/build/{id}");
+                if self.base.join(&built).is_dir() {
+                    built
+                } else {
+                    uri.clone()
+                }
+            }
+            _ => {
+                self.error(
+                    &child(&at, "ContentUri"),
+                    format!("the layer `{id}` has no local `ContentUri`"),
+                    "point `ContentUri` at the layer's folder (python/, nodejs/node_modules/, bin/), relative to the template",
+                );
+                return;
+            }
+        };
+        let arn = format!(
+            "arn:aws:lambda:{}:{}:layer:{id}:1",
+            self.region, self.account_id
+        );
+        self.layers.insert(arn, folder);
     }
 
     /// Whether transform `name` is SAM's; other transforms are not run.

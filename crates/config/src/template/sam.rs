@@ -213,14 +213,12 @@ impl Translation<'_> {
                 f.insert("environment".into(), Value::Object(env));
             }
         }
-        if let Some(layers) = props.get("Layers").and_then(Value::as_array)
-            && !layers.is_empty()
-        {
-            self.warn(
-                &from("Layers"),
-                format!("the layers of `{id}` are not put on its paths yet"),
-                "until Portico supports layers, copy what the function needs from them into its code folder",
-            );
+        if let Some(layers) = props.get("Layers").and_then(Value::as_array) {
+            let folders = self.layer_folders(id, layers, &from("Layers"));
+            if !folders.is_empty() {
+                f.insert("layers".into(), folders.into());
+                self.origin(&format!("{out}/layers"), &from("Layers"));
+            }
         }
         if let Some(url) = props.get("FunctionUrlConfig") {
             let url_at = from("FunctionUrlConfig");
@@ -234,6 +232,33 @@ impl Translation<'_> {
                 self.event(id, name, event_id, event, &child(&from("Events"), event_id));
             }
         }
+    }
+
+    /// The folders of a function's `Layers` (ARNs), in order: the template's own layers and
+    /// those the user named with `--layer ARN=DIR`; any other is a warning that says how to
+    /// provide it.
+    pub(super) fn layer_folders(&mut self, id: &str, layers: &[Value], at: &str) -> Vec<Value> {
+        let mut folders = Vec::new();
+        for (i, layer) in layers.iter().enumerate() {
+            let arn = scalar_text(layer);
+            // `--layer` may name an ARN with or without its version.
+            let unversioned = arn.rsplit_once(':').map_or(arn.as_str(), |(a, _)| a);
+            match self
+                .layers
+                .get(&arn)
+                .or_else(|| self.layers.get(unversioned))
+            {
+                Some(folder) => folders.push(Value::String(folder.clone())),
+                None => self.warn(
+                    &format!("{at}/{i}"),
+                    format!("the layer `{arn}` of `{id}` is not on this machine"),
+                    format!(
+                        "download or build its contents into a folder and pass `--layer {arn}=DIR`"
+                    ),
+                ),
+            }
+        }
+        folders
     }
 
     /// The code folder, relative to the template: what `sam build` made for it when that
