@@ -435,6 +435,20 @@ async fn serve(
             )
         })?;
     let addr = listener.local_addr()?;
+    // Functions' SDKs call the services the config names, and Lambda at Portico itself;
+    // what Portico's own environment or the function's says wins.
+    let mut config = config;
+    let endpoints = config.endpoint_variables(&format!("http://{addr}"));
+    for function in config.functions.values_mut() {
+        for (name, url) in &endpoints {
+            if std::env::var_os(name).is_none() {
+                function
+                    .environment
+                    .entry(name.clone())
+                    .or_insert_with(|| url.clone());
+            }
+        }
+    }
     let work = WorkDir::new();
     let runtime = Arc::new(start_runtime(&config, &work, async_retry_delay)?);
     let mut gateway = portico_gateway::Gateway::new(&config, runtime.clone(), addr.port())

@@ -315,8 +315,10 @@ impl Compiler {
                 "write the default one with `portico cost --print-prices > prices.yaml` and name it here (relative to this file)",
             );
         }
+        let endpoints = self.endpoints(raw.endpoints);
         Config {
             tracing,
+            endpoints,
             path: path.to_path_buf(),
             region: raw.region.unwrap_or_else(|| "us-east-1".to_string()),
             account_id,
@@ -1181,6 +1183,45 @@ impl Compiler {
 }
 
 impl Compiler {
+    /// `endpoints:`: service ids (the SDKs' `AWS_ENDPOINT_URL_<SERVICE>` suffixes, in lower
+    /// case) and where their calls go.
+    fn endpoints(
+        &mut self,
+        raw: BTreeMap<crate::raw::Key, Spanned<String>>,
+    ) -> BTreeMap<String, crate::Endpoint> {
+        let mut endpoints = BTreeMap::new();
+        for (service, target) in raw {
+            let service = service.0;
+            let valid = !service.value.is_empty()
+                && service
+                    .value
+                    .bytes()
+                    .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_');
+            if !valid {
+                self.error(
+                    &service,
+                    format!("`{}` is not an AWS service id", service.value),
+                    "write the SDK's service id in lower case with `_` for spaces: dynamodb, s3, sqs, secrets_manager",
+                );
+                continue;
+            }
+            let endpoint = if target.value == "self" {
+                crate::Endpoint::Portico
+            } else if is_web_url(&target.value) {
+                crate::Endpoint::Url(target.value.clone())
+            } else {
+                self.error(
+                    &target,
+                    format!("`{}` is not an http:// or https:// URL", target.value),
+                    "write e.g. `dynamodb: http://127.0.0.1:8000`, or `self` for Portico",
+                );
+                continue;
+            };
+            endpoints.insert(service.value, endpoint);
+        }
+        endpoints
+    }
+
     /// Reports `url` unless it is an `http://` or `https://` URL with a host.
     pub(crate) fn web_url(&mut self, url: &Spanned<String>) {
         if !is_web_url(&url.value) {

@@ -48,6 +48,40 @@ pub struct Config {
     pub admin_prices: Option<PathBuf>,
     /// Where request spans go, if the config says.
     pub tracing: Option<Tracing>,
+    /// Where functions' AWS SDKs send each service's calls, by service id.
+    pub endpoints: BTreeMap<String, Endpoint>,
+}
+
+/// Where an AWS service's calls go.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Endpoint {
+    /// Portico itself (its public listener).
+    Portico,
+    /// Another local service (moto, DynamoDB Local, MinIO).
+    Url(String),
+}
+
+impl Config {
+    /// The `AWS_ENDPOINT_URL_<SERVICE>` variables for functions, with Portico's own address
+    /// `portico` (`http://127.0.0.1:3000`) for `self`; the Lambda API is Portico unless the
+    /// config says otherwise.
+    pub fn endpoint_variables(&self, portico: &str) -> Vec<(String, String)> {
+        let lambda =
+            (!self.endpoints.contains_key("lambda")).then_some(("lambda", &Endpoint::Portico));
+        self.endpoints
+            .iter()
+            .map(|(service, endpoint)| (service.as_str(), endpoint))
+            .chain(lambda)
+            .map(|(service, endpoint)| {
+                let name = format!("AWS_ENDPOINT_URL_{}", service.to_ascii_uppercase());
+                let url = match endpoint {
+                    Endpoint::Portico => portico.to_string(),
+                    Endpoint::Url(url) => url.clone(),
+                };
+                (name, url)
+            })
+            .collect()
+    }
 }
 
 /// OpenTelemetry export of request spans.

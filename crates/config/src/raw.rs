@@ -36,6 +36,11 @@ pub struct RawConfig {
     /// Request spans exported to an OpenTelemetry collector.
     #[serde(default)]
     pub tracing: Option<RawTracing>,
+    /// Where functions' AWS SDKs send each service's calls, by the SDK's service id
+    /// (`dynamodb`, `s3`, `sqs`): an `http(s)://` URL, or `self` for Portico itself. Given to
+    /// every function as `AWS_ENDPOINT_URL_<SERVICE>`; `lambda` is `self` unless set.
+    #[serde(default)]
+    pub endpoints: BTreeMap<Key, Spanned<String>>,
 }
 
 /// OpenTelemetry export of request spans.

@@ -58,6 +58,17 @@ fn broken_configs_say_where_and_how_to_fix() {
             &["6:5 unknown field `timout`"],
         ),
         (
+            "endpoints:\n  DynamoDB: http://127.0.0.1:8000\n  s3: localhost:9000\n  lambda: self\n",
+            &[
+                "2:3 `DynamoDB` is not an AWS service id | write the SDK's service id in lower case",
+                "3:7 `localhost:9000` is not an http:// or https:// URL | write e.g. `dynamodb: http://127.0.0.1:8000`, or `self` for Portico",
+            ],
+        ),
+        (
+            "functions:\n  hello: {runtime: python3.12, handler: app.handler, code: ./hello, layers: [./hello, ./nope]}\n",
+            &["2:87 layer folder `./nope` does not exist"],
+        ),
+        (
             "admin: {prices: nowhere.yaml}\n",
             &[
                 "1:17 price table `nowhere.yaml` not found | write the default one with `portico cost --print-prices > prices.yaml` and name it here (relative to this file)",
@@ -72,7 +83,7 @@ fn broken_configs_say_where_and_how_to_fix() {
         (
             "functions:\n  hello:\n    runtime: python3.12\n    handler: app.handler\n    code: ./hello\n    colour: red\n",
             &[
-                "6:5 unknown field `colour`, expected one of runtime, handler, code, command, timeout, memory, concurrency, idle_timeout, limits, environment, url | remove `colour`; the keys allowed here are runtime, handler, code, command, timeout, memory, concurrency, idle_timeout, limits, environment, url",
+                "6:5 unknown field `colour`, expected one of runtime, handler, code, command, timeout, memory, concurrency, idle_timeout, limits, environment, url, layers | remove `colour`; the keys allowed here are runtime, handler, code, command, timeout, memory, concurrency, idle_timeout, limits, environment, url",
             ],
         ),
         (

@@ -281,3 +281,40 @@ async fn serve_started_in_the_apps_folder_runs_relative_code() {
         assert_eq!(node.text().await.unwrap(), "Hello from Node", "{args:?}");
     }
 }
+
+/// `endpoints:` reaches functions as the SDKs' `AWS_ENDPOINT_URL_<SERVICE>`, and the Lambda
+/// API is Portico itself unless said otherwise: a function calling another through the
+/// endpoint it was given reaches it.
+#[tokio::test]
+async fn functions_get_the_endpoints_of_services_and_lambda_is_portico() {
+    let app = tempfile::tempdir().unwrap();
+    std::fs::write(
+        app.path().join("caller.py"),
+        r#"import json, os, urllib.request
+
+def handler(event, context):
+    lambda_url = os.environ["AWS_ENDPOINT_URL_LAMBDA"]
+    request = urllib.request.Request(lambda_url + "/2015-03-31/functions/callee/invocations", data=b'{"n": 1}', method="POST")
+    with urllib.request.urlopen(request) as answer:
+        called = json.load(answer)
+    return {"lambda": lambda_url, "dynamodb": os.environ.get("AWS_ENDPOINT_URL_DYNAMODB"), "called": called}
+
+def echo(event, context):
+    return event
+"#,
+    )
+    .unwrap();
+    std::fs::write(
+        app.path().join("portico.yaml"),
+        "endpoints: {dynamodb: \"http://127.0.0.1:8000\"}\nfunctions:\n  \
+         caller: {runtime: python3.12, handler: caller.handler, code: .}\n  \
+         callee: {runtime: python3.12, handler: caller.echo, code: .}\n",
+    )
+    .unwrap();
+    let p = Portico::serve_in(app, &[]);
+    let answer: serde_json::Value = p.invoke("caller", "{}", &[]).await.json().await.unwrap();
+    assert_eq!(
+        answer,
+        serde_json::json!({"lambda": p.endpoint(), "dynamodb": "http://127.0.0.1:8000", "called": {"n": 1}})
+    );
+}
