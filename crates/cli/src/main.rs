@@ -27,6 +27,17 @@ mod cost;
 struct Cli {
     #[command(subcommand)]
     command: Command,
+    /// How Portico writes its log (request lines, instances, warnings) to standard error:
+    /// `text` to read (coloured on a terminal), or `json`, one object a line with every
+    /// field (request_id, method, path, status, duration_ms, route, function, cold_start_ms).
+    #[arg(long, global = true, value_enum, default_value_t = LogFormat::Text)]
+    log_format: LogFormat,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+enum LogFormat {
+    Text,
+    Json,
 }
 
 #[derive(Subcommand)]
@@ -199,15 +210,28 @@ fn main() -> ExitCode {
                 return ExitCode::FAILURE;
             }
         };
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env()
-                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
-        )
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let terminal = std::io::IsTerminal::is_terminal(&std::io::stderr());
+    let logger = tracing_subscriber::fmt()
+        .with_env_filter(filter)
         .with_target(false)
-        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
-        .with_writer(move || writer.clone())
-        .init();
+        .with_writer(move || writer.clone());
+    use portico_gateway::phases::record::{LineStyle, request_lines};
+    match cli.log_format {
+        LogFormat::Json => {
+            request_lines(LineStyle::Fields);
+            logger.json().flatten_event(true).init();
+        }
+        LogFormat::Text => {
+            request_lines(if terminal {
+                LineStyle::Coloured
+            } else {
+                LineStyle::Plain
+            });
+            logger.with_ansi(terminal).init();
+        }
+    }
     let result = match cli.command {
         Command::Validate { config, template } => (|| {
             let config = find_config(config, CONFIG_FILES)?;

@@ -89,6 +89,8 @@ pub struct RequestCtx {
     pub event: Bytes,
     /// Filled by integrate.
     pub invoked: Option<Invoked>,
+    /// How long the function's instance took to start, when it started for this request.
+    pub cold_start: Option<std::time::Duration>,
     /// The function integrate invoked, and its memory (for the cost lens).
     pub function: Option<portico_observe::FunctionUse>,
     /// Why the request failed, for record.
@@ -142,6 +144,7 @@ impl RequestCtx {
             body: Bytes::new(),
             event: Bytes::new(),
             invoked: None,
+            cold_start: None,
             function: None,
             error: None,
         }

@@ -486,6 +486,7 @@ impl Supervisor {
             metrics::counter!(ERRORS, FUNCTION => self.ctx.function.name.clone()).increment(1);
         }
         let id = current.id.clone();
+        let init_duration = current.init_duration;
         let want_tail = current.want_tail && !streaming;
         if !streaming {
             self.end_invocation();
@@ -494,6 +495,7 @@ impl Supervisor {
         let _ = caller.send(Invoked {
             request_id: id,
             outcome,
+            init_duration,
             log_tail,
         });
     }
@@ -654,6 +656,7 @@ fn fail_waiting(ctx: &Context, log: Option<&LogTail>, outcome: impl FnOnce(&str)
         let _ = queued.reply.send(Invoked {
             request_id: queued.request.request_id,
             outcome,
+            init_duration: None,
             log_tail,
         });
         return;

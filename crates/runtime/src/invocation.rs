@@ -53,6 +53,9 @@ impl Outcome {
 pub struct Invoked {
     pub request_id: String,
     pub outcome: Outcome,
+    /// How long the instance took to start, when it started for this invocation (a cold
+    /// start), as the REPORT line's `Init Duration`.
+    pub init_duration: Option<std::time::Duration>,
     /// The last bytes of the invocation's log, when asked for. For a stream, filled only at
     /// its end, so it is `None` here.
     pub log_tail: Option<String>,

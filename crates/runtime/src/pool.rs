@@ -210,6 +210,7 @@ impl Pool {
                 portico_events::errors::platform::exited(&request_id, None),
             ),
             request_id,
+            init_duration: None,
             log_tail: None,
         }))
     }

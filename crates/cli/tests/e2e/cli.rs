@@ -318,3 +318,57 @@ def echo(event, context):
         serde_json::json!({"lambda": p.endpoint(), "dynamodb": "http://127.0.0.1:8000", "called": {"n": 1}})
     );
 }
+
+/// A request's log line reads at a glance (method, path, status, duration, route, function,
+/// cold start), and with `--log-format json` every part is a field.
+#[tokio::test]
+async fn request_lines_read_at_a_glance_and_as_json() {
+    let yaml = r#"
+functions:
+  hello: {runtime: python3.12, handler: app.hello, code: "@fixtures/python", url: {}}
+apis:
+  shop:
+    protocol: http
+    routes:
+      GET /items/{id}: {function: hello}
+"#;
+    let p = Portico::start(yaml);
+    assert_eq!(p.get("hello", "/x").await.status(), 200);
+    let line = p.wait_for_log("GET /x 200 ");
+    assert!(
+        line.contains(" ms  url:hello → hello (cold start "),
+        "{line}"
+    );
+    assert_eq!(p.api_get("shop/items/7").await.status(), 200);
+    let line = p.wait_for_log("GET /items/7 200 ");
+    assert!(
+        line.contains(" ms  api:shop $default GET /items/{id} → hello"),
+        "{line}"
+    );
+    assert!(!line.contains("cold start"), "{line}");
+
+    let p = Portico::start_with(yaml, &["--log-format", "json"]);
+    let first = p.get("hello", "/x").await;
+    let line = p.wait_for_log(r#""door":"url:hello""#);
+    let fields: serde_json::Value = serde_json::from_str(&line).unwrap();
+    assert_eq!(
+        (
+            &fields["method"],
+            &fields["path"],
+            &fields["status"],
+            &fields["function"]
+        ),
+        (
+            &serde_json::json!("GET"),
+            &serde_json::json!("/x"),
+            &serde_json::json!(200),
+            &serde_json::json!("hello")
+        )
+    );
+    assert!(fields["duration_ms"].as_f64().unwrap() > 0.0, "{line}");
+    assert!(fields["cold_start_ms"].as_f64().unwrap() > 0.0, "{line}");
+    assert_eq!(
+        fields["request_id"],
+        first.headers()["x-amzn-requestid"].to_str().unwrap()
+    );
+}

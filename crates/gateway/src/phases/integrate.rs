@@ -47,6 +47,7 @@ pub async fn invoke_function(
     ctx.timeline.mark(crate::ctx::INTEGRATE, started);
     match invoked {
         Ok(invoked) => {
+            ctx.cold_start = invoked.init_duration;
             ctx.invoked = Some(invoked);
             Ok(())
         }

@@ -116,7 +116,26 @@ fn observed(ctx: &RequestCtx, id: RouteId, response: &Response<Body>, latency: D
     }
 }
 
-/// Writes the line; a REST stage cache's hit or miss is noted at its end.
+/// How request lines are written: plain text, text with a coloured status (for a
+/// terminal), or with every part as a field of its own (for a JSON log).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[repr(u8)]
+pub enum LineStyle {
+    Plain = 0,
+    Coloured = 1,
+    Fields = 2,
+}
+
+static STYLE: std::sync::atomic::AtomicU8 = std::sync::atomic::AtomicU8::new(0);
+
+/// Sets how request lines are written (once, at start-up).
+pub fn request_lines(style: LineStyle) {
+    STYLE.store(style as u8, std::sync::atomic::Ordering::Relaxed);
+}
+
+/// Writes the request's line, to read at a glance: `GET /prod/items/7 200 12.31 ms
+/// api:shop prod GET /items/{id} → items (cold start 210.00 ms)`, then the stage cache's hit
+/// or miss and the error, if any. Every part is a field too, for `--log-format json`.
 fn access_log(ctx: &RequestCtx, status: http::StatusCode, latency: Duration) {
     let ms = latency.as_secs_f64() * 1000.0;
     let cache = match ctx.cache_hit {
@@ -124,18 +143,64 @@ fn access_log(ctx: &RequestCtx, status: http::StatusCode, latency: Duration) {
         Some(false) => " (stage cache miss)",
         None => "",
     };
-    match &ctx.error {
-        None => tracing::info!(
-            target: "access",
-            request_id = %ctx.request_id,
-            "{} {} {} {} {ms:.2} ms{cache}",
-            ctx.target, ctx.method, ctx.path, status.as_u16()
-        ),
-        Some(error) => tracing::warn!(
-            target: "access",
-            request_id = %ctx.request_id,
-            "{} {} {} {} {ms:.2} ms{cache}: {error}",
-            ctx.target, ctx.method, ctx.path, status.as_u16()
-        ),
+    let (stage, route) = ctx.route.clone().unwrap_or_default();
+    let routed = [stage.as_str(), route.as_str()]
+        .iter()
+        .filter(|s| !s.is_empty())
+        .fold(String::new(), |line, part| line + " " + part);
+    let function = ctx.function.as_ref().map(|f| f.name.as_str());
+    let invoked = function.map_or(String::new(), |f| format!(" → {f}"));
+    let cold_ms = ctx.cold_start.map(|d| d.as_secs_f64() * 1000.0);
+    let cold = cold_ms.map_or(String::new(), |ms| format!(" (cold start {ms:.2} ms)"));
+    let code = status.as_u16();
+    let style = STYLE.load(std::sync::atomic::Ordering::Relaxed);
+    let shown = if style == LineStyle::Coloured as u8 {
+        let colour = match code {
+            500.. => 31,
+            400.. => 33,
+            _ => 32,
+        };
+        format!("\x1b[{colour}m{code}\x1b[0m")
+    } else {
+        code.to_string()
+    };
+    let error = ctx
+        .error
+        .as_deref()
+        .map_or(String::new(), |e| format!(": {e}"));
+    let fields = style == LineStyle::Fields as u8;
+    macro_rules! line {
+        ($level:ident) => {
+            if fields {
+                tracing::$level!(
+                    target: "access",
+                    request_id = %ctx.request_id,
+                    method = %ctx.method,
+                    path = %ctx.path,
+                    status = code,
+                    duration_ms = ms,
+                    door = %ctx.target,
+                    stage = %stage,
+                    route = %route,
+                    function = function,
+                    cold_start_ms = cold_ms,
+                    error = ctx.error.as_deref(),
+                    "{} {} {code} {ms:.2} ms  {}{routed}{invoked}{cold}{cache}{error}",
+                    ctx.method, ctx.path, ctx.target
+                )
+            } else {
+                tracing::$level!(
+                    target: "access",
+                    request_id = %ctx.request_id,
+                    "{} {} {shown} {ms:.2} ms  {}{routed}{invoked}{cold}{cache}{error}",
+                    ctx.method, ctx.path, ctx.target
+                )
+            }
+        };
+    }
+    if ctx.error.is_some() {
+        line!(warn);
+    } else {
+        line!(info);
     }
 }
