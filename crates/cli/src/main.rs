@@ -263,7 +263,9 @@ fn main() -> ExitCode {
             otlp_endpoint,
             async_retry_delay,
         } => find_config(config, CONFIG_FILES).and_then(|config| {
-            let config = load(&config, &template).map(|c| (config, c))?;
+            let mut loaded = load(&config, &template)?;
+            build_functions(&mut loaded)?;
+            let config = (config, loaded);
             runtime()?.block_on(serve(
                 config,
                 listen,
@@ -278,7 +280,8 @@ fn main() -> ExitCode {
             config,
             template,
         } => find_config(config, CONFIG_FILES).and_then(|config| {
-            let config = load(&config, &template)?;
+            let mut config = load(&config, &template)?;
+            build_functions(&mut config)?;
             runtime()?.block_on(invoke(&config, &function, &payload))
         }),
         Command::Import {
@@ -319,6 +322,37 @@ fn load(path: &Path, template: &TemplateArgs) -> anyhow::Result<Config> {
         eprintln!("warning: {warning}");
     }
     Ok(config)
+}
+
+/// Builds the functions whose config asks for it, as `sam build` would, into
+/// `.portico/build/` beside the config (reused while their code is unchanged), and runs them
+/// from there. Each step is printed as it starts.
+fn build_functions(config: &mut Config) -> anyhow::Result<()> {
+    use portico_config::Build;
+    let cache = config.dir.join(".portico/build");
+    for function in config.functions.values_mut() {
+        let Some(build) = &function.build else {
+            continue;
+        };
+        let method = match build {
+            Build::Pip => portico_build::Method::Pip,
+            Build::Npm => portico_build::Method::Npm,
+            Build::Makefile => portico_build::Method::Makefile,
+            Build::CargoLambda { binary } => portico_build::Method::CargoLambda {
+                binary: binary.clone(),
+            },
+        };
+        let job = portico_build::Job {
+            function: &function.name,
+            code: &function.code,
+            runtime: &function.runtime_name,
+            method,
+        };
+        let progress = |function: &str, step: &str| eprintln!("build {function}: {step}");
+        function.code = portico_build::build(&job, &cache, &progress)
+            .map_err(|e| anyhow::anyhow!("cannot build function `{}`: {e}", function.name))?;
+    }
+    Ok(())
 }
 
 /// A work folder for this process (bootstraps), removed when dropped.

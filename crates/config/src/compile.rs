@@ -320,6 +320,7 @@ impl Compiler {
             tracing,
             endpoints,
             path: path.to_path_buf(),
+            dir: self.base.clone(),
             region: raw.region.unwrap_or_else(|| "us-east-1".to_string()),
             account_id,
             functions,
@@ -964,6 +965,7 @@ impl Compiler {
                 );
             }
         }
+        let build = raw.build.as_ref().and_then(|b| self.build(b));
         let timeout = self.ranged(
             &raw.timeout,
             DEFAULT_TIMEOUT_S,
@@ -1013,6 +1015,7 @@ impl Compiler {
             handler,
             code,
             layers,
+            build,
             command: raw.command.map(|c| c.value),
             timeout: Duration::from_secs(timeout),
             memory_mb: memory,
@@ -1030,7 +1033,12 @@ impl Compiler {
             Some(Runtime::Python { .. }) => &["py"],
             Some(Runtime::Node { .. }) => &["js", "mjs", "cjs"],
             Some(Runtime::Provided) => {
-                if raw.command.is_none() && code.is_dir() && !code.join("bootstrap").is_file() {
+                // A build makes `bootstrap`.
+                if raw.command.is_none()
+                    && raw.build.is_none()
+                    && code.is_dir()
+                    && !code.join("bootstrap").is_file()
+                {
                     self.error(
                         &raw.code,
                         format!("no `bootstrap` executable in `{}`", raw.code.value),
@@ -1067,7 +1075,7 @@ impl Compiler {
                 format!("handler `{}` is not `<file>.<function>`", handler.value),
                 "write the file name without extension, a dot, and the function name: `app.handler`",
             );
-        } else if code.is_dir() {
+        } else if code.is_dir() && !made_by_make(raw) {
             let module_path = match runtime {
                 Some(Runtime::Python { .. }) => module.replace('.', "/"),
                 _ => module.to_string(),
@@ -1183,6 +1191,38 @@ impl Compiler {
 }
 
 impl Compiler {
+    /// A function's `build:`.
+    fn build(&mut self, raw: &Spanned<crate::raw::RawBuild>) -> Option<crate::Build> {
+        use crate::raw::RawBuild;
+        let (method, binary) = match &raw.value {
+            RawBuild::Method(method) => (method.as_str(), None),
+            RawBuild::Options { method, binary } => (method.as_str(), binary.clone()),
+        };
+        let build = match method {
+            "pip" => crate::Build::Pip,
+            "npm" => crate::Build::Npm,
+            "makefile" => crate::Build::Makefile,
+            "cargo-lambda" => crate::Build::CargoLambda { binary },
+            other => {
+                let help = suggestion(
+                    other,
+                    crate::Build::NAMES.iter().copied(),
+                    format!("use {}", crate::Build::NAMES.join(", ")),
+                );
+                self.error(raw, format!("unknown build method `{other}`"), help);
+                return None;
+            }
+        };
+        if binary_given(&raw.value) && !matches!(build, crate::Build::CargoLambda { .. }) {
+            self.error(
+                raw,
+                format!("`binary` is for cargo-lambda builds, not {method}"),
+                "remove `binary`",
+            );
+        }
+        Some(build)
+    }
+
     /// `endpoints:`: service ids (the SDKs' `AWS_ENDPOINT_URL_<SERVICE>` suffixes, in lower
     /// case) and where their calls go.
     fn endpoints(
@@ -1232,6 +1272,21 @@ impl Compiler {
             );
         }
     }
+}
+
+/// Whether a Makefile makes the function's files (so the handler may not be there yet).
+fn made_by_make(raw: &RawFunction) -> bool {
+    matches!(&raw.build, Some(b) if matches!(&b.value, crate::raw::RawBuild::Method(m) | crate::raw::RawBuild::Options { method: m, .. } if m == "makefile"))
+}
+
+fn binary_given(raw: &crate::raw::RawBuild) -> bool {
+    matches!(
+        raw,
+        crate::raw::RawBuild::Options {
+            binary: Some(_),
+            ..
+        }
+    )
 }
 
 /// Whether `url` is an `http://` or `https://` URL with a host.

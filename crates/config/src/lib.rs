@@ -31,6 +31,8 @@ pub use template::{Options as TemplateOptions, Translated, is_template};
 pub struct Config {
     /// The file it was read from.
     pub path: PathBuf,
+    /// The folder its relative paths start from, absolute.
+    pub dir: PathBuf,
     pub region: String,
     pub account_id: String,
     pub functions: BTreeMap<String, Function>,
@@ -382,6 +384,26 @@ pub struct Function {
     pub url: Option<FunctionUrl>,
     /// Absolute folders of the function's layers, in the config's order.
     pub layers: Vec<PathBuf>,
+    /// How the code is built before it runs, if it is.
+    pub build: Option<Build>,
+}
+
+/// How a function's code is built, as `sam build` would build it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Build {
+    /// `pip install -r requirements.txt` into a copy of the code.
+    Pip,
+    /// `npm ci` or `npm install` in a copy of the code.
+    Npm,
+    /// `make build-<function>` with `ARTIFACTS_DIR`.
+    Makefile,
+    /// `cargo build --release`, the binary as `bootstrap`.
+    CargoLambda { binary: Option<String> },
+}
+
+impl Build {
+    /// The methods as the config names them.
+    pub const NAMES: &'static [&'static str] = &["pip", "npm", "makefile", "cargo-lambda"];
 }
 
 /// The language runtime of a function.

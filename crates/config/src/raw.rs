@@ -326,11 +326,29 @@ pub struct RawFunction {
     /// Give the function a Function URL.
     #[serde(default)]
     pub url: Option<RawUrl>,
+    /// How the code is built before it runs, as `sam build` would: `pip`
+    /// (requirements.txt), `npm` (package.json), `makefile` (`make build-<function>`) or
+    /// `cargo-lambda` (`{method: cargo-lambda, binary: name}`). Default: run the folder as it is.
+    #[serde(default)]
+    pub build: Option<Spanned<RawBuild>>,
     /// Layers: folders laid out as Lambda extracts layers into `/opt` (`python/`,
     /// `nodejs/node_modules/`, `bin/`, `lib/`), relative to this file; a later layer's files
     /// win over an earlier one's, as on Lambda.
     #[serde(default)]
     pub layers: Vec<Spanned<String>>,
+}
+
+/// A function's build: its method, or its method and options.
+#[derive(Debug, Deserialize)]
+#[serde(untagged)]
+pub enum RawBuild {
+    Method(String),
+    Options {
+        method: String,
+        /// For `cargo-lambda`: the binary to build, when the package has several.
+        #[serde(default)]
+        binary: Option<String>,
+    },
 }
 
 /// A YAML scalar that becomes a string (environment values may be written as numbers).

@@ -69,7 +69,8 @@ pub struct Portico {
     /// The admin listener's address.
     pub admin: Option<SocketAddr>,
     log: Arc<Log>,
-    _dir: tempfile::TempDir,
+    /// The folder the config is in, when this Portico owns it.
+    _dir: Option<tempfile::TempDir>,
     client: reqwest::Client,
 }
 
@@ -94,20 +95,27 @@ impl Portico {
             .arg(&config)
             .args(args)
             .envs(env.iter().copied());
-        Self::spawn(command, dir)
+        Self::spawn(command, Some(dir))
     }
 
     /// Runs `portico serve ARGS` with the app folder `dir` as its working directory, as a
     /// user does who starts it in their app's own folder.
     pub fn serve_in(dir: tempfile::TempDir, args: &[&str]) -> Portico {
+        let mut portico = Self::serve_at(dir.path(), args);
+        portico._dir = Some(dir);
+        portico
+    }
+
+    /// As [`Self::serve_in`], in a folder the test keeps.
+    pub fn serve_at(dir: &Path, args: &[&str]) -> Portico {
         let mut command = Command::new(env!("CARGO_BIN_EXE_portico"));
-        command.arg("serve").args(args).current_dir(dir.path());
-        Self::spawn(command, dir)
+        command.arg("serve").args(args).current_dir(dir);
+        Self::spawn(command, None)
     }
 
     /// Starts `command` (a `portico serve`) on free loopback ports and waits until it prints
     /// its URLs; `dir` lives as long as Portico does.
-    fn spawn(mut command: Command, dir: tempfile::TempDir) -> Portico {
+    fn spawn(mut command: Command, dir: Option<tempfile::TempDir>) -> Portico {
         let mut child = command
             .args(["--listen", "127.0.0.1:0", "--admin-listen", "127.0.0.1:0"])
             .env("RUST_LOG", "info")

@@ -616,3 +616,36 @@ async fn layers_put_their_modules_packages_and_tools_on_the_functions_paths() {
         "{stderr}"
     );
 }
+
+/// What `sam build` would do, Portico does before serving: requirements.txt installed into a
+/// copy of the code (from PyPI), a Makefile's `build-<Function>` target run; the second start
+/// reuses the builds.
+#[tokio::test]
+async fn functions_are_built_as_sam_build_builds_them_and_the_builds_are_reused() {
+    let dir = app("builds");
+    let root = dir.path();
+    let p = Portico::serve_at(root, &[]);
+    let (status, _, body) = get(&p, "/execute-api/ServerlessHttpApi/requirements").await;
+    assert_eq!(
+        (status, body),
+        (200, json!({"six": "1.16.0"})),
+        "{}",
+        p.logs()
+    );
+    let (status, _, body) = get(&p, "/execute-api/ServerlessHttpApi/made").await;
+    assert_eq!((status, body), (200, json!({"built": "by make"})));
+    assert!(
+        p.logs()
+            .contains("build RequirementsFunction: installing requirements.txt"),
+        "{}",
+        p.logs()
+    );
+    // The source folders are left as they were.
+    assert!(!root.join("with_requirements/six.py").exists());
+    assert!(!root.join("with_makefile/made.py").exists());
+    drop(p);
+    let again = Portico::serve_at(root, &[]);
+    assert!(again.logs().contains("reusing"), "{}", again.logs());
+    let (status, _, _) = get(&again, "/execute-api/ServerlessHttpApi/requirements").await;
+    assert_eq!(status, 200);
+}

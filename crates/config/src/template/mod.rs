@@ -480,7 +480,13 @@ impl Translation<'_> {
             match kind.as_str() {
                 "AWS::Serverless::Function" => {
                     let name = function_name(&id, Some(&Value::Object(properties.clone())));
-                    self.serverless_function(&id, &name, &properties, &function_globals);
+                    let metadata = resources
+                        .get(&id)
+                        .and_then(|r| r.get("Metadata"))
+                        .and_then(Value::as_object)
+                        .cloned()
+                        .unwrap_or_default();
+                    self.serverless_function(&id, &name, &properties, &metadata, &function_globals);
                 }
                 "AWS::Serverless::Api" => {
                     if let Some(api) = self.rest_apis.get_mut(&id) {

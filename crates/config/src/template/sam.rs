@@ -98,6 +98,7 @@ impl Translation<'_> {
         id: &str,
         name: &str,
         properties: &Map<String, Value>,
+        metadata: &Map<String, Value>,
         globals: &Map<String, Value>,
     ) {
         let at = format!("/Resources/{id}/Properties");
@@ -166,6 +167,12 @@ impl Translation<'_> {
             }
             (Some(Value::String(uri)), None) => {
                 let code = self.code_folder(id, uri);
+                let runtime = props.get("Runtime").map(scalar_text).unwrap_or_default();
+                let built = code.starts_with(".aws-sam/");
+                if !built && let Some(build) = self.build_method(id, &runtime, &code, metadata) {
+                    f.insert("build".into(), build);
+                    self.origin(&format!("{out}/build"), &format!("/Resources/{id}"));
+                }
                 f.insert("code".into(), code.into());
                 self.origin(&format!("{out}/code"), &from("CodeUri"));
             }
@@ -259,6 +266,60 @@ impl Translation<'_> {
             }
         }
         folders
+    }
+
+    /// How `sam build` would build the function: its `Metadata: BuildMethod` (`makefile`,
+    /// `rust-cargolambda` with `BuildProperties: Binary`), else by its runtime, when its
+    /// folder has a requirements.txt (Python) or a package.json with dependencies (Node).
+    fn build_method(
+        &mut self,
+        id: &str,
+        runtime: &str,
+        code: &str,
+        metadata: &Map<String, Value>,
+    ) -> Option<Value> {
+        let at = format!("/Resources/{id}/Metadata/BuildMethod");
+        match metadata.get("BuildMethod").map(scalar_text).as_deref() {
+            Some("makefile") => return Some("makefile".into()),
+            Some("rust-cargolambda") => {
+                let binary = metadata
+                    .get("BuildProperties")
+                    .and_then(|p| p.get("Binary"))
+                    .map(scalar_text);
+                return Some(match binary {
+                    Some(binary) => json!({"method": "cargo-lambda", "binary": binary}),
+                    None => "cargo-lambda".into(),
+                });
+            }
+            Some(method)
+                if method != runtime
+                    && !method.starts_with("python")
+                    && !method.starts_with("nodejs") =>
+            {
+                self.warn(
+                    &at,
+                    format!("the build method `{method}` of `{id}` is not run by Portico"),
+                    "build the function yourself (e.g. `sam build`, which Portico then uses from .aws-sam/build), or use makefile",
+                );
+                return None;
+            }
+            _ => {}
+        }
+        let folder = self.base.join(code);
+        if runtime.starts_with("python") && folder.join("requirements.txt").is_file() {
+            return Some("pip".into());
+        }
+        let dependencies = std::fs::read_to_string(folder.join("package.json"))
+            .ok()
+            .and_then(|text| serde_json::from_str::<Value>(&text).ok())
+            .and_then(|package| {
+                package
+                    .get("dependencies")
+                    .and_then(Value::as_object)
+                    .map(|d| !d.is_empty())
+            })
+            .unwrap_or(false);
+        (runtime.starts_with("nodejs") && dependencies).then(|| "npm".into())
     }
 
     /// The code folder, relative to the template: what `sam build` made for it when that
