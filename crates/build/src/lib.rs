@@ -19,6 +19,7 @@
 mod cache;
 mod error;
 mod methods;
+pub mod sdk;
 mod source;
 mod tools;
 

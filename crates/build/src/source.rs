@@ -182,6 +182,11 @@ pub fn hash(entries: &[Entry], facts: &[&str]) -> io::Result<String> {
     Ok(hex::encode(hasher.finalize()))
 }
 
+/// The hex SHA-256 of `bytes`.
+pub fn digest(bytes: &[u8]) -> String {
+    hex::encode(Sha256::digest(bytes))
+}
+
 /// A length-prefixed field, so that no two different inputs hash the same bytes.
 fn field(hasher: &mut Sha256, bytes: &[u8]) {
     hasher.update((bytes.len() as u64).to_le_bytes());

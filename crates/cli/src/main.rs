@@ -265,6 +265,7 @@ fn main() -> ExitCode {
         } => find_config(config, CONFIG_FILES).and_then(|config| {
             let mut loaded = load(&config, &template)?;
             build_functions(&mut loaded)?;
+            provide_sdks(&mut loaded)?;
             let config = (config, loaded);
             runtime()?.block_on(serve(
                 config,
@@ -282,6 +283,7 @@ fn main() -> ExitCode {
         } => find_config(config, CONFIG_FILES).and_then(|config| {
             let mut config = load(&config, &template)?;
             build_functions(&mut config)?;
+            provide_sdks(&mut config)?;
             runtime()?.block_on(invoke(&config, &function, &payload))
         }),
         Command::Import {
@@ -353,6 +355,43 @@ fn build_functions(config: &mut Config) -> anyhow::Result<()> {
             .map_err(|e| anyhow::anyhow!("cannot build function `{}`: {e}", function.name))?;
     }
     Ok(())
+}
+
+/// The AWS SDK for functions that import it without bundling it, as Lambda's runtimes ship
+/// it (boto3; the `@aws-sdk/*` packages the code names): installed once per machine into
+/// Portico's cache, and put after the function's code and layers.
+fn provide_sdks(config: &mut Config) -> anyhow::Result<()> {
+    let cache = machine_cache(config).join("sdk");
+    for function in config.functions.values_mut() {
+        let Some(sdk) = portico_build::sdk::wanted(&function.runtime_name, &function.code) else {
+            continue;
+        };
+        let progress = |_: &str, step: &str| eprintln!("AWS SDK for {}: {step}", function.name);
+        let folder = portico_build::sdk::install(&function.runtime_name, &sdk, &cache, &progress)
+            .map_err(|e| {
+                anyhow::anyhow!(
+                    "cannot install the AWS SDK that function `{}` imports: {e}\n  help: bundle it with the function (requirements.txt or package.json) to run without it",
+                    function.name
+                )
+            })?;
+        function.sdk = Some(folder);
+    }
+    Ok(())
+}
+
+/// Where Portico keeps what it installs for every project on this machine:
+/// `$PORTICO_CACHE`, else `$XDG_CACHE_HOME/portico`, else `~/.cache/portico`, else
+/// `.portico/` beside the config.
+fn machine_cache(config: &Config) -> PathBuf {
+    let env = |name: &str| {
+        std::env::var_os(name)
+            .filter(|v| !v.is_empty())
+            .map(PathBuf::from)
+    };
+    env("PORTICO_CACHE")
+        .or_else(|| env("XDG_CACHE_HOME").map(|d| d.join("portico")))
+        .or_else(|| env("HOME").map(|d| d.join(".cache/portico")))
+        .unwrap_or_else(|| config.dir.join(".portico"))
 }
 
 /// A work folder for this process (bootstraps), removed when dropped.

@@ -1016,6 +1016,7 @@ impl Compiler {
             code,
             layers,
             build,
+            sdk: None,
             command: raw.command.map(|c| c.value),
             timeout: Duration::from_secs(timeout),
             memory_mb: memory,

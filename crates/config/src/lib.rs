@@ -386,6 +386,9 @@ pub struct Function {
     pub layers: Vec<PathBuf>,
     /// How the code is built before it runs, if it is.
     pub build: Option<Build>,
+    /// Where the AWS SDK the function imports without bundling it is installed (as Lambda's
+    /// runtimes ship it), after its layers on its paths; set before the function runs.
+    pub sdk: Option<PathBuf>,
 }
 
 /// How a function's code is built, as `sam build` would build it.

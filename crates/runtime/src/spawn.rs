@@ -176,6 +176,17 @@ fn sandbox_env(
     set("AWS_REGION", region.to_string());
     set("AWS_DEFAULT_REGION", region.to_string());
     set("AWS_XRAY_CONTEXT_MISSING", "LOG_ERROR".into());
+    // Lambda gives every function its role's credentials; Portico passes on its own
+    // environment's, or, without any, a placeholder pair that local services (Portico
+    // itself, moto) accept, so that SDKs do not fail before their first call.
+    if std::env::var_os("AWS_ACCESS_KEY_ID").is_none() {
+        set("AWS_ACCESS_KEY_ID", "ASIAPORTICOLOCAL0000".into());
+        set(
+            "AWS_SECRET_ACCESS_KEY",
+            "portico-local-secret-access-key".into(),
+        );
+        set("AWS_SESSION_TOKEN", "portico-local-session-token".into());
+    }
     set("TZ", ":UTC".into());
     set("LANG", "en_US.UTF-8".into());
     for (name, value) in layer_paths(function) {
@@ -204,8 +215,12 @@ fn sandbox_env(
 /// (`python/`, `nodejs/node_modules/`, `bin/`, `lib/`), each layer's folder standing in for
 /// `/opt`; a later layer's files win on Lambda, so its paths come first. A path the function's
 /// own environment sets comes before them, and Portico's `PATH` after.
+///
+/// The AWS SDK Portico installed for the function (`function.sdk`) comes last, as the
+/// runtime's own packages do on Lambda, so that a bundled or layered SDK wins.
 fn layer_paths(function: &Function) -> Vec<(&'static str, String)> {
-    if function.layers.is_empty() {
+    let sdk = function.sdk.as_deref();
+    if function.layers.is_empty() && sdk.is_none() {
         return Vec::new();
     }
     let layers: Vec<&Path> = function.layers.iter().rev().map(PathBuf::as_path).collect();
@@ -230,15 +245,17 @@ fn layer_paths(function: &Function) -> Vec<(&'static str, String)> {
     match function.runtime {
         Runtime::Python { minor } => {
             let site = format!("python/lib/python3.{minor}/site-packages");
+            let sdk = sdk.map(|s| s.display().to_string());
             out.push((
                 "PYTHONPATH",
-                joined("PYTHONPATH", each(&[&site, "python"]), None),
+                joined("PYTHONPATH", each(&[&site, "python"]), sdk),
             ));
         }
         Runtime::Node { major } => {
             let versioned = format!("nodejs/node{major}/node_modules");
             let paths = each(&[&versioned, "nodejs/node_modules"]);
-            out.push(("NODE_PATH", joined("NODE_PATH", paths, None)));
+            let sdk = sdk.map(|s| s.join("node_modules").display().to_string());
+            out.push(("NODE_PATH", joined("NODE_PATH", paths, sdk)));
         }
         Runtime::Provided => {}
     }

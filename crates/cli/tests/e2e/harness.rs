@@ -48,6 +48,14 @@ pub fn rust_hello() -> String {
     bin.display().to_string()
 }
 
+/// Portico's machine-wide cache for the tests: beside the build, reused from run to run.
+pub fn test_cache() -> PathBuf {
+    std::env::var("CARGO_TARGET_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|_| repo().join("target"))
+        .join("portico-test-cache")
+}
+
 pub fn expand(yaml: &str) -> String {
     yaml.replace("@fixtures", &repo().join("fixtures").display().to_string())
         .replace("@python", &python())
@@ -119,6 +127,8 @@ impl Portico {
         let mut child = command
             .args(["--listen", "127.0.0.1:0", "--admin-listen", "127.0.0.1:0"])
             .env("RUST_LOG", "info")
+            // What Portico installs for every project (the AWS SDKs) stays with the build.
+            .env("PORTICO_CACHE", test_cache())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
             .spawn()

@@ -597,6 +597,12 @@ async fn layers_put_their_modules_packages_and_tools_on_the_functions_paths() {
         body,
         json!({"greeting": "Hello, Node, from the common layer"})
     );
+    let (status, _, body) = get(&p, "/execute-api/ServerlessHttpApi/esm").await;
+    assert_eq!(status, 200, "{body}\n{}", p.logs());
+    assert_eq!(
+        body,
+        json!({"greeting": "Hello, ESM, from the common layer"})
+    );
 
     // Without `--layer`, the public layer is named as missing, with the flag that fixes it.
     let out = std::process::Command::new(env!("CARGO_BIN_EXE_portico"))
@@ -648,4 +654,39 @@ async fn functions_are_built_as_sam_build_builds_them_and_the_builds_are_reused(
     assert!(again.logs().contains("reusing"), "{}", again.logs());
     let (status, _, _) = get(&again, "/execute-api/ServerlessHttpApi/requirements").await;
     assert_eq!(status, 200);
+}
+
+/// Functions import the AWS SDK their runtime ships without bundling it (boto3, the SDK for
+/// JavaScript v3), as on Lambda; their Lambda calls reach Portico.
+#[tokio::test]
+async fn functions_import_the_aws_sdk_their_runtime_ships() {
+    let p = serve("aws-sdk", &[]);
+    let answer: Value = p
+        .invoke("PythonCaller", "{}", &[])
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        answer["answer"],
+        json!({"echoed": {"from": "python"}}),
+        "{answer}\n{}",
+        p.logs()
+    );
+    assert!(
+        answer["sdk"].as_str().unwrap().starts_with("boto3 1."),
+        "{answer}"
+    );
+    let answer: Value = p
+        .invoke("NodeCaller", "{}", &[])
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        answer["answer"],
+        json!({"echoed": {"from": "node"}}),
+        "{answer}\n{}",
+        p.logs()
+    );
 }

@@ -12,7 +12,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import util from 'node:util';
 import { Writable } from 'node:stream';
-import { createRequire } from 'node:module';
+import * as nodeModule from 'node:module';
 import { pathToFileURL } from 'node:url';
 
 const env = process.env;
@@ -20,7 +20,7 @@ const API = env.AWS_LAMBDA_RUNTIME_API || '127.0.0.1:9001';
 const API_HOST = API.slice(0, API.lastIndexOf(':')) || '127.0.0.1';
 const API_PORT = Number(API.slice(API.lastIndexOf(':') + 1));
 const agent = new http.Agent({ keepAlive: true });
-const requireFile = createRequire(import.meta.url);
+const requireFile = nodeModule.createRequire(import.meta.url);
 
 const STREAMING = Symbol.for('aws.lambda.runtime.handler.streaming');
 const HIGH_WATER_MARK = Symbol.for('aws.lambda.runtime.handler.streaming.highWaterMark');
@@ -449,8 +449,38 @@ process.on('unhandledRejection', (reason) => {
   crash('Unhandled Promise Rejection', err, 128);
 });
 
+// ES modules do not read NODE_PATH, yet on Lambda a bare `import` that the function's own
+// node_modules lack is found in its layers (/opt/nodejs/node_modules) and in the packages
+// the runtime ships. This resolve hook does the same with NODE_PATH's folders, tried in order
+// after Node's own resolution fails.
+const NODE_PATH_HOOK = `
+import path from 'node:path';
+import { pathToFileURL } from 'node:url';
+let folders = [];
+export async function initialize(data) { folders = data.folders; }
+export async function resolve(specifier, context, next) {
+  try {
+    return await next(specifier, context);
+  } catch (error) {
+    const bare = !/^(\\.|\\/|[a-z]+:)/.test(specifier);
+    if (error?.code !== 'ERR_MODULE_NOT_FOUND' || !bare) throw error;
+    for (const folder of folders) {
+      const parentURL = pathToFileURL(path.join(folder, '..', 'portico-layer.mjs')).href;
+      try { return await next(specifier, { ...context, parentURL }); } catch {}
+    }
+    throw error;
+  }
+}`;
+
+function resolveImportsFromNodePath() {
+  const folders = (env.NODE_PATH || '').split(':').filter(Boolean);
+  if (folders.length === 0 || typeof nodeModule.register !== 'function') return;
+  nodeModule.register('data:text/javascript,' + encodeURIComponent(NODE_PATH_HOOK), { data: { folders } });
+}
+
 async function main() {
   patchConsole();
+  resolveImportsFromNodePath();
   const handler = await loadHandler(env.LAMBDA_TASK_ROOT || process.cwd(), env._HANDLER || '');
   const streaming = handler[STREAMING] === 'response';
   if (handler[STREAMING] && !streaming) throw runtimeError('MalformedStreamingHandler', 'Only response streaming is supported.');
