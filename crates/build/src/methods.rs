@@ -126,10 +126,16 @@ pub fn execute(
     match &plan.step {
         Step::Pip { python, version } => {
             copy(job, entries, out)?;
-            if !out.join("requirements.txt").is_file() {
+            let requirements = std::fs::read_to_string(out.join("requirements.txt")).ok();
+            let nothing = requirements.as_deref().is_none_or(|text| {
+                text.lines()
+                    .map(|line| line.split('#').next().unwrap_or("").trim())
+                    .all(str::is_empty)
+            });
+            if nothing {
                 progress.step(
                     job.function,
-                    "no requirements.txt: the code is used as it is",
+                    "no requirements in requirements.txt: the code is used as it is",
                 );
                 return Ok(());
             }
