@@ -1934,7 +1934,9 @@ impl Translation<'_> {
                 ok = false;
             }
         }
-        let mut responses = Map::new();
+        // Method responses are checked, not written into the document: Portico's importer
+        // does not read them, and the config's YAML would give their status-code keys (`200`)
+        // back as numbers.
         if let Some(list) = m.get("MethodResponses") {
             let Value::Array(list) = list else {
                 self.error(
@@ -1946,50 +1948,32 @@ impl Translation<'_> {
             };
             for (i, response) in list.iter().enumerate() {
                 let at = format!("{}/{i}", m.prop("MethodResponses"));
-                let Some(status) = response.get("StatusCode").map(scalar_text) else {
+                if response.get("StatusCode").is_none() {
                     self.error(
                         &at,
                         "a method response has no `StatusCode`",
                         "write e.g. `StatusCode: 200`",
                     );
                     ok = false;
-                    continue;
-                };
-                let mut r = Map::new();
-                r.insert("description".into(), format!("{status} response").into());
-                let mut headers = Map::new();
-                for key in response
-                    .get("ResponseParameters")
-                    .and_then(Value::as_object)
-                    .into_iter()
-                    .flat_map(|p| p.keys())
-                {
-                    if let Some(header) = key.strip_prefix("method.response.header.") {
-                        headers.insert(header.to_string(), json!({"type": "string"}));
-                    }
                 }
-                if !headers.is_empty() {
-                    r.insert("headers".into(), Value::Object(headers));
-                }
-                if let Some((content_type, model)) = response
+                for (content_type, model) in response
                     .get("ResponseModels")
                     .and_then(Value::as_object)
-                    .and_then(|models| models.iter().next())
+                    .into_iter()
+                    .flatten()
                 {
                     let model_at = child(&child(&at, "ResponseModels"), content_type);
-                    if let Some(model) =
-                        self.cfn_model_name(model, &model_at, api, names, definitions)
+                    let mut unused = Map::new();
+                    if self
+                        .cfn_model_name(model, &model_at, api, names, &mut unused)
+                        .is_none()
                     {
-                        r.insert(
-                            "schema".into(),
-                            json!({"$ref": format!("#/definitions/{model}")}),
-                        );
+                        ok = false;
                     }
                 }
-                responses.insert(status, Value::Object(r));
             }
         }
-        op.insert("responses".into(), Value::Object(responses));
+        op.insert("responses".into(), json!({}));
         match m.get("Integration") {
             Some(integration @ Value::Object(_)) => {
                 let integration =
@@ -3506,4 +3490,922 @@ fn include_location(transform: &Value) -> Option<String> {
         .any(|p| location.starts_with(p));
     (!remote && !location.is_empty() && !Path::new(location).as_os_str().is_empty())
         .then(|| location.to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use std::path::Path;
+
+    use serde_json::{Value, json};
+
+    use super::super::{Options, translate};
+    use crate::Diagnostic;
+
+    /// The config `text` translates into (read back from its YAML) and the warnings.
+    fn config(text: &str, base: &Path) -> (Value, Vec<Diagnostic>) {
+        match translate(text, base, &Options::default()) {
+            Ok(t) => {
+                let value = serde_saphyr::from_str::<Value>(&t.text).unwrap();
+                (value, t.warnings)
+            }
+            Err(errors) => panic!("unexpected errors: {errors:#?}"),
+        }
+    }
+
+    /// The config `text` compiles into, as `portico serve` would load it from `dir`.
+    fn compiled(text: &str, dir: &Path) -> crate::Config {
+        let path = dir.join("template.yaml");
+        std::fs::write(&path, text).unwrap();
+        match crate::load_with(&path, &Options::default()) {
+            Ok(config) => config,
+            Err(e) => panic!("the translation does not compile: {e}"),
+        }
+    }
+
+    /// The errors translating `text` gives.
+    fn errors(text: &str, base: &Path) -> Vec<Diagnostic> {
+        match translate(text, base, &Options::default()) {
+            Ok(t) => panic!("no errors; translated:\n{}", t.text),
+            Err(errors) => errors,
+        }
+    }
+
+    /// The 1-based line of `text` that holds `needle`.
+    fn line_of(text: &str, needle: &str) -> u32 {
+        let i = text
+            .lines()
+            .position(|l| l.contains(needle))
+            .unwrap_or_else(|| panic!("`{needle}` is not in the template"));
+        i as u32 + 1
+    }
+
+    /// The one diagnostic whose message contains `needle`.
+    fn find<'d>(diagnostics: &'d [Diagnostic], needle: &str) -> &'d Diagnostic {
+        let found: Vec<&Diagnostic> = diagnostics
+            .iter()
+            .filter(|d| d.message.contains(needle))
+            .collect();
+        assert_eq!(found.len(), 1, "`{needle}` in {diagnostics:#?}");
+        found[0]
+    }
+
+    const FUNCTION: &str = r#"
+Resources:
+  Fn:
+    Type: AWS::Lambda::Function
+    Properties:
+      FunctionName: greeter
+      Runtime: python3.12
+      Handler: index.handler
+      Timeout: 10
+      MemorySize: 256
+      ReservedConcurrentExecutions: 3
+      Role: !GetAtt FnRole.Arn
+      Environment:
+        Variables:
+          GREETING: hi
+          COUNT: 2
+          URL: !GetAtt FnUrl.FunctionUrl
+          STAGE: !Ref Stage
+      Layers: [arn:aws:lambda:us-east-1:123456789012:layer:shared:1]
+      Code:
+        ZipFile: |
+          def handler(event, context):
+              return {"statusCode": 200, "body": "hi"}
+  FnRole:
+    Type: AWS::IAM::Role
+    Properties: {AssumeRolePolicyDocument: {}}
+  FnUrl:
+    Type: AWS::Lambda::Url
+    Properties:
+      TargetFunctionArn: !GetAtt Fn.Arn
+      AuthType: NONE
+      InvokeMode: RESPONSE_STREAM
+      Cors: {AllowOrigins: ["https://app.example"], AllowMethods: [GET], MaxAge: 60}
+  FnPermission:
+    Type: AWS::Lambda::Permission
+    Properties: {Action: lambda:InvokeFunctionUrl, FunctionName: !Ref Fn, Principal: "*"}
+  Stage:
+    Type: AWS::ApiGateway::Stage
+    Properties: {RestApiId: !Ref Api, StageName: live}
+  Api:
+    Type: AWS::ApiGateway::RestApi
+    Properties: {Name: api}
+"#;
+
+    #[test]
+    fn a_function_with_inline_code_and_its_url() {
+        let dir = tempfile::tempdir().unwrap();
+        let (config, warnings) = config(FUNCTION, dir.path());
+        assert_eq!(
+            config["functions"]["greeter"],
+            json!({
+                "runtime": "python3.12", "handler": "index.handler",
+                "code": ".portico/inline/Fn", "timeout": 10, "memory": 256, "concurrency": 3,
+                "environment": {"GREETING": "hi", "COUNT": "2",
+                                "URL": "http://greeter.lambda-url.localhost:3000/", "STAGE": "live"},
+                "url": {"auth": "none", "invoke_mode": "response_stream",
+                        "cors": {"allow_origins": ["https://app.example"], "allow_methods": ["GET"], "max_age": 60}},
+            })
+        );
+        // Lambda saves `ZipFile` code as index.py.
+        let code = std::fs::read_to_string(dir.path().join(".portico/inline/Fn/index.py")).unwrap();
+        assert!(code.starts_with("def handler(event, context):"), "{code}");
+        let layers = find(&warnings, "layers of `Fn`");
+        assert_eq!(layers.line, line_of(FUNCTION, "Layers:"));
+        // The API has a stage but no method: it is served, empty.
+        assert_eq!(config["apis"]["Api"]["stages"], json!({"live": {}}));
+        compiled(FUNCTION, dir.path());
+    }
+
+    #[test]
+    fn a_function_whose_code_is_a_cdk_asset_folder() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::create_dir_all(dir.path().join("asset.1234abcd")).unwrap();
+        std::fs::write(dir.path().join("asset.1234abcd/app.py"), "").unwrap();
+        std::fs::write(dir.path().join("asset.zip"), "").unwrap();
+        let template = r#"{
+  "Resources": {
+    "Fn": {
+      "Type": "AWS::Lambda::Function",
+      "Properties": {
+        "Code": {"S3Bucket": {"Fn::Sub": "cdk-hnb659fds-assets-${AWS::AccountId}-${AWS::Region}"}, "S3Key": "1234abcd.zip"},
+        "Handler": "app.handler", "Runtime": "python3.12", "Architectures": ["arm64"]
+      },
+      "Metadata": {"aws:cdk:path": "AppStack/Fn/Resource", "aws:asset:path": "asset.1234abcd", "aws:asset:is-bundled": false, "aws:asset:property": "Code"}
+    }
+  }
+}"#;
+        let (config, warnings) = config(template, dir.path());
+        assert_eq!(config["functions"]["Fn"]["code"], "asset.1234abcd");
+        assert!(warnings.is_empty(), "{warnings:#?}");
+
+        let broken = r#"
+Resources:
+  InS3:
+    Type: AWS::Lambda::Function
+    Properties:
+      Runtime: python3.12
+      Handler: app.handler
+      Code: {S3Bucket: my-bucket, S3Key: code.zip}
+  Zipped:
+    Type: AWS::Lambda::Function
+    Properties:
+      Runtime: python3.12
+      Handler: app.handler
+      Code: {S3Bucket: my-bucket, S3Key: code.zip}
+    Metadata: {aws:asset:path: asset.zip}
+  Missing:
+    Type: AWS::Lambda::Function
+    Properties:
+      Runtime: python3.12
+      Handler: app.handler
+      Code: {S3Bucket: my-bucket, S3Key: code.zip}
+    Metadata: {aws:asset:path: asset.gone}
+  Image:
+    Type: AWS::Lambda::Function
+    Properties:
+      Code: {ImageUri: 123456789012.dkr.ecr.us-east-1.amazonaws.com/app:latest}
+  Misnamed:
+    Type: AWS::Lambda::Function
+    Properties:
+      Runtime: nodejs20.x
+      Handler: main.handler
+      Code: {ZipFile: "exports.handler = async () => 'hi';"}
+"#;
+        let errors = errors(broken, dir.path());
+        let s3 = find(&errors, "in S3 (`s3://my-bucket/code.zip`)");
+        assert_eq!(s3.line, line_of(broken, "Code: {S3Bucket"));
+        let zipped = find(&errors, "`asset.zip` is a file");
+        assert_eq!(zipped.line, line_of(broken, "asset.zip"));
+        let missing = find(&errors, "`asset.gone` does not exist");
+        assert_eq!(missing.line, line_of(broken, "asset.gone"));
+        let image = find(&errors, "`Image` is a container image");
+        assert_eq!(image.line, line_of(broken, "ImageUri"));
+        let misnamed = find(&errors, "index.js, so the handler `main.handler`");
+        assert_eq!(misnamed.line, line_of(broken, "Handler: main.handler"));
+        assert_eq!(errors.len(), 5, "{errors:#?}");
+    }
+
+    const REST: &str = r#"
+AWSTemplateFormatVersion: "2010-09-09"
+Resources:
+  Fn:
+    Type: AWS::Lambda::Function
+    Properties:
+      Runtime: python3.12
+      Handler: index.handler
+      Code: {ZipFile: "def handler(e, c): return {}"}
+  Auth:
+    Type: AWS::Lambda::Function
+    Properties:
+      Runtime: python3.12
+      Handler: index.handler
+      Code: {ZipFile: "def handler(e, c): return {}"}
+  Api:
+    Type: AWS::ApiGateway::RestApi
+    Properties:
+      Name: shop
+      BinaryMediaTypes: [image~1png]
+      ApiKeySourceType: HEADER
+  Items:
+    Type: AWS::ApiGateway::Resource
+    Properties: {RestApiId: !Ref Api, ParentId: !GetAtt Api.RootResourceId, PathPart: items}
+  Item:
+    Type: AWS::ApiGateway::Resource
+    Properties: {RestApiId: !Ref Api, ParentId: !Ref Items, PathPart: "{id}"}
+  ListItems:
+    Type: AWS::ApiGateway::Method
+    Properties:
+      RestApiId: !Ref Api
+      ResourceId: !Ref Items
+      HttpMethod: GET
+      AuthorizationType: CUSTOM
+      AuthorizerId: !Ref TokenAuth
+      ApiKeyRequired: true
+      Integration:
+        Type: AWS_PROXY
+        IntegrationHttpMethod: POST
+        Uri: !Join ["", ["arn:", !Ref "AWS::Partition", ":apigateway:", !Ref "AWS::Region", ":lambda:path/2015-03-31/functions/", !GetAtt Fn.Arn, "/invocations"]]
+  GetItem:
+    Type: AWS::ApiGateway::Method
+    Properties:
+      RestApiId: !Ref Api
+      ResourceId: !Ref Item
+      HttpMethod: get
+      AuthorizationType: COGNITO_USER_POOLS
+      AuthorizerId: !Ref Pool
+      AuthorizationScopes: [items/read]
+      RequestParameters: {method.request.path.id: true, method.request.querystring.fields: false}
+      RequestValidatorId: !Ref Validator
+      Integration:
+        Type: HTTP
+        IntegrationHttpMethod: GET
+        Uri: https://backend.example/items/{id}
+        RequestParameters: {integration.request.path.id: method.request.path.id}
+        PassthroughBehavior: WHEN_NO_TEMPLATES
+        TimeoutInMillis: 5000
+        IntegrationResponses:
+          - StatusCode: 200
+            ResponseTemplates: {application/json: "$input.json('$')"}
+          - StatusCode: 404
+            SelectionPattern: "4\\d{2}"
+      MethodResponses:
+        - StatusCode: 200
+          ResponseModels: {application/json: Empty}
+        - StatusCode: 404
+  PutItem:
+    Type: AWS::ApiGateway::Method
+    Properties:
+      RestApiId: !Ref Api
+      ResourceId: !Ref Item
+      HttpMethod: PUT
+      AuthorizationType: AWS_IAM
+      RequestModels: {application/json: !Ref ItemModel}
+      RequestValidatorId: !Ref Validator
+      Integration:
+        Type: AWS
+        IntegrationHttpMethod: POST
+        Uri: !Sub arn:aws:apigateway:${AWS::Region}:lambda:path/2015-03-31/functions/${Fn.Arn}/invocations
+        RequestTemplates: {application/json: '{"id": "$input.params(''id'')"}'}
+  Root:
+    Type: AWS::ApiGateway::Method
+    Properties:
+      RestApiId: !Ref Api
+      ResourceId: !GetAtt Api.RootResourceId
+      HttpMethod: ANY
+      AuthorizationType: NONE
+      Integration:
+        Type: MOCK
+        RequestTemplates: {application/json: '{"statusCode": 200}'}
+        IntegrationResponses:
+          - StatusCode: 200
+            ResponseParameters: {method.response.header.X-Mock: "'yes'"}
+      MethodResponses:
+        - StatusCode: 200
+          ResponseParameters: {method.response.header.X-Mock: true}
+  TokenAuth:
+    Type: AWS::ApiGateway::Authorizer
+    Properties:
+      RestApiId: !Ref Api
+      Name: token
+      Type: TOKEN
+      IdentitySource: method.request.header.X-Token
+      IdentityValidationExpression: "^Bearer .+$"
+      AuthorizerResultTtlInSeconds: 60
+      AuthorizerUri: !Sub arn:aws:apigateway:${AWS::Region}:lambda:path/2015-03-31/functions/${Auth.Arn}/invocations
+  Pool:
+    Type: AWS::ApiGateway::Authorizer
+    Properties:
+      RestApiId: !Ref Api
+      Name: users
+      Type: COGNITO_USER_POOLS
+      IdentitySource: method.request.header.Authorization
+      ProviderARNs: [arn:aws:cognito-idp:us-east-1:123456789012:userpool/us-east-1_ABC]
+  ItemModel:
+    Type: AWS::ApiGateway::Model
+    Properties:
+      RestApiId: !Ref Api
+      Name: Item
+      ContentType: application/json
+      Schema: {type: object, required: [name], properties: {name: {type: string}}}
+  Validator:
+    Type: AWS::ApiGateway::RequestValidator
+    Properties: {RestApiId: !Ref Api, Name: all, ValidateRequestBody: true, ValidateRequestParameters: true}
+  NotFound:
+    Type: AWS::ApiGateway::GatewayResponse
+    Properties:
+      RestApiId: !Ref Api
+      ResponseType: MISSING_AUTHENTICATION_TOKEN
+      StatusCode: "404"
+      ResponseParameters: {gatewayresponse.header.x-why: "'no such route'"}
+      ResponseTemplates: {application/json: '{"message": "nothing here"}'}
+  Deployment:
+    Type: AWS::ApiGateway::Deployment
+    DependsOn: [ListItems, GetItem, PutItem, Root]
+    Properties:
+      RestApiId: !Ref Api
+      StageName: test
+      StageDescription: {ThrottlingRateLimit: 5, ThrottlingBurstLimit: 10, Variables: {mode: test}}
+  Prod:
+    Type: AWS::ApiGateway::Stage
+    Properties:
+      RestApiId: !Ref Api
+      DeploymentId: !Ref Deployment
+      StageName: prod
+      Variables: {mode: live}
+      CacheClusterEnabled: true
+      AccessLogSetting: {DestinationArn: arn:aws:logs:us-east-1:123456789012:log-group:x, Format: '$context.requestId $context.status'}
+      MethodSettings:
+        - {ResourcePath: "/*", HttpMethod: "*", ThrottlingRateLimit: 100, ThrottlingBurstLimit: 50}
+        - {ResourcePath: "/~1items~1{id}", HttpMethod: GET, CachingEnabled: true, CacheTtlInSeconds: 60}
+  Key:
+    Type: AWS::ApiGateway::ApiKey
+    Properties: {Name: partner, Enabled: true, Value: partner-key-0123456789abcdef}
+  Off:
+    Type: AWS::ApiGateway::ApiKey
+    Properties: {Name: retired}
+  Plan:
+    Type: AWS::ApiGateway::UsagePlan
+    Properties:
+      UsagePlanName: gold
+      ApiStages:
+        - ApiId: !Ref Api
+          Stage: !Ref Prod
+          Throttle: {"/items/GET": {RateLimit: 2, BurstLimit: 4}}
+      Throttle: {RateLimit: 10, BurstLimit: 20}
+      Quota: {Limit: 1000, Period: DAY}
+  PlanKey:
+    Type: AWS::ApiGateway::UsagePlanKey
+    Properties: {KeyId: !Ref Key, KeyType: API_KEY, UsagePlanId: !Ref Plan}
+  OffKey:
+    Type: AWS::ApiGateway::UsagePlanKey
+    Properties: {KeyId: !Ref Off, KeyType: API_KEY, UsagePlanId: !Ref Plan}
+"#;
+
+    #[test]
+    fn a_rest_api_of_resources_is_the_document_api_gateway_exports() {
+        let dir = tempfile::tempdir().unwrap();
+        let (config, warnings) = config(REST, dir.path());
+        let api = &config["apis"]["Api"];
+        assert_eq!(api["protocol"], "rest");
+        let doc = &api["openapi"];
+        assert_eq!(doc["swagger"], "2.0");
+        assert_eq!(doc["info"]["title"], "shop");
+        let lambda = "arn:aws:apigateway:us-east-1:lambda:path/2015-03-31/functions/arn:aws:lambda:us-east-1:000000000000:function:Fn/invocations";
+        assert_eq!(
+            doc["paths"]["/items"]["get"],
+            json!({
+                "responses": {},
+                "security": [{"token": [], "api_key": []}],
+                "x-amazon-apigateway-integration": {"type": "aws_proxy", "httpMethod": "POST", "uri": lambda},
+            })
+        );
+        assert_eq!(
+            doc["paths"]["/items/{id}"]["get"],
+            json!({
+                "parameters": [
+                    {"name": "id", "in": "path", "required": true, "type": "string"},
+                    {"name": "fields", "in": "query", "required": false, "type": "string"},
+                ],
+                "security": [{"users": ["items/read"]}],
+                "x-amazon-apigateway-request-validator": "all",
+                "responses": {},
+                "x-amazon-apigateway-integration": {
+                    "type": "http", "httpMethod": "GET", "uri": "https://backend.example/items/{id}",
+                    "requestParameters": {"integration.request.path.id": "method.request.path.id"},
+                    "passthroughBehavior": "when_no_templates", "timeoutInMillis": 5000,
+                    "responses": {
+                        "default": {"statusCode": "200", "responseTemplates": {"application/json": "$input.json('$')"}},
+                        "4\\d{2}": {"statusCode": "404"},
+                    },
+                },
+            })
+        );
+        let put = &doc["paths"]["/items/{id}"]["put"];
+        assert_eq!(put["security"], json!([{"sigv4": []}]));
+        assert_eq!(put["consumes"], json!(["application/json"]));
+        assert_eq!(
+            put["parameters"],
+            json!([{"in": "body", "name": "Item", "required": true, "schema": {"$ref": "#/definitions/Item"}}])
+        );
+        assert_eq!(put["x-amazon-apigateway-integration"]["type"], "aws");
+        let root = &doc["paths"]["/"]["x-amazon-apigateway-any-method"];
+        assert_eq!(root["x-amazon-apigateway-integration"]["type"], "mock");
+        assert_eq!(
+            doc["securityDefinitions"]["token"],
+            json!({
+                "type": "apiKey", "name": "X-Token", "in": "header",
+                "x-amazon-apigateway-authtype": "custom",
+                "x-amazon-apigateway-authorizer": {
+                    "type": "token", "identitySource": "method.request.header.X-Token",
+                    "identityValidationExpression": "^Bearer .+$", "authorizerResultTtlInSeconds": 60,
+                    "authorizerUri": lambda.replace("function:Fn/", "function:Auth/"),
+                },
+            })
+        );
+        assert_eq!(
+            doc["securityDefinitions"]["users"]["x-amazon-apigateway-authorizer"]["providerARNs"],
+            json!(["arn:aws:cognito-idp:us-east-1:123456789012:userpool/us-east-1_ABC"])
+        );
+        assert_eq!(
+            doc["securityDefinitions"]["sigv4"]["x-amazon-apigateway-authtype"],
+            "awsSigv4"
+        );
+        assert_eq!(
+            doc["securityDefinitions"]["api_key"],
+            json!({"type": "apiKey", "name": "x-api-key", "in": "header"})
+        );
+        assert_eq!(
+            doc["x-amazon-apigateway-request-validators"],
+            json!({"all": {"validateRequestBody": true, "validateRequestParameters": true}})
+        );
+        assert_eq!(doc["definitions"]["Item"]["required"], json!(["name"]));
+        // `Empty` is built in; named by a method response only, it is not written.
+        assert_eq!(doc["definitions"].get("Empty"), None);
+        assert_eq!(
+            doc["x-amazon-apigateway-gateway-responses"],
+            json!({"MISSING_AUTHENTICATION_TOKEN": {
+                "statusCode": "404",
+                "responseParameters": {"gatewayresponse.header.x-why": "'no such route'"},
+                "responseTemplates": {"application/json": "{\"message\": \"nothing here\"}"},
+            }})
+        );
+        assert_eq!(
+            doc["x-amazon-apigateway-binary-media-types"],
+            json!(["image/png"])
+        );
+        assert_eq!(doc["x-amazon-apigateway-api-key-source"], "HEADER");
+        assert_eq!(
+            api["stages"],
+            json!({
+                "test": {"variables": {"mode": "test"}, "throttle": {"rate": 5.0, "burst": 10}},
+                "prod": {
+                    "variables": {"mode": "live"}, "throttle": {"rate": 100.0, "burst": 50},
+                    "cache_methods": {"GET /items/{id}": 60},
+                    "access_log": {"format": "$context.requestId $context.status"},
+                },
+            })
+        );
+        assert_eq!(
+            api["api_keys"],
+            json!({"partner": {"value": "partner-key-0123456789abcdef"}})
+        );
+        assert_eq!(
+            api["usage_plans"],
+            json!({"gold": {
+                "throttle": {"rate": 10.0, "burst": 20},
+                "quota": {"limit": 1000, "period": "DAY"},
+                "method_throttles": {"GET /items": {"rate": 2.0, "burst": 4}},
+                "keys": ["partner"],
+            }})
+        );
+        // The key that is not enabled is left out, and said so.
+        let off = find(&warnings, "`Off` is not enabled");
+        assert_eq!(off.line, line_of(REST, "  Off:"));
+        assert_eq!(warnings.len(), 1, "{warnings:#?}");
+        let compiled = compiled(REST, dir.path());
+        assert!(
+            compiled
+                .warnings
+                .iter()
+                .all(|w| w.contains("`Off` is not enabled")),
+            "{:#?}",
+            compiled.warnings
+        );
+    }
+
+    #[test]
+    fn a_broken_rest_api_is_reported_where_it_is_written() {
+        let dir = tempfile::tempdir().unwrap();
+        let template = r#"
+Resources:
+  Fn:
+    Type: AWS::Lambda::Function
+    Properties: {Runtime: python3.12, Handler: index.handler, Code: {ZipFile: "x = 1"}}
+  Api:
+    Type: AWS::ApiGateway::RestApi
+    Properties:
+      Name: broken
+      BodyS3Location: {Bucket: my-bucket, Key: api.yaml}
+  Other:
+    Type: AWS::ApiGateway::RestApi
+    Properties: {Name: other}
+  Stray:
+    Type: AWS::ApiGateway::Resource
+    Properties: {RestApiId: !Ref Api, ParentId: !GetAtt Other.RootResourceId, PathPart: stray}
+  Nowhere:
+    Type: AWS::ApiGateway::Method
+    Properties:
+      RestApiId: !Ref Api
+      ResourceId: NoSuchResource
+      HttpMethod: GET
+      Integration: {Type: MOCK}
+  Elsewhere:
+    Type: AWS::ApiGateway::Method
+    Properties:
+      RestApiId: !Ref Api
+      ResourceId: !GetAtt Api.RootResourceId
+      HttpMethod: GET
+      Integration:
+        Type: AWS_PROXY
+        IntegrationHttpMethod: POST
+        Uri: arn:aws:apigateway:us-east-1:lambda:path/2015-03-31/functions/arn:aws:lambda:us-east-1:123456789012:function:elsewhere/invocations
+  Bare:
+    Type: AWS::ApiGateway::Method
+    Properties:
+      RestApiId: !Ref Api
+      ResourceId: !GetAtt Api.RootResourceId
+      HttpMethod: POST
+      Integration: {Type: AWS_PROXY, IntegrationHttpMethod: POST, Uri: !GetAtt Fn.Arn}
+  Unauthorized:
+    Type: AWS::ApiGateway::Method
+    Properties:
+      RestApiId: !Ref Api
+      ResourceId: !GetAtt Api.RootResourceId
+      HttpMethod: DELETE
+      AuthorizationType: CUSTOM
+      AuthorizerId: Nobody
+      Integration: {Type: MOCK}
+  Orphan:
+    Type: AWS::ApiGateway::Method
+    Properties:
+      RestApiId: NoSuchApi
+      ResourceId: x
+      HttpMethod: GET
+  Stage:
+    Type: AWS::ApiGateway::Stage
+    Properties: {RestApiId: !Ref Api, StageName: prod}
+"#;
+        let errors = errors(template, dir.path());
+        let at = |needle: &str, line: &str| {
+            let d = find(&errors, needle);
+            assert_eq!(d.line, line_of(template, line), "{d:#?}");
+        };
+        at("the OpenAPI document of `Api` is in S3", "BodyS3Location:");
+        at(
+            "`Other/` is neither the root of `Api`",
+            "ParentId: !GetAtt Other",
+        );
+        at(
+            "`NoSuchResource` is not an AWS::ApiGateway::Resource of the API `Api`",
+            "ResourceId: NoSuchResource",
+        );
+        at(
+            "`arn:aws:lambda:us-east-1:123456789012:function:elsewhere` is not a function of this template",
+            "function:elsewhere/invocations",
+        );
+        at(
+            "is a function ARN, not an API Gateway invocation URI",
+            "Uri: !GetAtt Fn.Arn",
+        );
+        at(
+            "`Nobody` is not an AWS::ApiGateway::Authorizer",
+            "AuthorizerId: Nobody",
+        );
+        at(
+            "`NoSuchApi` is not an AWS::ApiGateway::RestApi",
+            "RestApiId: NoSuchApi",
+        );
+        assert_eq!(errors.len(), 7, "{errors:#?}");
+    }
+
+    #[test]
+    fn a_rest_api_without_a_stage_is_not_served() {
+        let dir = tempfile::tempdir().unwrap();
+        let template = r#"
+Resources:
+  Api:
+    Type: AWS::ApiGateway::RestApi
+    Properties: {Name: unstaged}
+  Method:
+    Type: AWS::ApiGateway::Method
+    Properties:
+      RestApiId: !Ref Api
+      ResourceId: !GetAtt Api.RootResourceId
+      HttpMethod: GET
+      Integration: {Type: MOCK}
+  Deployment:
+    Type: AWS::ApiGateway::Deployment
+    Properties: {RestApiId: !Ref Api}
+"#;
+        let (config, warnings) = config(template, dir.path());
+        assert_eq!(config.get("apis"), None, "{config}");
+        let w = find(&warnings, "`Api` has no stage");
+        assert_eq!(w.line, line_of(template, "  Api:"));
+    }
+
+    #[test]
+    fn a_rest_api_body_read_from_an_included_file() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(
+            dir.path().join("api.yaml"),
+            "swagger: '2.0'\ninfo: {title: included, version: '1'}\npaths:\n  /hi:\n    get:\n      x-amazon-apigateway-integration:\n        type: aws_proxy\n        httpMethod: POST\n        uri:\n          Fn::Sub: arn:aws:apigateway:${AWS::Region}:lambda:path/2015-03-31/functions/${Fn.Arn}/invocations\n",
+        )
+        .unwrap();
+        let template = r#"
+Resources:
+  Fn:
+    Type: AWS::Lambda::Function
+    Properties: {Runtime: python3.12, Handler: index.handler, Code: {ZipFile: "x = 1"}}
+  Api:
+    Type: AWS::ApiGateway::RestApi
+    Properties:
+      Body:
+        Fn::Transform:
+          Name: AWS::Include
+          Parameters: {Location: ./api.yaml}
+  Bye:
+    Type: AWS::ApiGateway::Resource
+    Properties: {RestApiId: !Ref Api, ParentId: !GetAtt Api.RootResourceId, PathPart: bye}
+  ByeGet:
+    Type: AWS::ApiGateway::Method
+    Properties:
+      RestApiId: !Ref Api
+      ResourceId: !Ref Bye
+      HttpMethod: GET
+      Integration: {Type: MOCK, RequestTemplates: {application/json: '{"statusCode": 200}'}}
+  Deployment:
+    Type: AWS::ApiGateway::Deployment
+    Properties: {RestApiId: !Ref Api, StageName: v1}
+"#;
+        let (config, warnings) = config(template, dir.path());
+        assert!(warnings.is_empty(), "{warnings:#?}");
+        let doc = &config["apis"]["Api"]["openapi"];
+        assert_eq!(doc["info"]["title"], "included");
+        // Resolved after it was spliced in.
+        assert_eq!(
+            doc["paths"]["/hi"]["get"]["x-amazon-apigateway-integration"]["uri"],
+            "arn:aws:apigateway:us-east-1:lambda:path/2015-03-31/functions/arn:aws:lambda:us-east-1:000000000000:function:Fn/invocations"
+        );
+        assert_eq!(
+            doc["paths"]["/bye"]["get"]["x-amazon-apigateway-integration"]["type"],
+            "mock"
+        );
+        assert_eq!(config["apis"]["Api"]["stages"], json!({"v1": {}}));
+
+        let missing = template.replace("./api.yaml", "./gone.yaml");
+        let errors = errors(&missing, dir.path());
+        let d = find(&errors, "cannot read `./gone.yaml`");
+        assert_eq!(d.line, line_of(&missing, "gone.yaml"));
+    }
+
+    const HTTP: &str = r#"
+Resources:
+  Fn:
+    Type: AWS::Lambda::Function
+    Properties: {Runtime: python3.12, Handler: index.handler, Code: {ZipFile: "x = 1"}}
+  Auth:
+    Type: AWS::Lambda::Function
+    Properties: {Runtime: python3.12, Handler: index.handler, Code: {ZipFile: "x = 1"}}
+  Api:
+    Type: AWS::ApiGatewayV2::Api
+    Properties:
+      Name: shop
+      ProtocolType: HTTP
+      CorsConfiguration: {AllowOrigins: ["https://app.example"], AllowMethods: [GET, POST], AllowCredentials: true}
+  Lambda:
+    Type: AWS::ApiGatewayV2::Integration
+    Properties:
+      ApiId: !Ref Api
+      IntegrationType: AWS_PROXY
+      IntegrationUri: !GetAtt Fn.Arn
+      PayloadFormatVersion: "2.0"
+      TimeoutInMillis: 5000
+  Legacy:
+    Type: AWS::ApiGatewayV2::Integration
+    Properties:
+      ApiId: !Ref Api
+      IntegrationType: AWS_PROXY
+      IntegrationUri: !Sub arn:aws:apigateway:${AWS::Region}:lambda:path/2015-03-31/functions/${Fn.Arn}/invocations
+      PayloadFormatVersion: "1.0"
+  Proxy:
+    Type: AWS::ApiGatewayV2::Integration
+    Properties:
+      ApiId: !Ref Api
+      IntegrationType: HTTP_PROXY
+      IntegrationMethod: ANY
+      IntegrationUri: http://127.0.0.1:8080/{proxy}
+      RequestParameters: {append:header.x-source: portico}
+      ResponseParameters:
+        "404":
+          ResponseParameters: [{Destination: overwrite:statuscode, Source: "410"}]
+  Items:
+    Type: AWS::ApiGatewayV2::Route
+    Properties: {ApiId: !Ref Api, RouteKey: GET /items, Target: !Sub "integrations/${Lambda}"}
+  Me:
+    Type: AWS::ApiGatewayV2::Route
+    Properties:
+      ApiId: !Ref Api
+      RouteKey: GET /me
+      Target: !Join [/, [integrations, !Ref Lambda]]
+      AuthorizationType: JWT
+      AuthorizerId: !Ref Jwt
+      AuthorizationScopes: [profile]
+  Old:
+    Type: AWS::ApiGatewayV2::Route
+    Properties:
+      ApiId: !Ref Api
+      RouteKey: POST /old
+      Target: !Sub "integrations/${Legacy}"
+      AuthorizationType: CUSTOM
+      AuthorizerId: !Ref Custom
+  Signed:
+    Type: AWS::ApiGatewayV2::Route
+    Properties: {ApiId: !Ref Api, RouteKey: PUT /signed, Target: !Sub "integrations/${Lambda}", AuthorizationType: AWS_IAM}
+  Rest:
+    Type: AWS::ApiGatewayV2::Route
+    Properties: {ApiId: !Ref Api, RouteKey: "ANY /legacy/{proxy+}", Target: !Sub "integrations/${Proxy}"}
+  Jwt:
+    Type: AWS::ApiGatewayV2::Authorizer
+    Properties:
+      ApiId: !Ref Api
+      Name: users
+      AuthorizerType: JWT
+      IdentitySource: [$request.header.Authorization]
+      JwtConfiguration: {Issuer: "https://issuer.example", Audience: [my-app]}
+  Custom:
+    Type: AWS::ApiGatewayV2::Authorizer
+    Properties:
+      ApiId: !Ref Api
+      Name: custom
+      AuthorizerType: REQUEST
+      AuthorizerUri: !Sub arn:aws:apigateway:${AWS::Region}:lambda:path/2015-03-31/functions/${Auth.Arn}/invocations
+      AuthorizerPayloadFormatVersion: "2.0"
+      EnableSimpleResponses: true
+      IdentitySource: [$request.header.X-Token]
+      AuthorizerResultTtlInSeconds: 30
+  Default:
+    Type: AWS::ApiGatewayV2::Stage
+    Properties:
+      ApiId: !Ref Api
+      StageName: $default
+      AutoDeploy: true
+      StageVariables: {table: items}
+      DefaultRouteSettings: {ThrottlingRateLimit: 10, ThrottlingBurstLimit: 5}
+      RouteSettings:
+        GET /items: {ThrottlingRateLimit: 1, ThrottlingBurstLimit: 2}
+"#;
+
+    #[test]
+    fn an_http_api_of_resources_is_portico_s_http_api() {
+        let dir = tempfile::tempdir().unwrap();
+        let (config, warnings) = config(HTTP, dir.path());
+        assert!(warnings.is_empty(), "{warnings:#?}");
+        assert_eq!(
+            config["apis"]["Api"],
+            json!({
+                "protocol": "http",
+                "cors": {"allow_origins": ["https://app.example"], "allow_methods": ["GET", "POST"], "allow_credentials": true},
+                "authorizers": {
+                    "users": {"type": "jwt", "issuer": "https://issuer.example", "audience": ["my-app"],
+                              "identity_source": ["$request.header.Authorization"]},
+                    "custom": {"type": "lambda", "function": "Auth", "payload_format": "2.0", "simple_responses": true,
+                               "ttl": 30, "identity_source": ["$request.header.X-Token"]},
+                },
+                "routes": {
+                    "GET /items": {"function": "Fn", "payload_format": "2.0", "timeout_ms": 5000,
+                                   "throttle": {"rate": 1.0, "burst": 2}},
+                    "GET /me": {"function": "Fn", "payload_format": "2.0", "timeout_ms": 5000,
+                                "authorizer": "users", "scopes": ["profile"]},
+                    "POST /old": {"function": "Fn", "payload_format": "1.0", "authorizer": "custom"},
+                    "PUT /signed": {"function": "Fn", "payload_format": "2.0", "timeout_ms": 5000, "auth": "aws_iam"},
+                    "ANY /legacy/{proxy+}": {
+                        "http": "http://127.0.0.1:8080/{proxy}",
+                        "request_parameters": {"append:header.x-source": "portico"},
+                        "response_parameters": {"404": {"overwrite:statuscode": "410"}},
+                    },
+                },
+                "stages": {"$default": {"variables": {"table": "items"}, "throttle": {"rate": 10.0, "burst": 5}}},
+            })
+        );
+        compiled(HTTP, dir.path());
+    }
+
+    #[test]
+    fn an_http_api_made_by_quick_create() {
+        let dir = tempfile::tempdir().unwrap();
+        let template = r#"
+Resources:
+  Fn:
+    Type: AWS::Lambda::Function
+    Properties: {Runtime: python3.12, Handler: index.handler, Code: {ZipFile: "x = 1"}}
+  Api:
+    Type: AWS::ApiGatewayV2::Api
+    Properties: {Name: quick, ProtocolType: HTTP, Target: !GetAtt Fn.Arn}
+  Socket:
+    Type: AWS::ApiGatewayV2::Api
+    Properties: {Name: chat, ProtocolType: WEBSOCKET, RouteSelectionExpression: $request.body.action}
+  SocketRoute:
+    Type: AWS::ApiGatewayV2::Route
+    Properties: {ApiId: !Ref Socket, RouteKey: $connect}
+Outputs:
+  Endpoint:
+    Value: !GetAtt Api.ApiEndpoint
+"#;
+        let (config, warnings) = config(template, dir.path());
+        assert_eq!(
+            config["apis"],
+            json!({"Api": {"protocol": "http", "routes": {"$default": {"function": "Fn"}}, "stages": {"$default": {}}}})
+        );
+        let socket = find(&warnings, "`Socket` is a WebSocket API");
+        assert_eq!(socket.line, line_of(template, "ProtocolType: WEBSOCKET"));
+        assert_eq!(warnings.len(), 1, "{warnings:#?}");
+    }
+
+    #[test]
+    fn a_broken_http_api_is_reported_where_it_is_written() {
+        let dir = tempfile::tempdir().unwrap();
+        let template = r#"
+Resources:
+  Fn:
+    Type: AWS::Lambda::Function
+    Properties: {Runtime: python3.12, Handler: index.handler, Code: {ZipFile: "x = 1"}}
+  Api:
+    Type: AWS::ApiGatewayV2::Api
+    Properties: {Name: broken, ProtocolType: HTTP}
+  NoFormat:
+    Type: AWS::ApiGatewayV2::Integration
+    Properties: {ApiId: !Ref Api, IntegrationType: AWS_PROXY, IntegrationUri: !GetAtt Fn.Arn}
+  Stranger:
+    Type: AWS::ApiGatewayV2::Integration
+    Properties:
+      ApiId: !Ref Api
+      IntegrationType: AWS_PROXY
+      IntegrationUri: arn:aws:lambda:us-east-1:123456789012:function:stranger
+      PayloadFormatVersion: "2.0"
+  Lost:
+    Type: AWS::ApiGatewayV2::Route
+    Properties: {ApiId: !Ref Api, RouteKey: GET /lost, Target: integrations/NoSuchIntegration}
+  Quiet:
+    Type: AWS::ApiGatewayV2::Route
+    Properties: {ApiId: !Ref Api, RouteKey: GET /quiet, Target: !Sub "integrations/${NoFormat}"}
+  Stage:
+    Type: AWS::ApiGatewayV2::Stage
+    Properties: {ApiId: !Ref Api, StageName: $default}
+"#;
+        let errors = errors(template, dir.path());
+        let at = |needle: &str, line: &str| {
+            let d = find(&errors, needle);
+            assert_eq!(d.line, line_of(template, line), "{d:#?}");
+        };
+        at(
+            "`integrations/NoSuchIntegration` names no AWS::ApiGatewayV2::Integration",
+            "Target: integrations/NoSuchIntegration",
+        );
+        at("`NoFormat` has no `PayloadFormatVersion`", "  NoFormat:");
+        at(
+            "`arn:aws:lambda:us-east-1:123456789012:function:stranger` is not a function",
+            "function:stranger",
+        );
+        // The route of a broken integration adds nothing.
+        assert_eq!(errors.len(), 3, "{errors:#?}");
+    }
+
+    #[test]
+    fn the_cdk_fixture_translates_without_a_warning() {
+        let dir = tempfile::tempdir().unwrap();
+        let fixture = Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../../fixtures/sam/cdk-rest/cdk.out/AppStack.template.json");
+        let text = std::fs::read_to_string(fixture).unwrap();
+        let (config, warnings) = config(&text, dir.path());
+        assert!(warnings.is_empty(), "{warnings:#?}");
+        let api = &config["apis"]["HelloApi3F989F66"];
+        assert_eq!(api["stages"], json!({"prod": {}}));
+        let paths: Vec<&String> = api["openapi"]["paths"]
+            .as_object()
+            .unwrap()
+            .keys()
+            .collect();
+        assert_eq!(paths, ["/hello", "/hello/{name}"]);
+        assert_eq!(
+            config["functions"]["HelloHandler2E4FBA4D"]["code"],
+            ".portico/inline/HelloHandler2E4FBA4D"
+        );
+        assert!(
+            dir.path()
+                .join(".portico/inline/HelloHandler2E4FBA4D/index.py")
+                .is_file()
+        );
+    }
 }
