@@ -621,7 +621,7 @@ impl Translation<'_> {
         for d in all.iter().filter(|d| d.kind == "AWS::Lambda::Function") {
             self.cfn_lambda_function(d);
         }
-        let mut with_url = BTreeSet::new();
+        let mut with_url = BTreeMap::new();
         for d in all.iter().filter(|d| d.kind == "AWS::Lambda::Url") {
             self.cfn_lambda_url(d, &mut with_url);
         }
@@ -873,7 +873,8 @@ impl Translation<'_> {
     }
 
     /// An `AWS::Lambda::Url` as its function's `url:`.
-    fn cfn_lambda_url(&mut self, d: &Declared<'_>, with_url: &mut BTreeSet<String>) {
+    /// `with_url`: the functions given a URL so far, and by which resource.
+    fn cfn_lambda_url(&mut self, d: &Declared<'_>, with_url: &mut BTreeMap<String, String>) {
         let target = match d.get("TargetFunctionArn") {
             Some(Value::String(t)) => t.clone(),
             Some(other) => {
@@ -914,14 +915,19 @@ impl Translation<'_> {
             // Not translated: its own problem is reported.
             return;
         };
-        if f.contains_key("url") || !with_url.insert(name.clone()) {
+        if f.contains_key("url") {
+            let from = match with_url.get(&name) {
+                Some(other) => format!("`{other}`"),
+                None => "its `FunctionUrlConfig`".to_string(),
+            };
             self.error(
                 &d.prop("TargetFunctionArn"),
-                format!("function `{name}` has a URL already"),
+                format!("function `{name}` has a URL already, from {from}"),
                 "give a function one URL",
             );
             return;
         }
+        with_url.insert(name.clone(), d.id.clone());
         f.insert("url".into(), url);
         self.origin(&format!("{}/url", child("/functions", &name)), &d.at());
     }
@@ -4380,6 +4386,92 @@ Resources:
         );
         // The route of a broken integration adds nothing.
         assert_eq!(errors.len(), 3, "{errors:#?}");
+    }
+
+    #[test]
+    fn smaller_mistakes_are_reported_where_they_are_written() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(
+            dir.path().join("loop.yaml"),
+            "Fn::Transform: {Name: AWS::Include, Parameters: {Location: loop.yaml}}\n",
+        )
+        .unwrap();
+        let template = r#"
+Resources:
+  Fn:
+    Type: AWS::Lambda::Function
+    Properties: {Runtime: python3.12, Handler: index.handler, Code: {ZipFile: "x = 1"}}
+  Url:
+    Type: AWS::Lambda::Url
+    Properties: {TargetFunctionArn: !GetAtt Fn.Arn, AuthType: NONE}
+  Again:
+    Type: AWS::Lambda::Url
+    Properties: {TargetFunctionArn: !Ref Fn, AuthType: AWS_IAM}
+  Nobody:
+    Type: AWS::Lambda::Url
+    Properties: {TargetFunctionArn: arn:aws:lambda:us-east-1:123456789012:function:nobody, AuthType: NONE}
+  Api:
+    Type: AWS::ApiGateway::RestApi
+    Properties:
+      Name: api
+      Description:
+        Fn::Transform: {Name: AWS::Include, Parameters: {Location: loop.yaml}}
+  Deployment:
+    Type: AWS::ApiGateway::Deployment
+    Properties: {RestApiId: !Ref Api, StageName: prod}
+  Key:
+    Type: AWS::ApiGateway::ApiKey
+    Properties: {Enabled: true}
+  Plan:
+    Type: AWS::ApiGateway::UsagePlan
+    Properties:
+      ApiStages: [{ApiId: !Ref Api, Stage: beta}]
+  PlanKey:
+    Type: AWS::ApiGateway::UsagePlanKey
+    Properties: {KeyId: NoSuchKey, KeyType: API_KEY, UsagePlanId: !Ref Plan}
+  Http:
+    Type: AWS::ApiGatewayV2::Api
+    Properties: {Name: http, ProtocolType: HTTP}
+"#;
+        let errors = errors(template, dir.path());
+        let at = |needle: &str, line: &str| {
+            let d = find(&errors, needle);
+            assert_eq!(d.line, line_of(template, line), "{d:#?}");
+        };
+        at(
+            "function `Fn` has a URL already, from `Again`",
+            "TargetFunctionArn: !GetAtt Fn.Arn, AuthType: NONE",
+        );
+        at(
+            "`arn:aws:lambda:us-east-1:123456789012:function:nobody` is not a function",
+            "function:nobody",
+        );
+        at("`loop.yaml` includes itself", "Location: loop.yaml");
+        at("`beta` is not a stage of `Api`", "Stage: beta");
+        at(
+            "`KeyId` names no AWS::ApiGateway::ApiKey",
+            "KeyId: NoSuchKey",
+        );
+        assert_eq!(errors.len(), 5, "{errors:#?}");
+
+        let fixed = template
+            .replace("  Url:\n", "  Url:\n    Condition: Never\n")
+            .replace("  Nobody:\n", "  Nobody:\n    Condition: Never\n")
+            .replace("Location: loop.yaml", "Location: text.yaml")
+            .replace("Stage: beta", "Stage: prod")
+            .replace("KeyId: NoSuchKey", "KeyId: !Ref Key")
+            + "Conditions:\n  Never: !Equals [a, b]\n";
+        std::fs::write(dir.path().join("text.yaml"), "\"Says hello\"\n").unwrap();
+        let (config, warnings) = config(&fixed, dir.path());
+        assert_eq!(config["functions"]["Fn"]["url"], json!({"auth": "aws_iam"}));
+        assert_eq!(
+            config["apis"]["Api"]["usage_plans"],
+            json!({"Plan": {"keys": ["Key"]}})
+        );
+        assert_eq!(config["apis"]["Api"]["api_keys"], json!({"Key": {}}));
+        let http = find(&warnings, "HTTP API `Http` has no stage");
+        assert_eq!(http.line, line_of(&fixed, "  Http:"));
+        assert_eq!(warnings.len(), 1, "{warnings:#?}");
     }
 
     #[test]
