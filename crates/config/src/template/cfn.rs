@@ -4475,6 +4475,28 @@ Resources:
     }
 
     #[test]
+    fn garbage_never_panics() {
+        let dir = tempfile::tempdir().unwrap();
+        for template in [FUNCTION, REST, HTTP] {
+            let lines: Vec<&str> = template.lines().collect();
+            for i in 0..lines.len() {
+                let mut variants = vec![String::new()];
+                if let Some((key, _)) = lines[i].split_once(": ") {
+                    for value in ["[]", "{}", "1", "!Ref Api", "[{a: 1}]"] {
+                        variants.push(format!("{key}: {value}"));
+                    }
+                }
+                for variant in variants {
+                    let mut changed = lines.clone();
+                    changed[i] = &variant;
+                    // Whatever it gives, it gives it without panicking.
+                    let _ = translate(&changed.join("\n"), dir.path(), &Options::default());
+                }
+            }
+        }
+    }
+
+    #[test]
     fn the_cdk_fixture_translates_without_a_warning() {
         let dir = tempfile::tempdir().unwrap();
         let fixture = Path::new(env!("CARGO_MANIFEST_DIR"))
