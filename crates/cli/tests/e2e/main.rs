@@ -1,6 +1,7 @@
 //! End-to-end tests: a real `portico serve`, real functions, real clients.
 
 mod cli;
+mod cloudformation;
 mod cost;
 mod dashboard;
 mod faults;

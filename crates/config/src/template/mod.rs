@@ -8,6 +8,7 @@
 //! So `portico serve template.yaml` serves exactly what `portico import template.yaml`
 //! prints.
 
+mod cfn;
 mod emit;
 pub(crate) mod intrinsics;
 mod sam;
@@ -184,6 +185,8 @@ impl Translation<'_> {
     }
 
     fn run(&mut self, top: &Value, options: &Options) -> Value {
+        let included = self.cfn_include(top);
+        let top = &included;
         let Some(top) = top.as_object() else {
             self.error(
                 "",
@@ -395,6 +398,7 @@ impl Translation<'_> {
                 }
             }
         }
+        self.cfn_known(&existing, &mut known);
         if implicit_rest {
             known.insert(
                 IMPLICIT_REST.into(),
@@ -475,6 +479,7 @@ impl Translation<'_> {
                 .unwrap_or_default()
         };
         let (rest_globals, http_globals) = (api_globals("Api"), api_globals("HttpApi"));
+        let mut declared = Vec::new();
         for (id, kind, properties) in resolved {
             let at = child("/Resources", &id);
             match kind.as_str() {
@@ -501,6 +506,12 @@ impl Translation<'_> {
                 "AWS::Serverless::LayerVersion" => {}
                 "" => self.error(&at, format!("resource `{id}` has no `Type`"), "give its type, e.g. `Type: AWS::Serverless::Function`"),
                 k if QUIET_TYPES.contains(&k) => {}
+                k if cfn::handles(k) => declared.push(cfn::Declared {
+                    written: resources.get(&id).unwrap_or(&null),
+                    kind: k.to_string(),
+                    id,
+                    properties,
+                }),
                 k if k.starts_with("AWS::Serverless::") => self.warn(
                     &child(&at, "Type"),
                     format!("`{id}` is an {k}, which Portico does not serve"),
@@ -520,7 +531,7 @@ impl Translation<'_> {
         if let Some(api) = self.http_apis.get_mut(IMPLICIT_HTTP) {
             api.properties = sam::merge_globals(&http_globals, &api.properties);
         }
-        let mut apis = Map::new();
+        let mut apis: Map<String, Value> = self.cloudformation(&declared).into_iter().collect();
         for (name, api) in std::mem::take(&mut self.rest_apis) {
             if api.events.is_empty()
                 && api.pointer.is_some()

@@ -334,7 +334,7 @@ impl Translation<'_> {
     }
 
     /// `FunctionUrlConfig` as a function's `url:`.
-    fn function_url(&mut self, config: &Value, at: &str) -> Value {
+    pub(super) fn function_url(&mut self, config: &Value, at: &str) -> Value {
         let mut url = Map::new();
         match config.get("AuthType").and_then(Value::as_str) {
             Some("NONE") => {
@@ -1273,7 +1273,7 @@ impl Translation<'_> {
 
     /// The function an ARN names (`arn:aws:lambda:...:function:Name`), which must be one of
     /// the template's.
-    fn function_of_arn(&mut self, arn: &str, at: &str) -> Option<String> {
+    pub(super) fn function_of_arn(&mut self, arn: &str, at: &str) -> Option<String> {
         let name = arn
             .split(':')
             .nth(6)
@@ -1323,7 +1323,7 @@ pub(super) fn merge_globals(
 }
 
 /// SAM's and CloudFormation's CORS settings (`AllowOrigins`, ...) as Portico's `cors:`.
-fn cors_config(cors: &Value) -> Value {
+pub(super) fn cors_config(cors: &Value) -> Value {
     let mut out = Map::new();
     for (key, out_key) in [
         ("AllowOrigins", "allow_origins"),
@@ -1348,7 +1348,7 @@ fn cors_config(cors: &Value) -> Value {
 }
 
 /// `ThrottlingRateLimit` and `ThrottlingBurstLimit` as a Portico throttle.
-fn throttle(settings: &Value) -> Option<Value> {
+pub(super) fn throttle(settings: &Value) -> Option<Value> {
     let rate = settings.get("ThrottlingRateLimit").and_then(number_f64)?;
     let burst = settings.get("ThrottlingBurstLimit").and_then(number)?;
     Some(json!({"rate": rate, "burst": burst}))
@@ -1408,7 +1408,7 @@ pub(super) fn number(value: &Value) -> Option<u64> {
     }
 }
 
-fn number_f64(value: &Value) -> Option<f64> {
+pub(super) fn number_f64(value: &Value) -> Option<f64> {
     match value {
         Value::Number(n) => n.as_f64(),
         Value::String(s) => s.trim().parse().ok(),
