@@ -753,14 +753,11 @@ impl Translation<'_> {
                 f.insert("environment".into(), Value::Object(env));
             }
         }
-        if let Some(layers) = d.get("Layers").and_then(Value::as_array)
-            && !layers.is_empty()
-        {
-            self.warn(
-                &d.prop("Layers"),
-                format!("the layers of `{id}` are not put on its paths yet"),
-                "until Portico supports layers, copy what the function needs from them into its code folder",
-            );
+        if let Some(layers) = d.get("Layers").and_then(Value::as_array) {
+            let folders = self.layer_folders(id, layers, &d.prop("Layers"));
+            if !folders.is_empty() {
+                f.insert("layers".into(), folders.into());
+            }
         }
         self.functions.insert(name, Value::Object(f));
     }
@@ -3617,7 +3614,10 @@ Resources:
         // Lambda saves `ZipFile` code as index.py.
         let code = std::fs::read_to_string(dir.path().join(".portico/inline/Fn/index.py")).unwrap();
         assert!(code.starts_with("def handler(event, context):"), "{code}");
-        let layers = find(&warnings, "layers of `Fn`");
+        let layers = find(
+            &warnings,
+            "layer `arn:aws:lambda:us-east-1:123456789012:layer:shared:1` of `Fn` is not on this machine",
+        );
         assert_eq!(layers.line, line_of(FUNCTION, "Layers:"));
         // The API has a stage but no method: it is served, empty.
         assert_eq!(config["apis"]["Api"]["stages"], json!({"live": {}}));

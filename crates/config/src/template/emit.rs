@@ -75,13 +75,14 @@ fn inline(value: &Value) -> String {
 }
 
 fn quote(key: &str) -> String {
-    let plain = !key.is_empty()
+    // Plain only when YAML reads it back as this text: a name, not a number (`200`), a
+    // boolean or null in any case.
+    let plain = key.starts_with(|c: char| c.is_ascii_alphabetic() || c == '_')
         && key
             .chars()
             .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.'))
-        && !key.starts_with(['-', '.'])
         && !matches!(
-            key,
+            key.to_ascii_lowercase().as_str(),
             "true" | "false" | "null" | "yes" | "no" | "on" | "off" | "y" | "n"
         );
     if plain {
@@ -101,6 +102,7 @@ mod tests {
     fn reads_back_as_written_with_a_pointer_per_line() {
         let value = json!({
             "functions": {"Hello": {"code": "hello world/", "timeout": 3, "environment": {}}},
+            "responses": {"200": {"x": 1}, "404": {}, "1.5": 2, "True": 3, "_a": 4},
             "apis": {"Api": {"routes": {"GET /hello/{id}": {"function": "Hello"}},
                               "stages": {"$default": {}}, "list": [1, {"a": "x\"y", "b": [true, null]}, []]}},
         });
