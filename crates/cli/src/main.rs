@@ -67,6 +67,12 @@ enum Command {
         /// second waits twice as long. Lambda waits about 60.
         #[arg(long, default_value_t = 60)]
         async_retry_delay: u64,
+        /// Reload when the config (or template), a file in its folder or a function's code
+        /// changes: the functions get new instances (started on their next request) and the
+        /// routes are swapped at once, while in-flight requests finish on the old ones; a
+        /// broken change is reported and the previous version goes on serving.
+        #[arg(long)]
+        watch: bool,
     },
     /// Check a config file and report every problem with its line and column.
     Validate {
@@ -262,18 +268,19 @@ fn main() -> ExitCode {
             admin_listen,
             otlp_endpoint,
             async_retry_delay,
+            watch,
         } => find_config(config, CONFIG_FILES).and_then(|config| {
             let mut loaded = load(&config, &template)?;
             build_functions(&mut loaded)?;
             provide_sdks(&mut loaded)?;
-            let config = (config, loaded);
-            runtime()?.block_on(serve(
-                config,
+            let options = ServeOptions {
                 listen,
                 admin_listen,
                 otlp_endpoint,
-                Duration::from_secs(async_retry_delay),
-            ))
+                async_retry_delay: Duration::from_secs(async_retry_delay),
+                watch: watch.then_some(template),
+            };
+            runtime()?.block_on(serve((config, loaded), options))
         }),
         Command::Invoke {
             function,
@@ -394,6 +401,192 @@ fn machine_cache(config: &Config) -> PathBuf {
         .unwrap_or_else(|| config.dir.join(".portico"))
 }
 
+/// Where the gateway hands what it records, shared by every config it serves in turn.
+struct Recorders {
+    observatory: Option<Arc<portico_observe::Observatory>>,
+    tracer: Option<Arc<portico_observe::otlp::Tracer>>,
+}
+
+/// What `config` serves at `addr`: its functions' runtime and the gateway in front of them,
+/// made the same way at start and at each reload. Functions get the endpoints the config
+/// names and Portico's own for Lambda, unless their environment or Portico's says otherwise.
+fn served(
+    config: &mut Config,
+    addr: SocketAddr,
+    work: &WorkDir,
+    async_retry_delay: Duration,
+    recorders: &Recorders,
+) -> Result<portico_server::Served, String> {
+    let endpoints = config.endpoint_variables(&format!("http://{addr}"));
+    for function in config.functions.values_mut() {
+        for (name, url) in &endpoints {
+            if std::env::var_os(name).is_none() {
+                function
+                    .environment
+                    .entry(name.clone())
+                    .or_insert_with(|| url.clone());
+            }
+        }
+    }
+    let runtime =
+        Arc::new(start_runtime(config, work, async_retry_delay).map_err(|e| format!("{e:#}"))?);
+    let mut gateway = portico_gateway::Gateway::new(config, runtime, addr.port())
+        .map_err(|errors| unservable(&config.path, errors).to_string())?;
+    if let Some(observatory) = &recorders.observatory {
+        gateway.observe(observatory.clone());
+    }
+    if let Some(tracer) = &recorders.tracer {
+        gateway.trace(tracer.clone());
+    }
+    Ok(portico_server::Served {
+        gateway: Arc::new(gateway),
+        routes: portico_server::routes::routes(config, addr),
+    })
+}
+
+/// `serve --watch`: reloads when the config, a file it names or a function's code changes.
+struct Reload {
+    config_path: PathBuf,
+    template: TemplateArgs,
+    addr: SocketAddr,
+    work: WorkDir,
+    async_retry_delay: Duration,
+    recorders: Recorders,
+    publish: tokio::sync::watch::Sender<Arc<portico_server::Served>>,
+}
+
+/// How long the files must be quiet after a change before Portico reloads (an editor's save
+/// or a `git checkout` is many events).
+const SETTLE: Duration = Duration::from_millis(300);
+
+/// Folders whose changes are Portico's own doing or tools' caches, never a reason to reload.
+const NOT_WATCHED: &[&str] = &[
+    ".portico",
+    ".git",
+    "node_modules",
+    "__pycache__",
+    "target",
+    ".venv",
+];
+
+impl Reload {
+    async fn run(self, mut config: Config) {
+        let (changed, mut changes) = tokio::sync::mpsc::unbounded_channel::<PathBuf>();
+        let mut watcher =
+            match notify::recommended_watcher(move |event: notify::Result<notify::Event>| {
+                for path in event.map(|e| e.paths).unwrap_or_default() {
+                    let _ = changed.send(path);
+                }
+            }) {
+                Ok(watcher) => watcher,
+                Err(e) => {
+                    tracing::warn!("cannot watch for changes: {e}; serving without --watch");
+                    return;
+                }
+            };
+        let mut watched = Vec::new();
+        loop {
+            watched = self.watch(&mut watcher, &config, watched);
+            // Wait for a change that matters, then for quiet.
+            loop {
+                let Some(path) = changes.recv().await else {
+                    return;
+                };
+                if relevant(&path) {
+                    break;
+                }
+            }
+            while let Ok(Some(_)) = tokio::time::timeout(SETTLE, changes.recv()).await {}
+            match self.reload().await {
+                Ok(next) => config = next,
+                Err(e) => tracing::warn!("not reloaded, still serving the previous version: {e}"),
+            }
+        }
+    }
+
+    /// Watches the config's folder and every function's code and layers outside it; returns
+    /// what is watched now (what was watched before and is no more is let go).
+    fn watch(
+        &self,
+        watcher: &mut notify::RecommendedWatcher,
+        config: &Config,
+        before: Vec<PathBuf>,
+    ) -> Vec<PathBuf> {
+        use notify::Watcher;
+        let mut wanted = vec![config.dir.clone()];
+        for function in config.functions.values() {
+            for folder in std::iter::once(&function.code).chain(&function.layers) {
+                // A build's output is not the source; the source is under the config's folder
+                // or named as code in the config read again.
+                if !folder.starts_with(&config.dir) && !wanted.contains(folder) {
+                    wanted.push(folder.clone());
+                }
+            }
+        }
+        for old in before.iter().filter(|f| !wanted.contains(f)) {
+            let _ = watcher.unwatch(old);
+        }
+        for folder in wanted.iter().filter(|f| !before.contains(f)) {
+            if let Err(e) = watcher.watch(folder, notify::RecursiveMode::Recursive) {
+                tracing::warn!("cannot watch {}: {e}", folder.display());
+            }
+        }
+        wanted
+    }
+
+    /// Reads, builds and starts the config again, then serves it; the previous one's
+    /// instances stop once its in-flight requests are answered.
+    async fn reload(&self) -> Result<Config, String> {
+        let path = self.config_path.clone();
+        let options = self.template.options().map_err(|e| e.to_string())?;
+        let mut config = tokio::task::spawn_blocking(move || {
+            let mut config =
+                portico_config::load_with(&path, &options).map_err(|e| e.to_string())?;
+            build_functions(&mut config).map_err(|e| format!("{e:#}"))?;
+            provide_sdks(&mut config).map_err(|e| format!("{e:#}"))?;
+            Ok::<_, String>(config)
+        })
+        .await
+        .map_err(|e| e.to_string())??;
+        for warning in &config.warnings {
+            tracing::warn!("{warning}");
+        }
+        let served = served(
+            &mut config,
+            self.addr,
+            &self.work,
+            self.async_retry_delay,
+            &self.recorders,
+        )?;
+        let previous = self.publish.send_replace(Arc::new(served));
+        tracing::info!(
+            "reloaded {}: {} function(s), {} API(s)",
+            self.config_path.display(),
+            config.functions.len(),
+            config.apis.len() + config.rest_apis.len()
+        );
+        tokio::spawn(retire(previous));
+        Ok(config)
+    }
+}
+
+/// Whether a change at `path` may change what is served.
+fn relevant(path: &Path) -> bool {
+    !path.components().any(|c| {
+        let name = c.as_os_str().to_string_lossy();
+        NOT_WATCHED.contains(&name.as_ref())
+    }) && !path.extension().is_some_and(|e| e == "pyc" || e == "swp")
+}
+
+/// Stops the instances of what was served before a reload, once no request holds it.
+async fn retire(previous: Arc<portico_server::Served>) {
+    let mut idle = tokio::time::interval(Duration::from_millis(50));
+    while Arc::strong_count(&previous) > 1 {
+        idle.tick().await;
+    }
+    previous.gateway.runtime().shutdown().await;
+}
+
 /// A work folder for this process (bootstraps), removed when dropped.
 struct WorkDir(PathBuf);
 
@@ -507,13 +700,27 @@ fn tracer(
 /// How long spans still waiting may take to reach the collector when Portico stops.
 const SPANS_FLUSH: Duration = Duration::from_secs(5);
 
-async fn serve(
-    (config_path, config): (PathBuf, Config),
+/// How `serve` was asked to run, for the first start and every reload.
+struct ServeOptions {
     listen: SocketAddr,
     admin_listen: Option<AdminAddress>,
     otlp_endpoint: Option<String>,
     async_retry_delay: Duration,
+    /// Reload on changes, reading the config again with these template options.
+    watch: Option<TemplateArgs>,
+}
+
+async fn serve(
+    (config_path, config): (PathBuf, Config),
+    options: ServeOptions,
 ) -> anyhow::Result<ExitCode> {
+    let ServeOptions {
+        listen,
+        admin_listen,
+        otlp_endpoint,
+        async_retry_delay,
+        watch,
+    } = options;
     let config_path = config_path.as_path();
     let prices = cost::prices(config.admin_prices.as_deref())?;
     let admin = admin_listener(admin_listen.map(|a| a.0), config.admin_listen).await?;
@@ -532,36 +739,20 @@ async fn serve(
             )
         })?;
     let addr = listener.local_addr()?;
-    // Functions' SDKs call the services the config names, and Lambda at Portico itself;
-    // what Portico's own environment or the function's says wins.
-    let mut config = config;
-    let endpoints = config.endpoint_variables(&format!("http://{addr}"));
-    for function in config.functions.values_mut() {
-        for (name, url) in &endpoints {
-            if std::env::var_os(name).is_none() {
-                function
-                    .environment
-                    .entry(name.clone())
-                    .or_insert_with(|| url.clone());
-            }
-        }
-    }
     let work = WorkDir::new();
-    let runtime = Arc::new(start_runtime(&config, &work, async_retry_delay)?);
-    let mut gateway = portico_gateway::Gateway::new(&config, runtime.clone(), addr.port())
-        .map_err(|errors| unservable(config_path, errors))?;
     let observatory = metrics.as_ref().map(|_| {
         let declared = portico_server::routes::declared(&config, addr);
         Arc::new(portico_observe::Observatory::new(declared))
     });
-    if let Some(observatory) = &observatory {
-        gateway.observe(observatory.clone());
-    }
     let tracer = tracer(otlp_endpoint.as_deref(), config.tracing.as_ref())?;
-    if let Some((tracer, _)) = &tracer {
-        gateway.trace(tracer.clone());
-    }
-    let gateway = Arc::new(gateway);
+    let recorders = Recorders {
+        observatory: observatory.clone(),
+        tracer: tracer.as_ref().map(|(t, _)| t.clone()),
+    };
+    let mut config = config;
+    let served = served(&mut config, addr, &work, async_retry_delay, &recorders)
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
+    let (publish, serving) = tokio::sync::watch::channel(Arc::new(served));
     let readiness = portico_server::Readiness::ready();
     println!(
         "Portico {} serving {} on http://{addr}\n",
@@ -576,9 +767,8 @@ async fn serve(
         let admin = portico_server::admin::Admin {
             prices,
             metrics,
-            routes: portico_server::routes::routes(&config, addr),
+            serving: serving.clone(),
             observatory,
-            runtime,
             readiness: readiness.clone(),
         };
         tokio::spawn(portico_server::admin::serve(listener, admin));
@@ -590,6 +780,12 @@ async fn serve(
         for key in api.api_keys.values().filter(|k| k.generated) {
             println!("  API key  {}/{}  {}", api.name, key.name, key.value);
         }
+    }
+    if watch.is_some() {
+        println!(
+            "\n  Watching {} and the functions' code: a change reloads what changed.",
+            config.dir.display()
+        );
     }
     println!("\nAWS CLI and SDKs: --endpoint-url http://{addr}   Press Ctrl-C to stop.");
     // In-flight requests may finish for as long as the slowest function may run; a second
@@ -611,7 +807,24 @@ async fn serve(
             _ = tokio::time::sleep(grace) => {}
         }
     };
-    portico_server::serve(listener, gateway, readiness, shutdown, force).await;
+    // Without --watch, what is served stays as it is; the work folder lives as long as this.
+    let _unwatched = match watch {
+        Some(template) => {
+            let reload = Reload {
+                config_path: config_path.to_path_buf(),
+                template,
+                addr,
+                work,
+                async_retry_delay,
+                recorders,
+                publish,
+            };
+            tokio::spawn(reload.run(config));
+            None
+        }
+        None => Some((publish, work)),
+    };
+    portico_server::serve(listener, serving, readiness, shutdown, force).await;
     if let Some((tracer, _)) = &tracer {
         tracer.flush(SPANS_FLUSH).await;
     }

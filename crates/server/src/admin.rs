@@ -17,7 +17,6 @@ use metrics_exporter_prometheus::{PrometheusBuilder, PrometheusHandle};
 use tokio::net::TcpListener;
 
 use portico_observe::Observatory;
-use portico_runtime::Runtime;
 
 use crate::Readiness;
 use crate::routes::Route;
@@ -43,9 +42,9 @@ const FOLD_EVERY: std::time::Duration = std::time::Duration::from_millis(250);
 /// What the admin listener answers from.
 pub struct Admin {
     pub metrics: PrometheusHandle,
-    pub routes: Vec<Route>,
+    /// What is served (its routes and its functions' runtime), the current one at each call.
+    pub serving: crate::Serving,
     pub observatory: Arc<Observatory>,
-    pub runtime: Arc<Runtime>,
     pub readiness: Readiness,
     /// The cost panel's price table.
     pub prices: portico_cost::Prices,
@@ -61,15 +60,7 @@ pub async fn serve(listener: TcpListener, admin: Admin) {
             observatory.fold();
         }
     });
-    let routes = serde_json::to_vec(
-        &admin
-            .routes
-            .iter()
-            .map(|r| serde_json::json!({"kind": r.kind, "name": r.function, "url": r.url}))
-            .collect::<Vec<_>>(),
-    )
-    .unwrap_or_default();
-    let admin = Arc::new((admin, Bytes::from(routes)));
+    let admin = Arc::new(admin);
     let builder = auto::Builder::new(TokioExecutor::new());
     loop {
         let Ok((stream, _)) = listener.accept().await else {
@@ -77,8 +68,7 @@ pub async fn serve(listener: TcpListener, admin: Admin) {
         };
         let admin = admin.clone();
         let service = service_fn(move |req: Request<Incoming>| {
-            let (admin, routes) = &*admin;
-            let answer = answer(req.uri(), admin, routes);
+            let answer = answer(req.uri(), &admin);
             async move { Ok::<_, Infallible>(answer) }
         });
         let connection = builder
@@ -118,7 +108,17 @@ fn after(query: Option<&str>) -> Result<u64, String> {
     }
 }
 
-fn answer(uri: &http::Uri, admin: &Admin, routes: &Bytes) -> Response<Full<Bytes>> {
+/// Every URL served, as `/routes` lists them.
+fn routes_json(routes: &[Route]) -> Bytes {
+    let listed: Vec<_> = routes
+        .iter()
+        .map(|r| serde_json::json!({"kind": r.kind, "name": r.function, "url": r.url}))
+        .collect();
+    Bytes::from(serde_json::to_vec(&listed).unwrap_or_default())
+}
+
+fn answer(uri: &http::Uri, admin: &Admin) -> Response<Full<Bytes>> {
+    let served = admin.serving.borrow().clone();
     let (status, content_type, body): (StatusCode, &str, Bytes) = match uri.path() {
         "/metrics" => (
             StatusCode::OK,
@@ -134,7 +134,7 @@ fn answer(uri: &http::Uri, admin: &Admin, routes: &Bytes) -> Response<Full<Bytes
             TEXT,
             Bytes::from_static(b"draining: in-flight requests are finishing, no new ones are taken\n"),
         ),
-        "/routes" => (StatusCode::OK, JSON, routes.clone()),
+        "/routes" => (StatusCode::OK, JSON, routes_json(&served.routes)),
         "/usage" => json(&admin.observatory.usage()),
         "/api/traffic" => json(&admin.observatory.traffic()),
         "/api/cost" => json(&portico_cost::estimate(
@@ -142,8 +142,9 @@ fn answer(uri: &http::Uri, admin: &Admin, routes: &Bytes) -> Response<Full<Bytes
             &admin.prices,
         )),
         "/api/functions" => json(
-            &admin
-                .runtime
+            &served
+                .gateway
+                .runtime()
                 .pools()
                 .map(|p| p.state())
                 .collect::<Vec<_>>(),

@@ -45,15 +45,27 @@ impl Readiness {
     }
 }
 
+/// What is being served: the gateway (with its functions' runtime) and the URLs it answers,
+/// replaced whole when the config is reloaded. A request holds the one it started with, so a
+/// reload never cuts it off.
+pub struct Served {
+    pub gateway: Arc<Gateway>,
+    pub routes: Vec<routes::Route>,
+}
+
+/// The current [`Served`], and news of the next.
+pub type Serving = tokio::sync::watch::Receiver<Arc<Served>>;
+
 /// How long to wait after a failed `accept` before the next.
 const ACCEPT_BACKOFF: std::time::Duration = std::time::Duration::from_millis(50);
 
-/// Serves `gateway` on `listener` until `shutdown` completes; then in-flight requests may
-/// finish until `force` completes, and every function instance is stopped. `readiness`
-/// turns to draining when `shutdown` completes.
+/// Serves what `serving` holds on `listener` (each request with the gateway current when it
+/// arrives) until `shutdown` completes; then in-flight requests may finish until `force`
+/// completes, and every function instance is stopped. `readiness` turns to draining when
+/// `shutdown` completes.
 pub async fn serve(
     listener: TcpListener,
-    gateway: Arc<Gateway>,
+    serving: Serving,
     readiness: Readiness,
     shutdown: impl Future<Output = ()>,
     force: impl Future<Output = ()>,
@@ -74,10 +86,10 @@ pub async fn serve(
                     }
                 };
                 let _ = stream.set_nodelay(true);
-                let gateway = gateway.clone();
+                let serving = serving.clone();
                 let service = service_fn(move |req| {
-                    let gateway = gateway.clone();
-                    async move { Ok::<_, Infallible>(dispatch(&gateway, req, remote).await) }
+                    let served = serving.borrow().clone();
+                    async move { Ok::<_, Infallible>(dispatch(&served.gateway, req, remote).await) }
                 });
                 let connection = builder.serve_connection_with_upgrades(TokioIo::new(stream), service);
                 let connection = graceful.watch(connection.into_owned());
@@ -98,7 +110,8 @@ pub async fn serve(
         _ = force => tracing::warn!("stopping now: in-flight requests are cut off"),
     }
     tracing::info!("stopping function instances");
-    gateway.runtime().shutdown().await;
+    let served = serving.borrow().clone();
+    served.gateway.runtime().shutdown().await;
 }
 
 async fn dispatch(gateway: &Gateway, req: Request<Incoming>, remote: SocketAddr) -> Response<Body> {

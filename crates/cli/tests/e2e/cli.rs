@@ -372,3 +372,56 @@ apis:
         first.headers()["x-amzn-requestid"].to_str().unwrap()
     );
 }
+
+/// `serve --watch`: a change to a function's code or the config is served from the next
+/// request on, a request in flight during the reload finishes, and a broken change keeps the
+/// previous version serving, with the reason in the log.
+#[tokio::test]
+async fn watch_reloads_changes_and_keeps_serving_through_broken_ones() {
+    let app = tempfile::tempdir().unwrap();
+    let handler = |version: &str| {
+        format!(
+            "import socket\n\ndef handler(event, context):\n    return {{'version': '{version}'}}\n\n\
+             def wait(event, context):\n    host, port = event['gate'].rsplit(':', 1)\n    \
+             with socket.create_connection((host, int(port))) as conn:\n        conn.recv(1)\n    \
+             return 'through'\n"
+        )
+    };
+    let config = "functions:\n  app: {runtime: python3.12, handler: app.handler, code: .}\n  \
+                  gated: {runtime: python3.12, handler: app.wait, code: ., timeout: 30}\n";
+    std::fs::write(app.path().join("app.py"), handler("v1")).unwrap();
+    std::fs::write(app.path().join("portico.yaml"), config).unwrap();
+    let dir = app.path().to_path_buf();
+    let p = Portico::serve_in(app, &["--watch"]);
+    assert!(p.banner.contains("Watching"), "{}", p.banner);
+    let version =
+        async || -> serde_json::Value { p.invoke("app", "{}", &[]).await.json().await.unwrap() };
+    assert_eq!(version().await["version"], "v1");
+
+    // A request in flight while the code changes is answered by the old instance.
+    let gate = crate::harness::Gate::new().await;
+    let payload = format!(r#"{{"gate": "{}"}}"#, gate.addr);
+    let request = p.invoke("gated", &payload, &[]);
+    let change = async {
+        let mut conn = gate.arrival().await;
+        std::fs::write(dir.join("app.py"), handler("v2")).unwrap();
+        p.wait_for_log("reloaded ");
+        use tokio::io::AsyncWriteExt;
+        conn.write_all(b"!").await.unwrap();
+        conn
+    };
+    let (in_flight, _conn) = tokio::join!(request, change);
+    assert_eq!(in_flight.status(), 200);
+    assert_eq!(in_flight.text().await.unwrap(), "\"through\"");
+    assert_eq!(version().await["version"], "v2");
+
+    // A broken config is reported; the previous version goes on serving.
+    std::fs::write(
+        dir.join("portico.yaml"),
+        "functions:\n  app: {runtime: pyhton3.12, handler: app.handler, code: .}\n",
+    )
+    .unwrap();
+    let why = p.wait_for_log("not reloaded, still serving the previous version");
+    assert!(why.contains("unknown runtime `pyhton3.12`"), "{why}");
+    assert_eq!(version().await["version"], "v2");
+}
