@@ -127,15 +127,21 @@ pub fn execute(
         Step::Pip { python, version } => {
             copy(job, entries, out)?;
             let requirements = std::fs::read_to_string(out.join("requirements.txt")).ok();
-            let nothing = requirements.as_deref().is_none_or(|text| {
-                text.lines()
-                    .map(|line| line.split('#').next().unwrap_or("").trim())
-                    .all(str::is_empty)
-            });
+            let Some(requirements) = requirements else {
+                progress.step(
+                    job.function,
+                    "no requirements.txt: the code is used as it is",
+                );
+                return Ok(());
+            };
+            let nothing = requirements
+                .lines()
+                .map(|line| line.split('#').next().unwrap_or("").trim())
+                .all(str::is_empty);
             if nothing {
                 progress.step(
                     job.function,
-                    "no requirements in requirements.txt: the code is used as it is",
+                    "requirements.txt names nothing: the code is used as it is",
                 );
                 return Ok(());
             }

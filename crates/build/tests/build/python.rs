@@ -104,6 +104,22 @@ fn a_function_without_requirements_is_its_code() {
     assert!(steps.any("no requirements.txt"), "{:?}", steps.all());
     assert!(built.join("app.py").is_file());
     assert!(built.join(MARKER).is_file());
+
+    // One with nothing but comments (as `sam init` ships) is not handed to pip either.
+    fx.write(
+        "requirements.txt",
+        "# the standard library is enough
+
+",
+    );
+    let (built, steps) = fx.build("Plain", "python3.12", Method::Pip);
+    assert!(built.unwrap().join(MARKER).is_file());
+    assert!(
+        steps.any("requirements.txt names nothing"),
+        "{:?}",
+        steps.all()
+    );
+    assert!(!steps.any("installing"), "{:?}", steps.all());
 }
 
 #[test]

@@ -789,11 +789,7 @@ impl Translation<'_> {
                 );
                 return None;
             }
-            let extension = if runtime.starts_with("python") {
-                "py"
-            } else if runtime.starts_with("nodejs") {
-                "js"
-            } else {
+            let Some(extension) = super::source_extension(runtime) else {
                 if !runtime.is_empty() {
                     self.error(
                         &at,
@@ -2896,26 +2892,7 @@ impl Translation<'_> {
                 );
                 continue;
             }
-            let mut stage = Map::new();
-            if let Some(variables) = s.get("StageVariables").and_then(Value::as_object) {
-                let vars: Map<String, Value> = variables
-                    .iter()
-                    .map(|(k, v)| (k.clone(), scalar_text(v).into()))
-                    .collect();
-                stage.insert("variables".into(), Value::Object(vars));
-            }
-            if let Some(settings) = s.get("DefaultRouteSettings")
-                && let Some(throttle) = throttle(settings)
-            {
-                stage.insert("throttle".into(), throttle);
-            }
-            if let Some(format) = s
-                .get("AccessLogSettings")
-                .and_then(|l| l.get("Format"))
-                .and_then(Value::as_str)
-            {
-                stage.insert("access_log".into(), json!({"format": format}));
-            }
+            let stage = super::sam::http_stage(&s.properties);
             if let Some(settings) = s.get("RouteSettings").and_then(Value::as_object) {
                 route_settings.push((
                     stage_name.clone(),

@@ -152,8 +152,8 @@ pub(crate) struct Translation<'t> {
     origins: BTreeMap<String, String>,
     functions: Map<String, Value>,
     function_names: BTreeSet<String>,
-    rest_apis: BTreeMap<String, sam::RestApi>,
-    http_apis: BTreeMap<String, sam::HttpApi>,
+    rest_apis: BTreeMap<String, sam::GatheredApi>,
+    http_apis: BTreeMap<String, sam::GatheredApi>,
     /// Layer ARNs and the folders that stand for them (the template's own layers, then the
     /// user's `--layer ARN=DIR`).
     layers: BTreeMap<String, String>,
@@ -277,144 +277,7 @@ impl Translation<'_> {
             }
             existing.push((id, resource));
         }
-        let mut known = BTreeMap::new();
-        let mut implicit_rest = false;
-        let mut implicit_http = false;
-        for (id, resource) in &existing {
-            let kind = resource.get("Type").and_then(Value::as_str).unwrap_or("");
-            let props = resource.get("Properties");
-            match kind {
-                "AWS::Serverless::Function" | "AWS::Lambda::Function" => {
-                    let name = function_name(id, props);
-                    let arn = format!(
-                        "arn:aws:lambda:{}:{}:function:{name}",
-                        self.region, self.account_id
-                    );
-                    self.function_names.insert(name.clone());
-                    known.insert(
-                        id.to_string(),
-                        resource_of(name.clone().into(), [("Arn", arn.into())]),
-                    );
-                    if kind == "AWS::Serverless::Function" {
-                        let role = format!("arn:aws:iam::{}:role/{id}Role", self.account_id);
-                        known.insert(
-                            format!("{id}Role"),
-                            resource_of(format!("{id}Role").into(), [("Arn", role.into())]),
-                        );
-                        let events = props
-                            .and_then(|p| p.get("Events"))
-                            .and_then(Value::as_object);
-                        for event in events.into_iter().flatten().map(|(_, e)| e) {
-                            let event_props = event.get("Properties");
-                            match event.get("Type").and_then(Value::as_str) {
-                                Some("Api")
-                                    if event_props.and_then(|p| p.get("RestApiId")).is_none() =>
-                                {
-                                    implicit_rest = true
-                                }
-                                Some("HttpApi")
-                                    if event_props.and_then(|p| p.get("ApiId")).is_none() =>
-                                {
-                                    implicit_http = true
-                                }
-                                _ => {}
-                            }
-                        }
-                        if props.and_then(|p| p.get("FunctionUrlConfig")).is_some() {
-                            known.insert(
-                                format!("{id}Url"),
-                                resource_of(
-                                    format!("{id}Url").into(),
-                                    [(
-                                        "FunctionUrl",
-                                        format!("http://{name}.lambda-url.localhost:3000/").into(),
-                                    )],
-                                ),
-                            );
-                        }
-                    }
-                }
-                "AWS::Serverless::Api" | "AWS::ApiGateway::RestApi" => {
-                    known.insert(
-                        id.to_string(),
-                        resource_of(id.to_string().into(), [("RootResourceId", "/".into())]),
-                    );
-                    if kind == "AWS::Serverless::Api" {
-                        self.rest_apis.insert(
-                            id.to_string(),
-                            sam::RestApi {
-                                pointer: Some(child("/Resources", id)),
-                                ..Default::default()
-                            },
-                        );
-                    }
-                }
-                "AWS::Serverless::HttpApi" | "AWS::ApiGatewayV2::Api" => {
-                    let endpoint = format!(
-                        "http://{}.execute-api.localhost:3000",
-                        id.to_ascii_lowercase()
-                    );
-                    known.insert(
-                        id.to_string(),
-                        resource_of(
-                            id.to_string().into(),
-                            [
-                                ("ApiEndpoint", endpoint.into()),
-                                ("ApiId", id.to_string().into()),
-                            ],
-                        ),
-                    );
-                    if kind == "AWS::Serverless::HttpApi" {
-                        self.http_apis.insert(
-                            id.to_string(),
-                            sam::HttpApi {
-                                pointer: Some(child("/Resources", id)),
-                                ..Default::default()
-                            },
-                        );
-                    }
-                }
-                "AWS::Serverless::LayerVersion" | "AWS::Lambda::LayerVersion" => {
-                    let arn = format!(
-                        "arn:aws:lambda:{}:{}:layer:{id}:1",
-                        self.region, self.account_id
-                    );
-                    known.insert(id.to_string(), resource_of(arn.into(), []));
-                }
-                "AWS::IAM::Role" => {
-                    let arn = format!("arn:aws:iam::{}:role/{id}", self.account_id);
-                    known.insert(
-                        id.to_string(),
-                        resource_of(id.to_string().into(), [("Arn", arn.into())]),
-                    );
-                }
-                k if QUIET_TYPES.contains(&k) || k.starts_with("AWS::ApiGateway") => {
-                    known.insert(id.to_string(), resource_of(id.to_string().into(), []));
-                }
-                // What Portico does not emulate (a table, a queue): its references are
-                // placeholders the user may override.
-                _ => {
-                    known.insert(id.to_string(), Resource::default());
-                }
-            }
-        }
-        self.cfn_known(&existing, &mut known);
-        if implicit_rest {
-            known.insert(
-                IMPLICIT_REST.into(),
-                resource_of(IMPLICIT_REST.into(), [("RootResourceId", "/".into())]),
-            );
-        }
-        if implicit_http {
-            let endpoint = format!(
-                "http://{}.execute-api.localhost:3000",
-                IMPLICIT_HTTP.to_ascii_lowercase()
-            );
-            known.insert(
-                IMPLICIT_HTTP.into(),
-                resource_of(IMPLICIT_HTTP.into(), [("ApiEndpoint", endpoint.into())]),
-            );
-        }
+        let known = self.references(&existing);
         let (region, account_id) = (self.region.clone(), self.account_id.clone());
         let scope = Scope {
             region: &region,
@@ -593,6 +456,155 @@ impl Translation<'_> {
         self.layers.insert(arn, folder);
     }
 
+    /// What `Ref` and `Fn::GetAtt` give for each resource that exists, and for what SAM
+    /// makes beside them (a function's role and URL, the implicit APIs); a resource Portico
+    /// does not emulate gives a placeholder. Notes the functions' names and the SAM APIs to
+    /// gather events into.
+    fn references(
+        &mut self,
+        existing: &[(&String, &Map<String, Value>)],
+    ) -> BTreeMap<String, Resource> {
+        let mut known = BTreeMap::new();
+        let mut implicit_rest = false;
+        let mut implicit_http = false;
+        for (id, resource) in existing {
+            let kind = resource.get("Type").and_then(Value::as_str).unwrap_or("");
+            let props = resource.get("Properties");
+            match kind {
+                "AWS::Serverless::Function" | "AWS::Lambda::Function" => {
+                    let name = function_name(id, props);
+                    let arn = format!(
+                        "arn:aws:lambda:{}:{}:function:{name}",
+                        self.region, self.account_id
+                    );
+                    self.function_names.insert(name.clone());
+                    known.insert(
+                        id.to_string(),
+                        resource_of(name.clone().into(), [("Arn", arn.into())]),
+                    );
+                    if kind == "AWS::Serverless::Function" {
+                        let role = format!("arn:aws:iam::{}:role/{id}Role", self.account_id);
+                        known.insert(
+                            format!("{id}Role"),
+                            resource_of(format!("{id}Role").into(), [("Arn", role.into())]),
+                        );
+                        let events = props
+                            .and_then(|p| p.get("Events"))
+                            .and_then(Value::as_object);
+                        for event in events.into_iter().flatten().map(|(_, e)| e) {
+                            let event_props = event.get("Properties");
+                            match event.get("Type").and_then(Value::as_str) {
+                                Some("Api")
+                                    if event_props.and_then(|p| p.get("RestApiId")).is_none() =>
+                                {
+                                    implicit_rest = true
+                                }
+                                Some("HttpApi")
+                                    if event_props.and_then(|p| p.get("ApiId")).is_none() =>
+                                {
+                                    implicit_http = true
+                                }
+                                _ => {}
+                            }
+                        }
+                        if props.and_then(|p| p.get("FunctionUrlConfig")).is_some() {
+                            known.insert(
+                                format!("{id}Url"),
+                                resource_of(
+                                    format!("{id}Url").into(),
+                                    [(
+                                        "FunctionUrl",
+                                        format!("http://{name}.lambda-url.localhost:3000/").into(),
+                                    )],
+                                ),
+                            );
+                        }
+                    }
+                }
+                "AWS::Serverless::Api" | "AWS::ApiGateway::RestApi" => {
+                    known.insert(
+                        id.to_string(),
+                        resource_of(id.to_string().into(), [("RootResourceId", "/".into())]),
+                    );
+                    if kind == "AWS::Serverless::Api" {
+                        self.rest_apis.insert(
+                            id.to_string(),
+                            sam::GatheredApi {
+                                pointer: Some(child("/Resources", id)),
+                                ..Default::default()
+                            },
+                        );
+                    }
+                }
+                "AWS::Serverless::HttpApi" | "AWS::ApiGatewayV2::Api" => {
+                    let endpoint = format!(
+                        "http://{}.execute-api.localhost:3000",
+                        id.to_ascii_lowercase()
+                    );
+                    known.insert(
+                        id.to_string(),
+                        resource_of(
+                            id.to_string().into(),
+                            [
+                                ("ApiEndpoint", endpoint.into()),
+                                ("ApiId", id.to_string().into()),
+                            ],
+                        ),
+                    );
+                    if kind == "AWS::Serverless::HttpApi" {
+                        self.http_apis.insert(
+                            id.to_string(),
+                            sam::GatheredApi {
+                                pointer: Some(child("/Resources", id)),
+                                ..Default::default()
+                            },
+                        );
+                    }
+                }
+                "AWS::Serverless::LayerVersion" | "AWS::Lambda::LayerVersion" => {
+                    let arn = format!(
+                        "arn:aws:lambda:{}:{}:layer:{id}:1",
+                        self.region, self.account_id
+                    );
+                    known.insert(id.to_string(), resource_of(arn.into(), []));
+                }
+                "AWS::IAM::Role" => {
+                    let arn = format!("arn:aws:iam::{}:role/{id}", self.account_id);
+                    known.insert(
+                        id.to_string(),
+                        resource_of(id.to_string().into(), [("Arn", arn.into())]),
+                    );
+                }
+                k if QUIET_TYPES.contains(&k) || k.starts_with("AWS::ApiGateway") => {
+                    known.insert(id.to_string(), resource_of(id.to_string().into(), []));
+                }
+                // What Portico does not emulate (a table, a queue): its references are
+                // placeholders the user may override.
+                _ => {
+                    known.insert(id.to_string(), Resource::default());
+                }
+            }
+        }
+        self.cfn_known(existing, &mut known);
+        if implicit_rest {
+            known.insert(
+                IMPLICIT_REST.into(),
+                resource_of(IMPLICIT_REST.into(), [("RootResourceId", "/".into())]),
+            );
+        }
+        if implicit_http {
+            let endpoint = format!(
+                "http://{}.execute-api.localhost:3000",
+                IMPLICIT_HTTP.to_ascii_lowercase()
+            );
+            known.insert(
+                IMPLICIT_HTTP.into(),
+                resource_of(IMPLICIT_HTTP.into(), [("ApiEndpoint", endpoint.into())]),
+            );
+        }
+        known
+    }
+
     /// Whether transform `name` is SAM's; other transforms are not run.
     fn transform(&mut self, name: &str) -> bool {
         if name == "AWS::Serverless-2016-10-31" {
@@ -624,11 +636,7 @@ impl Translation<'_> {
             );
             return None;
         };
-        let extension = if runtime.starts_with("python") {
-            "py"
-        } else if runtime.starts_with("nodejs") {
-            "js"
-        } else {
+        let Some(extension) = source_extension(runtime) else {
             self.error(
                 at,
                 format!("inline code of a {runtime} function cannot be run"),
@@ -703,6 +711,17 @@ impl Translation<'_> {
 
 const IMPLICIT_REST: &str = sam::IMPLICIT_REST_API;
 const IMPLICIT_HTTP: &str = sam::IMPLICIT_HTTP_API;
+
+/// The extension of a source file Lambda runs inline for `runtime` (Python and Node only).
+fn source_extension(runtime: &str) -> Option<&'static str> {
+    if runtime.starts_with("python") {
+        Some("py")
+    } else if runtime.starts_with("nodejs") {
+        Some("js")
+    } else {
+        None
+    }
+}
 
 fn problem(pointer: &str, message: impl Into<String>, help: impl Into<String>) -> Problem {
     Problem {

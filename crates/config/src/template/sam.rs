@@ -66,18 +66,11 @@ const FUNCTION_PROPERTIES_READ: &[&str] = &[
     "ImageConfig",
 ];
 
-/// A REST API being gathered: its resource's properties and the methods events add.
+/// A REST or HTTP API being gathered: its resource's properties and the routes its
+/// functions' events add.
 #[derive(Default)]
-pub struct RestApi {
-    /// The template pointer of its resource; `None` for the implicit API.
-    pub pointer: Option<String>,
-    pub properties: Map<String, Value>,
-    pub events: Vec<Event>,
-}
-
-/// An HTTP API being gathered.
-#[derive(Default)]
-pub struct HttpApi {
+pub struct GatheredApi {
+    /// The template pointer of its resource; `None` for an implicit API.
     pub pointer: Option<String>,
     pub properties: Map<String, Value>,
     pub events: Vec<Event>,
@@ -385,50 +378,24 @@ impl Translation<'_> {
         };
         match kind {
             "Api" => {
-                let api = match gathered.properties.get("RestApiId") {
-                    Some(Value::String(api)) => api.clone(),
-                    Some(_) => {
-                        self.error(
-                            &child(&child(at, "Properties"), "RestApiId"),
-                            "`RestApiId` does not name an API of this template",
-                            "write `RestApiId: !Ref MyApi`, MyApi being an AWS::Serverless::Api",
-                        );
-                        return;
-                    }
-                    None => IMPLICIT_REST_API.to_string(),
-                };
-                if api != IMPLICIT_REST_API && !self.rest_apis.contains_key(&api) {
-                    self.error(
-                        &child(&child(at, "Properties"), "RestApiId"),
-                        format!("`{api}` is not an AWS::Serverless::Api of this template"),
-                        "name one, or leave `RestApiId` out for the implicit API",
-                    );
+                let Some(api) = self.event_api(&gathered, "RestApiId", IMPLICIT_REST_API, "AWS::Serverless::Api") else {
                     return;
+                };
+                if let Some(gathering) = self.rest_apis.get_mut(&api) {
+                    gathering.events.push(gathered);
+                } else {
+                    self.rest_apis.insert(api, GatheredApi { events: vec![gathered], ..Default::default() });
                 }
-                self.rest_apis.entry(api).or_default().events.push(gathered);
             }
             "HttpApi" => {
-                let api = match gathered.properties.get("ApiId") {
-                    Some(Value::String(api)) => api.clone(),
-                    Some(_) => {
-                        self.error(
-                            &child(&child(at, "Properties"), "ApiId"),
-                            "`ApiId` does not name an API of this template",
-                            "write `ApiId: !Ref MyHttpApi`, MyHttpApi being an AWS::Serverless::HttpApi",
-                        );
-                        return;
-                    }
-                    None => IMPLICIT_HTTP_API.to_string(),
-                };
-                if api != IMPLICIT_HTTP_API && !self.http_apis.contains_key(&api) {
-                    self.error(
-                        &child(&child(at, "Properties"), "ApiId"),
-                        format!("`{api}` is not an AWS::Serverless::HttpApi of this template"),
-                        "name one, or leave `ApiId` out for the implicit API",
-                    );
+                let Some(api) = self.event_api(&gathered, "ApiId", IMPLICIT_HTTP_API, "AWS::Serverless::HttpApi") else {
                     return;
+                };
+                if let Some(gathering) = self.http_apis.get_mut(&api) {
+                    gathering.events.push(gathered);
+                } else {
+                    self.http_apis.insert(api, GatheredApi { events: vec![gathered], ..Default::default() });
                 }
-                self.http_apis.entry(api).or_default().events.push(gathered);
             }
             "" => self.error(
                 at,
@@ -443,9 +410,45 @@ impl Translation<'_> {
         }
     }
 
+    /// The API an `Api` or `HttpApi` event names by `key` (`RestApiId`, `ApiId`): one of the
+    /// template's APIs of type `kind`, else `implicit`.
+    fn event_api(
+        &mut self,
+        event: &Event,
+        key: &str,
+        implicit: &str,
+        kind: &str,
+    ) -> Option<String> {
+        let at = child(&child(&event.pointer, "Properties"), key);
+        let known = |me: &Self, api: &str| match kind {
+            "AWS::Serverless::Api" => me.rest_apis.contains_key(api),
+            _ => me.http_apis.contains_key(api),
+        };
+        match event.properties.get(key) {
+            None => Some(implicit.to_string()),
+            Some(Value::String(api)) if api == implicit || known(self, api) => Some(api.clone()),
+            Some(Value::String(api)) => {
+                self.error(
+                    &at,
+                    format!("`{api}` is not an {kind} of this template"),
+                    format!("name one, or leave `{key}` out for the implicit API"),
+                );
+                None
+            }
+            Some(_) => {
+                self.error(
+                    &at,
+                    format!("`{key}` does not name an API of this template"),
+                    format!("write `{key}: !Ref MyApi`, MyApi being an {kind}"),
+                );
+                None
+            }
+        }
+    }
+
     /// A REST API gathered from its resource and events, as Portico's `protocol: rest` with
     /// the Swagger document SAM would generate.
-    pub(super) fn emit_rest_api(&mut self, name: &str, api: RestApi) -> Value {
+    pub(super) fn emit_rest_api(&mut self, name: &str, api: GatheredApi) -> Value {
         let at = api.pointer.clone().unwrap_or_else(|| {
             api.events
                 .first()
@@ -1047,7 +1050,7 @@ impl Translation<'_> {
     }
 
     /// An HTTP API gathered from its resource and events, as Portico's `protocol: http`.
-    pub(super) fn emit_http_api(&mut self, name: &str, api: HttpApi) -> Value {
+    pub(super) fn emit_http_api(&mut self, name: &str, api: GatheredApi) -> Value {
         let at = api.pointer.clone().unwrap_or_else(|| {
             api.events
                 .first()
@@ -1182,25 +1185,7 @@ impl Translation<'_> {
             .get("StageName")
             .map(scalar_text)
             .unwrap_or_else(|| "$default".to_string());
-        let mut stage = Map::new();
-        if let Some(variables) = props.get("StageVariables").and_then(Value::as_object) {
-            let vars: Map<String, Value> = variables
-                .iter()
-                .map(|(k, v)| (k.clone(), scalar_text(v).into()))
-                .collect();
-            stage.insert("variables".into(), Value::Object(vars));
-        }
-        if let Some(settings) = props.get("DefaultRouteSettings")
-            && let Some(throttle) = throttle(settings)
-        {
-            stage.insert("throttle".into(), throttle);
-        }
-        if let Some(log) = props.get("AccessLogSettings")
-            && let Some(format) = log.get("Format").and_then(Value::as_str)
-        {
-            stage.insert("access_log".into(), json!({"format": format}));
-        }
-        emitted.insert("stages".into(), json!({ stage_name: stage }));
+        emitted.insert("stages".into(), json!({ stage_name: http_stage(props) }));
         Value::Object(emitted)
     }
 
@@ -1320,6 +1305,31 @@ pub(super) fn merge_globals(
         merged.insert(key.clone(), joined);
     }
     merged
+}
+
+/// An HTTP API stage's settings (SAM's `AWS::Serverless::HttpApi` and CloudFormation's
+/// `AWS::ApiGatewayV2::Stage` name them alike) as Portico's stage: `StageVariables`,
+/// `DefaultRouteSettings` throttling, `AccessLogSettings`.
+pub(super) fn http_stage(props: &Map<String, Value>) -> Map<String, Value> {
+    let mut stage = Map::new();
+    if let Some(variables) = props.get("StageVariables").and_then(Value::as_object) {
+        let vars: Map<String, Value> = variables
+            .iter()
+            .map(|(k, v)| (k.clone(), scalar_text(v).into()))
+            .collect();
+        stage.insert("variables".into(), Value::Object(vars));
+    }
+    if let Some(settings) = props.get("DefaultRouteSettings")
+        && let Some(throttle) = throttle(settings)
+    {
+        stage.insert("throttle".into(), throttle);
+    }
+    if let Some(log) = props.get("AccessLogSettings")
+        && let Some(format) = log.get("Format").and_then(Value::as_str)
+    {
+        stage.insert("access_log".into(), json!({"format": format}));
+    }
+    stage
 }
 
 /// SAM's and CloudFormation's CORS settings (`AllowOrigins`, ...) as Portico's `cors:`.
