@@ -83,7 +83,7 @@ fn broken_configs_say_where_and_how_to_fix() {
         (
             "functions:\n  hello:\n    runtime: python3.12\n    handler: app.handler\n    code: ./hello\n    colour: red\n",
             &[
-                "6:5 unknown field `colour`, expected one of runtime, handler, code, command, timeout, memory, concurrency, idle_timeout, limits, environment, url, layers | remove `colour`; the keys allowed here are runtime, handler, code, command, timeout, memory, concurrency, idle_timeout, limits, environment, url",
+                "6:5 unknown field `colour`, expected one of runtime, handler, code, command, timeout, memory, concurrency, idle_timeout, limits, environment, url, build, layers | remove `colour`; the keys allowed here are runtime, handler, code, command, timeout, memory, concurrency, idle_timeout, limits, environment, url, build, layers",
             ],
         ),
         (

@@ -690,3 +690,52 @@ async fn functions_import_the_aws_sdk_their_runtime_ships() {
         p.logs()
     );
 }
+
+/// An HTTP API declared by its OpenAPI definition (`DefinitionBody`): its routes, its Lambda
+/// request authorizer and its CORS, with a function's HttpApi event added to them.
+#[tokio::test]
+async fn http_api_from_its_openapi_definition() {
+    let p = serve("http-definition", &[]);
+    let call = async |path: &str, key: Option<&str>| {
+        let mut request = p
+            .client()
+            .get(format!("{}/execute-api/Api{path}", p.endpoint()));
+        if let Some(key) = key {
+            request = request.header("x-key", key);
+        }
+        let response = request.send().await.unwrap();
+        (
+            response.status().as_u16(),
+            response.json::<Value>().await.unwrap(),
+        )
+    };
+    assert_eq!(
+        call("/items/7", Some("open-sesame")).await,
+        (200, json!({"id": "7", "routeKey": "GET /items/{id}"}))
+    );
+    assert_eq!(
+        call("/items/7", Some("wrong")).await,
+        (403, json!({"message": "Forbidden"}))
+    );
+    assert_eq!(
+        call("/items/7", None).await,
+        (401, json!({"message": "Unauthorized"}))
+    );
+    assert_eq!(call("/health", None).await, (200, json!({"status": "ok"})));
+    let preflight = p
+        .client()
+        .request(
+            reqwest::Method::OPTIONS,
+            format!("{}/execute-api/Api/items/7", p.endpoint()),
+        )
+        .header("origin", "https://app.example.com")
+        .header("access-control-request-method", "GET")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(preflight.status(), 204);
+    assert_eq!(
+        header(preflight.headers(), "access-control-allow-origin").as_deref(),
+        Some("https://app.example.com")
+    );
+}

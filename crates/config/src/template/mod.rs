@@ -10,6 +10,7 @@
 
 mod cfn;
 mod emit;
+mod http_definition;
 pub(crate) mod intrinsics;
 mod sam;
 pub(crate) mod yaml;

@@ -1061,17 +1061,33 @@ impl Translation<'_> {
         let prop_at = |key: &str| child(&child(&at, "Properties"), key);
         let out = format!("/apis/{name}");
         self.origin(&out, &at);
-        if props.contains_key("DefinitionBody") || props.contains_key("DefinitionUri") {
-            self.warn(
-                &prop_at(if props.contains_key("DefinitionBody") { "DefinitionBody" } else { "DefinitionUri" }),
-                format!("the OpenAPI definition of the HTTP API `{name}` is not read yet; only its functions' HttpApi events become routes"),
-                "declare the routes as HttpApi events of the functions",
-            );
-        }
+        let document = match (props.get("DefinitionBody"), props.get("DefinitionUri")) {
+            (Some(Value::Object(body)), _) => Some(body.clone()),
+            (None, Some(Value::String(file))) => {
+                Some(self.definition_file(file, &prop_at("DefinitionUri")))
+            }
+            (None, None) => None,
+            (Some(_), _) | (None, Some(_)) => {
+                self.error(
+                    &at,
+                    "the HTTP API's definition is neither a document nor a local file",
+                    "write `DefinitionBody` as a mapping, or name the OpenAPI file with `DefinitionUri`",
+                );
+                None
+            }
+        };
+        let definition_at = prop_at(if props.contains_key("DefinitionBody") {
+            "DefinitionBody"
+        } else {
+            "DefinitionUri"
+        });
+        let definition = document
+            .map(|doc| self.http_definition(&doc, &definition_at))
+            .unwrap_or_default();
         let mut emitted = Map::new();
         emitted.insert("protocol".into(), "http".into());
         let auth = props.get("Auth").cloned().unwrap_or(Value::Null);
-        let mut authorizers = Map::new();
+        let mut authorizers = definition.authorizers;
         for (auth_name, authorizer) in auth
             .get("Authorizers")
             .and_then(Value::as_object)
@@ -1088,7 +1104,11 @@ impl Translation<'_> {
             .get("DefaultAuthorizer")
             .and_then(Value::as_str)
             .map(str::to_string);
-        let mut routes = Map::new();
+        // The definition's routes, then the events' (which SAM adds to the definition).
+        let mut routes = definition.routes;
+        for key in routes.keys() {
+            self.origin(&child(&format!("{out}/routes"), key), &definition_at);
+        }
         for event in &api.events {
             let p = &event.properties;
             let event_at = child(&event.pointer, "Properties");
@@ -1169,7 +1189,12 @@ impl Translation<'_> {
         }
         emitted.insert("routes".into(), Value::Object(routes));
         match props.get("CorsConfiguration") {
-            None | Some(Value::Bool(false)) => {}
+            None => {
+                if let Some(cors) = definition.cors {
+                    emitted.insert("cors".into(), cors);
+                }
+            }
+            Some(Value::Bool(false)) => {}
             Some(Value::Bool(true)) => {
                 emitted.insert(
                     "cors".into(),
@@ -1334,6 +1359,21 @@ pub(super) fn http_stage(props: &Map<String, Value>) -> Map<String, Value> {
 
 /// SAM's and CloudFormation's CORS settings (`AllowOrigins`, ...) as Portico's `cors:`.
 pub(super) fn cors_config(cors: &Value) -> Value {
+    cors_from(cors, |key| key.to_string())
+}
+
+/// The same in an OpenAPI document's `x-amazon-apigateway-cors` (`allowOrigins`, ...).
+pub(super) fn cors_config_lower(cors: &Value) -> Value {
+    cors_from(cors, |key| {
+        let mut chars = key.chars();
+        chars.next().map_or(String::new(), |c| {
+            c.to_ascii_lowercase().to_string() + chars.as_str()
+        })
+    })
+}
+
+/// CORS settings whose keys are `AllowOrigins`, ... as `spelled` writes them.
+fn cors_from(cors: &Value, spelled: impl Fn(&str) -> String) -> Value {
     let mut out = Map::new();
     for (key, out_key) in [
         ("AllowOrigins", "allow_origins"),
@@ -1341,17 +1381,20 @@ pub(super) fn cors_config(cors: &Value) -> Value {
         ("AllowHeaders", "allow_headers"),
         ("ExposeHeaders", "expose_headers"),
     ] {
-        if let Some(Value::Array(items)) = cors.get(key) {
+        if let Some(Value::Array(items)) = cors.get(spelled(key)) {
             out.insert(
                 out_key.into(),
                 Value::Array(items.iter().map(|v| scalar_text(v).into()).collect()),
             );
         }
     }
-    if let Some(credentials) = cors.get("AllowCredentials").and_then(Value::as_bool) {
+    if let Some(credentials) = cors
+        .get(spelled("AllowCredentials"))
+        .and_then(Value::as_bool)
+    {
         out.insert("allow_credentials".into(), credentials.into());
     }
-    if let Some(max_age) = cors.get("MaxAge").and_then(number) {
+    if let Some(max_age) = cors.get(spelled("MaxAge")).and_then(number) {
         out.insert("max_age".into(), max_age.into());
     }
     Value::Object(out)
