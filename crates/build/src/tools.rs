@@ -62,9 +62,18 @@ pub fn python(runtime: &str) -> Option<(String, String, Option<String>)> {
         .filter(|v| v.starts_with("3."));
     if let Some(minor) = exact {
         let exact = format!("python{minor}");
-        if let Some(version) = version(&exact) {
+        // Both asked at once: a version manager's shims take a while to answer.
+        let (exact_version, fallback) = std::thread::scope(|scope| {
+            let fallback = scope.spawn(|| version("python3"));
+            (version(&exact), fallback.join().ok().flatten())
+        });
+        if let Some(version) = exact_version {
             return Some((exact, version, None));
         }
+        let version = fallback?;
+        let warning = (!version.contains(&format!("Python {minor}.")))
+            .then(|| format!("{runtime} not found, using python3 ({version})"));
+        return Some(("python3".to_string(), version, warning));
     }
     let version = version("python3")?;
     let warning = exact

@@ -47,30 +47,36 @@ impl Launcher {
                 Runtime::Node { major } => (format!("node{major}"), "node"),
                 Runtime::Provided => continue,
             };
-            let chosen = if version_of(&exact).is_some() {
-                exact
+            // Both asked at once: a version manager's shims take a while to answer.
+            let (exact_found, fallback_found) = std::thread::scope(|scope| {
+                let exact = scope.spawn(|| probe(&exact, &f.runtime));
+                let fallback = probe(fallback, &f.runtime);
+                (exact.join().ok().flatten(), fallback)
+            });
+            let chosen = if let Some(found) = exact_found {
+                found.executable
             } else {
-                let version = version_of(fallback);
-                let matches = match (&f.runtime, &version) {
-                    (Runtime::Python { minor }, Some(v)) => {
-                        v.contains(&format!("Python 3.{minor}."))
+                let matches = match (&f.runtime, &fallback_found) {
+                    (Runtime::Python { minor }, Some(found)) => {
+                        found.version.starts_with(&format!("Python 3.{minor}."))
                     }
-                    (Runtime::Node { major }, Some(v)) => v.starts_with(&format!("v{major}.")),
+                    (Runtime::Node { major }, Some(found)) => {
+                        found.version.starts_with(&format!("v{major}."))
+                    }
                     _ => false,
                 };
-                match version {
+                match &fallback_found {
                     None => warnings.push(format!(
                         "{}: neither `{exact}` nor `{fallback}` is installed; functions on {} will fail to start",
                         f.runtime_name, f.runtime_name
                     )),
-                    Some(v) if !matches => warnings.push(format!(
+                    Some(found) if !matches => warnings.push(format!(
                         "{}: `{exact}` not found, using `{fallback}` ({})",
-                        f.runtime_name,
-                        v.trim()
+                        f.runtime_name, found.version
                     )),
                     Some(_) => {}
                 }
-                fallback.to_string()
+                fallback_found.map_or_else(|| fallback.to_string(), |found| found.executable)
             };
             interpreters.insert(f.runtime_name.clone(), chosen);
         }
@@ -280,16 +286,39 @@ fn log_stream_name() -> String {
     format!("{date}/[$LATEST]{}", uuid::Uuid::new_v4().simple())
 }
 
-fn version_of(program: &str) -> Option<String> {
-    let out = std::process::Command::new(program)
-        .arg("--version")
+/// An interpreter found on the path: its version (`Python 3.12.1`, `v20.11.0`) and its real
+/// executable, which instances run directly (a version manager's shim, run at every start,
+/// costs a tenth of a second or more).
+struct Found {
+    version: String,
+    executable: String,
+}
+
+fn probe(program: &str, runtime: &Runtime) -> Option<Found> {
+    let mut command = std::process::Command::new(program);
+    match runtime {
+        Runtime::Python { .. } => command.args([
+            "-c",
+            "import sys; print('Python ' + sys.version.split()[0]); print(sys.executable)",
+        ]),
+        _ => command.args(["-p", "process.version + '\\n' + process.execPath"]),
+    };
+    let out = command
+        .stdin(Stdio::null())
         .output()
         .ok()
         .filter(|out| out.status.success())?;
-    let text = if out.stdout.is_empty() {
-        out.stderr
-    } else {
-        out.stdout
-    };
-    Some(String::from_utf8_lossy(&text).into_owned())
+    let text = String::from_utf8_lossy(&out.stdout).into_owned();
+    let mut lines = text.lines();
+    let version = lines.next()?.trim().to_string();
+    let executable = lines
+        .next()
+        .map(str::trim)
+        .filter(|e| !e.is_empty())
+        .unwrap_or(program)
+        .to_string();
+    Some(Found {
+        version,
+        executable,
+    })
 }

@@ -299,7 +299,13 @@ impl Translation<'_> {
             _ => {}
         }
         let folder = self.base.join(code);
-        if runtime.starts_with("python") && folder.join("requirements.txt").is_file() {
+        // A requirements.txt of comments only (as `sam init` ships one) has nothing to install.
+        let requirements =
+            std::fs::read_to_string(folder.join("requirements.txt")).is_ok_and(|text| {
+                text.lines()
+                    .any(|line| !line.split('#').next().unwrap_or("").trim().is_empty())
+            });
+        if runtime.starts_with("python") && requirements {
             return Some("pip".into());
         }
         let dependencies = std::fs::read_to_string(folder.join("package.json"))
