@@ -18,5 +18,6 @@ pub mod invoke_api;
 pub mod response;
 pub mod runtime_api;
 pub mod time;
+pub mod web;
 
 pub use errors::{ApiError, ErrorResponse, GatewayResponse, ServiceError, UrlError};
