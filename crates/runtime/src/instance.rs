@@ -28,6 +28,7 @@ use crate::metrics_names::{
 };
 use crate::output::Lines;
 use crate::spawn::Launcher;
+use crate::web;
 
 /// The most output lines read at once before a Runtime API call is handled.
 const READY_LINES: usize = 1024;
@@ -115,9 +116,27 @@ pub(crate) async fn run(ctx: Context) {
         .unwrap_or_default();
     let (calls_tx, calls) = mpsc::channel(8);
     let (reason_tx, reason) = watch::channel(None);
+    // A web server is told its port; Portico is its runtime (`web.rs`).
+    let web_app = ctx.function.web.as_ref().map(|web| web::App {
+        port: web.port.unwrap_or_else(free_port),
+        readiness: web.readiness.clone(),
+        function_name: ctx.function.name.clone(),
+        memory_mb: ctx.function.memory_mb,
+    });
+    let extra: Vec<(&str, String)> = match &web_app {
+        Some(app) => vec![
+            ("PORT", app.port.to_string()),
+            ("AWS_LWA_PORT", app.port.to_string()),
+        ],
+        None => Vec::new(),
+    };
+    let forwarder = web_app.map(|app| {
+        let shared = api::Shared::new(calls_tx.clone(), ctx.function.limits, reason.clone());
+        (app, shared)
+    });
     let server = tokio::spawn(api::serve(listener, calls_tx, ctx.function.limits, reason));
     let spawned = Instant::now();
-    let mut child = match ctx.launcher.spawn(&ctx.function, &api_addr) {
+    let mut child = match ctx.launcher.spawn(&ctx.function, &api_addr, &extra) {
         Ok(child) => child,
         Err(e) => {
             server.abort();
@@ -131,6 +150,8 @@ pub(crate) async fn run(ctx: Context) {
             return;
         }
     };
+    let readiness_check = forwarder.as_ref().map(|(app, _)| app.describe_check());
+    let forwarder = forwarder.map(|(app, shared)| tokio::spawn(web::run(app, shared)));
     let mut supervisor = Supervisor {
         pid: child.id(),
         memory: Memory::new(child.id()),
@@ -145,12 +166,25 @@ pub(crate) async fn run(ctx: Context) {
         init_duration: None,
         init_reported: false,
         log: LogTail::default(),
+        readiness_check,
     };
     let exit = supervisor.run().await;
     supervisor.announce(&exit);
     supervisor.kill();
     server.abort();
+    if let Some(forwarder) = forwarder {
+        forwarder.abort();
+    }
     supervisor.finish(exit).await;
+}
+
+/// A loopback port free now, for a web server to listen on (0 if none can be found, which
+/// the server then reports).
+fn free_port() -> u16 {
+    std::net::TcpListener::bind(("127.0.0.1", 0))
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .unwrap_or(0)
 }
 
 struct Supervisor {
@@ -169,6 +203,8 @@ struct Supervisor {
     init_duration: Option<Duration>,
     init_reported: bool,
     log: LogTail,
+    /// For a web app: its readiness check as words (`GET http://127.0.0.1:8080/`).
+    readiness_check: Option<String>,
     stdout: Lines<ChildStdout>,
     stderr: Lines<ChildStderr>,
 }
@@ -420,6 +456,7 @@ impl Supervisor {
         let delivery = Delivery {
             headers,
             payload: request.payload.clone(),
+            response_stream: request.response_stream,
         };
         if next.send(delivery).is_err() {
             // The runtime's `next` connection went away: another instance may take it.
@@ -615,6 +652,16 @@ impl Supervisor {
                 fail_waiting(&self.ctx, Some(&self.log), |_| Outcome::FunctionError {
                     error_type,
                     body,
+                });
+            }
+            Exit::InitTimedOut if self.readiness_check.is_some() => {
+                let check = self.readiness_check.clone().unwrap_or_default();
+                tracing::warn!(function = %self.name(), "the web app did not pass its readiness check ({check}) within {INIT_TIMEOUT:?}; instance stopped");
+                fail_waiting(&self.ctx, Some(&self.log), |id| {
+                    Outcome::platform(
+                        "Runtime.WebAppNotReady",
+                        platform::web_app_not_ready(id, &check, INIT_TIMEOUT),
+                    )
                 });
             }
             Exit::InitTimedOut => {

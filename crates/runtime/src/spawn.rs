@@ -45,7 +45,7 @@ impl Launcher {
             let (exact, fallback) = match f.runtime {
                 Runtime::Python { minor } => (format!("python3.{minor}"), "python3"),
                 Runtime::Node { major } => (format!("node{major}"), "node"),
-                Runtime::Provided => continue,
+                Runtime::Provided | Runtime::Web => continue,
             };
             let chosen = if version_of(&exact).is_some() {
                 exact
@@ -84,8 +84,14 @@ impl Launcher {
         ))
     }
 
-    /// Starts one instance of `function` talking to the Runtime API at `api` (host:port).
-    pub fn spawn(&self, function: &Function, api: &str) -> std::io::Result<Child> {
+    /// Starts one instance of `function` talking to the Runtime API at `api` (host:port),
+    /// with `extra` on top of its environment (a web server's `PORT`).
+    pub fn spawn(
+        &self,
+        function: &Function,
+        api: &str,
+        extra: &[(&str, String)],
+    ) -> std::io::Result<Child> {
         let (program, args): (String, Vec<String>) = match &function.runtime {
             Runtime::Python { .. } => (
                 self.interpreter(function),
@@ -95,7 +101,7 @@ impl Launcher {
                 self.interpreter(function),
                 vec![self.dir.join("bootstrap.mjs").display().to_string()],
             ),
-            Runtime::Provided => match &function.command {
+            Runtime::Provided | Runtime::Web => match &function.command {
                 Some(command) if !command.is_empty() => (command[0].clone(), command[1..].to_vec()),
                 _ => (
                     function.code.join("bootstrap").display().to_string(),
@@ -108,6 +114,7 @@ impl Launcher {
             .args(args)
             .current_dir(&function.code)
             .envs(sandbox_env(function, &self.region, api, &self.dir))
+            .envs(extra.iter().map(|(k, v)| (*k, v)))
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
@@ -182,7 +189,7 @@ fn sandbox_env(
         set(name, value);
     }
     match function.runtime {
-        Runtime::Provided => {}
+        Runtime::Provided | Runtime::Web => {}
         Runtime::Python { .. } => {
             set(
                 "AWS_EXECUTION_ENV",
@@ -240,7 +247,7 @@ fn layer_paths(function: &Function) -> Vec<(&'static str, String)> {
             let paths = each(&[&versioned, "nodejs/node_modules"]);
             out.push(("NODE_PATH", joined("NODE_PATH", paths, None)));
         }
-        Runtime::Provided => {}
+        Runtime::Provided | Runtime::Web => {}
     }
     let system_path = std::env::var("PATH").ok();
     out.push(("PATH", joined("PATH", each(&["bin"]), system_path)));
