@@ -1,0 +1,233 @@
+//! Lambdaliths: whole web apps in one function, run unchanged. Flask, Express and axum apps
+//! as `runtime: web` (Portico turns each event into a plain HTTP request to the app), and
+//! the real Lambda Web Adapter (an extension started from a layer, with
+//! `AWS_LAMBDA_EXEC_WRAPPER`) in front of the same Flask app.
+
+use std::path::{Path, PathBuf};
+
+use serde_json::{Value, json};
+
+use crate::harness::{Gate, Portico, header, repo};
+
+fn flask_app() -> String {
+    repo().join("fixtures/web/flask").display().to_string()
+}
+
+/// The Flask app as `runtime: web`, behind a Function URL (buffered and streamed) and an
+/// HTTP API's routes (2.0 and 1.0) and a REST API's.
+fn flask_web() -> String {
+    format!(
+        r#"
+functions:
+  flask:
+    runtime: web
+    code: "{app}"
+    command: ["@python", app.py]
+    readiness: {{path: /health}}
+    url: {{}}
+  flaskstream:
+    runtime: web
+    code: "{app}"
+    command: ["@python", app.py]
+    url: {{invoke_mode: response_stream}}
+apis:
+  shop:
+    protocol: http
+    routes:
+      ANY /echo/old/{{proxy+}}: {{function: flask, payload_format: "1.0"}}
+      $default: {{function: flask}}
+  rest:
+    protocol: rest
+    stages: {{prod: {{}}}}
+    routes:
+      ANY /{{proxy+}}: {{function: flask}}
+"#,
+        app = flask_app()
+    )
+}
+
+/// A GET with a repeated query parameter, a header and cookies, through `url`.
+async fn get_echo(p: &Portico, url: String) -> (u16, reqwest::header::HeaderMap, Value) {
+    Portico::answer(
+        p.client()
+            .get(url)
+            .header("x-test", "hello")
+            .header("cookie", "a=1; b=2"),
+    )
+    .await
+}
+
+#[tokio::test]
+async fn a_flask_app_runs_as_a_web_function_behind_each_door() {
+    let p = Portico::start(&flask_web());
+    // A Function URL: the query, a header, the cookies, a status code and the app's headers.
+    let (status, headers, body) =
+        get_echo(&p, p.url("flask", "/echo/items?q=1&q=2&status=201")).await;
+    assert_eq!(status, 201, "{}", p.logs());
+    assert_eq!(body["method"], "GET");
+    assert_eq!(body["path"], "/echo/items");
+    assert_eq!(body["args"], json!({"q": ["1", "2"], "status": ["201"]}));
+    assert_eq!(body["header"], "hello");
+    assert_eq!(body["cookies"], json!({"a": "1", "b": "2"}));
+    assert_eq!(body["lambda_context"], true);
+    assert_eq!(body["request_context"], true);
+    assert_eq!(header(&headers, "x-app").as_deref(), Some("flask"));
+    assert_eq!(
+        header(&headers, "content-type").as_deref(),
+        Some("application/json")
+    );
+    let cookies: Vec<_> = headers.get_all("set-cookie").iter().collect();
+    assert_eq!(cookies.len(), 2, "{headers:?}");
+    assert!(header(&headers, "x-amzn-requestid").is_some());
+
+    // A POST with a JSON body, through the HTTP API's $default route (payload 2.0).
+    let url = format!("{}/execute-api/shop/echo/new?x=y", p.endpoint());
+    let (status, headers, body) = Portico::answer(
+        p.client()
+            .post(url)
+            .header("content-type", "application/json")
+            .body(r#"{"name": "Ada"}"#),
+    )
+    .await;
+    assert_eq!(status, 200);
+    assert_eq!(body["method"], "POST");
+    assert_eq!(body["path"], "/echo/new");
+    assert_eq!(body["json"], json!({"name": "Ada"}));
+    assert_eq!(body["args"], json!({"x": ["y"]}));
+    assert!(header(&headers, "apigw-requestid").is_some());
+
+    // The 1.0 route: the app sees the path and a status code it chose.
+    let url = format!("{}/execute-api/shop/echo/old/x?status=404", p.endpoint());
+    let (status, headers, body) = Portico::answer(p.client().put(url).body("plain text")).await;
+    assert_eq!(status, 404);
+    assert_eq!(body["method"], "PUT");
+    assert_eq!(body["path"], "/echo/old/x");
+    assert_eq!(body["body"], "plain text");
+    assert_eq!(headers.get_all("set-cookie").iter().count(), 2);
+
+    // A REST API: the path without the stage.
+    let url = format!("{}/execute-api/rest/prod/echo/r?k=v", p.endpoint());
+    let (status, _, body) = get_echo(&p, url).await;
+    assert_eq!(status, 200);
+    assert_eq!(body["path"], "/echo/r");
+    assert_eq!(body["args"], json!({"k": ["v"]}));
+
+    // Binary bytes come back as they were.
+    let response = p.get("flask", "/binary").await;
+    assert_eq!(response.status(), 200);
+    let bytes = response.bytes().await.unwrap();
+    assert_eq!(bytes.to_vec(), (0..=255u8).collect::<Vec<_>>());
+
+    // Any other event goes to the app's /events.
+    let response = p.invoke("flask", r#"{"Records": [1]}"#, &[]).await;
+    assert_eq!(response.status(), 200);
+    let body: Value = response.json().await.unwrap();
+    assert_eq!(body, json!({"passed_through": {"Records": [1]}}));
+
+    // The app's output is the function's log, between START and END.
+    let line = p.wait_for_log("echo PUT /old/x");
+    assert!(line.contains("flask"), "{line}");
+    p.wait_for_log("REPORT RequestId:");
+}
+
+#[tokio::test]
+async fn a_flask_app_streams_behind_a_streaming_function_url() {
+    let p = Portico::start(&flask_web());
+    let gate = Gate::new().await;
+    let mut response = p
+        .get("flaskstream", &format!("/stream?gate={}", gate.addr))
+        .await;
+    assert_eq!(response.status(), 200);
+    assert_eq!(response.headers()["x-streamed"], "yes");
+    let first = response.chunk().await.unwrap().unwrap();
+    assert_eq!(&first[..], b"first\n");
+    gate.open().await;
+    let mut rest = Vec::new();
+    while let Some(chunk) = response.chunk().await.unwrap() {
+        rest.extend_from_slice(&chunk);
+    }
+    assert_eq!(rest, b"second\n");
+}
+
+#[tokio::test]
+async fn a_web_server_that_fails_is_answered_as_aws_answers() {
+    let config = format!(
+        r#"
+functions:
+  never:
+    runtime: web
+    code: "{app}"
+    command: ["@python", app.py]
+    readiness: {{path: /unhealthy}}
+    url: {{}}
+  exits:
+    runtime: web
+    code: "{app}"
+    command: ["@python", "-c", "raise SystemExit(4)"]
+    url: {{}}
+  crashes:
+    runtime: web
+    code: "{app}"
+    command: ["@python", app.py]
+    url: {{}}
+  slow:
+    runtime: web
+    code: "{app}"
+    command: ["@python", app.py]
+    timeout: 1
+    url: {{}}
+apis:
+  shop:
+    protocol: http
+    routes:
+      GET /never: {{function: never}}
+      GET /exits: {{function: exits}}
+      GET /crash: {{function: crashes}}
+"#,
+        app = flask_app()
+    );
+    let p = Portico::start(&config);
+    // A server that exits at start: an init error, 502 from the URL, 500 from the API.
+    assert_eq!(p.get("exits", "/").await.status(), 502);
+    let api = p.api_get("shop/exits").await;
+    assert_eq!(api.status(), 500);
+    assert_eq!(
+        api.json::<Value>().await.unwrap(),
+        json!({"message": "Internal Server Error"})
+    );
+    let response = p.invoke("exits", "{}", &[]).await;
+    assert_eq!(
+        header(response.headers(), "x-amz-function-error").as_deref(),
+        Some("Unhandled")
+    );
+    let error: Value = response.json().await.unwrap();
+    assert_eq!(error["errorType"], "Runtime.ExitError", "{error}");
+
+    // A server that crashes in the middle of a request; the next request gets a new one.
+    assert_eq!(p.get("crashes", "/crash").await.status(), 502);
+    p.wait_for_log("crashing on purpose");
+    assert_eq!(p.api_get("shop/crash").await.status(), 500);
+    let (status, _, body) = get_echo(&p, p.url("crashes", "/echo/after")).await;
+    assert_eq!((status, body["path"].clone()), (200, json!("/echo/after")));
+
+    // A request past the function's timeout: the instance is stopped, the next is served.
+    let gate = Gate::new().await;
+    let response = p.get("slow", &format!("/hang?gate={}", gate.addr)).await;
+    assert_eq!(response.status(), 502);
+    p.wait_for_log("Task timed out after 1.00 seconds");
+    let (status, _, _) = get_echo(&p, p.url("slow", "/echo/again")).await;
+    assert_eq!(status, 200);
+
+    // A server that never passes its readiness check: an init error once init's 10 s are up.
+    let (url, api) = tokio::join!(p.get("never", "/"), p.api_get("shop/never"));
+    assert_eq!(url.status(), 502);
+    assert_eq!(api.status(), 500);
+    let line = p.wait_for_log("did not pass its readiness check");
+    assert!(line.contains("/unhealthy"), "{line}");
+}
+
+/// Where `name`'s fixture lives.
+#[allow(dead_code)]
+fn fixture(name: &str) -> PathBuf {
+    Path::new(&repo()).join("fixtures").join(name)
+}
