@@ -3,7 +3,7 @@
 //! the real Lambda Web Adapter (an extension started from a layer, with
 //! `AWS_LAMBDA_EXEC_WRAPPER`) in front of the same Flask app.
 
-use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
 
 use serde_json::{Value, json};
 
@@ -226,8 +226,111 @@ apis:
     assert!(line.contains("/unhealthy"), "{line}");
 }
 
-/// Where `name`'s fixture lives.
-#[allow(dead_code)]
-fn fixture(name: &str) -> PathBuf {
-    Path::new(&repo()).join("fixtures").join(name)
+/// Copies the Express fixture into a temporary folder and installs its `package.json` there
+/// with npm, from the registry.
+fn express_app() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    let fixture = repo().join("fixtures/web/express");
+    for file in ["package.json", "app.js"] {
+        std::fs::copy(fixture.join(file), dir.path().join(file)).unwrap();
+    }
+    let out = Command::new("npm")
+        .args(["install", "--no-audit", "--no-fund", "--omit=dev"])
+        .current_dir(dir.path())
+        .stdin(Stdio::null())
+        .output()
+        .expect("npm is installed (scripts/test installs it)");
+    assert!(
+        out.status.success(),
+        "npm install failed:\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    dir
+}
+
+/// The echo routes of the Express and axum fixtures, behind a Function URL and an HTTP API.
+async fn check_echo_app(p: &Portico, function: &str, app: &str) {
+    let (status, headers, body) = get_echo(p, p.url(function, "/items/7?q=1&status=202")).await;
+    assert_eq!(status, 202, "{body}\n{}", p.logs());
+    assert_eq!(body["method"], "GET");
+    assert_eq!(body["id"], "7");
+    assert_eq!(body["header"], "hello");
+    assert_eq!(body["cookie"], "a=1; b=2");
+    assert_eq!(header(&headers, "x-app").as_deref(), Some(app));
+    assert!(
+        header(&headers, "set-cookie").is_some_and(|c| c.starts_with("seen=yes")),
+        "{headers:?}"
+    );
+    let url = format!("{}/execute-api/{function}/items/8?q=x", p.endpoint());
+    let (status, headers, body) = Portico::answer(
+        p.client()
+            .post(url)
+            .header("content-type", "text/plain")
+            .body("the body"),
+    )
+    .await;
+    assert_eq!(status, 200);
+    assert_eq!(body["method"], "POST");
+    assert_eq!(body["id"], "8");
+    assert_eq!(body["body"], "the body");
+    assert!(header(&headers, "apigw-requestid").is_some());
+    p.wait_for_log(&format!("{app} POST /items/8"));
+}
+
+#[tokio::test]
+async fn an_express_app_runs_as_a_web_function() {
+    let app = express_app();
+    let p = Portico::start(&format!(
+        r#"
+functions:
+  express:
+    runtime: web
+    code: "{}"
+    command: [node, app.js]
+    url: {{}}
+apis:
+  express:
+    protocol: http
+    routes:
+      ANY /{{proxy+}}: {{function: express}}
+"#,
+        app.path().display()
+    ));
+    check_echo_app(&p, "express", "express").await;
+    let body: Value = p.get("express", "/items/9?q=a&q=b").await.json().await.unwrap();
+    assert_eq!(body["query"], json!({"q": ["a", "b"]}));
+}
+
+#[tokio::test]
+async fn an_axum_app_runs_as_a_web_function() {
+    let p = Portico::start(
+        r#"
+functions:
+  axum:
+    runtime: web
+    code: "@fixtures/web-axum"
+    command: ["@web-axum"]
+    readiness: {protocol: tcp}
+    url: {}
+apis:
+  axum:
+    protocol: http
+    routes:
+      $default: {function: axum}
+"#,
+    );
+    check_echo_app(&p, "axum", "axum").await;
+    let response = p.get("axum", "/").await;
+    assert_eq!(response.headers()["content-type"], "text/plain");
+    assert_eq!(response.text().await.unwrap(), "Hello, world!");
+    // One instance serves request after request over its kept-alive connection.
+    for n in 0..20 {
+        let body: Value = p
+            .get("axum", &format!("/items/{n}"))
+            .await
+            .json()
+            .await
+            .unwrap();
+        assert_eq!(body["id"], n.to_string());
+    }
 }
