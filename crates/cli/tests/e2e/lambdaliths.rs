@@ -3,6 +3,7 @@
 //! the real Lambda Web Adapter (an extension started from a layer, with
 //! `AWS_LAMBDA_EXEC_WRAPPER`) in front of the same Flask app.
 
+use std::path::Path;
 use std::process::{Command, Stdio};
 
 use serde_json::{Value, json};
@@ -297,7 +298,12 @@ apis:
         app.path().display()
     ));
     check_echo_app(&p, "express", "express").await;
-    let body: Value = p.get("express", "/items/9?q=a&q=b").await.json().await.unwrap();
+    let body: Value = p
+        .get("express", "/items/9?q=a&q=b")
+        .await
+        .json()
+        .await
+        .unwrap();
     assert_eq!(body["query"], json!({"q": ["a", "b"]}));
 }
 
@@ -333,4 +339,81 @@ apis:
             .unwrap();
         assert_eq!(body["id"], n.to_string());
     }
+}
+
+/// A SAM app made for the Lambda Web Adapter's zip layer: the Flask app, its `run.sh` as the
+/// Handler, `AWS_LAMBDA_EXEC_WRAPPER: /opt/bootstrap` and the adapter's public layer.
+const ADAPTER_TEMPLATE: &str = r#"AWSTemplateFormatVersion: "2010-09-09"
+Transform: AWS::Serverless-2016-10-31
+Resources:
+  FlaskFunction:
+    Type: AWS::Serverless::Function
+    Properties:
+      CodeUri: app/
+      Handler: run.sh
+      Runtime: python3.12
+      Layers:
+        - !Sub arn:aws:lambda:${AWS::Region}:753240598075:layer:LambdaAdapterLayerX86:24
+      Environment:
+        Variables:
+          AWS_LAMBDA_EXEC_WRAPPER: /opt/bootstrap
+          AWS_LWA_PORT: 8000
+          AWS_LWA_READINESS_CHECK_PATH: /health
+      FunctionUrlConfig:
+        AuthType: NONE
+      Events:
+        Root:
+          Type: HttpApi
+"#;
+
+/// A folder with the template and the Flask app beside it, `run.sh` starting it as a zip
+/// package for the adapter does.
+fn adapter_app() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("template.yaml"), ADAPTER_TEMPLATE).unwrap();
+    let app = dir.path().join("app");
+    std::fs::create_dir(&app).unwrap();
+    std::fs::copy(repo().join("fixtures/web/flask/app.py"), app.join("app.py")).unwrap();
+    write_script(
+        &app.join("run.sh"),
+        &format!("#!/bin/sh\nexec {} app.py\n", crate::harness::python()),
+    );
+    dir
+}
+
+fn write_script(path: &Path, text: &str) {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::write(path, text).unwrap();
+    std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o755)).unwrap();
+}
+
+#[tokio::test]
+async fn a_sam_app_for_the_adapters_layer_runs_as_a_web_function() {
+    let dir = adapter_app();
+    let out = Command::new(env!("CARGO_BIN_EXE_portico"))
+        .arg("import")
+        .current_dir(dir.path())
+        .output()
+        .unwrap();
+    let printed = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    assert!(printed.contains("runtime: \"web\""), "{printed}");
+    assert!(printed.contains("./run.sh"), "{printed}");
+    assert!(!printed.contains("AWS_LAMBDA_EXEC_WRAPPER"), "{printed}");
+    assert!(
+        stderr.contains(
+            "Portico serves it as `runtime: web`, its Handler `run.sh` as the web server"
+        ),
+        "{stderr}"
+    );
+    assert!(!stderr.contains("is not on this machine"), "{stderr}");
+
+    let p = Portico::serve_in(dir, &[]);
+    let (status, _, body) = get_echo(&p, p.url("FlaskFunction", "/echo/sam?x=1")).await;
+    assert_eq!(status, 200, "{}", p.logs());
+    assert_eq!(body["path"], "/echo/sam");
+    let url = format!("{}/execute-api/ServerlessHttpApi/echo/api", p.endpoint());
+    let (status, _, body) = get_echo(&p, url).await;
+    assert_eq!((status, body["path"].clone()), (200, json!("/echo/api")));
 }
