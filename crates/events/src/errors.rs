@@ -430,6 +430,15 @@ pub mod platform {
         }))
     }
 
+    /// `Extension.Crash`: an external extension's process ended; `status` reads like
+    /// `exit status 1`.
+    pub fn extension_crashed(request_id: &str, name: &str, status: &str) -> Vec<u8> {
+        json(&serde_json::json!({
+            "errorType": "Extension.Crash",
+            "errorMessage": format!("RequestId: {request_id} Error: extension {name} exited: {status}"),
+        }))
+    }
+
     /// An error the runtime reported with only a type (no body).
     pub fn from_type(error_type: &str) -> Vec<u8> {
         json(&serde_json::json!({"errorType": error_type, "errorMessage": error_type}))

@@ -12,6 +12,7 @@
 pub mod emf;
 pub mod errors;
 pub mod event_stream;
+pub mod extensions_api;
 pub mod http_v1;
 pub mod http_v2;
 pub mod invoke_api;
