@@ -13,6 +13,7 @@ use hyper::server::conn::http1;
 use hyper::service::service_fn;
 use hyper_util::rt::TokioIo;
 use portico_config::Limits;
+use portico_events::extensions_api as xapi;
 use portico_events::runtime_api::{self as rapi, Call as Path};
 use tokio::net::TcpListener;
 use tokio::sync::{mpsc, oneshot, watch};
@@ -47,6 +48,52 @@ pub(crate) enum Call {
         id: String,
         error: Option<(String, Bytes)>,
     },
+    /// Extensions API `POST register`: an extension named `name` wants `events`.
+    Register {
+        name: String,
+        events: xapi::Events,
+        reply: oneshot::Sender<Result<Registered, Refusal>>,
+    },
+    /// Extensions API `GET event/next`: extension `id` is done with its last event and
+    /// waits for the next.
+    ExtensionNext {
+        id: String,
+        reply: oneshot::Sender<Result<Bytes, Refusal>>,
+    },
+    /// Extensions API `POST init/error` (`init`) or `POST exit/error`.
+    ExtensionError {
+        id: String,
+        init: bool,
+        error_type: String,
+        body: Bytes,
+        reply: oneshot::Sender<Result<(), Refusal>>,
+    },
+}
+
+/// A registered extension's id and the register answer's body.
+#[derive(Debug)]
+pub(crate) struct Registered {
+    pub id: String,
+    pub body: Vec<u8>,
+}
+
+/// Why an Extensions API call is refused: the status and the error document's type and
+/// message.
+#[derive(Debug)]
+pub(crate) struct Refusal {
+    pub status: StatusCode,
+    pub error_type: &'static str,
+    pub message: String,
+}
+
+impl Refusal {
+    pub fn forbidden(error_type: &'static str, message: impl Into<String>) -> Refusal {
+        Refusal {
+            status: StatusCode::FORBIDDEN,
+            error_type,
+            message: message.into(),
+        }
+    }
 }
 
 #[derive(Debug)]
@@ -181,6 +228,9 @@ fn header(req: &Request<Incoming>, name: &str) -> Option<String> {
 
 async fn handle(shared: &Shared, req: Request<Incoming>) -> Reply {
     let path = req.uri().path().to_string();
+    if let Some(call) = xapi::Call::parse(req.method(), &path) {
+        return extension(shared, call, req).await;
+    }
     match Path::parse(req.method(), &path) {
         None => {
             let message = format!(
@@ -196,6 +246,111 @@ async fn handle(shared: &Shared, req: Request<Incoming>) -> Reply {
         Some(Path::Error(id)) => post_error(shared, Some(id.to_string()), req).await,
         Some(Path::InitError) => post_error(shared, None, req).await,
     }
+}
+
+/// An Extensions API call: register, next, or an init or exit error.
+async fn extension(shared: &Shared, call: xapi::Call, req: Request<Incoming>) -> Reply {
+    let name = header(&req, xapi::NAME);
+    let id = header(&req, xapi::IDENTIFIER);
+    let error_type = header(&req, xapi::ERROR_TYPE);
+    // Extensions send small bodies; the buffered limit bounds them all the same.
+    let body = match crate::body::read(req.into_body(), shared.limits.buffered_response).await {
+        Ok(body) => body,
+        Err(why) => return unreadable(&why, shared.limits.buffered_response),
+    };
+    let refused = |r: Refusal| error(r.status, r.error_type, &r.message);
+    match call {
+        xapi::Call::Register => {
+            let Some(name) = name.filter(|n| !n.is_empty()) else {
+                return error(
+                    StatusCode::BAD_REQUEST,
+                    "InvalidRequest",
+                    "Lambda-Extension-Name is missing: give the extension's file name",
+                );
+            };
+            let events = match xapi::registered_events(&body) {
+                Ok(events) => events,
+                Err(why) => return error(StatusCode::BAD_REQUEST, "InvalidRequest", &why),
+            };
+            let (reply, verdict) = oneshot::channel();
+            if shared
+                .calls
+                .send(Call::Register {
+                    name,
+                    events,
+                    reply,
+                })
+                .await
+                .is_err()
+            {
+                return gone();
+            }
+            match verdict.await {
+                Ok(Ok(registered)) => {
+                    let mut response = answer(StatusCode::OK, registered.body);
+                    if let Ok(id) = http::HeaderValue::from_str(&registered.id) {
+                        response.headers_mut().insert(xapi::IDENTIFIER, id);
+                    }
+                    response
+                }
+                Ok(Err(refusal)) => refused(refusal),
+                Err(_) => gone(),
+            }
+        }
+        xapi::Call::Next => {
+            let Some(id) = id else {
+                return unknown_extension();
+            };
+            let (reply, verdict) = oneshot::channel();
+            let call = Call::ExtensionNext {
+                id: id.clone(),
+                reply,
+            };
+            if shared.calls.send(call).await.is_err() {
+                return gone();
+            }
+            match verdict.await {
+                Ok(Ok(event)) => {
+                    let mut response = answer(StatusCode::OK, event.to_vec());
+                    if let Ok(id) = http::HeaderValue::from_str(&id) {
+                        response.headers_mut().insert(xapi::IDENTIFIER, id);
+                    }
+                    response
+                }
+                Ok(Err(refusal)) => refused(refusal),
+                Err(_) => gone(),
+            }
+        }
+        xapi::Call::InitError | xapi::Call::ExitError => {
+            let Some(id) = id else {
+                return unknown_extension();
+            };
+            let (reply, answer) = oneshot::channel();
+            let call = Call::ExtensionError {
+                id,
+                init: call == xapi::Call::InitError,
+                error_type: error_type.unwrap_or_else(|| "Extension.Unknown".into()),
+                body,
+                reply,
+            };
+            if shared.calls.send(call).await.is_err() {
+                return gone();
+            }
+            match answer.await {
+                Ok(Ok(())) => accepted(),
+                Ok(Err(refusal)) => refused(refusal),
+                Err(_) => gone(),
+            }
+        }
+    }
+}
+
+fn unknown_extension() -> Reply {
+    error(
+        StatusCode::FORBIDDEN,
+        "Extension.UnknownExtensionIdentifier",
+        "Lambda-Extension-Identifier is missing or names no registered extension",
+    )
 }
 
 /// Sends `call` to the supervisor and answers the runtime with its verdict.
