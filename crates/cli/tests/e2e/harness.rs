@@ -62,6 +62,19 @@ pub fn web_axum() -> String {
     bin.display().to_string()
 }
 
+/// The Lambda Web Adapter's binary (`scripts/test` builds it into `.tools/`).
+pub fn lambda_adapter() -> PathBuf {
+    let bin = std::env::var("PORTICO_TEST_LAMBDA_ADAPTER")
+        .map(PathBuf::from)
+        .unwrap_or_else(|_| repo().join(".tools/bin/lambda-adapter"));
+    assert!(
+        bin.exists(),
+        "{} is missing: run scripts/test, which builds lambda_web_adapter from crates.io into .tools/",
+        bin.display()
+    );
+    bin
+}
+
 pub fn expand(yaml: &str) -> String {
     let mut yaml = yaml
         .replace("@fixtures", &repo().join("fixtures").display().to_string())

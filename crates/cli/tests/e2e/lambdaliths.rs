@@ -3,7 +3,7 @@
 //! the real Lambda Web Adapter (an extension started from a layer, with
 //! `AWS_LAMBDA_EXEC_WRAPPER`) in front of the same Flask app.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
 use serde_json::{Value, json};
@@ -416,4 +416,195 @@ async fn a_sam_app_for_the_adapters_layer_runs_as_a_web_function() {
     let url = format!("{}/execute-api/ServerlessHttpApi/echo/api", p.endpoint());
     let (status, _, body) = get_echo(&p, url).await;
     assert_eq!((status, body["path"].clone()), (200, json!("/echo/api")));
+}
+
+#[tokio::test]
+async fn extensions_get_their_events_and_an_invocation_ends_after_them() {
+    let gate = Gate::new().await;
+    let p = Portico::start(&format!(
+        r#"
+functions:
+  hello:
+    runtime: python3.12
+    handler: app.hello
+    code: "@fixtures/python"
+    layers: ["@fixtures/extensions/recorder"]
+    environment: {{RECORDER_GATE: "{gate}"}}
+    idle_timeout: 1
+    url: {{}}
+  slow:
+    runtime: python3.12
+    handler: app.wait_at_gate
+    code: "@fixtures/python"
+    layers: ["@fixtures/extensions/recorder"]
+    timeout: 1
+"#,
+        gate = gate.addr
+    ));
+    // The caller is answered while the extension still works on the invocation...
+    let response = p.get("hello", "/").await;
+    assert_eq!(response.status(), 200);
+    let id = header(response.headers(), "x-amzn-requestid").unwrap();
+    let invoke = p.wait_for_log(&format!("recorder INVOKE {id}"));
+    assert!(
+        invoke.contains("arn:aws:lambda:us-east-1:000000000000:function:hello X-Amzn-Trace-Id"),
+        "{invoke}"
+    );
+    // ...and the invocation ends once it asks for its next event.
+    gate.open().await;
+    p.wait_for_log(&format!("REPORT RequestId: {id}"));
+    let logs = p.logs();
+    let done = logs.find(&format!("recorder done {id}")).unwrap();
+    let end = logs.find(&format!("END RequestId: {id}")).unwrap();
+    assert!(done < end, "{logs}");
+    assert!(
+        logs.contains(
+            "recorder registered for hello (handler app.hello, runtime-only variables: False)"
+        ),
+        "{logs}"
+    );
+    // Reaped after a second idle: the extension gets SHUTDOWN.
+    p.wait_for_log("recorder SHUTDOWN spindown");
+
+    // A timed-out invocation resets the instance: SHUTDOWN says why.
+    let never = Gate::new().await;
+    let payload = json!({"gate": never.addr}).to_string();
+    let response = p.invoke("slow", &payload, &[]).await;
+    let error: Value = response.json().await.unwrap();
+    assert_eq!(error["errorType"], "Sandbox.Timedout");
+    p.wait_for_log("recorder SHUTDOWN timeout");
+}
+
+/// A free loopback port, for an app behind the adapter (which listens where it is told).
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// The adapter's zip layer as Lambda extracts it into /opt: `bootstrap`, the exec wrapper
+/// that runs the function's handler as its web app, and `extensions/lambda-adapter`.
+fn adapter_layer(dir: &Path) -> PathBuf {
+    let layer = dir.join("adapter-layer");
+    std::fs::create_dir_all(layer.join("extensions")).unwrap();
+    write_script(
+        &layer.join("bootstrap"),
+        "#!/bin/sh\n# Runs the handler (run.sh) instead of the runtime it is given.\nexec \"$LAMBDA_TASK_ROOT/$_HANDLER\"\n",
+    );
+    std::os::unix::fs::symlink(
+        crate::harness::lambda_adapter(),
+        layer.join("extensions/lambda-adapter"),
+    )
+    .unwrap();
+    layer
+}
+
+#[tokio::test]
+async fn the_lambda_web_adapter_serves_a_flask_app_from_its_layer() {
+    let dir = adapter_app();
+    let layer = adapter_layer(dir.path());
+    let config = format!(
+        r#"
+functions:
+  flask:
+    runtime: python3.12
+    handler: run.sh
+    code: "{app}"
+    layers: ["{layer}"]
+    concurrency: 1
+    environment:
+      AWS_LAMBDA_EXEC_WRAPPER: /opt/bootstrap
+      AWS_LWA_PORT: {port}
+      AWS_LWA_READINESS_CHECK_PATH: /health
+    url: {{}}
+  flaskstream:
+    runtime: python3.12
+    handler: run.sh
+    code: "{app}"
+    layers: ["{layer}"]
+    concurrency: 1
+    environment:
+      AWS_LAMBDA_EXEC_WRAPPER: /opt/bootstrap
+      AWS_LWA_PORT: {stream_port}
+      AWS_LWA_READINESS_CHECK_PATH: /health
+      AWS_LWA_INVOKE_MODE: response_stream
+    url: {{invoke_mode: response_stream}}
+apis:
+  shop:
+    protocol: http
+    routes:
+      $default: {{function: flask}}
+"#,
+        app = dir.path().join("app").display(),
+        layer = layer.display(),
+        port = free_port(),
+        stream_port = free_port(),
+    );
+    let p = Portico::start(&config);
+    // A Function URL: query, header, cookies, the status code and the app's headers.
+    let (status, headers, body) =
+        get_echo(&p, p.url("flask", "/echo/items?q=1&q=2&status=201")).await;
+    assert_eq!(status, 201, "{body}\n{}", p.logs());
+    assert_eq!(body["method"], "GET");
+    assert_eq!(body["path"], "/echo/items");
+    assert_eq!(body["args"], json!({"q": ["1", "2"], "status": ["201"]}));
+    assert_eq!(body["header"], "hello");
+    assert_eq!(body["cookies"], json!({"a": "1", "b": "2"}));
+    assert_eq!(body["lambda_context"], true);
+    assert_eq!(body["request_context"], true);
+    assert_eq!(header(&headers, "x-app").as_deref(), Some("flask"));
+    assert_eq!(headers.get_all("set-cookie").iter().count(), 2);
+    // A POST with a JSON body through the HTTP API.
+    let url = format!("{}/execute-api/shop/echo/new?x=y", p.endpoint());
+    let (status, _, body) = Portico::answer(
+        p.client()
+            .post(url)
+            .header("content-type", "application/json")
+            .body(r#"{"name": "Ada"}"#),
+    )
+    .await;
+    assert_eq!(status, 200);
+    assert_eq!(body["method"], "POST");
+    assert_eq!(body["json"], json!({"name": "Ada"}));
+    assert_eq!(body["args"], json!({"x": ["y"]}));
+
+    // Binary bytes, through the adapter's base64.
+    let bytes = p.get("flask", "/binary").await.bytes().await.unwrap();
+    assert_eq!(bytes.to_vec(), (0..=255u8).collect::<Vec<_>>());
+
+    // AWS_LWA_INVOKE_MODE response_stream behind a streaming URL: chunks as they come.
+    let gate = Gate::new().await;
+    let mut response = p
+        .get("flaskstream", &format!("/stream?gate={}", gate.addr))
+        .await;
+    assert_eq!(response.status(), 200, "{}", p.logs());
+    assert_eq!(response.headers()["x-streamed"], "yes");
+    let first = response.chunk().await.unwrap().unwrap();
+    assert_eq!(&first[..], b"first\n");
+    gate.open().await;
+    let mut rest = Vec::new();
+    while let Some(chunk) = response.chunk().await.unwrap() {
+        rest.extend_from_slice(&chunk);
+    }
+    assert_eq!(rest, b"second\n");
+}
+
+#[tokio::test]
+async fn a_sam_app_given_the_adapters_layer_runs_the_adapter() {
+    let dir = adapter_app();
+    let layer = adapter_layer(dir.path());
+    let template = ADAPTER_TEMPLATE.replace("8000", &free_port().to_string());
+    std::fs::write(dir.path().join("template.yaml"), template).unwrap();
+    let flag = format!(
+        "--layer=arn:aws:lambda:us-east-1:753240598075:layer:LambdaAdapterLayerX86={}",
+        layer.display()
+    );
+    let p = Portico::serve_in(dir, &[&flag]);
+    let (status, _, body) = get_echo(&p, p.url("FlaskFunction", "/echo/sam?x=1")).await;
+    assert_eq!(status, 200, "{}", p.logs());
+    assert_eq!(body["path"], "/echo/sam");
+    assert_eq!(body["lambda_context"], true);
+    assert!(!p.logs().contains("Portico serves it as `runtime: web`"));
 }
