@@ -927,6 +927,7 @@ async fn invoke(config: &Config, function: &str, payload: &str) -> anyhow::Resul
         trace_id: portico_events::time::trace_id(std::time::SystemTime::now()),
         client_context: None,
         want_log_tail: false,
+        response_stream: false,
     };
     let invoked = pool.invoke(request).await?;
     let code = match invoked.outcome {

@@ -10,9 +10,9 @@ use crate::diagnostics::{ConfigError, Diagnostic, did_you_mean, suggestion};
 use crate::raw::{RawApi, RawAuthorizer, RawConfig, RawCors, RawFunction, RawThrottle};
 use crate::template::{self, Options as TemplateOptions, Translated};
 use crate::{
-    Api, Authorizer, AuthorizerKind, Config, Cors, Function, FunctionUrl, IdentitySource,
-    Integration, Limits, MappingTarget, ParameterMapping, PayloadFormat, Profile, Route, RouteKey,
-    Runtime, Stage, Throttle,
+    Api, Authorizer, AuthorizerKind, Config, Cors, Function, FunctionUrl, HealthyStatus,
+    IdentitySource, Integration, Limits, MappingTarget, ParameterMapping, PayloadFormat, Profile,
+    Readiness, ReadinessProtocol, Route, RouteKey, Runtime, Stage, Throttle, WebApp,
 };
 
 const DEFAULT_TIMEOUT_S: u64 = 3;
@@ -912,7 +912,7 @@ impl Compiler {
     fn function(
         &mut self,
         name: &Spanned<String>,
-        raw: RawFunction,
+        mut raw: RawFunction,
         inherited: Profile,
     ) -> Option<Function> {
         let errors_before = self.diagnostics.len();
@@ -937,7 +937,7 @@ impl Compiler {
             self.error(
                 &raw.runtime,
                 format!("unknown runtime `{}`", raw.runtime.value),
-                format!("{suggestion}use python3.x, nodejs20.x, nodejs22.x or provided"),
+                format!("{suggestion}use python3.x, nodejs20.x, nodejs22.x, provided or web"),
             );
         }
         let code = self.base.join(&raw.code.value);
@@ -999,7 +999,8 @@ impl Compiler {
             "seconds",
         );
         let limits: Limits = self.profile(&raw.limits, inherited).limits();
-        let environment = self.environment(raw.environment);
+        let environment = self.environment(std::mem::take(&mut raw.environment));
+        let web = self.web_app(runtime.as_ref(), &raw, concurrency, &environment);
         let url = raw.url.map(|u| FunctionUrl {
             auth: u.auth,
             invoke_mode: u.invoke_mode,
@@ -1018,6 +1019,7 @@ impl Compiler {
             build,
             sdk: None,
             command: raw.command.map(|c| c.value),
+            web,
             timeout: Duration::from_secs(timeout),
             memory_mb: memory,
             concurrency,
@@ -1028,8 +1030,163 @@ impl Compiler {
         })
     }
 
+    /// A `runtime: web` function's server: its command, port and readiness check (the
+    /// readiness defaults taken from the adapter's `AWS_LWA_READINESS_CHECK_*` variables in
+    /// its environment, else the adapter's own defaults). Other runtimes may not have them.
+    fn web_app(
+        &mut self,
+        runtime: Option<&Runtime>,
+        raw: &RawFunction,
+        concurrency: u32,
+        environment: &BTreeMap<String, String>,
+    ) -> Option<WebApp> {
+        if runtime != Some(&Runtime::Web) {
+            if runtime.is_some() {
+                if let Some(port) = &raw.port {
+                    self.error(
+                        port,
+                        "`port` is for `runtime: web`",
+                        "remove it, or make the function `runtime: web` with its server as `command:`",
+                    );
+                }
+                if let Some(readiness) = &raw.readiness {
+                    self.error(
+                        readiness,
+                        "`readiness` is for `runtime: web`",
+                        "remove it, or make the function `runtime: web` with its server as `command:`",
+                    );
+                }
+            }
+            return None;
+        }
+        match &raw.command {
+            None => self.error(
+                &raw.runtime,
+                "a web function has no `command`",
+                "add the web server and its arguments: `command: [python3, app.py]`",
+            ),
+            Some(command) if command.value.is_empty() || command.value[0].is_empty() => self.error(
+                command,
+                "`command` is empty",
+                "give the web server and its arguments: `command: [python3, app.py]`",
+            ),
+            Some(_) => {}
+        }
+        let port = match &raw.port {
+            Some(port) if !(1..=65535).contains(&port.value) => {
+                self.error(
+                    port,
+                    format!("port {} is out of range", port.value),
+                    "port is 1 to 65535, or leave it out for a free port per instance",
+                );
+                None
+            }
+            Some(port) if concurrency != 1 => {
+                self.error(
+                    port,
+                    format!(
+                        "a fixed port lets one instance run at a time, but concurrency is {concurrency}"
+                    ),
+                    "add `concurrency: 1`, or leave `port` out: each instance then gets a free port as PORT and AWS_LWA_PORT",
+                );
+                None
+            }
+            Some(port) => Some(port.value as u16),
+            None => None,
+        };
+        let mut readiness = Readiness::default();
+        let raw_readiness = raw.readiness.as_ref().map(|r| &r.value);
+        let from_env = |name: &str| environment.get(name).cloned();
+        let path = raw_readiness
+            .and_then(|r| r.path.as_ref())
+            .map(|p| (p.value.clone(), Some(p)))
+            .or_else(|| from_env("AWS_LWA_READINESS_CHECK_PATH").map(|p| (p, None)));
+        if let Some((path, place)) = path {
+            if path.starts_with('/') {
+                readiness.path = path;
+            } else if let Some(place) = place {
+                self.error(
+                    place,
+                    format!("readiness path `{path}` does not start with `/`"),
+                    "give the path the check asks for, e.g. `/health`",
+                );
+            } else {
+                readiness.path = format!("/{path}");
+            }
+        }
+        let protocol = raw_readiness
+            .and_then(|r| r.protocol.as_ref())
+            .map(|p| (p.value.clone(), Some(p)))
+            .or_else(|| from_env("AWS_LWA_READINESS_CHECK_PROTOCOL").map(|p| (p, None)));
+        if let Some((protocol, place)) = protocol {
+            match protocol.to_ascii_lowercase().as_str() {
+                "http" => readiness.protocol = ReadinessProtocol::Http,
+                "tcp" => readiness.protocol = ReadinessProtocol::Tcp,
+                other => {
+                    let suggestion = did_you_mean(other, ["http", "tcp"])
+                        .map(|k| format!("did you mean `{k}`? "))
+                        .unwrap_or_default();
+                    match place {
+                        Some(place) => self.error(
+                            place,
+                            format!("unknown readiness protocol `{protocol}`"),
+                            format!("{suggestion}use http or tcp"),
+                        ),
+                        None => self.error(
+                            &raw.runtime,
+                            format!(
+                                "AWS_LWA_READINESS_CHECK_PROTOCOL `{protocol}` is not http or tcp"
+                            ),
+                            format!(
+                                "{suggestion}fix it in `environment`, or set `readiness.protocol`"
+                            ),
+                        ),
+                    }
+                }
+            }
+        }
+        let healthy = raw_readiness
+            .and_then(|r| r.healthy_status.as_ref())
+            .map(|h| (h.value.to_text(), Some(h)))
+            .or_else(|| from_env("AWS_LWA_READINESS_CHECK_HEALTHY_STATUS").map(|h| (h, None)));
+        if let Some((healthy, place)) = healthy {
+            match HealthyStatus::parse(&healthy) {
+                Ok(parsed) => readiness.healthy = parsed,
+                Err(part) => {
+                    let message = format!("`{part}` is not a status code or a range of them");
+                    let help =
+                        "write codes and ranges from 100 to 599: `200-399`, `200,204,300-399`";
+                    match place {
+                        Some(place) => self.error(place, message, help),
+                        None => self.error(
+                            &raw.runtime,
+                            format!("AWS_LWA_READINESS_CHECK_HEALTHY_STATUS: {message}"),
+                            help,
+                        ),
+                    }
+                }
+            }
+        }
+        Some(WebApp { port, readiness })
+    }
+
     /// Checks the handler string and that the file it names exists.
     fn handler(&mut self, runtime: Option<&Runtime>, raw: &RawFunction, code: &Path) -> String {
+        let handler_as_written = || {
+            raw.handler
+                .as_ref()
+                .map(|h| h.value.clone())
+                .unwrap_or_default()
+        };
+        // A wrapper script decides what the handler means (the Lambda Web Adapter runs it
+        // as the web server: `Handler: run.sh`).
+        let wrapped = raw
+            .environment
+            .keys()
+            .any(|k| k.0.value == "AWS_LAMBDA_EXEC_WRAPPER");
+        if runtime == Some(&Runtime::Web) || (wrapped && raw.handler.is_some()) {
+            return handler_as_written();
+        }
         let extensions: &[&str] = match runtime {
             Some(Runtime::Python { .. }) => &["py"],
             Some(Runtime::Node { .. }) => &["js", "mjs", "cjs"],
@@ -1052,6 +1209,7 @@ impl Compiler {
                     .map(|h| h.value.clone())
                     .unwrap_or_default();
             }
+            Some(Runtime::Web) => return handler_as_written(),
             None => return String::new(),
         };
         let Some(handler) = &raw.handler else {

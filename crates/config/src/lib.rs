@@ -373,8 +373,11 @@ pub struct Function {
     pub handler: String,
     /// Absolute folder of the code: the working directory and `LAMBDA_TASK_ROOT`.
     pub code: PathBuf,
-    /// For `provided`: the program and its arguments (default `<code>/bootstrap`).
+    /// For `provided`: the program and its arguments (default `<code>/bootstrap`); for
+    /// `web`, the web server.
     pub command: Option<Vec<String>>,
+    /// For `web`: how its server is reached and known to be ready.
+    pub web: Option<WebApp>,
     pub timeout: Duration,
     pub memory_mb: u32,
     pub concurrency: u32,
@@ -389,6 +392,78 @@ pub struct Function {
     /// Where the AWS SDK the function imports without bundling it is installed (as Lambda's
     /// runtimes ship it), after its layers on its paths; set before the function runs.
     pub sdk: Option<PathBuf>,
+}
+
+/// How a `runtime: web` function's server is reached.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WebApp {
+    /// A fixed port; `None`: a free loopback port per instance, given as `PORT` and
+    /// `AWS_LWA_PORT`.
+    pub port: Option<u16>,
+    pub readiness: Readiness,
+}
+
+/// How a web server is known to be ready, as the Lambda Web Adapter checks it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Readiness {
+    /// Asked with `GET` over HTTP, or only connected to over TCP.
+    pub protocol: ReadinessProtocol,
+    pub path: String,
+    pub healthy: HealthyStatus,
+}
+
+impl Default for Readiness {
+    fn default() -> Readiness {
+        Readiness {
+            protocol: ReadinessProtocol::Http,
+            path: "/".into(),
+            healthy: HealthyStatus::default(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ReadinessProtocol {
+    Http,
+    Tcp,
+}
+
+/// The status codes a readiness check accepts, as ranges: `100-499`, `200,204,300-399`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HealthyStatus(pub Vec<(u16, u16)>);
+
+impl HealthyStatus {
+    /// Parses a list of codes and ranges; `Err` names the part that is not one.
+    pub fn parse(text: &str) -> Result<HealthyStatus, String> {
+        let mut ranges = Vec::new();
+        for part in text.split(',').map(str::trim) {
+            let (low, high) = part.split_once('-').unwrap_or((part, part));
+            let code = |s: &str| {
+                s.trim()
+                    .parse::<u16>()
+                    .ok()
+                    .filter(|c| (100..=599).contains(c))
+            };
+            match (code(low), code(high)) {
+                (Some(low), Some(high)) if low <= high => ranges.push((low, high)),
+                _ => return Err(part.to_string()),
+            }
+        }
+        Ok(HealthyStatus(ranges))
+    }
+
+    pub fn accepts(&self, status: u16) -> bool {
+        self.0
+            .iter()
+            .any(|&(low, high)| (low..=high).contains(&status))
+    }
+}
+
+impl Default for HealthyStatus {
+    /// `100-499`, the adapter's default: the app answers, even with a client error.
+    fn default() -> HealthyStatus {
+        HealthyStatus(vec![(100, 499)])
+    }
 }
 
 /// How a function's code is built, as `sam build` would build it.
@@ -418,6 +493,8 @@ pub enum Runtime {
     Node { major: u32 },
     /// `provided*`: any executable speaking the Runtime API.
     Provided,
+    /// `web`: a web server; Portico turns each event into an HTTP request to it.
+    Web,
 }
 
 impl Runtime {
@@ -434,6 +511,7 @@ impl Runtime {
         "provided",
         "provided.al2",
         "provided.al2023",
+        "web",
     ];
 
     pub fn parse(name: &str) -> Option<Runtime> {
@@ -448,6 +526,7 @@ impl Runtime {
         }
         match name {
             "provided" | "provided.al2" | "provided.al2023" => Some(Runtime::Provided),
+            "web" => Some(Runtime::Web),
             _ => None,
         }
     }

@@ -295,16 +295,25 @@ pub struct RawRoute {
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RawFunction {
-    /// `python3.x`, `nodejs20.x`, `nodejs22.x`, `provided`, `provided.al2`, `provided.al2023`.
+    /// `python3.x`, `nodejs20.x`, `nodejs22.x`, `provided`, `provided.al2`, `provided.al2023`,
+    /// or `web` (a web server run as it is, `command:` being the server).
     pub runtime: Spanned<String>,
     /// `module.function` for Python and Node; passed as `_HANDLER` to `provided`.
     #[serde(default)]
     pub handler: Option<Spanned<String>>,
     /// Folder of the function's code, relative to the config file.
     pub code: Spanned<String>,
-    /// For `provided`: the command to run instead of `<code>/bootstrap`.
+    /// For `provided`: the command to run instead of `<code>/bootstrap`; for `web`: the web
+    /// server and its arguments.
     #[serde(default)]
     pub command: Option<Spanned<Vec<String>>>,
+    /// For `web`: a fixed port the server listens on (it then runs one instance at a time).
+    /// Default: a free loopback port per instance, given as `PORT` and `AWS_LWA_PORT`.
+    #[serde(default)]
+    pub port: Option<Spanned<u32>>,
+    /// For `web`: how Portico knows the server is ready, as the Lambda Web Adapter checks.
+    #[serde(default)]
+    pub readiness: Option<Spanned<RawReadiness>>,
     /// Seconds; 1 to 900; default 3.
     #[serde(default)]
     pub timeout: Option<Spanned<u64>>,
@@ -338,6 +347,21 @@ pub struct RawFunction {
     pub layers: Vec<Spanned<String>>,
 }
 
+/// A web function's readiness check.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawReadiness {
+    /// The path asked with `GET` (protocol `http`); default `/`.
+    #[serde(default)]
+    pub path: Option<Spanned<String>>,
+    /// `http` (default: an answer with a healthy status) or `tcp` (a connection accepted).
+    #[serde(default)]
+    pub protocol: Option<Spanned<String>>,
+    /// Status codes that count as ready: `100-499` (default), `200,204,300-399`.
+    #[serde(default)]
+    pub healthy_status: Option<Spanned<Scalar>>,
+}
+
 /// A function's build: its method, or its method and options.
 #[derive(Debug, Deserialize)]
 #[serde(untagged)]
@@ -362,6 +386,16 @@ pub enum Scalar {
 }
 
 impl Scalar {
+    /// The scalar as text, as it was written.
+    pub fn to_text(&self) -> String {
+        match self {
+            Scalar::Bool(b) => b.to_string(),
+            Scalar::Int(i) => i.to_string(),
+            Scalar::Float(f) => f.to_string(),
+            Scalar::String(s) => s.clone(),
+        }
+    }
+
     pub fn into_string(self) -> String {
         match self {
             Scalar::Bool(b) => b.to_string(),

@@ -51,6 +51,30 @@ fn a_good_config_compiles() {
 }
 
 #[test]
+fn a_web_function_compiles_with_the_adapters_defaults() {
+    let d = dir();
+    let yaml = "functions:\n  site: {runtime: web, code: ./hello, command: [python3, app.py]}\n  fixed:\n    runtime: web\n    code: ./hello\n    command: [./server]\n    port: 8000\n    concurrency: 1\n    readiness: {protocol: tcp, healthy_status: '200-299,404'}\n  env:\n    runtime: web\n    code: ./hello\n    command: [./server]\n    environment: {AWS_LWA_READINESS_CHECK_PATH: /health, AWS_LWA_READINESS_CHECK_HEALTHY_STATUS: '200'}\n";
+    let c = portico_config::parse(&d.path().join("portico.yaml"), yaml).unwrap();
+    let site = c.functions["site"].web.as_ref().unwrap();
+    assert_eq!(c.functions["site"].runtime, portico_config::Runtime::Web);
+    assert_eq!(site.port, None);
+    assert_eq!(site.readiness, portico_config::Readiness::default());
+    assert_eq!(site.readiness.path, "/");
+    assert!(site.readiness.healthy.accepts(404) && !site.readiness.healthy.accepts(500));
+    let fixed = c.functions["fixed"].web.as_ref().unwrap();
+    assert_eq!(fixed.port, Some(8000));
+    assert_eq!(
+        fixed.readiness.protocol,
+        portico_config::ReadinessProtocol::Tcp
+    );
+    assert!(fixed.readiness.healthy.accepts(404) && !fixed.readiness.healthy.accepts(301));
+    let env = c.functions["env"].web.as_ref().unwrap();
+    assert_eq!(env.readiness.path, "/health");
+    assert!(env.readiness.healthy.accepts(200) && !env.readiness.healthy.accepts(204));
+    assert!(c.functions["env"].handler.is_empty());
+}
+
+#[test]
 fn broken_configs_say_where_and_how_to_fix() {
     let cases: &[(&str, &[&str])] = &[
         (
@@ -83,13 +107,13 @@ fn broken_configs_say_where_and_how_to_fix() {
         (
             "functions:\n  hello:\n    runtime: python3.12\n    handler: app.handler\n    code: ./hello\n    colour: red\n",
             &[
-                "6:5 unknown field `colour`, expected one of runtime, handler, code, command, timeout, memory, concurrency, idle_timeout, limits, environment, url, build, layers | remove `colour`; the keys allowed here are runtime, handler, code, command, timeout, memory, concurrency, idle_timeout, limits, environment, url, build, layers",
+                "6:5 unknown field `colour`, expected one of runtime, handler, code, command, port, readiness, timeout, memory, concurrency, idle_timeout, limits, environment, url, build, layers | remove `colour`; the keys allowed here are runtime, handler, code, command, port, readiness, timeout, memory, concurrency, idle_timeout, limits, environment, url, build, layers",
             ],
         ),
         (
             "functions:\n  hello:\n    runtime: pyhton3.12\n    handler: app.handler\n    code: ./hello\n",
             &[
-                "3:14 unknown runtime `pyhton3.12` | did you mean `python3.12`? use python3.x, nodejs20.x, nodejs22.x or provided",
+                "3:14 unknown runtime `pyhton3.12` | did you mean `python3.12`? use python3.x, nodejs20.x, nodejs22.x, provided or web",
             ],
         ),
         (
@@ -204,6 +228,25 @@ fn broken_configs_say_where_and_how_to_fix() {
             &[
                 "7:57 simple responses need authorizer payload_format \"2.0\"",
                 "8:57 authorizer payload_format `3.0` is not \"1.0\" or \"2.0\"",
+            ],
+        ),
+        (
+            "functions:\n  site:\n    runtime: web\n    code: ./hello\n    port: 70000\n    readiness: {path: health, protocol: htp, healthy_status: 200-x}\n",
+            &[
+                "3:14 a web function has no `command` | add the web server and its arguments",
+                "5:11 port 70000 is out of range",
+                "6:23 readiness path `health` does not start with `/`",
+                "6:41 unknown readiness protocol `htp` | did you mean `http`? use http or tcp",
+                "6:62 `200-x` is not a status code or a range of them",
+            ],
+        ),
+        (
+            "functions:\n  site: {runtime: web, code: ./hello, command: [], port: 8000}\n  hello: {runtime: python3.12, handler: app.handler, code: ./hello, port: 8000, readiness: {}}\n",
+            &[
+                "2:48 `command` is empty",
+                "2:58 a fixed port lets one instance run at a time, but concurrency is 10 | add `concurrency: 1`",
+                "3:75 `port` is for `runtime: web`",
+                "3:92 `readiness` is for `runtime: web`",
             ],
         ),
         (

@@ -409,6 +409,36 @@ pub mod platform {
         }))
     }
 
+    /// `Runtime.WebAppError`: a `runtime: web` function's server did not answer the
+    /// invocation's request (it closed the connection, or refused it).
+    pub fn web_app_failed(request_id: &str, why: &str) -> Vec<u8> {
+        json(&serde_json::json!({
+            "errorType": "Runtime.WebAppError",
+            "errorMessage": format!("RequestId: {request_id} Error: the web app gave no answer: {why}"),
+        }))
+    }
+
+    /// `Runtime.WebAppNotReady`: a `runtime: web` function's server did not pass its
+    /// readiness check (`check`, say `GET http://127.0.0.1:8080/`) within init's `limit`.
+    pub fn web_app_not_ready(request_id: &str, check: &str, limit: Duration) -> Vec<u8> {
+        json(&serde_json::json!({
+            "errorType": "Runtime.WebAppNotReady",
+            "errorMessage": format!(
+                "RequestId: {request_id} Error: the web app did not pass its readiness check ({check}) within {:.2} seconds",
+                limit.as_secs_f64()
+            ),
+        }))
+    }
+
+    /// `Extension.Crash`: an external extension's process ended; `status` reads like
+    /// `exit status 1`.
+    pub fn extension_crashed(request_id: &str, name: &str, status: &str) -> Vec<u8> {
+        json(&serde_json::json!({
+            "errorType": "Extension.Crash",
+            "errorMessage": format!("RequestId: {request_id} Error: extension {name} exited: {status}"),
+        }))
+    }
+
     /// An error the runtime reported with only a type (no body).
     pub fn from_type(error_type: &str) -> Vec<u8> {
         json(&serde_json::json!({"errorType": error_type, "errorMessage": error_type}))

@@ -12,11 +12,13 @@
 pub mod emf;
 pub mod errors;
 pub mod event_stream;
+pub mod extensions_api;
 pub mod http_v1;
 pub mod http_v2;
 pub mod invoke_api;
 pub mod response;
 pub mod runtime_api;
 pub mod time;
+pub mod web;
 
 pub use errors::{ApiError, ErrorResponse, GatewayResponse, ServiceError, UrlError};

@@ -86,7 +86,7 @@ impl Gateway {
         phase!(ctx, authorize::function_url(ctx, url, &self.signing()));
         phase!(ctx, map::function_url(ctx, f, &self.account_id));
         let arn = self.function_arn(&f.name, None);
-        if let Err(e) = integrate::invoke_function(ctx, pool, arn).await {
+        if let Err(e) = integrate::invoke_function(ctx, pool, arn, url.invoke_mode).await {
             let error = match e {
                 InvokeError::Throttled => UrlError::Throttled,
                 InvokeError::ShuttingDown => UrlError::FunctionFailed,

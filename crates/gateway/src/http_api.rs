@@ -175,7 +175,7 @@ impl Gateway {
         // Kept for the response's parameter mapping.
         ctx.authorizer = authorizer;
         let arn = self.function_arn(&f.name, None);
-        let invoked = integrate::invoke_function(ctx, pool, arn);
+        let invoked = integrate::invoke_function(ctx, pool, arn, target.route.invoke_mode);
         // Past the route's timeout API Gateway answers 503; the function runs on.
         let Some(invoked) = integrate::within(target.route.timeout, invoked).await else {
             return failure(ctx, ApiError::ServiceUnavailable, "integration timed out");

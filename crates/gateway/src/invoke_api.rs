@@ -111,6 +111,7 @@ impl Gateway {
                 .map_or_else(|| ctx.trace_id.clone(), str::to_string),
             client_context,
             want_log_tail,
+            response_stream: operation == api::Operation::InvokeWithResponseStream,
         };
         let invoked = match invocation_type {
             InvocationType::DryRun => {

@@ -460,6 +460,7 @@ impl Gateway {
                     trace_id: ctx.trace_id.clone(),
                     client_context: None,
                     want_log_tail: false,
+                    response_stream: false,
                 };
                 let asynchronous = headers
                     .get("x-amz-invocation-type")
@@ -598,7 +599,12 @@ impl Gateway {
         });
         ctx.authorizer = authorizer;
         let arn = self.function_arn(&f.name, None);
-        let invoked = integrate::invoke_function(ctx, pool, arn);
+        let mode = if target.method.integration.stream {
+            portico_config::InvokeMode::ResponseStream
+        } else {
+            portico_config::InvokeMode::Buffered
+        };
+        let invoked = integrate::invoke_function(ctx, pool, arn, mode);
         // Past the integration's timeout API Gateway answers 504; the function runs on.
         let Some(invoked) = integrate::within(target.method.integration.timeout, invoked).await
         else {
@@ -615,11 +621,6 @@ impl Gateway {
                 .binary_media_types
                 .iter()
                 .any(|t| t == "*/*" || t == "*~1*");
-        let mode = if target.method.integration.stream {
-            portico_config::InvokeMode::ResponseStream
-        } else {
-            portico_config::InvokeMode::Buffered
-        };
         respond::rest_api(ctx, &f.limits, decode, mode).await
     }
 

@@ -13,6 +13,7 @@ use hyper::server::conn::http1;
 use hyper::service::service_fn;
 use hyper_util::rt::TokioIo;
 use portico_config::Limits;
+use portico_events::extensions_api as xapi;
 use portico_events::runtime_api::{self as rapi, Call as Path};
 use tokio::net::TcpListener;
 use tokio::sync::{mpsc, oneshot, watch};
@@ -47,6 +48,52 @@ pub(crate) enum Call {
         id: String,
         error: Option<(String, Bytes)>,
     },
+    /// Extensions API `POST register`: an extension named `name` wants `events`.
+    Register {
+        name: String,
+        events: xapi::Events,
+        reply: oneshot::Sender<Result<Registered, Refusal>>,
+    },
+    /// Extensions API `GET event/next`: extension `id` is done with its last event and
+    /// waits for the next.
+    ExtensionNext {
+        id: String,
+        reply: oneshot::Sender<Result<Bytes, Refusal>>,
+    },
+    /// Extensions API `POST init/error` (`init`) or `POST exit/error`.
+    ExtensionError {
+        id: String,
+        init: bool,
+        error_type: String,
+        body: Bytes,
+        reply: oneshot::Sender<Result<(), Refusal>>,
+    },
+}
+
+/// A registered extension's id and the register answer's body.
+#[derive(Debug)]
+pub(crate) struct Registered {
+    pub id: String,
+    pub body: Vec<u8>,
+}
+
+/// Why an Extensions API call is refused: the status and the error document's type and
+/// message.
+#[derive(Debug)]
+pub(crate) struct Refusal {
+    pub status: StatusCode,
+    pub error_type: &'static str,
+    pub message: String,
+}
+
+impl Refusal {
+    pub fn forbidden(error_type: &'static str, message: impl Into<String>) -> Refusal {
+        Refusal {
+            status: StatusCode::FORBIDDEN,
+            error_type,
+            message: message.into(),
+        }
+    }
 }
 
 #[derive(Debug)]
@@ -82,9 +129,12 @@ pub(crate) enum Ack {
 pub(crate) struct Delivery {
     pub headers: Vec<(&'static str, String)>,
     pub payload: Bytes,
+    /// The caller streams the answer (for Portico's own runtime of web apps; a runtime
+    /// decides for itself).
+    pub response_stream: bool,
 }
 
-struct Shared {
+pub(crate) struct Shared {
     calls: mpsc::Sender<Call>,
     limits: Limits,
     /// Set by the supervisor just before it kills the instance.
@@ -98,11 +148,7 @@ pub(crate) async fn serve(
     limits: Limits,
     exit_reason: watch::Receiver<Option<ExitReason>>,
 ) {
-    let shared = Arc::new(Shared {
-        calls,
-        limits,
-        exit_reason,
-    });
+    let shared = Arc::new(Shared::new(calls, limits, exit_reason));
     loop {
         let stream = match listener.accept().await {
             Ok((stream, _)) => stream,
@@ -182,6 +228,9 @@ fn header(req: &Request<Incoming>, name: &str) -> Option<String> {
 
 async fn handle(shared: &Shared, req: Request<Incoming>) -> Reply {
     let path = req.uri().path().to_string();
+    if let Some(call) = xapi::Call::parse(req.method(), &path) {
+        return extension(shared, call, req).await;
+    }
     match Path::parse(req.method(), &path) {
         None => {
             let message = format!(
@@ -197,6 +246,111 @@ async fn handle(shared: &Shared, req: Request<Incoming>) -> Reply {
         Some(Path::Error(id)) => post_error(shared, Some(id.to_string()), req).await,
         Some(Path::InitError) => post_error(shared, None, req).await,
     }
+}
+
+/// An Extensions API call: register, next, or an init or exit error.
+async fn extension(shared: &Shared, call: xapi::Call, req: Request<Incoming>) -> Reply {
+    let name = header(&req, xapi::NAME);
+    let id = header(&req, xapi::IDENTIFIER);
+    let error_type = header(&req, xapi::ERROR_TYPE);
+    // Extensions send small bodies; the buffered limit bounds them all the same.
+    let body = match crate::body::read(req.into_body(), shared.limits.buffered_response).await {
+        Ok(body) => body,
+        Err(why) => return unreadable(&why, shared.limits.buffered_response),
+    };
+    let refused = |r: Refusal| error(r.status, r.error_type, &r.message);
+    match call {
+        xapi::Call::Register => {
+            let Some(name) = name.filter(|n| !n.is_empty()) else {
+                return error(
+                    StatusCode::BAD_REQUEST,
+                    "InvalidRequest",
+                    "Lambda-Extension-Name is missing: give the extension's file name",
+                );
+            };
+            let events = match xapi::registered_events(&body) {
+                Ok(events) => events,
+                Err(why) => return error(StatusCode::BAD_REQUEST, "InvalidRequest", &why),
+            };
+            let (reply, verdict) = oneshot::channel();
+            if shared
+                .calls
+                .send(Call::Register {
+                    name,
+                    events,
+                    reply,
+                })
+                .await
+                .is_err()
+            {
+                return gone();
+            }
+            match verdict.await {
+                Ok(Ok(registered)) => {
+                    let mut response = answer(StatusCode::OK, registered.body);
+                    if let Ok(id) = http::HeaderValue::from_str(&registered.id) {
+                        response.headers_mut().insert(xapi::IDENTIFIER, id);
+                    }
+                    response
+                }
+                Ok(Err(refusal)) => refused(refusal),
+                Err(_) => gone(),
+            }
+        }
+        xapi::Call::Next => {
+            let Some(id) = id else {
+                return unknown_extension();
+            };
+            let (reply, verdict) = oneshot::channel();
+            let call = Call::ExtensionNext {
+                id: id.clone(),
+                reply,
+            };
+            if shared.calls.send(call).await.is_err() {
+                return gone();
+            }
+            match verdict.await {
+                Ok(Ok(event)) => {
+                    let mut response = answer(StatusCode::OK, event.to_vec());
+                    if let Ok(id) = http::HeaderValue::from_str(&id) {
+                        response.headers_mut().insert(xapi::IDENTIFIER, id);
+                    }
+                    response
+                }
+                Ok(Err(refusal)) => refused(refusal),
+                Err(_) => gone(),
+            }
+        }
+        xapi::Call::InitError | xapi::Call::ExitError => {
+            let Some(id) = id else {
+                return unknown_extension();
+            };
+            let (reply, answer) = oneshot::channel();
+            let call = Call::ExtensionError {
+                id,
+                init: call == xapi::Call::InitError,
+                error_type: error_type.unwrap_or_else(|| "Extension.Unknown".into()),
+                body,
+                reply,
+            };
+            if shared.calls.send(call).await.is_err() {
+                return gone();
+            }
+            match answer.await {
+                Ok(Ok(())) => accepted(),
+                Ok(Err(refusal)) => refused(refusal),
+                Err(_) => gone(),
+            }
+        }
+    }
+}
+
+fn unknown_extension() -> Reply {
+    error(
+        StatusCode::FORBIDDEN,
+        "Extension.UnknownExtensionIdentifier",
+        "Lambda-Extension-Identifier is missing or names no registered extension",
+    )
 }
 
 /// Sends `call` to the supervisor and answers the runtime with its verdict.
@@ -331,91 +485,155 @@ async fn stream(
     shared: &Shared,
     id: String,
     content_type: Option<String>,
-    mut body: Incoming,
+    body: Incoming,
 ) -> Reply {
-    let (tx, rx) = mpsc::channel(16);
-    let (reply, ack) = oneshot::channel();
-    let call = Call::Response {
-        id: id.clone(),
-        body: ResponseBody::Stream { content_type, rx },
-        reply,
-    };
-    if shared.calls.send(call).await.is_err() {
-        return gone();
+    match shared.pump(id, content_type, None, body).await {
+        Ok(()) => accepted(),
+        Err(Refused::Gone) => gone(),
+        Err(Refused::Ack(ack)) => acked(Ok(ack)),
     }
-    match ack.await {
-        Ok(Ack::Accepted) => {}
-        other => return acked(other),
+}
+
+/// Why a stream was not taken.
+#[derive(Debug)]
+pub(crate) enum Refused {
+    /// The supervisor is gone.
+    Gone,
+    /// The supervisor did not accept it (no such invocation).
+    Ack(Ack),
+}
+
+impl Shared {
+    pub(crate) fn new(
+        calls: mpsc::Sender<Call>,
+        limits: Limits,
+        exit_reason: watch::Receiver<Option<ExitReason>>,
+    ) -> Shared {
+        Shared {
+            calls,
+            limits,
+            exit_reason,
+        }
     }
-    let mut sent = 0usize;
-    let mut broke: Option<(String, Bytes)> = None;
-    // `None` once the caller is gone or the stream has broken: nothing more is forwarded.
-    let mut forward = Some(tx);
-    while let Some(frame) = body.frame().await {
-        let frame = match frame {
-            Ok(frame) => frame,
-            Err(_) => {
-                // The connection broke: the instance was stopped (the supervisor says why)
-                // or the runtime went away mid-stream.
-                let reason = shared.exit_reason.borrow().clone();
-                broke = Some(reason.unwrap_or_else(|| {
-                    (
-                        "Runtime.TruncatedResponse".into(),
-                        Bytes::from(platform::truncated(&id)),
-                    )
-                }));
-                break;
-            }
+
+    /// Where the supervisor hears calls.
+    pub(crate) fn calls(&self) -> &mpsc::Sender<Call> {
+        &self.calls
+    }
+
+    pub(crate) fn limits(&self) -> &Limits {
+        &self.limits
+    }
+
+    /// Hands invocation `id` a streamed answer and pumps `first`, then `body`, into it
+    /// frame by frame, within the streamed response limit; tells the supervisor when the
+    /// stream has ended (and how). A `lambda-runtime-function-error-type` trailer breaks
+    /// the stream with that error, as on Lambda.
+    pub(crate) async fn pump<B>(
+        &self,
+        id: String,
+        content_type: Option<String>,
+        first: Option<Bytes>,
+        body: B,
+    ) -> Result<(), Refused>
+    where
+        B: http_body::Body<Data = Bytes>,
+    {
+        let mut body = std::pin::pin!(body);
+        let (tx, rx) = mpsc::channel(16);
+        let (reply, ack) = oneshot::channel();
+        let call = Call::Response {
+            id: id.clone(),
+            body: ResponseBody::Stream { content_type, rx },
+            reply,
         };
-        match frame.into_data() {
-            Ok(data) => {
-                sent += data.len();
-                if portico_config::limits::exceeds(sent, shared.limits.streamed_response)
-                    && broke.is_none()
-                {
-                    let limit = shared.limits.streamed_response.unwrap_or_default();
-                    let error = (
-                        "Function.ResponseSizeTooLarge".to_string(),
-                        Bytes::from(platform::response_too_large(limit)),
-                    );
-                    // Cut the caller's stream now; the function's remaining bytes are dropped.
-                    if let Some(tx) = forward.take() {
-                        let _ = tx.send(stream_error(&error)).await;
+        if self.calls.send(call).await.is_err() {
+            return Err(Refused::Gone);
+        }
+        match ack.await {
+            Ok(Ack::Accepted) => {}
+            Ok(other) => return Err(Refused::Ack(other)),
+            Err(_) => return Err(Refused::Gone),
+        }
+        let mut sent = 0usize;
+        let mut broke: Option<(String, Bytes)> = None;
+        // `None` once the caller is gone or the stream has broken: nothing more is forwarded.
+        let mut forward = Some(tx);
+        let mut pending = first.map(|data| Ok(http_body::Frame::data(data)));
+        loop {
+            let frame = match pending.take() {
+                Some(frame) => frame,
+                None => match body.frame().await {
+                    Some(frame) => frame.map_err(|_| ()),
+                    None => break,
+                },
+            };
+            let frame = match frame {
+                Ok(frame) => frame,
+                Err(()) => {
+                    // The connection broke: the instance was stopped (the supervisor says
+                    // why) or the runtime went away mid-stream.
+                    let reason = self.exit_reason.borrow().clone();
+                    broke = Some(reason.unwrap_or_else(|| {
+                        (
+                            "Runtime.TruncatedResponse".into(),
+                            Bytes::from(platform::truncated(&id)),
+                        )
+                    }));
+                    break;
+                }
+            };
+            match frame.into_data() {
+                Ok(data) => {
+                    sent += data.len();
+                    if portico_config::limits::exceeds(sent, self.limits.streamed_response)
+                        && broke.is_none()
+                    {
+                        let limit = self.limits.streamed_response.unwrap_or_default();
+                        let error = (
+                            "Function.ResponseSizeTooLarge".to_string(),
+                            Bytes::from(platform::response_too_large(limit)),
+                        );
+                        // Cut the caller's stream now; the function's remaining bytes are dropped.
+                        if let Some(tx) = forward.take() {
+                            let _ = tx.send(stream_error(&error)).await;
+                        }
+                        broke = Some(error);
                     }
-                    broke = Some(error);
+                    if let Some(tx) = &forward
+                        && tx.send(StreamEvent::Data(data)).await.is_err()
+                    {
+                        forward = None;
+                    }
                 }
-                if let Some(tx) = &forward
-                    && tx.send(StreamEvent::Data(data)).await.is_err()
-                {
-                    forward = None;
-                }
-            }
-            Err(frame) => {
-                if let Some(trailers) = frame.trailers_ref()
-                    && let Some(kind) = trailers.get(rapi::ERROR_TYPE).and_then(|v| v.to_str().ok())
-                {
-                    let body = trailers
-                        .get(rapi::ERROR_BODY)
-                        .and_then(|v| {
-                            use base64::Engine;
-                            base64::engine::general_purpose::STANDARD
-                                .decode(v.as_bytes())
-                                .ok()
-                        })
-                        .unwrap_or_else(|| platform::from_type(kind));
-                    broke.get_or_insert_with(|| (kind.to_string(), Bytes::from(body)));
+                Err(frame) => {
+                    if let Some(trailers) = frame.trailers_ref()
+                        && let Some(kind) =
+                            trailers.get(rapi::ERROR_TYPE).and_then(|v| v.to_str().ok())
+                    {
+                        let body = trailers
+                            .get(rapi::ERROR_BODY)
+                            .and_then(|v| {
+                                use base64::Engine;
+                                base64::engine::general_purpose::STANDARD
+                                    .decode(v.as_bytes())
+                                    .ok()
+                            })
+                            .unwrap_or_else(|| platform::from_type(kind));
+                        broke.get_or_insert_with(|| (kind.to_string(), Bytes::from(body)));
+                    }
                 }
             }
         }
+        if let (Some(error), Some(tx)) = (&broke, forward.take()) {
+            let _ = tx.send(stream_error(error)).await;
+        }
+        let _ = self
+            .calls
+            .send(Call::StreamEnded { id, error: broke })
+            .await;
+        Ok(())
     }
-    if let (Some(error), Some(tx)) = (&broke, forward.take()) {
-        let _ = tx.send(stream_error(error)).await;
-    }
-    let _ = shared
-        .calls
-        .send(Call::StreamEnded { id, error: broke })
-        .await;
-    accepted()
 }
 
 fn stream_error((error_type, body): &(String, Bytes)) -> StreamEvent {

@@ -14,12 +14,15 @@ use bytes::Bytes;
 use portico_config::Function;
 use portico_events::errors::platform;
 use portico_events::runtime_api as rapi;
+use std::collections::VecDeque;
 use tokio::net::TcpListener;
-use tokio::process::{ChildStderr, ChildStdout};
+
+use portico_events::extensions_api::{self as xapi, ShutdownReason};
+use tokio::net::unix::pipe;
 use tokio::sync::{OwnedSemaphorePermit, mpsc, oneshot, watch};
 use tokio::time::sleep_until;
 
-use crate::api::{self, Ack, Call, Delivery, ExitReason, ResponseBody};
+use crate::api::{self, Ack, Call, Delivery, ExitReason, Refusal, Registered, ResponseBody};
 use crate::invocation::{Invoked, Outcome, Queued, ResponseStream};
 use crate::logs::{LogTail, report_line};
 use crate::memory::{self, Memory};
@@ -28,6 +31,7 @@ use crate::metrics_names::{
 };
 use crate::output::Lines;
 use crate::spawn::Launcher;
+use crate::web;
 
 /// The most output lines read at once before a Runtime API call is handled.
 const READY_LINES: usize = 1024;
@@ -37,6 +41,10 @@ const DRAIN_TIMEOUT: Duration = Duration::from_secs(1);
 
 /// How long a new instance may take to ask for its first invocation, as Lambda's init phase.
 const INIT_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// How long extensions registered for `SHUTDOWN` have to finish before they are killed, as
+/// Lambda gives them.
+const SHUTDOWN_GRACE: Duration = Duration::from_secs(2);
 
 /// Everything an instance needs from its pool.
 pub(crate) struct Context {
@@ -66,6 +74,38 @@ struct Current {
     init_duration: Option<Duration>,
     /// Where a stream's caller waits for the log tail.
     tail: Option<oneshot::Sender<String>>,
+    /// The runtime has finished its answer (posted it, or ended its stream).
+    response_done: bool,
+    /// The runtime's `next`, asked while extensions still work on this invocation.
+    runtime_next: Option<oneshot::Sender<Delivery>>,
+}
+
+/// An extension registered with this instance (Extensions API).
+struct Extension {
+    id: String,
+    name: String,
+    events: xapi::Events,
+    /// Its pending `next`, while it waits for an event.
+    next: Option<oneshot::Sender<Result<Bytes, Refusal>>>,
+    /// Events it has not taken yet.
+    queued: VecDeque<Bytes>,
+    /// It has an event it has not finished: it has not asked for the next one since.
+    busy: bool,
+}
+
+impl Extension {
+    /// Hands the extension `event` now if it waits, else when it next asks.
+    fn offer(&mut self, event: Bytes) {
+        self.busy = true;
+        match self.next.take() {
+            Some(next) => {
+                if let Err(Ok(event)) = next.send(Ok(event)) {
+                    self.queued.push_back(event);
+                }
+            }
+            None => self.queued.push_back(event),
+        }
+    }
 }
 
 enum State {
@@ -88,8 +128,18 @@ enum Exit {
     Reaped,
     Shutdown,
     InitTimedOut,
-    /// The runtime reported an init error.
+    /// The runtime or an extension reported an init error.
     InitFailed {
+        error_type: String,
+        body: Bytes,
+    },
+    /// An external extension's process ended.
+    ExtensionCrashed {
+        name: String,
+        status: String,
+    },
+    /// An extension reported an error before exiting.
+    ExtensionFailed {
         error_type: String,
         body: Bytes,
     },
@@ -115,10 +165,28 @@ pub(crate) async fn run(ctx: Context) {
         .unwrap_or_default();
     let (calls_tx, calls) = mpsc::channel(8);
     let (reason_tx, reason) = watch::channel(None);
+    // A web server is told its port; Portico is its runtime (`web.rs`).
+    let web_app = ctx.function.web.as_ref().map(|web| web::App {
+        port: web.port.unwrap_or_else(free_port),
+        readiness: web.readiness.clone(),
+        function_name: ctx.function.name.clone(),
+        memory_mb: ctx.function.memory_mb,
+    });
+    let extra: Vec<(&str, String)> = match &web_app {
+        Some(app) => vec![
+            ("PORT", app.port.to_string()),
+            ("AWS_LWA_PORT", app.port.to_string()),
+        ],
+        None => Vec::new(),
+    };
+    let forwarder = web_app.map(|app| {
+        let shared = api::Shared::new(calls_tx.clone(), ctx.function.limits, reason.clone());
+        (app, shared)
+    });
     let server = tokio::spawn(api::serve(listener, calls_tx, ctx.function.limits, reason));
     let spawned = Instant::now();
-    let mut child = match ctx.launcher.spawn(&ctx.function, &api_addr) {
-        Ok(child) => child,
+    let started = match ctx.launcher.start(&ctx.function, &api_addr, &extra) {
+        Ok(started) => started,
         Err(e) => {
             server.abort();
             tracing::error!(function = %ctx.function.name, "cannot start the function's process: {e}");
@@ -131,36 +199,79 @@ pub(crate) async fn run(ctx: Context) {
             return;
         }
     };
+    let readiness_check = forwarder.as_ref().map(|(app, _)| app.describe_check());
+    let forwarder = forwarder.map(|(app, shared)| tokio::spawn(web::run(app, shared)));
+    // Each external extension's exit is a message: the supervisor owns no extension process
+    // but kills them all with the group.
+    let (exits_tx, extension_exits) = mpsc::channel(8);
+    let mut expected = Vec::new();
+    for (name, mut process) in started.extensions {
+        expected.push(name.clone());
+        let exits = exits_tx.clone();
+        tokio::spawn(async move {
+            let status = match process.wait().await {
+                Ok(s) => exit_status(s),
+                Err(e) => e.to_string(),
+            };
+            let _ = exits.send((name, status)).await;
+        });
+    }
+    let child = started.runtime;
     let mut supervisor = Supervisor {
-        pid: child.id(),
+        group: Some(started.group),
         memory: Memory::new(child.id()),
-        stdout: Lines::new(child.stdout.take()),
-        stderr: Lines::new(child.stderr.take()),
+        stdout: Lines::new(Some(started.stdout)),
+        stderr: Lines::new(Some(started.stderr)),
         child,
         ctx,
         calls,
+        extension_exits,
+        expected,
+        extensions: Vec::new(),
+        init_next: None,
         reason: reason_tx,
         state: State::Init,
         spawned,
         init_duration: None,
         init_reported: false,
         log: LogTail::default(),
+        readiness_check,
     };
     let exit = supervisor.run().await;
     supervisor.announce(&exit);
+    supervisor.shutdown_extensions(&exit).await;
     supervisor.kill();
     server.abort();
+    if let Some(forwarder) = forwarder {
+        forwarder.abort();
+    }
     supervisor.finish(exit).await;
+}
+
+/// A loopback port free now, for a web server to listen on (0 if none can be found, which
+/// the server then reports).
+fn free_port() -> u16 {
+    std::net::TcpListener::bind(("127.0.0.1", 0))
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .unwrap_or(0)
 }
 
 struct Supervisor {
     ctx: Context,
-    /// Also the id of the instance's process group; kept because `Child` forgets it once
-    /// the process has been reaped.
-    pid: Option<u32>,
+    /// The instance's process group (its extensions and its runtime).
+    group: Option<u32>,
     memory: Memory,
+    /// The runtime's process.
     child: tokio::process::Child,
     calls: mpsc::Receiver<Call>,
+    /// An external extension's name and how its process ended.
+    extension_exits: mpsc::Receiver<(String, String)>,
+    /// The external extensions started, by file name: init waits until each has registered.
+    expected: Vec<String>,
+    extensions: Vec<Extension>,
+    /// The runtime's first `next`, held until every extension is ready too.
+    init_next: Option<oneshot::Sender<Delivery>>,
     /// Why the instance is stopping, for a stream the Runtime API is still pumping.
     reason: watch::Sender<Option<ExitReason>>,
     state: State,
@@ -169,8 +280,11 @@ struct Supervisor {
     init_duration: Option<Duration>,
     init_reported: bool,
     log: LogTail,
-    stdout: Lines<ChildStdout>,
-    stderr: Lines<ChildStderr>,
+    /// For a web app: its readiness check as words (`GET http://127.0.0.1:8080/`).
+    readiness_check: Option<String>,
+    /// What the runtime and the extensions print.
+    stdout: Lines<pipe::Receiver>,
+    stderr: Lines<pipe::Receiver>,
 }
 
 impl Supervisor {
@@ -220,6 +334,11 @@ impl Supervisor {
                     self.kill();
                     let _ = tokio::time::timeout(DRAIN_TIMEOUT, self.drain_output()).await;
                     return Exit::Crashed(status);
+                }
+                Some((name, status)) = self.extension_exits.recv() => {
+                    self.kill();
+                    let _ = tokio::time::timeout(DRAIN_TIMEOUT, self.drain_output()).await;
+                    return Exit::ExtensionCrashed { name, status };
                 }
                 Some(call) = self.calls.recv() => {
                     // What the function printed before this call belongs before it in the log.
@@ -288,22 +407,33 @@ impl Supervisor {
     fn call(&mut self, call: Call) -> Option<Exit> {
         match call {
             Call::Next { reply } => {
-                if self.init_duration.is_none() {
-                    self.init_duration = Some(self.spawned.elapsed());
+                match &mut self.state {
+                    State::Init => {
+                        self.init_next = Some(reply);
+                        self.finish_init();
+                    }
+                    State::Idle { next, since } => {
+                        *next = Some(reply);
+                        *since = tokio::time::Instant::now();
+                    }
+                    State::Busy(_) => {
+                        if let Some(caller) = self.caller(None) {
+                            let id = self.current_id();
+                            let body = platform::invalid_state_transition(&id);
+                            self.answer(
+                                caller,
+                                Outcome::platform("Runtime.InvalidStateTransition", body),
+                            );
+                        }
+                        // Asking for the next invocation ends this one's answer (a stream
+                        // included), as on Lambda.
+                        if let State::Busy(current) = &mut self.state {
+                            current.response_done = true;
+                            current.runtime_next = Some(reply);
+                        }
+                        self.try_end();
+                    }
                 }
-                if let Some(caller) = self.caller(None) {
-                    let id = self.current_id();
-                    let body = platform::invalid_state_transition(&id);
-                    self.answer(
-                        caller,
-                        Outcome::platform("Runtime.InvalidStateTransition", body),
-                    );
-                }
-                self.end_invocation();
-                self.state = State::Idle {
-                    next: Some(reply),
-                    since: tokio::time::Instant::now(),
-                };
                 None
             }
             Call::Response { id, body, reply } => {
@@ -378,13 +508,199 @@ impl Supervisor {
                 Some(Exit::InitFailed { error_type, body })
             }
             Call::StreamEnded { id, error } => {
-                if self.caller_id_is(&id) {
+                if let State::Busy(current) = &mut self.state
+                    && current.id == id
+                {
                     if let Some((error_type, _)) = error {
-                        tracing::warn!(function = %self.name(), request_id = %id, "stream ended with {error_type}");
+                        tracing::warn!(function = %self.ctx.function.name, request_id = %id, "stream ended with {error_type}");
                     }
-                    self.end_invocation();
+                    current.response_done = true;
+                    self.try_end();
                 }
                 None
+            }
+            Call::Register {
+                name,
+                events,
+                reply,
+            } => {
+                let _ = reply.send(self.register(name, events));
+                None
+            }
+            Call::ExtensionNext { id, reply } => {
+                self.extension_next(&id, reply);
+                None
+            }
+            Call::ExtensionError {
+                id,
+                init,
+                error_type,
+                body,
+                reply,
+            } => {
+                let Some(extension) = self.extensions.iter().find(|e| e.id == id) else {
+                    let _ = reply.send(Err(unknown_extension()));
+                    return None;
+                };
+                let name = extension.name.clone();
+                let _ = reply.send(Ok(()));
+                let body = non_empty(body, &error_type);
+                let during_init = matches!(self.state, State::Init);
+                let said = String::from_utf8_lossy(&body).into_owned();
+                tracing::warn!(function = %self.name(), "extension {name} reported {error_type}: {said}");
+                if init || during_init {
+                    Some(Exit::InitFailed { error_type, body })
+                } else {
+                    Some(Exit::ExtensionFailed { error_type, body })
+                }
+            }
+        }
+    }
+
+    /// An extension registers: during init only, at most [`xapi::MAX_EXTENSIONS`], each
+    /// name once.
+    fn register(&mut self, name: String, events: xapi::Events) -> Result<Registered, Refusal> {
+        if !matches!(self.state, State::Init) {
+            return Err(Refusal::forbidden(
+                "Extension.InvalidState",
+                "extensions register during init only",
+            ));
+        }
+        if self.extensions.len() >= xapi::MAX_EXTENSIONS {
+            return Err(Refusal::forbidden(
+                "Extension.TooManyExtensions",
+                format!("at most {} extensions may register", xapi::MAX_EXTENSIONS),
+            ));
+        }
+        if self.extensions.iter().any(|e| e.name == name) {
+            return Err(Refusal::forbidden(
+                "Extension.AlreadyRegistered",
+                format!("an extension named {name} is registered already"),
+            ));
+        }
+        let id = uuid::Uuid::new_v4().to_string();
+        tracing::debug!(function = %self.name(), "extension {name} registered for {events:?}");
+        self.extensions.push(Extension {
+            id: id.clone(),
+            name,
+            events,
+            next: None,
+            queued: VecDeque::new(),
+            busy: false,
+        });
+        let f = &self.ctx.function;
+        Ok(Registered {
+            id,
+            body: xapi::registered(&f.name, &f.handler),
+        })
+    }
+
+    /// Extension `id` is done with its last event and asks for the next.
+    fn extension_next(&mut self, id: &str, reply: oneshot::Sender<Result<Bytes, Refusal>>) {
+        let Some(extension) = self.extensions.iter_mut().find(|e| e.id == id) else {
+            let _ = reply.send(Err(unknown_extension()));
+            return;
+        };
+        extension.busy = false;
+        extension.next = Some(reply);
+        if let Some(event) = extension.queued.pop_front() {
+            extension.offer(event);
+        }
+        self.finish_init();
+        self.try_end();
+    }
+
+    /// Ends init once the runtime and every extension have asked for their next event,
+    /// each external extension started having registered.
+    fn finish_init(&mut self) {
+        if !matches!(self.state, State::Init) || self.init_next.is_none() {
+            return;
+        }
+        let registered = self
+            .expected
+            .iter()
+            .all(|name| self.extensions.iter().any(|e| &e.name == name));
+        let waiting = self.extensions.iter().all(|e| e.next.is_some() && !e.busy);
+        if registered && waiting {
+            self.init_duration = Some(self.spawned.elapsed());
+            self.state = State::Idle {
+                next: self.init_next.take(),
+                since: tokio::time::Instant::now(),
+            };
+        }
+    }
+
+    /// Ends the current invocation once the runtime has answered and every extension given
+    /// its `INVOKE` has asked for its next event; then the runtime's `next`, if it asked,
+    /// makes the instance idle.
+    fn try_end(&mut self) {
+        let extensions_done = !self.extensions.iter().any(|e| e.busy);
+        let State::Busy(current) = &mut self.state else {
+            return;
+        };
+        if !current.response_done || !extensions_done {
+            return;
+        }
+        let next = current.runtime_next.take();
+        self.end_invocation();
+        if let Some(next) = next {
+            self.state = State::Idle {
+                next: Some(next),
+                since: tokio::time::Instant::now(),
+            };
+        }
+    }
+
+    /// Sends `SHUTDOWN` to the extensions registered for it, the runtime stopped first, and
+    /// gives them [`SHUTDOWN_GRACE`] to ask for their next event (or exit) before the whole
+    /// group is killed.
+    async fn shutdown_extensions(&mut self, exit: &Exit) {
+        if !self.extensions.iter().any(|e| e.events.shutdown) {
+            return;
+        }
+        let reason = match exit {
+            Exit::Reaped | Exit::Shutdown => ShutdownReason::Spindown,
+            Exit::TimedOut | Exit::InitTimedOut => ShutdownReason::Timeout,
+            _ => ShutdownReason::Failure,
+        };
+        let _ = self.child.start_kill();
+        let deadline = tokio::time::Instant::now() + SHUTDOWN_GRACE;
+        let deadline_ms =
+            portico_events::time::epoch_ms(SystemTime::now()) + SHUTDOWN_GRACE.as_millis() as u64;
+        let event = Bytes::from(xapi::shutdown_event(reason, deadline_ms));
+        for extension in self.extensions.iter_mut().filter(|e| e.events.shutdown) {
+            extension.busy = false;
+            extension.queued.clear();
+            extension.offer(event.clone());
+        }
+        while self.extensions.iter().any(|e| e.busy) {
+            tokio::select! {
+                biased;
+                _ = sleep_until(deadline) => {
+                    tracing::warn!(function = %self.name(), "extensions still running {SHUTDOWN_GRACE:?} after SHUTDOWN; killed");
+                    return;
+                }
+                Some(call) = self.calls.recv() => {
+                    self.ready_output();
+                    // Only an extension's next matters now: it is done, or takes SHUTDOWN
+                    // if it was still busy with an invocation when it came.
+                    if let Call::ExtensionNext { id, reply } = call
+                        && let Some(extension) = self.extensions.iter_mut().find(|e| e.id == id)
+                    {
+                        extension.busy = false;
+                        extension.next = Some(reply);
+                        if let Some(event) = extension.queued.pop_front() {
+                            extension.offer(event);
+                        }
+                    }
+                }
+                Some((name, _)) = self.extension_exits.recv() => {
+                    for extension in self.extensions.iter_mut().filter(|e| e.name == name) {
+                        extension.busy = false;
+                    }
+                }
+                Some(line) = self.stdout.next() => self.output(line),
+                Some(line) = self.stderr.next() => self.output(line),
             }
         }
     }
@@ -420,6 +736,7 @@ impl Supervisor {
         let delivery = Delivery {
             headers,
             payload: request.payload.clone(),
+            response_stream: request.response_stream,
         };
         if next.send(delivery).is_err() {
             // The runtime's `next` connection went away: another instance may take it.
@@ -436,6 +753,15 @@ impl Supervisor {
             "START RequestId: {} Version: $LATEST",
             request.request_id
         ));
+        let event = Bytes::from(xapi::invoke_event(
+            &request.request_id,
+            deadline_ms,
+            &request.invoked_arn,
+            &request.trace_id,
+        ));
+        for extension in self.extensions.iter_mut().filter(|e| e.events.invoke) {
+            extension.offer(event.clone());
+        }
         let now = tokio::time::Instant::now();
         metrics::gauge!(CONCURRENT, FUNCTION => self.ctx.function.name.clone()).increment(1.0);
         self.state = State::Busy(Current {
@@ -452,6 +778,8 @@ impl Supervisor {
                 self.init_duration
             },
             tail: None,
+            response_done: false,
+            runtime_next: None,
         });
         self.init_reported = true;
     }
@@ -471,10 +799,6 @@ impl Supervisor {
         }
     }
 
-    fn caller_id_is(&self, id: &str) -> bool {
-        matches!(&self.state, State::Busy(current) if current.id == id)
-    }
-
     /// Answers the caller of the current invocation. A stream's invocation ends with the
     /// stream (`StreamEnded`); any other ends here.
     fn answer(&mut self, caller: oneshot::Sender<Invoked>, outcome: Outcome) {
@@ -489,7 +813,10 @@ impl Supervisor {
         let init_duration = current.init_duration;
         let want_tail = current.want_tail && !streaming;
         if !streaming {
-            self.end_invocation();
+            if let State::Busy(current) = &mut self.state {
+                current.response_done = true;
+            }
+            self.try_end();
         }
         let log_tail = want_tail.then(|| self.log.tail(self.ctx.function.limits.log_tail));
         let _ = caller.send(Invoked {
@@ -568,7 +895,7 @@ impl Supervisor {
     }
 
     fn kill(&mut self) {
-        if let Some(pid) = self.pid {
+        if let Some(pid) = self.group {
             let _ = nix::sys::signal::killpg(
                 nix::unistd::Pid::from_raw(pid as i32),
                 nix::sys::signal::Signal::SIGKILL,
@@ -617,6 +944,16 @@ impl Supervisor {
                     body,
                 });
             }
+            Exit::InitTimedOut if self.readiness_check.is_some() => {
+                let check = self.readiness_check.clone().unwrap_or_default();
+                tracing::warn!(function = %self.name(), "the web app did not pass its readiness check ({check}) within {INIT_TIMEOUT:?}; instance stopped");
+                fail_waiting(&self.ctx, Some(&self.log), |id| {
+                    Outcome::platform(
+                        "Runtime.WebAppNotReady",
+                        platform::web_app_not_ready(id, &check, INIT_TIMEOUT),
+                    )
+                });
+            }
             Exit::InitTimedOut => {
                 tracing::warn!(function = %self.name(), "init did not finish within {INIT_TIMEOUT:?}; instance stopped");
                 fail_waiting(&self.ctx, Some(&self.log), |id| {
@@ -630,6 +967,23 @@ impl Supervisor {
             }
             Exit::Reaped => {
                 tracing::info!(function = %self.name(), "instance stopped after {:?} idle", self.ctx.function.idle_timeout);
+            }
+            Exit::ExtensionCrashed { name, status } => {
+                tracing::warn!(function = %self.name(), "extension {name} exited: {status}");
+                let body = |id: &str| platform::extension_crashed(id, &name, &status);
+                if matches!(self.state, State::Init) {
+                    fail_waiting(&self.ctx, Some(&self.log), |id| {
+                        Outcome::platform("Extension.Crash", body(id))
+                    });
+                } else {
+                    self.conclude("Extension.Crash", body);
+                }
+            }
+            Exit::ExtensionFailed { error_type, body } => {
+                if let Some(caller) = self.caller(None) {
+                    self.answer(caller, Outcome::FunctionError { error_type, body });
+                }
+                self.end_invocation();
             }
         }
     }
@@ -661,6 +1015,13 @@ fn fail_waiting(ctx: &Context, log: Option<&LogTail>, outcome: impl FnOnce(&str)
         });
         return;
     }
+}
+
+fn unknown_extension() -> Refusal {
+    Refusal::forbidden(
+        "Extension.UnknownExtensionIdentifier",
+        "Lambda-Extension-Identifier names no registered extension",
+    )
 }
 
 /// The error document, or one made from the type when the runtime sent none.

@@ -22,6 +22,10 @@ pub struct InvokeRequest {
     pub client_context: Option<String>,
     /// Return the tail of the invocation's log.
     pub want_log_tail: bool,
+    /// The caller passes a streamed answer on as it comes (a streaming Function URL or
+    /// route, `InvokeWithResponseStream`); a `runtime: web` function then streams its app's
+    /// answer rather than buffering it.
+    pub response_stream: bool,
 }
 
 /// How a delivered invocation ended.

@@ -17,6 +17,7 @@ pub mod metrics_names;
 mod output;
 mod pool;
 mod spawn;
+mod web;
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;

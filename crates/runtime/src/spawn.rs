@@ -8,7 +8,10 @@ use std::path::{Path, PathBuf};
 use std::process::Stdio;
 use std::time::SystemTime;
 
+use std::os::fd::OwnedFd;
+
 use portico_config::{Function, Runtime};
+use tokio::net::unix::pipe;
 use tokio::process::{Child, Command};
 
 const PYTHON_BOOTSTRAP: &str = include_str!("../bootstraps/python/bootstrap.py");
@@ -25,6 +28,86 @@ pub struct Launcher {
 
 /// A problem found while preparing to run functions (printed at start-up, not fatal).
 pub type Warning = String;
+
+/// The variable that names a script to start the runtime through (`<wrapper> <runtime>`).
+pub const EXEC_WRAPPER: &str = "AWS_LAMBDA_EXEC_WRAPPER";
+
+/// Variables Lambda gives the runtime but not its extensions.
+const RUNTIME_ONLY: &[&str] = &[
+    "AWS_EXECUTION_ENV",
+    "AWS_LAMBDA_LOG_GROUP_NAME",
+    "AWS_LAMBDA_LOG_STREAM_NAME",
+    "AWS_XRAY_CONTEXT_MISSING",
+    "AWS_XRAY_DAEMON_ADDRESS",
+    "LAMBDA_RUNTIME_DIR",
+    "LAMBDA_TASK_ROOT",
+    "_AWS_XRAY_DAEMON_ADDRESS",
+    "_AWS_XRAY_DAEMON_PORT",
+    "_HANDLER",
+];
+
+/// One instance's processes, all in process group `group`, their output in two pipes.
+pub struct Started {
+    pub group: u32,
+    pub runtime: Child,
+    /// External extensions by file name.
+    pub extensions: Vec<(String, Child)>,
+    pub stdout: pipe::Receiver,
+    pub stderr: pipe::Receiver,
+}
+
+/// Spawns `command` into process group `group` (a new one when `None`), its output into the
+/// pipes, dying with Portico.
+fn spawn_in(
+    command: &mut Command,
+    group: Option<u32>,
+    stdout: &std::io::PipeWriter,
+    stderr: &std::io::PipeWriter,
+) -> std::io::Result<Child> {
+    command
+        .stdin(Stdio::null())
+        .stdout(Stdio::from(stdout.try_clone()?))
+        .stderr(Stdio::from(stderr.try_clone()?))
+        .process_group(group.map_or(0, |g| g as i32))
+        .kill_on_drop(true);
+    die_with_portico(command);
+    command.spawn()
+}
+
+/// The executables in the function's layers' `extensions/` folders (Lambda's
+/// `/opt/extensions/`), by file name, a later layer's winning, in name order.
+fn external_extensions(function: &Function) -> Vec<(String, PathBuf)> {
+    use std::os::unix::fs::PermissionsExt;
+    let mut found = BTreeMap::new();
+    for layer in &function.layers {
+        let Ok(entries) = std::fs::read_dir(layer.join("extensions")) else {
+            continue;
+        };
+        for entry in entries.flatten() {
+            let path = entry.path();
+            let executable = std::fs::metadata(&path)
+                .is_ok_and(|m| m.is_file() && m.permissions().mode() & 0o111 != 0);
+            if executable {
+                found.insert(entry.file_name().to_string_lossy().into_owned(), path);
+            }
+        }
+    }
+    found.into_iter().collect()
+}
+
+/// Where `path` is: a path under `/opt/` in the function's layers (the last layer that has
+/// it, as Lambda's `/opt` holds the later layer's file), any other path as it is.
+fn in_layers(function: &Function, path: &str) -> Option<PathBuf> {
+    let Some(rest) = path.strip_prefix("/opt/") else {
+        return Some(PathBuf::from(path));
+    };
+    function
+        .layers
+        .iter()
+        .rev()
+        .map(|layer| layer.join(rest))
+        .find(|p| p.exists())
+}
 
 impl Launcher {
     /// Writes the bootstraps to `dir` and finds an interpreter for each runtime in use.
@@ -45,7 +128,7 @@ impl Launcher {
             let (exact, fallback) = match f.runtime {
                 Runtime::Python { minor } => (format!("python3.{minor}"), "python3"),
                 Runtime::Node { major } => (format!("node{major}"), "node"),
-                Runtime::Provided => continue,
+                Runtime::Provided | Runtime::Web => continue,
             };
             // Both asked at once: a version manager's shims take a while to answer.
             let (exact_found, fallback_found) = std::thread::scope(|scope| {
@@ -90,8 +173,59 @@ impl Launcher {
         ))
     }
 
-    /// Starts one instance of `function` talking to the Runtime API at `api` (host:port).
-    pub fn spawn(&self, function: &Function, api: &str) -> std::io::Result<Child> {
+    /// Starts one instance of `function` talking to the Runtime API at `api` (host:port):
+    /// its external extensions (the executables in its layers' `extensions/`), then its
+    /// runtime (through `AWS_LAMBDA_EXEC_WRAPPER` when the environment names one), all in
+    /// one process group and writing to the same two pipes; `extra` goes on top of the
+    /// runtime's environment (a web server's `PORT`).
+    pub fn start(
+        &self,
+        function: &Function,
+        api: &str,
+        extra: &[(&str, String)],
+    ) -> std::io::Result<Started> {
+        let (stdout, stdout_w) = std::io::pipe()?;
+        let (stderr, stderr_w) = std::io::pipe()?;
+        let env = sandbox_env(function, &self.region, api, &self.dir);
+        let mut group = None;
+        let mut extensions = Vec::new();
+        for (name, path) in external_extensions(function) {
+            let mut command = Command::new(&path);
+            command
+                .current_dir(path.parent().unwrap_or(&function.code))
+                .envs(
+                    env.iter()
+                        .filter(|(k, _)| !RUNTIME_ONLY.contains(&k.as_str()))
+                        .map(|(k, v)| (k, v)),
+                );
+            let child = spawn_in(&mut command, group, &stdout_w, &stderr_w).map_err(|e| {
+                std::io::Error::new(e.kind(), format!("extension {}: {e}", path.display()))
+            })?;
+            group = group.or(child.id());
+            extensions.push((name, child));
+        }
+        let (program, args) = self.runtime_command(function)?;
+        let mut command = Command::new(program);
+        command
+            .args(args)
+            .current_dir(&function.code)
+            .envs(env)
+            .envs(extra.iter().map(|(k, v)| (*k, v)));
+        let runtime = spawn_in(&mut command, group, &stdout_w, &stderr_w)?;
+        let group = group.or(runtime.id()).unwrap_or_default();
+        // Only the processes hold the pipes' write ends now: reading ends with their output.
+        drop((stdout_w, stderr_w));
+        Ok(Started {
+            group,
+            runtime,
+            extensions,
+            stdout: pipe::Receiver::from_owned_fd(OwnedFd::from(stdout))?,
+            stderr: pipe::Receiver::from_owned_fd(OwnedFd::from(stderr))?,
+        })
+    }
+
+    /// The runtime's program and arguments, behind the exec wrapper if there is one.
+    fn runtime_command(&self, function: &Function) -> std::io::Result<(String, Vec<String>)> {
         let (program, args): (String, Vec<String>) = match &function.runtime {
             Runtime::Python { .. } => (
                 self.interpreter(function),
@@ -101,7 +235,7 @@ impl Launcher {
                 self.interpreter(function),
                 vec![self.dir.join("bootstrap.mjs").display().to_string()],
             ),
-            Runtime::Provided => match &function.command {
+            Runtime::Provided | Runtime::Web => match &function.command {
                 Some(command) if !command.is_empty() => (command[0].clone(), command[1..].to_vec()),
                 _ => (
                     function.code.join("bootstrap").display().to_string(),
@@ -109,18 +243,19 @@ impl Launcher {
                 ),
             },
         };
-        let mut command = Command::new(program);
-        command
-            .args(args)
-            .current_dir(&function.code)
-            .envs(sandbox_env(function, &self.region, api, &self.dir))
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .process_group(0)
-            .kill_on_drop(true);
-        die_with_portico(&mut command);
-        command.spawn()
+        let Some(wrapper) = function.environment.get(EXEC_WRAPPER) else {
+            return Ok((program, args));
+        };
+        let wrapper = in_layers(function, wrapper).ok_or_else(|| {
+            std::io::Error::new(
+                std::io::ErrorKind::NotFound,
+                format!("{EXEC_WRAPPER} `{wrapper}` is in none of the function's layers"),
+            )
+        })?;
+        Ok((
+            wrapper.display().to_string(),
+            std::iter::once(program).chain(args).collect(),
+        ))
     }
 
     fn interpreter(&self, function: &Function) -> String {
@@ -199,7 +334,7 @@ fn sandbox_env(
         set(name, value);
     }
     match function.runtime {
-        Runtime::Provided => {}
+        Runtime::Provided | Runtime::Web => {}
         Runtime::Python { .. } => {
             set(
                 "AWS_EXECUTION_ENV",
@@ -263,7 +398,7 @@ fn layer_paths(function: &Function) -> Vec<(&'static str, String)> {
             let sdk = sdk.map(|s| s.join("node_modules").display().to_string());
             out.push(("NODE_PATH", joined("NODE_PATH", paths, sdk)));
         }
-        Runtime::Provided => {}
+        Runtime::Provided | Runtime::Web => {}
     }
     let system_path = std::env::var("PATH").ok();
     out.push(("PATH", joined("PATH", each(&["bin"]), system_path)));

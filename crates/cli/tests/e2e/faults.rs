@@ -126,6 +126,9 @@ async fn a_runtime_posting_garbage_is_refused_and_its_non_json_answer_is_a_502()
     let p = Portico::start(FAULTS);
     assert_eq!(p.get("garbage", "/").await.status(), 502);
     p.wait_for_log("bogus path -> 404, wrong id -> 400, late init error -> 403");
+    p.wait_for_log(
+        "extensions: no name -> 400, bad events -> 400, unknown id -> 403, after init -> 403",
+    );
     let (status, error, body) = invoke(&p, "garbage", "{}").await;
     // Lambda returns whatever the runtime posted, byte for byte.
     assert_eq!((status, error), (200, None));

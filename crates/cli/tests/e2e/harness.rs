@@ -56,10 +56,42 @@ pub fn test_cache() -> PathBuf {
         .join("portico-test-cache")
 }
 
+/// The axum web app fixture binary (`scripts/test` builds it).
+pub fn web_axum() -> String {
+    let target = std::env::var("CARGO_TARGET_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|_| repo().join("target"));
+    let bin = target.join("debug/web-axum");
+    assert!(
+        bin.exists(),
+        "{} is missing: run `cargo build -p web-axum` (scripts/test does)",
+        bin.display()
+    );
+    bin.display().to_string()
+}
+
+/// The Lambda Web Adapter's binary (`scripts/test` builds it into `.tools/`).
+pub fn lambda_adapter() -> PathBuf {
+    let bin = std::env::var("PORTICO_TEST_LAMBDA_ADAPTER")
+        .map(PathBuf::from)
+        .unwrap_or_else(|_| repo().join(".tools/bin/lambda-adapter"));
+    assert!(
+        bin.exists(),
+        "{} is missing: run scripts/test, which builds lambda_web_adapter from crates.io into .tools/",
+        bin.display()
+    );
+    bin
+}
+
 pub fn expand(yaml: &str) -> String {
-    yaml.replace("@fixtures", &repo().join("fixtures").display().to_string())
+    let mut yaml = yaml
+        .replace("@fixtures", &repo().join("fixtures").display().to_string())
         .replace("@python", &python())
-        .replace("@rust-hello", &rust_hello())
+        .replace("@rust-hello", &rust_hello());
+    if yaml.contains("@web-axum") {
+        yaml = yaml.replace("@web-axum", &web_axum());
+    }
+    yaml
 }
 
 /// Lines Portico wrote to stderr, shared with the reader thread.

@@ -9,6 +9,7 @@ mod function_url;
 mod harness;
 mod http_api;
 mod invoke_api;
+mod lambdaliths;
 mod metrics;
 mod rest_api;
 mod runtimes;

@@ -226,11 +226,88 @@ impl Translation<'_> {
             self.origin(&format!("{out}/url"), &url_at);
             f.insert("url".into(), u);
         }
+        self.lambda_web_adapter(id, &props, &mut f, &out, &from("Handler"));
         self.functions.insert(name.to_string(), Value::Object(f));
         if let Some(events) = props.get("Events").and_then(Value::as_object) {
             for (event_id, event) in events {
                 self.event(id, name, event_id, event, &child(&from("Events"), event_id));
             }
+        }
+    }
+
+    /// A function made for the Lambda Web Adapter's zip layer (`AWS_LAMBDA_EXEC_WRAPPER:
+    /// /opt/bootstrap`, with `AWS_LWA_PORT` or the adapter's public layer), when that layer
+    /// was not given with `--layer`: served as `runtime: web`, its `Handler` (`run.sh`) run
+    /// as the web server, as the adapter's bootstrap runs it. Given the layer, the adapter
+    /// itself runs (its extension and wrapper), and nothing changes here.
+    fn lambda_web_adapter(
+        &mut self,
+        id: &str,
+        props: &Map<String, Value>,
+        f: &mut Map<String, Value>,
+        out: &str,
+        handler_at: &str,
+    ) {
+        let variables = props
+            .get("Environment")
+            .and_then(|e| e.get("Variables"))
+            .and_then(Value::as_object);
+        let variable = |name: &str| variables.and_then(|v| v.get(name)).map(scalar_text);
+        let is_adapter_layer = |arn: &str| {
+            let parts: Vec<&str> = arn.split(':').collect();
+            parts.len() == 8
+                && parts[4] == "753240598075"
+                && parts[5] == "layer"
+                && matches!(
+                    parts[6],
+                    "LambdaAdapterLayerX86" | "LambdaAdapterLayerArm64"
+                )
+        };
+        let layer = props
+            .get("Layers")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+            .map(scalar_text)
+            .find(|arn| is_adapter_layer(arn));
+        let given = layer.as_deref().is_some_and(|arn| {
+            let unversioned = arn.rsplit_once(':').map_or(arn, |(a, _)| a);
+            self.layers.contains_key(arn) || self.layers.contains_key(unversioned)
+        });
+        let wrapped = variable("AWS_LAMBDA_EXEC_WRAPPER").as_deref() == Some("/opt/bootstrap");
+        if !wrapped || given || (layer.is_none() && variable("AWS_LWA_PORT").is_none()) {
+            return;
+        }
+        let handler = props.get("Handler").map(scalar_text).unwrap_or_default();
+        if handler.is_empty() {
+            self.error(
+                handler_at,
+                format!("`{id}` runs behind the Lambda Web Adapter but has no `Handler`"),
+                "give its start-up script as the Handler, as the adapter runs it: `Handler: run.sh`",
+            );
+            return;
+        }
+        f.insert("runtime".into(), "web".into());
+        f.insert("command".into(), json!([format!("./{handler}")]));
+        self.origin(&format!("{out}/command"), handler_at);
+        if let Some(Value::Object(env)) = f.get_mut("environment") {
+            env.remove("AWS_LAMBDA_EXEC_WRAPPER");
+            if env.is_empty() {
+                f.remove("environment");
+            }
+        }
+        if let Some(arn) = layer {
+            // Not missing after all: what it would do, Portico does.
+            self.warnings.retain(|w| {
+                !(w.message.contains(&arn) && w.message.contains("is not on this machine"))
+            });
+            self.warn(
+                &format!("/Resources/{id}/Properties/Layers"),
+                format!(
+                    "`{id}` runs behind the Lambda Web Adapter (`{arn}`); Portico serves it as `runtime: web`, its Handler `{handler}` as the web server"
+                ),
+                format!("to run the adapter itself, pass `--layer {arn}=DIR` with the adapter's layer in DIR"),
+            );
         }
     }
 

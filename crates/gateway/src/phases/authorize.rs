@@ -589,6 +589,7 @@ async fn invoke_authorizer(
         trace_id: ctx.trace_id.clone(),
         client_context: None,
         want_log_tail: false,
+        response_stream: false,
     };
     match pool.invoke(request).await.map(|i| i.outcome) {
         Ok(Outcome::Response { body, .. }) => Ok(body),

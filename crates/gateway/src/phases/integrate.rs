@@ -2,6 +2,7 @@
 
 use std::sync::Arc;
 
+use portico_config::InvokeMode;
 use portico_runtime::{InvokeError, InvokeRequest, Pool};
 
 use crate::ctx::RequestCtx;
@@ -27,11 +28,13 @@ pub fn note_function(ctx: &mut RequestCtx, pool: &Pool) {
     });
 }
 
-/// Invokes `pool`'s function with the mapped event, storing the outcome in `ctx`.
+/// Invokes `pool`'s function with the mapped event, storing the outcome in `ctx`; `mode`
+/// says whether the door streams the answer.
 pub async fn invoke_function(
     ctx: &mut RequestCtx,
     pool: &Arc<Pool>,
     invoked_arn: String,
+    mode: InvokeMode,
 ) -> Result<(), InvokeError> {
     let request = InvokeRequest {
         request_id: ctx.request_id.clone(),
@@ -40,6 +43,7 @@ pub async fn invoke_function(
         trace_id: ctx.trace_id.clone(),
         client_context: None,
         want_log_tail: false,
+        response_stream: mode == InvokeMode::ResponseStream,
     };
     note_function(ctx, pool);
     let started = std::time::Instant::now();
