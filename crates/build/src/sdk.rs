@@ -188,6 +188,93 @@ pub fn install(
     crate::build(&job, &cache.join("builds"), progress)
 }
 
+/// Where a layer's packages come from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Registry {
+    /// PyPI, installed with pip: the layer's `python/`.
+    Pypi,
+    /// npm: the layer's `nodejs/node_modules/`.
+    Npm,
+}
+
+/// A layer made of registry packages (`aws-lambda-powertools`, `@aws-lambda-powertools/logger`),
+/// as a public layer built from them would be: installed once per machine into `cache` and
+/// laid out as Lambda extracts a layer (`python/`, or `nodejs/node_modules/`). Returns the
+/// layer's folder.
+pub fn install_layer(
+    runtime: &str,
+    registry: Registry,
+    packages: &[String],
+    cache: &Path,
+    progress: &dyn Progress,
+) -> Result<PathBuf, BuildError> {
+    let mut packages = packages.to_vec();
+    packages.sort();
+    let (manifest, text, method, inside) = match registry {
+        Registry::Pypi => (
+            "requirements.txt",
+            packages
+                .iter()
+                .map(|p| format!("{p}\n"))
+                .collect::<String>(),
+            Method::Pip,
+            "python",
+        ),
+        Registry::Npm => {
+            let dependencies: serde_json::Map<String, serde_json::Value> = packages
+                .iter()
+                .map(
+                    |p| match p.rsplit_once('@').filter(|(name, _)| !name.is_empty()) {
+                        Some((name, version)) => (name.to_string(), version.into()),
+                        None => (p.clone(), "*".into()),
+                    },
+                )
+                .collect();
+            let package = serde_json::json!({"name": "portico-layer", "private": true, "dependencies": dependencies});
+            ("package.json", package.to_string(), Method::Npm, "nodejs")
+        }
+    };
+    let digest = crate::source::digest(format!("{runtime}\n{text}").as_bytes());
+    let name = format!("layer-{}", &digest[..16]);
+    let io = |action: &'static str, path: &Path, e: std::io::Error| BuildError::Io {
+        function: name.clone(),
+        action,
+        path: path.to_path_buf(),
+        source: e,
+    };
+    let source = cache.join("sources").join(&name);
+    let file = source.join(manifest);
+    if !std::fs::read_to_string(&file).is_ok_and(|old| old == text) {
+        std::fs::create_dir_all(&source).map_err(|e| io("create", &source, e))?;
+        std::fs::write(&file, &text).map_err(|e| io("write", &file, e))?;
+    }
+    let job = Job {
+        function: &name,
+        code: &source,
+        runtime,
+        method,
+    };
+    let built = crate::build(&job, &cache.join("builds"), progress)?;
+    // The layer: `python` (the packages pip installed) or `nodejs/node_modules`, linked to
+    // the build, so that Portico's layer paths find them as Lambda's do under /opt.
+    let layer = cache.join("layers").join(&name);
+    let (link, target) = match registry {
+        Registry::Pypi => (layer.join(inside), built.clone()),
+        Registry::Npm => (
+            layer.join(inside).join("node_modules"),
+            built.join("node_modules"),
+        ),
+    };
+    if std::fs::read_link(&link).ok().as_deref() != Some(target.as_path()) {
+        if let Some(parent) = link.parent() {
+            std::fs::create_dir_all(parent).map_err(|e| io("create", parent, e))?;
+        }
+        let _ = std::fs::remove_file(&link);
+        std::os::unix::fs::symlink(&target, &link).map_err(|e| io("link", &link, e))?;
+    }
+    Ok(layer)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

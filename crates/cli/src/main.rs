@@ -370,6 +370,23 @@ fn build_functions(config: &mut Config) -> anyhow::Result<()> {
 fn provide_sdks(config: &mut Config) -> anyhow::Result<()> {
     let cache = machine_cache(config).join("sdk");
     for function in config.functions.values_mut() {
+        // Layers of registry packages (a public layer such as Powertools), before the folders.
+        let mut installed = Vec::new();
+        for (registry, packages) in package_layers(&function.package_layers) {
+            let progress = |_: &str, step: &str| {
+                eprintln!("layer {} for {}: {step}", packages.join(" "), function.name)
+            };
+            let layer = portico_build::sdk::install_layer(
+                &function.runtime_name,
+                registry,
+                &packages,
+                &cache,
+                &progress,
+            )
+            .map_err(|e| anyhow::anyhow!("cannot install the layer of `{}`: {e}", function.name))?;
+            installed.push(layer);
+        }
+        function.layers.splice(0..0, installed);
         let Some(sdk) = portico_build::sdk::wanted(&function.runtime_name, &function.code) else {
             continue;
         };
@@ -384,6 +401,26 @@ fn provide_sdks(config: &mut Config) -> anyhow::Result<()> {
         function.sdk = Some(folder);
     }
     Ok(())
+}
+
+/// A function's package layers, one per registry.
+fn package_layers(
+    layers: &[portico_config::PackageLayer],
+) -> Vec<(portico_build::sdk::Registry, Vec<String>)> {
+    use portico_build::sdk::Registry;
+    use portico_config::PackageLayer;
+    let mut by_registry: Vec<(Registry, Vec<String>)> = Vec::new();
+    for layer in layers {
+        let (registry, package) = match layer {
+            PackageLayer::Pypi(p) => (Registry::Pypi, p),
+            PackageLayer::Npm(p) => (Registry::Npm, p),
+        };
+        match by_registry.iter_mut().find(|(r, _)| *r == registry) {
+            Some((_, packages)) => packages.push(package.clone()),
+            None => by_registry.push((registry, vec![package.clone()])),
+        }
+    }
+    by_registry
 }
 
 /// Where Portico keeps what it installs for every project on this machine:

@@ -953,9 +953,33 @@ impl Compiler {
         }
         let handler = self.handler(runtime.as_ref(), &raw, &code);
         let mut layers = Vec::new();
+        let mut package_layers = Vec::new();
         for layer in &raw.layers {
             let folder = self.base.join(&layer.value);
-            if folder.is_dir() {
+            let packages = match layer.value.split_once(':') {
+                Some(("pypi", package)) => Some((
+                    crate::PackageLayer::Pypi(package.to_string()),
+                    "python",
+                    package,
+                )),
+                Some(("npm", package)) => Some((
+                    crate::PackageLayer::Npm(package.to_string()),
+                    "nodejs",
+                    package,
+                )),
+                _ => None,
+            };
+            if let Some((package_layer, language, package)) = packages {
+                if package.is_empty() || !raw.runtime.value.starts_with(language) {
+                    self.error(
+                        layer,
+                        format!("`{}` is not a layer a {} function can use", layer.value, raw.runtime.value),
+                        "write `pypi:<package>` for Python functions, `npm:<package>` for Node functions",
+                    );
+                } else {
+                    package_layers.push(package_layer);
+                }
+            } else if folder.is_dir() {
                 layers.push(folder);
             } else {
                 self.error(
@@ -1016,6 +1040,7 @@ impl Compiler {
             handler,
             code,
             layers,
+            package_layers,
             build,
             sdk: None,
             command: raw.command.map(|c| c.value),

@@ -387,6 +387,9 @@ pub struct Function {
     pub url: Option<FunctionUrl>,
     /// Absolute folders of the function's layers, in the config's order.
     pub layers: Vec<PathBuf>,
+    /// Layers made of registry packages (`pypi:aws-lambda-powertools`), installed and put
+    /// before the folder layers when the function runs.
+    pub package_layers: Vec<PackageLayer>,
     /// How the code is built before it runs, if it is.
     pub build: Option<Build>,
     /// Where the AWS SDK the function imports without bundling it is installed (as Lambda's
@@ -464,6 +467,13 @@ impl Default for HealthyStatus {
     fn default() -> HealthyStatus {
         HealthyStatus(vec![(100, 499)])
     }
+}
+
+/// A layer of packages from a registry: `pypi:<requirement>` or `npm:<package>[@version]`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PackageLayer {
+    Pypi(String),
+    Npm(String),
 }
 
 /// How a function's code is built, as `sam build` would build it.

@@ -341,8 +341,9 @@ pub struct RawFunction {
     #[serde(default)]
     pub build: Option<Spanned<RawBuild>>,
     /// Layers: folders laid out as Lambda extracts layers into `/opt` (`python/`,
-    /// `nodejs/node_modules/`, `bin/`, `lib/`), relative to this file; a later layer's files
-    /// win over an earlier one's, as on Lambda.
+    /// `nodejs/node_modules/`, `bin/`, `lib/`), relative to this file, a later layer's files
+    /// winning over an earlier one's, as on Lambda; or `pypi:<package>` / `npm:<package>`, a
+    /// layer of registry packages Portico installs.
     #[serde(default)]
     pub layers: Vec<Spanned<String>>,
 }

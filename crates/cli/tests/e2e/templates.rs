@@ -689,6 +689,20 @@ async fn functions_import_the_aws_sdk_their_runtime_ships() {
         "{answer}\n{}",
         p.logs()
     );
+    // Powertools' public layer, named by its ARN, is made from PyPI's package.
+    let answer: Value = p
+        .invoke("PowertoolsFunction", "{}", &[])
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert!(
+        answer["powertools"].as_str().unwrap_or("").starts_with('3'),
+        "{answer}\n{}",
+        p.logs()
+    );
+    let line = p.wait_for_log(r#""message":"structured""#);
+    assert!(line.contains(r#""service":"portico-fixture""#), "{line}");
 }
 
 /// An HTTP API declared by its OpenAPI definition (`DefinitionBody`): its routes, its Lambda

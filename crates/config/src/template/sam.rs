@@ -326,6 +326,9 @@ impl Translation<'_> {
                 .or_else(|| self.layers.get(unversioned))
             {
                 Some(folder) => folders.push(Value::String(folder.clone())),
+                None if let Some(packages) = public_layer(&arn) => {
+                    folders.extend(packages.iter().map(|p| Value::String(p.to_string())));
+                }
                 None => self.warn(
                     &format!("{at}/{i}"),
                     format!("the layer `{arn}` of `{id}` is not on this machine"),
@@ -1391,6 +1394,26 @@ impl Translation<'_> {
             region = self.region,
             account = self.account_id,
         )
+    }
+}
+
+/// The registry packages that make up a public layer Portico knows by its ARN: Powertools
+/// for AWS Lambda, whose layers are built from PyPI's `aws-lambda-powertools` and npm's
+/// `@aws-lambda-powertools/*`.
+fn public_layer(arn: &str) -> Option<&'static [&'static str]> {
+    let name = arn.split(':').nth(6)?;
+    if name.starts_with("AWSLambdaPowertoolsPython") {
+        Some(&["pypi:aws-lambda-powertools"])
+    } else if name.starts_with("AWSLambdaPowertoolsTypeScript") {
+        Some(&[
+            "npm:@aws-lambda-powertools/commons",
+            "npm:@aws-lambda-powertools/logger",
+            "npm:@aws-lambda-powertools/metrics",
+            "npm:@aws-lambda-powertools/tracer",
+            "npm:@aws-lambda-powertools/parameters",
+        ])
+    } else {
+        None
     }
 }
 
