@@ -152,13 +152,11 @@ impl Forwarder {
         if delivery.response_stream && shape != Shape::PassThrough {
             let prelude = Bytes::from(web::prelude(head.status, &head.headers));
             let content_type = Some(HTTP_INTEGRATION_RESPONSE.to_string());
-            match self
+            // Refused only when the supervisor has moved on (the instance is stopping).
+            let _: Result<(), Refused> = self
                 .shared
                 .pump(id, content_type, Some(prelude), body)
-                .await
-            {
-                Ok(()) | Err(Refused::Gone) | Err(Refused::Ack(_)) => {}
-            }
+                .await;
             return;
         }
         let limit = self.shared.limits().buffered_response;
