@@ -717,48 +717,7 @@ impl Translation<'_> {
             f.insert("code".into(), folder.into());
             self.origin(&format!("{out}/code"), &from);
         }
-        for (key, out_key) in [
-            ("Timeout", "timeout"),
-            ("MemorySize", "memory"),
-            ("ReservedConcurrentExecutions", "concurrency"),
-        ] {
-            if let Some(value) = d.get(key) {
-                match number(value) {
-                    Some(n) => {
-                        f.insert(out_key.into(), n.into());
-                        self.origin(&format!("{out}/{out_key}"), &d.prop(key));
-                    }
-                    None => self.error(
-                        &d.prop(key),
-                        format!("`{key}` is {}, not a number", kind(value)),
-                        format!("write a whole number, e.g. `{key}: 30`"),
-                    ),
-                }
-            }
-        }
-        if let Some(variables) = d
-            .get("Environment")
-            .and_then(|e| e.get("Variables"))
-            .and_then(Value::as_object)
-        {
-            let mut env = Map::new();
-            for (k, v) in variables {
-                env.insert(k.clone(), scalar_text(v).into());
-                self.origin(
-                    &child(&format!("{out}/environment"), k),
-                    &child(&child(&d.prop("Environment"), "Variables"), k),
-                );
-            }
-            if !env.is_empty() {
-                f.insert("environment".into(), Value::Object(env));
-            }
-        }
-        if let Some(layers) = d.get("Layers").and_then(Value::as_array) {
-            let folders = self.layer_folders(id, layers, &d.prop("Layers"));
-            if !folders.is_empty() {
-                f.insert("layers".into(), folders.into());
-            }
-        }
+        self.lambda_settings(id, &d.properties, &out, &|key: &str| d.prop(key), &mut f);
         self.functions.insert(name, Value::Object(f));
     }
 

@@ -76,6 +76,18 @@ pub struct GatheredApi {
     pub events: Vec<Event>,
 }
 
+impl GatheredApi {
+    /// Where the API was written: its resource, or (an implicit API) its first event.
+    fn at(&self) -> String {
+        self.pointer.clone().unwrap_or_else(|| {
+            self.events
+                .first()
+                .map(|e| e.pointer.clone())
+                .unwrap_or_default()
+        })
+    }
+}
+
 /// One `Api` or `HttpApi` event of a function.
 pub struct Event {
     pub function: String,
@@ -180,46 +192,7 @@ impl Translation<'_> {
                 "give `CodeUri`: the folder of its code, relative to the template",
             ),
         }
-        for (key, out_key) in [
-            ("Timeout", "timeout"),
-            ("MemorySize", "memory"),
-            ("ReservedConcurrentExecutions", "concurrency"),
-        ] {
-            if let Some(value) = props.get(key) {
-                match number(value) {
-                    Some(n) => {
-                        f.insert(out_key.into(), n.into());
-                        self.origin(&format!("{out}/{out_key}"), &from(key));
-                    }
-                    None => self.error(
-                        &from(key),
-                        format!("`{key}` is {}, not a number", kind(value)),
-                        format!("write a whole number, e.g. `{key}: 30`"),
-                    ),
-                }
-            }
-        }
-        if let Some(environment) = props.get("Environment") {
-            let variables = environment.get("Variables").and_then(Value::as_object);
-            let mut env = Map::new();
-            for (k, v) in variables.into_iter().flatten() {
-                env.insert(k.clone(), scalar_text(v).into());
-                self.origin(
-                    &child(&format!("{out}/environment"), k),
-                    &child(&child(&from("Environment"), "Variables"), k),
-                );
-            }
-            if !env.is_empty() {
-                f.insert("environment".into(), Value::Object(env));
-            }
-        }
-        if let Some(layers) = props.get("Layers").and_then(Value::as_array) {
-            let folders = self.layer_folders(id, layers, &from("Layers"));
-            if !folders.is_empty() {
-                f.insert("layers".into(), folders.into());
-                self.origin(&format!("{out}/layers"), &from("Layers"));
-            }
-        }
+        self.lambda_settings(id, &props, &out, &from, &mut f);
         if let Some(url) = props.get("FunctionUrlConfig") {
             let url_at = from("FunctionUrlConfig");
             let u = self.function_url(url, &url_at);
@@ -401,6 +374,60 @@ impl Translation<'_> {
         (runtime.starts_with("nodejs") && dependencies).then(|| "npm".into())
     }
 
+    /// The settings a SAM and a CloudFormation function share, from their properties (where
+    /// `from` says each was written) into the function `f` at config pointer `out`:
+    /// `Timeout`, `MemorySize`, `ReservedConcurrentExecutions`, `Environment` and `Layers`.
+    pub(super) fn lambda_settings(
+        &mut self,
+        id: &str,
+        props: &Map<String, Value>,
+        out: &str,
+        from: &dyn Fn(&str) -> String,
+        f: &mut Map<String, Value>,
+    ) {
+        for (key, out_key) in [
+            ("Timeout", "timeout"),
+            ("MemorySize", "memory"),
+            ("ReservedConcurrentExecutions", "concurrency"),
+        ] {
+            if let Some(value) = props.get(key) {
+                match number(value) {
+                    Some(n) => {
+                        f.insert(out_key.into(), n.into());
+                        self.origin(&format!("{out}/{out_key}"), &from(key));
+                    }
+                    None => self.error(
+                        &from(key),
+                        format!("`{key}` is {}, not a number", kind(value)),
+                        format!("write a whole number, e.g. `{key}: 30`"),
+                    ),
+                }
+            }
+        }
+        let variables = props
+            .get("Environment")
+            .and_then(|e| e.get("Variables"))
+            .and_then(Value::as_object);
+        let mut env = Map::new();
+        for (k, v) in variables.into_iter().flatten() {
+            env.insert(k.clone(), scalar_text(v).into());
+            self.origin(
+                &child(&format!("{out}/environment"), k),
+                &child(&child(&from("Environment"), "Variables"), k),
+            );
+        }
+        if !env.is_empty() {
+            f.insert("environment".into(), Value::Object(env));
+        }
+        if let Some(layers) = props.get("Layers").and_then(Value::as_array) {
+            let folders = self.layer_folders(id, layers, &from("Layers"));
+            if !folders.is_empty() {
+                f.insert("layers".into(), folders.into());
+                self.origin(&format!("{out}/layers"), &from("Layers"));
+            }
+        }
+    }
+
     /// The code folder, relative to the template: what `sam build` made for it when that
     /// exists, else `CodeUri`.
     fn code_folder(&self, id: &str, uri: &str) -> String {
@@ -535,12 +562,7 @@ impl Translation<'_> {
     /// A REST API gathered from its resource and events, as Portico's `protocol: rest` with
     /// the Swagger document SAM would generate.
     pub(super) fn emit_rest_api(&mut self, name: &str, api: GatheredApi) -> Value {
-        let at = api.pointer.clone().unwrap_or_else(|| {
-            api.events
-                .first()
-                .map(|e| e.pointer.clone())
-                .unwrap_or_default()
-        });
+        let at = api.at();
         let props = &api.properties;
         let prop_at = |key: &str| child(&child(&at, "Properties"), key);
         let mut doc = match props.get("DefinitionBody") {
@@ -1137,12 +1159,7 @@ impl Translation<'_> {
 
     /// An HTTP API gathered from its resource and events, as Portico's `protocol: http`.
     pub(super) fn emit_http_api(&mut self, name: &str, api: GatheredApi) -> Value {
-        let at = api.pointer.clone().unwrap_or_else(|| {
-            api.events
-                .first()
-                .map(|e| e.pointer.clone())
-                .unwrap_or_default()
-        });
+        let at = api.at();
         let props = &api.properties;
         let prop_at = |key: &str| child(&child(&at, "Properties"), key);
         let out = format!("/apis/{name}");
