@@ -18,6 +18,7 @@
 
 mod cache;
 mod error;
+pub mod interpreter;
 mod methods;
 pub mod sdk;
 mod source;

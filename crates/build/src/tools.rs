@@ -52,34 +52,17 @@ fn ask_version(program: &str) -> Option<String> {
     Some(text.lines().next().unwrap_or_default().trim().to_string())
 }
 
-/// The Python to install a `python3.x` function's requirements with: `python3.x` when it
-/// runs, else `python3` (as Portico's runtime chooses the interpreter to run the function
-/// with). Returns the program, its version, and a warning when the fallback is another
-/// version than the runtime's.
+/// The Python to install a `python3.x` function's requirements with: the one its function
+/// runs with ([`crate::interpreter`]). Returns its executable, its version, and a warning
+/// when it is another version than the runtime's.
 pub fn python(runtime: &str) -> Option<(String, String, Option<String>)> {
-    let exact = runtime
-        .strip_prefix("python")
-        .filter(|v| v.starts_with("3."));
-    if let Some(minor) = exact {
-        let exact = format!("python{minor}");
-        // Both asked at once: a version manager's shims take a while to answer.
-        let (exact_version, fallback) = std::thread::scope(|scope| {
-            let fallback = scope.spawn(|| version("python3"));
-            (version(&exact), fallback.join().ok().flatten())
-        });
-        if let Some(version) = exact_version {
-            return Some((exact, version, None));
-        }
-        let version = fallback?;
-        let warning = (!version.contains(&format!("Python {minor}.")))
-            .then(|| format!("{runtime} not found, using python3 ({version})"));
-        return Some(("python3".to_string(), version, warning));
-    }
-    let version = version("python3")?;
-    let warning = exact
-        .filter(|minor| !version.contains(&format!("Python {minor}.")))
-        .map(|_| format!("{runtime} not found, using python3 ({version})"));
-    Some(("python3".to_string(), version, warning))
+    let runtime = if runtime.starts_with("python3.") {
+        runtime
+    } else {
+        "python3.x"
+    };
+    let found = crate::interpreter::find(runtime)?.ok()?;
+    Some((found.executable, found.version, found.warning))
 }
 
 /// How a tool run ended.

@@ -125,41 +125,22 @@ impl Launcher {
             if interpreters.contains_key(&f.runtime_name) {
                 continue;
             }
-            let (exact, fallback) = match f.runtime {
-                Runtime::Python { minor } => (format!("python3.{minor}"), "python3"),
-                Runtime::Node { major } => (format!("node{major}"), "node"),
+            let fallback = match f.runtime {
+                Runtime::Python { .. } => "python3",
+                Runtime::Node { .. } => "node",
                 Runtime::Provided | Runtime::Web => continue,
             };
-            // Both asked at once: a version manager's shims take a while to answer.
-            let (exact_found, fallback_found) = std::thread::scope(|scope| {
-                let exact = scope.spawn(|| probe(&exact, &f.runtime));
-                let fallback = probe(fallback, &f.runtime);
-                (exact.join().ok().flatten(), fallback)
-            });
-            let chosen = if let Some(found) = exact_found {
-                found.executable
-            } else {
-                let matches = match (&f.runtime, &fallback_found) {
-                    (Runtime::Python { minor }, Some(found)) => {
-                        found.version.starts_with(&format!("Python 3.{minor}."))
-                    }
-                    (Runtime::Node { major }, Some(found)) => {
-                        found.version.starts_with(&format!("v{major}."))
-                    }
-                    _ => false,
-                };
-                match &fallback_found {
-                    None => warnings.push(format!(
-                        "{}: neither `{exact}` nor `{fallback}` is installed; functions on {} will fail to start",
-                        f.runtime_name, f.runtime_name
-                    )),
-                    Some(found) if !matches => warnings.push(format!(
-                        "{}: `{exact}` not found, using `{fallback}` ({})",
-                        f.runtime_name, found.version
-                    )),
-                    Some(_) => {}
+            // Found once per process, shared with the builds: see portico_build::interpreter.
+            let chosen = match portico_build::interpreter::find(&f.runtime_name) {
+                Some(Ok(found)) => {
+                    warnings.extend(found.warning);
+                    found.executable
                 }
-                fallback_found.map_or_else(|| fallback.to_string(), |found| found.executable)
+                Some(Err(missing)) => {
+                    warnings.push(missing);
+                    fallback.to_string()
+                }
+                None => continue,
             };
             interpreters.insert(f.runtime_name.clone(), chosen);
         }
@@ -419,41 +400,4 @@ fn log_stream_name() -> String {
         .format(&format)
         .unwrap_or_default();
     format!("{date}/[$LATEST]{}", uuid::Uuid::new_v4().simple())
-}
-
-/// An interpreter found on the path: its version (`Python 3.12.1`, `v20.11.0`) and its real
-/// executable, which instances run directly (a version manager's shim, run at every start,
-/// costs a tenth of a second or more).
-struct Found {
-    version: String,
-    executable: String,
-}
-
-fn probe(program: &str, runtime: &Runtime) -> Option<Found> {
-    let mut command = std::process::Command::new(program);
-    match runtime {
-        Runtime::Python { .. } => command.args([
-            "-c",
-            "import sys; print('Python ' + sys.version.split()[0]); print(sys.executable)",
-        ]),
-        _ => command.args(["-p", "process.version + '\\n' + process.execPath"]),
-    };
-    let out = command
-        .stdin(Stdio::null())
-        .output()
-        .ok()
-        .filter(|out| out.status.success())?;
-    let text = String::from_utf8_lossy(&out.stdout).into_owned();
-    let mut lines = text.lines();
-    let version = lines.next()?.trim().to_string();
-    let executable = lines
-        .next()
-        .map(str::trim)
-        .filter(|e| !e.is_empty())
-        .unwrap_or(program)
-        .to_string();
-    Some(Found {
-        version,
-        executable,
-    })
 }
