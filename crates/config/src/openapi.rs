@@ -207,7 +207,8 @@ enum Scheme {
     Ignored,
 }
 
-const OPERATIONS: &[(&str, &str)] = &[
+/// The operations of a path item, by field, and the method route keys spell them with.
+pub(crate) const OPERATIONS: &[(&str, &str)] = &[
     ("get", "GET"),
     ("put", "PUT"),
     ("post", "POST"),

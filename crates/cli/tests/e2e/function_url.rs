@@ -171,11 +171,7 @@ async fn assert_streams(p: &Portico, function: &str, status: u16) -> reqwest::Re
     let first = response.chunk().await.unwrap().unwrap();
     assert_eq!(&first[..], b"first\n");
     gate.open().await;
-    let mut rest = Vec::new();
-    while let Some(chunk) = response.chunk().await.unwrap() {
-        rest.extend_from_slice(&chunk);
-    }
-    assert_eq!(rest, b"second\n");
+    assert_eq!(crate::harness::rest_of(&mut response).await, b"second\n");
     response
 }
 
@@ -203,11 +199,7 @@ async fn node_streams_reach_the_client_before_the_function_ends() {
     assert_eq!(response.headers()["set-cookie"], "a=1");
     assert_eq!(&response.chunk().await.unwrap().unwrap()[..], b"first\n");
     gate.open().await;
-    let mut rest = Vec::new();
-    while let Some(chunk) = response.chunk().await.unwrap() {
-        rest.extend_from_slice(&chunk);
-    }
-    assert_eq!(rest, b"second\n");
+    assert_eq!(crate::harness::rest_of(&mut response).await, b"second\n");
 }
 
 #[tokio::test]

@@ -264,6 +264,33 @@ impl Portico {
     }
 }
 
+/// What is left of a streamed answer's body, read to its end chunk by chunk.
+pub async fn rest_of(response: &mut reqwest::Response) -> Vec<u8> {
+    let mut rest = Vec::new();
+    while let Some(chunk) = response.chunk().await.unwrap() {
+        rest.extend_from_slice(&chunk);
+    }
+    rest
+}
+
+/// Sends a CORS preflight for `url` from `origin`, asking for `method` (and `headers`).
+pub async fn preflight(
+    client: &reqwest::Client,
+    url: &str,
+    origin: &str,
+    method: &str,
+    headers: Option<&str>,
+) -> reqwest::Response {
+    let mut request = client
+        .request(reqwest::Method::OPTIONS, url)
+        .header("origin", origin)
+        .header("access-control-request-method", method);
+    if let Some(headers) = headers {
+        request = request.header("access-control-request-headers", headers);
+    }
+    request.send().await.unwrap()
+}
+
 /// The value of `name` in `headers`, as text.
 pub fn header(headers: &reqwest::header::HeaderMap, name: &str) -> Option<String> {
     headers.get(name).map(|v| v.to_str().unwrap().to_string())

@@ -143,11 +143,7 @@ async fn a_flask_app_streams_behind_a_streaming_function_url() {
     let first = response.chunk().await.unwrap().unwrap();
     assert_eq!(&first[..], b"first\n");
     gate.open().await;
-    let mut rest = Vec::new();
-    while let Some(chunk) = response.chunk().await.unwrap() {
-        rest.extend_from_slice(&chunk);
-    }
-    assert_eq!(rest, b"second\n");
+    assert_eq!(crate::harness::rest_of(&mut response).await, b"second\n");
 }
 
 #[tokio::test]
@@ -584,11 +580,7 @@ apis:
     let first = response.chunk().await.unwrap().unwrap();
     assert_eq!(&first[..], b"first\n");
     gate.open().await;
-    let mut rest = Vec::new();
-    while let Some(chunk) = response.chunk().await.unwrap() {
-        rest.extend_from_slice(&chunk);
-    }
-    assert_eq!(rest, b"second\n");
+    assert_eq!(crate::harness::rest_of(&mut response).await, b"second\n");
 }
 
 #[tokio::test]

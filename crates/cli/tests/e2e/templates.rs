@@ -195,18 +195,15 @@ async fn http_api_with_a_jwt_authorizer_and_parameters_from_the_command_line() {
     let (status, _, _) = get(&p, "/execute-api/MyHttpApi/public").await;
     assert_eq!(status, 404);
     // CorsConfiguration: preflights are answered by the API, without the authorizer.
-    let preflight = p
-        .client()
-        .request(
-            reqwest::Method::OPTIONS,
-            format!("{}/execute-api/MyHttpApi/v1/me", p.endpoint()),
-        )
-        .header("origin", "https://app.example.com")
-        .header("access-control-request-method", "GET")
-        .header("access-control-request-headers", "authorization")
-        .send()
-        .await
-        .unwrap();
+    let url = format!("{}/execute-api/MyHttpApi/v1/me", p.endpoint());
+    let preflight = crate::harness::preflight(
+        p.client(),
+        &url,
+        "https://app.example.com",
+        "GET",
+        Some("authorization"),
+    )
+    .await;
     assert_eq!(preflight.status(), 204);
     assert_eq!(
         header(preflight.headers(), "access-control-allow-origin").as_deref(),
@@ -736,17 +733,9 @@ async fn http_api_from_its_openapi_definition() {
         (401, json!({"message": "Unauthorized"}))
     );
     assert_eq!(call("/health", None).await, (200, json!({"status": "ok"})));
-    let preflight = p
-        .client()
-        .request(
-            reqwest::Method::OPTIONS,
-            format!("{}/execute-api/Api/items/7", p.endpoint()),
-        )
-        .header("origin", "https://app.example.com")
-        .header("access-control-request-method", "GET")
-        .send()
-        .await
-        .unwrap();
+    let url = format!("{}/execute-api/Api/items/7", p.endpoint());
+    let preflight =
+        crate::harness::preflight(p.client(), &url, "https://app.example.com", "GET", None).await;
     assert_eq!(preflight.status(), 204);
     assert_eq!(
         header(preflight.headers(), "access-control-allow-origin").as_deref(),

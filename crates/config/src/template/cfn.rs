@@ -1239,13 +1239,9 @@ impl Translation<'_> {
         match api.get("BinaryMediaTypes") {
             None => {}
             Some(Value::Array(types)) => {
-                let types: Vec<Value> = types
-                    .iter()
-                    .map(|t| scalar_text(t).replace("~1", "/").into())
-                    .collect();
                 doc.insert(
                     "x-amazon-apigateway-binary-media-types".into(),
-                    Value::Array(types),
+                    super::sam::binary_media_types(types),
                 );
             }
             Some(other) => self.error(

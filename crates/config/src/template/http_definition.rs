@@ -18,18 +18,6 @@ pub(super) struct HttpDefinition {
     pub cors: Option<Value>,
 }
 
-/// The operations of a path item, by HTTP method as route keys spell them.
-const METHODS: &[(&str, &str)] = &[
-    ("get", "GET"),
-    ("put", "PUT"),
-    ("post", "POST"),
-    ("delete", "DELETE"),
-    ("options", "OPTIONS"),
-    ("head", "HEAD"),
-    ("patch", "PATCH"),
-    ("x-amazon-apigateway-any-method", "ANY"),
-];
-
 impl Translation<'_> {
     /// Reads `doc`, found at `at` in the template.
     pub(super) fn http_definition(&mut self, doc: &Map<String, Value>, at: &str) -> HttpDefinition {
@@ -53,7 +41,7 @@ impl Translation<'_> {
             .flatten()
         {
             let item_at = child(&paths_at, path);
-            for (field, method) in METHODS {
+            for (field, method) in crate::openapi::OPERATIONS {
                 let Some(op) = item.get(*field) else { continue };
                 let op_at = child(&item_at, field);
                 let key = if path == "/$default" {

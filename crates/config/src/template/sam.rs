@@ -833,13 +833,9 @@ impl Translation<'_> {
             }
         }
         if let Some(types) = props.get("BinaryMediaTypes").and_then(Value::as_array) {
-            let types: Vec<Value> = types
-                .iter()
-                .map(|t| scalar_text(t).replace("~1", "/").into())
-                .collect();
             doc.insert(
                 "x-amazon-apigateway-binary-media-types".into(),
-                Value::Array(types),
+                binary_media_types(types),
             );
         }
         if let Some(responses) = props.get("GatewayResponses").and_then(Value::as_object) {
@@ -1528,6 +1524,17 @@ pub(super) fn throttle(settings: &Value) -> Option<Value> {
     let rate = settings.get("ThrottlingRateLimit").and_then(number_f64)?;
     let burst = settings.get("ThrottlingBurstLimit").and_then(number)?;
     Some(json!({"rate": rate, "burst": burst}))
+}
+
+/// `BinaryMediaTypes` as the Swagger extension: CloudFormation escapes `/` as `~1`
+/// (`image~1png`).
+pub(super) fn binary_media_types(types: &[Value]) -> Value {
+    Value::Array(
+        types
+            .iter()
+            .map(|t| scalar_text(t).replace("~1", "/").into())
+            .collect(),
+    )
 }
 
 /// SAM's `GatewayResponses` as the Swagger extension.
