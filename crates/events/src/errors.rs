@@ -108,6 +108,10 @@ pub enum UrlError {
     Throttled,
     /// No function has a URL at this address.
     NoSuchUrl { function: String },
+    /// The URL takes `AWS_IAM` auth and the request has no valid SigV4 signature.
+    SignatureRequired,
+    /// The client broke off the request.
+    BadRequest,
 }
 
 impl UrlError {
@@ -145,6 +149,22 @@ impl UrlError {
                 })),
                 retry_after: None,
             },
+            UrlError::SignatureRequired => ErrorResponse {
+                status: 403,
+                error_type: Some("AccessDeniedException"),
+                content_type: "application/json",
+                body: json(&serde_json::json!({
+                    "Message": "Forbidden. This Function URL takes AWS_IAM auth: sign the request with SigV4 (service lambda) using credentials from the config's credentials:.",
+                })),
+                retry_after: None,
+            },
+            UrlError::BadRequest => ErrorResponse {
+                status: 400,
+                error_type: Some("InvalidRequestContentException"),
+                content_type: "application/json",
+                body: json(&serde_json::json!({"Message": "The request body broke off."})),
+                retry_after: None,
+            },
         }
     }
 }
@@ -160,6 +180,8 @@ pub enum ApiError {
     Forbidden,
     /// The request is over the payload limit.
     RequestTooLarge,
+    /// The client broke off the request.
+    BadRequest,
     /// The route's or stage's throttle refused the request.
     TooManyRequests,
     /// The function failed or answered with something that is not a response.
@@ -175,6 +197,7 @@ impl ApiError {
             ApiError::Unauthorized => (401, "Unauthorized"),
             ApiError::Forbidden => (403, "Forbidden"),
             ApiError::RequestTooLarge => (413, "Request Entity Too Large"),
+            ApiError::BadRequest => (400, "Bad Request"),
             ApiError::TooManyRequests => (429, "Too Many Requests"),
             ApiError::IntegrationFailed => (500, "Internal Server Error"),
             ApiError::ServiceUnavailable => (503, "Service Unavailable"),
@@ -337,10 +360,14 @@ fn json(value: &serde_json::Value) -> Vec<u8> {
 pub mod platform {
     use super::*;
 
+    /// The error type of a function that ran past its timeout, which API Gateway answers
+    /// as a timeout rather than a failure.
+    pub const TIMED_OUT: &str = "Sandbox.Timedout";
+
     /// `Sandbox.Timedout`: the function ran past its timeout.
     pub fn timed_out(request_id: &str, timeout: Duration) -> Vec<u8> {
         json(&serde_json::json!({
-            "errorType": "Sandbox.Timedout",
+            "errorType": TIMED_OUT,
             "errorMessage": format!(
                 "RequestId: {request_id} Error: Task timed out after {:.2} seconds",
                 timeout.as_secs_f64()

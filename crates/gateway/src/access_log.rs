@@ -89,14 +89,20 @@ impl StageLogs {
         }
     }
 
-    /// Writes the line of the request, answered with `response`, if its API's stage has an
-    /// access log.
-    pub fn write(&self, api: &str, ctx: &RequestCtx, response: &Response<Body>) {
+    /// Writes the line of the request, answered with `response` (having failed for
+    /// `failure`), if its API's stage has an access log.
+    pub fn write(
+        &self,
+        api: &str,
+        ctx: &RequestCtx,
+        response: &Response<Body>,
+        failure: Option<&str>,
+    ) {
         let Some((stage, _)) = &ctx.route else { return };
         let Some(sink) = self.sinks.get(api).and_then(|stages| stages.get(stage)) else {
             return;
         };
-        let mut line = render(&sink.format, |name| value(ctx, response, name));
+        let mut line = render(&sink.format, |name| value(ctx, response, failure, name));
         line.push('\n');
         let _ = sink.writer.clone().write_all(line.as_bytes());
     }
@@ -123,7 +129,12 @@ pub fn render(format: &str, value: impl Fn(&str) -> Option<String>) -> String {
 }
 
 /// A `$context` variable of the request, as API Gateway names them.
-fn value(ctx: &RequestCtx, response: &Response<Body>, name: &str) -> Option<String> {
+fn value(
+    ctx: &RequestCtx,
+    response: &Response<Body>,
+    failure: Option<&str>,
+    name: &str,
+) -> Option<String> {
     let ms = |d: std::time::Duration| (d.as_millis() as u64).to_string();
     Some(match name {
         // The id the API answered with: `apigw-requestid` for HTTP APIs, `x-amzn-RequestId`
@@ -147,7 +158,7 @@ fn value(ctx: &RequestCtx, response: &Response<Body>, name: &str) -> Option<Stri
         "stage" => ctx.route.as_ref()?.0.clone(),
         "integrationLatency" => ms(ctx.timeline.integration_latency()?),
         "responseLatency" => ms(ctx.started.elapsed()),
-        "error.message" => ctx.error.clone()?,
+        "error.message" => failure?.to_string(),
         "xrayTraceId" => ctx.trace_id.clone(),
         other => {
             // `authorizer.<key>`: a Lambda authorizer's context, or a JWT's claims.
@@ -213,13 +224,13 @@ mod file_tests {
             "/prod/items".into(),
             "127.0.0.1:9".parse().unwrap(),
             3000,
-            "api:shop".into(),
+            portico_observe::Target::http_api("shop"),
         );
         ctx.route = Some(("prod".into(), "GET /items".into()));
         ctx.apigw_request_id = Some("r-1".into());
         let response = Response::new(Body::full(bytes::Bytes::from_static(b"ok")));
-        logs.write("shop", &ctx, &response);
-        logs.write("other", &ctx, &response);
+        logs.write("shop", &ctx, &response, None);
+        logs.write("other", &ctx, &response, None);
         drop(logs); // flushes the writer
         let written = std::fs::read_to_string(dir.path().join("logs/access.log")).unwrap();
         assert_eq!(written, "r-1 GET 200 prod\n");

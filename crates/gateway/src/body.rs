@@ -33,7 +33,7 @@ pub enum Body {
     /// pieces as `PayloadChunk`s and a closing `InvokeComplete`.
     EventStream(Box<EventStream>),
     /// An upstream's body, passed through as it arrives (HTTP proxy integrations).
-    Upstream(crate::proxy::AnyBody),
+    Upstream(crate::phases::integrate::proxy::AnyBody),
     /// The stream broke; the error is returned on the next poll, after the listener has
     /// flushed what came before it, so the client receives every byte the function wrote.
     Broken(Option<StreamBroke>),

@@ -22,28 +22,15 @@ fn allowed<'a>(cors: &Cors, origin: &'a str) -> Option<&'a str> {
     }
 }
 
-/// Runs a door's `phases` under CORS: a preflight is answered here, without them
-/// (`preflight_status`: Function URLs answer 200, HTTP APIs 204); their answer, Portico's own
-/// errors included, gets the configured headers.
-pub async fn around(
+/// Answers a CORS preflight (`OPTIONS` with `Origin` and `Access-Control-Request-Method`)
+/// when CORS is configured, without the phases (`status`: Function URLs answer 200, HTTP
+/// APIs 204).
+pub fn preflight(
     cors: Option<&Cors>,
-    preflight_status: StatusCode,
-    ctx: &mut RequestCtx,
-    phases: impl AsyncFnOnce(&mut RequestCtx) -> Response<Body>,
-) -> Response<Body> {
-    let Some(cors) = cors else {
-        return phases(ctx).await;
-    };
-    if let Some(preflight) = preflight(cors, ctx, preflight_status) {
-        return preflight;
-    }
-    let mut response = phases(ctx).await;
-    apply(cors, ctx.header("origin"), response.headers_mut());
-    response
-}
-
-/// Answers a CORS preflight (`OPTIONS` with `Origin` and `Access-Control-Request-Method`).
-fn preflight(cors: &Cors, ctx: &RequestCtx, status: StatusCode) -> Option<Response<Body>> {
+    ctx: &RequestCtx,
+    status: StatusCode,
+) -> Option<Response<Body>> {
+    let cors = cors?;
     if ctx.method != Method::OPTIONS || ctx.header("access-control-request-method").is_none() {
         return None;
     }
@@ -69,8 +56,10 @@ fn preflight(cors: &Cors, ctx: &RequestCtx, status: StatusCode) -> Option<Respon
     Some(response)
 }
 
-/// Puts the configured CORS headers on a response, replacing any the function set.
-fn apply(cors: &Cors, origin: Option<&str>, headers: &mut HeaderMap) {
+/// Puts the configured CORS headers on an answer that is not a preflight (Portico's own
+/// errors included), replacing any the function set.
+pub fn apply(cors: Option<&Cors>, origin: Option<&str>, headers: &mut HeaderMap) {
+    let Some(cors) = cors else { return };
     for name in [
         header::ACCESS_CONTROL_ALLOW_ORIGIN,
         header::ACCESS_CONTROL_ALLOW_CREDENTIALS,

@@ -5,15 +5,22 @@ use std::time::{Instant, SystemTime};
 
 use bytes::Bytes;
 use http::{HeaderMap, Method, Response};
+use portico_observe::Target;
 use portico_runtime::Invoked;
 
 use crate::body::Body;
+use crate::refusal::Refusal;
 
-/// What a phase decided: go on, or answer now.
+/// What a phase decided: go on, answer now (a CORS preflight, a cached answer), or refuse
+/// (the door renders the refusal in its shape).
 pub enum Flow {
     Continue,
     Respond(Response<Body>),
+    Refuse(Refusal),
 }
+
+/// What a door's phases end with: the answer, or the refusal the door renders.
+pub type Answer = Result<Response<Body>, Refusal>;
 
 /// When each phase of a request ran: the spans of its trace, and its integration latency.
 #[derive(Debug, Default)]
@@ -67,16 +74,13 @@ pub struct RequestCtx {
     pub protocol: &'static str,
     pub remote: SocketAddr,
     pub local_port: u16,
-    /// Which front door and target, for the access log.
-    pub target: String,
+    /// Which front door and API, for the metrics and the log.
+    pub target: Target,
     /// Filled by authorize: `requestContext.authorizer`.
     pub authorizer: Option<serde_json::Value>,
     /// A REST Lambda authorizer's `usageIdentifierKey`: the API key, when the API takes its
     /// keys from the authorizer.
     pub usage_key: Option<String>,
-    /// The REST gateway response the request was refused with, for the API's
-    /// customisation of it; with the validator's message when a validator refused.
-    pub refusal: Option<(portico_events::GatewayResponse, Option<String>)>,
     /// Whether a REST stage cache answered (`Some(true)`) or was asked in vain.
     pub cache_hit: Option<bool>,
     /// The API stage and route (or REST method) the request resolved to, for its metrics.
@@ -93,8 +97,9 @@ pub struct RequestCtx {
     pub cold_start: Option<std::time::Duration>,
     /// The function integrate invoked, and its memory (for the cost lens).
     pub function: Option<portico_observe::FunctionUse>,
-    /// Why the request failed, for record.
-    pub error: Option<String>,
+    /// A function error the door answered as it answers those (a REST integration response
+    /// selected by it, the Invoke API's `X-Amz-Function-Error`), for record.
+    pub function_error: Option<String>,
 }
 
 impl RequestCtx {
@@ -103,7 +108,7 @@ impl RequestCtx {
         path: String,
         remote: SocketAddr,
         local_port: u16,
-        target: String,
+        target: Target,
     ) -> RequestCtx {
         let received = SystemTime::now();
         RequestCtx {
@@ -137,7 +142,6 @@ impl RequestCtx {
             target,
             authorizer: None,
             usage_key: None,
-            refusal: None,
             cache_hit: None,
             route: None,
             timeline: Timeline::default(),
@@ -146,8 +150,15 @@ impl RequestCtx {
             invoked: None,
             cold_start: None,
             function: None,
-            error: None,
+            function_error: None,
         }
+    }
+
+    /// Why the request failed, if it did: the refusal's reason, or the function's error.
+    pub fn failure<'a>(&'a self, refusal: Option<&'a Refusal>) -> Option<&'a str> {
+        refusal
+            .map(|r| r.why.as_str())
+            .or(self.function_error.as_deref())
     }
 
     /// The request id the client is answered with.

@@ -1,13 +1,25 @@
 //! Portico's front doors: Function URLs, HTTP APIs and the Lambda Invoke API.
 //!
-//! A request goes through named phases (see [`phases`]) over a per-request [`ctx::RequestCtx`].
-//! Errors take AWS's shape for the door they came through (`portico_events::UrlError`,
-//! `portico_events::ServiceError`) and are rendered by [`error::render`].
+//! Each front door (see [`doors`]) runs a request through named phases (see [`phases`]) over
+//! a per-request [`ctx::RequestCtx`]. A phase that says no returns a [`Refusal`], which the
+//! door renders once, in AWS's shape for that door.
 //!
 //! This crate knows HTTP types (`http`, `http-body`) but not the listener: `portico-server`
 //! accepts connections and picks the door.
 
-/// Runs a phase: goes on after `Flow::Continue`, returns the answer of `Flow::Respond`.
+/// Runs `work` (any expression), marking its time on the request's timeline as the phase
+/// `name`; for phases that give a value rather than a [`ctx::Flow`].
+macro_rules! marked {
+    ($ctx:ident, $name:expr, $work:expr) => {{
+        let started = std::time::Instant::now();
+        let out = $work;
+        $ctx.timeline.mark($name, started);
+        out
+    }};
+}
+
+/// Runs a phase: goes on after `Flow::Continue`, returns the answer of `Flow::Respond` or
+/// the refusal of `Flow::Refuse` (from a function returning [`ctx::Answer`]).
 /// Its time is marked on the request's timeline under the phase's module name
 /// (`phase!(ctx, validate::body(...))`), or the name given (`phase!(ctx, "map", ...)`).
 macro_rules! phase {
@@ -15,12 +27,11 @@ macro_rules! phase {
         phase!($ctx, stringify!($phase), $phase::$($call)+)
     };
     ($ctx:ident, $name:expr, $flow:expr) => {{
-        let started = std::time::Instant::now();
-        let flow = $flow;
-        $ctx.timeline.mark($name, started);
+        let flow = marked!($ctx, $name, $flow);
         match flow {
             $crate::ctx::Flow::Continue => {}
-            $crate::ctx::Flow::Respond(response) => return response,
+            $crate::ctx::Flow::Respond(response) => return Ok(response),
+            $crate::ctx::Flow::Refuse(refusal) => return Err(refusal),
         }
     }};
 }
@@ -30,19 +41,11 @@ pub mod body;
 pub mod client;
 pub mod cors;
 pub mod ctx;
-pub mod error;
-mod function_url;
-mod http_api;
-mod invoke_api;
+pub mod doors;
 pub mod jwks;
 pub mod limiter;
-pub mod mapping;
 pub mod phases;
-pub mod proxy;
-mod rest_api;
-pub mod rest_cache;
-pub mod rest_mapping;
-pub mod rest_validation;
+pub mod refusal;
 
 use std::sync::Arc;
 
@@ -50,6 +53,16 @@ use portico_config::Config;
 use portico_runtime::Runtime;
 
 pub use body::Body;
+pub use refusal::Refusal;
+
+/// Which door serves an API: an HTTP API's, a REST API's, or the answer that there is no
+/// such API (the HTTP API door's 404).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ApiDoor<'a> {
+    Http(&'a str),
+    Rest(&'a str),
+    Unknown(&'a str),
+}
 
 /// The front doors over one runtime.
 pub struct Gateway {
@@ -57,17 +70,17 @@ pub struct Gateway {
     apis: std::collections::BTreeMap<String, portico_config::Api>,
     rest_apis: std::collections::BTreeMap<String, portico_config::rest::RestApi>,
     /// The REST APIs' mapping templates, parsed.
-    templates: rest_mapping::Templates,
+    templates: doors::rest::mapping::Templates,
     /// The REST APIs' models, compiled.
-    models: rest_validation::Models,
+    models: phases::validate::Models,
     /// The REST APIs' stage caches.
-    response_cache: Box<dyn rest_cache::ResponseCache>,
+    response_cache: Box<dyn phases::cache::ResponseCache>,
     /// Stages' access logs.
     stage_logs: access_log::StageLogs,
     limiter: Box<dyn limiter::Limiter>,
     authorizer_cache: Box<dyn portico_auth::DecisionCache>,
     jwks: jwks::Jwks,
-    proxy: proxy::Proxy,
+    proxy: phases::integrate::proxy::Proxy,
     /// Access key id → secret, for SigV4-signed requests.
     credentials: std::collections::BTreeMap<String, String>,
     region: String,
@@ -83,9 +96,9 @@ pub struct Gateway {
 /// The REST APIs' templates and models, compiled; `Err` lists every one that cannot be.
 fn compile_rest(
     config: &Config,
-) -> Result<(rest_mapping::Templates, rest_validation::Models), Vec<String>> {
-    let templates = rest_mapping::Templates::compile(&config.rest_apis);
-    let models = rest_validation::Models::compile(&config.rest_apis);
+) -> Result<(doors::rest::mapping::Templates, phases::validate::Models), Vec<String>> {
+    let templates = doors::rest::mapping::Templates::compile(&config.rest_apis);
+    let models = phases::validate::Models::compile(&config.rest_apis);
     match (templates, models) {
         (Ok(templates), Ok(models)) => Ok((templates, models)),
         (templates, models) => Err(templates
@@ -133,14 +146,14 @@ impl Gateway {
             runtime,
             templates,
             models,
-            response_cache: Box::new(rest_cache::LocalResponses::default()),
+            response_cache: Box::new(phases::cache::LocalResponses::default()),
             stage_logs: access_log::StageLogs::open(stage_logs(config))?,
             apis: config.apis.clone(),
             rest_apis: config.rest_apis.clone(),
             limiter: Box::new(limiter::LocalBuckets::default()),
             authorizer_cache: Box::new(portico_auth::LocalCache::default()),
             jwks: jwks::Jwks::default(),
-            proxy: proxy::Proxy::default(),
+            proxy: phases::integrate::proxy::Proxy::default(),
             credentials: config.credentials.clone(),
             region: config.region.clone(),
             account_id: config.account_id.clone(),
@@ -160,14 +173,41 @@ impl Gateway {
         self.tracer = Some(tracer);
     }
 
-    /// The record phase, run by every door once it has its answer.
-    fn record(&self, ctx: &ctx::RequestCtx, response: &http::Response<Body>) {
+    /// The record phase, run by every door once it has its answer (and why the request
+    /// failed, if it did).
+    fn record(
+        &self,
+        ctx: &ctx::RequestCtx,
+        response: &http::Response<Body>,
+        failure: Option<&str>,
+    ) {
         phases::record::record(
             ctx,
             response,
+            failure,
             self.observatory.as_deref(),
             self.tracer.as_deref(),
         );
+    }
+
+    /// The door of the API a request's host or path names, with its name as the config
+    /// spells it (host names are case-insensitive, so `serverlessrestapi` finds
+    /// `ServerlessRestApi`).
+    pub fn api_door<'a>(&'a self, name: &'a str) -> ApiDoor<'a> {
+        let known = |name: &str| {
+            if let Some((name, _)) = self.rest_apis.get_key_value(name) {
+                Some(ApiDoor::Rest(name.as_str()))
+            } else {
+                let (name, _) = self.apis.get_key_value(name)?;
+                Some(ApiDoor::Http(name.as_str()))
+            }
+        };
+        known(name)
+            .or_else(|| {
+                let names = self.apis.keys().chain(self.rest_apis.keys());
+                phases::resolve::spelled(name, names.map(String::as_str)).and_then(known)
+            })
+            .unwrap_or(ApiDoor::Unknown(name))
     }
 
     pub fn runtime(&self) -> &Arc<Runtime> {

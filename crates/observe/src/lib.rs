@@ -13,6 +13,6 @@ pub mod otlp;
 mod traffic;
 
 pub use traffic::{
-    Declared, FunctionUse, Observatory, Record, RouteId, TAIL_KEPT, Tail, TailEntry, Traffic,
-    WINDOW_SECONDS,
+    Declared, FunctionUse, Observatory, Record, RouteId, TAIL_KEPT, Tail, TailEntry, Target,
+    Traffic, WINDOW_SECONDS,
 };

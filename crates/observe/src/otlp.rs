@@ -68,7 +68,7 @@ impl RequestSpans {
             KeyValue::new("url.path", self.path.clone()),
             KeyValue::new("http.response.status_code", i64::from(self.status)),
             KeyValue::new("client.address", self.client.to_string()),
-            KeyValue::new("portico.target", self.id.target.clone()),
+            KeyValue::new("portico.target", self.id.target.to_string()),
             KeyValue::new("aws.request_id", self.request_id.clone()),
         ];
         if !self.id.stage.is_empty() {

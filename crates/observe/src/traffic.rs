@@ -22,14 +22,60 @@ const WAITING: usize = 65_536;
 /// The most latencies kept per route and second; beyond, a uniform sample of them.
 const SAMPLES_PER_SECOND: usize = 1_000;
 
-/// A route as metrics label it: the door and API (`url:<function>`, `api:<name>`,
-/// `rest:<name>`, `lambda`), the stage and the route key (or REST method), empty where
-/// they do not apply.
+/// A route as metrics label it: the door and API, the stage and the route key (or REST
+/// method), empty where they do not apply.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
 pub struct RouteId {
-    pub target: String,
+    pub target: Target,
     pub stage: String,
     pub route: String,
+}
+
+/// The door and API a request came through, as every record names it: `url:<function>`,
+/// `api:<name>` (an HTTP API), `rest:<name>`, `lambda` (the Invoke API), and one name for
+/// all requests to a function URL or an API that does not exist (`url:-`, `api:-`), so
+/// that made-up names cannot grow the metrics and the dashboard without end.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Target {
+    FunctionUrl(String),
+    HttpApi(String),
+    RestApi(String),
+    Invoke,
+    UnknownUrl,
+    UnknownApi,
+}
+
+impl Target {
+    pub fn function_url(function: &str) -> Target {
+        Target::FunctionUrl(function.to_string())
+    }
+
+    pub fn http_api(api: &str) -> Target {
+        Target::HttpApi(api.to_string())
+    }
+
+    pub fn rest_api(api: &str) -> Target {
+        Target::RestApi(api.to_string())
+    }
+}
+
+impl std::fmt::Display for Target {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Target::FunctionUrl(function) => write!(f, "url:{function}"),
+            Target::HttpApi(api) => write!(f, "api:{api}"),
+            Target::RestApi(api) => write!(f, "rest:{api}"),
+            Target::Invoke => f.write_str("lambda"),
+            Target::UnknownUrl => f.write_str("url:-"),
+            Target::UnknownApi => f.write_str("api:-"),
+        }
+    }
+}
+
+impl Serialize for Target {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_str(self)
+    }
 }
 
 /// The function a route invokes, and its memory, which Lambda bills by.
@@ -317,7 +363,7 @@ impl Observatory {
             .iter()
             .filter(|(_, r)| r.totals.requests > 0)
             .map(|(id, r)| RouteUsage {
-                target: id.target.clone(),
+                target: id.target.to_string(),
                 stage: id.stage.clone(),
                 route: id.route.clone(),
                 function: r.function.as_ref().map(|f| f.name.clone()),
@@ -472,7 +518,7 @@ mod tests {
 
     fn id(route: &str) -> RouteId {
         RouteId {
-            target: "api:shop".into(),
+            target: Target::http_api("shop"),
             stage: "$default".into(),
             route: route.into(),
         }

@@ -879,7 +879,7 @@ impl Supervisor {
         let id = self.current_id();
         let reason = match exit {
             Exit::TimedOut => (
-                "Sandbox.Timedout",
+                platform::TIMED_OUT,
                 platform::timed_out(&id, self.ctx.function.timeout),
             ),
             Exit::OutOfMemory => ("Runtime.OutOfMemory", platform::out_of_memory(&id)),
@@ -917,7 +917,7 @@ impl Supervisor {
                     timeout.as_secs_f64()
                 );
                 self.platform_line(line);
-                self.conclude("Sandbox.Timedout", |id| platform::timed_out(id, timeout));
+                self.conclude(platform::TIMED_OUT, |id| platform::timed_out(id, timeout));
             }
             Exit::OutOfMemory => {
                 tracing::warn!(function = %self.name(), "over its memory of {} MB; instance stopped", self.ctx.function.memory_mb);
@@ -957,7 +957,7 @@ impl Supervisor {
             Exit::InitTimedOut => {
                 tracing::warn!(function = %self.name(), "init did not finish within {INIT_TIMEOUT:?}; instance stopped");
                 fail_waiting(&self.ctx, Some(&self.log), |id| {
-                    Outcome::platform("Sandbox.Timedout", platform::timed_out(id, INIT_TIMEOUT))
+                    Outcome::platform(platform::TIMED_OUT, platform::timed_out(id, INIT_TIMEOUT))
                 });
             }
             Exit::Shutdown => {

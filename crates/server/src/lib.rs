@@ -20,7 +20,7 @@ use hyper::service::service_fn;
 use hyper_util::rt::{TokioExecutor, TokioIo};
 use hyper_util::server::conn::auto;
 use hyper_util::server::graceful::GracefulShutdown;
-use portico_gateway::{Body, Gateway};
+use portico_gateway::{ApiDoor, Body, Gateway};
 use tokio::net::TcpListener;
 
 use routes::Door;
@@ -127,10 +127,12 @@ async fn dispatch(gateway: &Gateway, req: Request<Incoming>, remote: SocketAddr)
             let function = function.to_string();
             gateway.function_url(&function, path, req, remote).await
         }
-        Door::HttpApi { api, path } => {
-            let api = api.to_string();
-            gateway.http_api(&api, path, req, remote).await
-        }
+        Door::Api { api, path } => match gateway.api_door(api) {
+            ApiDoor::Rest(api) => gateway.rest_api(api, path, req, remote).await,
+            ApiDoor::Http(api) | ApiDoor::Unknown(api) => {
+                gateway.http_api(api, path, req, remote).await
+            }
+        },
         Door::InvokeApi => gateway.invoke_api(req, remote).await,
         Door::NotFound => not_found(&path),
     }

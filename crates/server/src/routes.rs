@@ -3,7 +3,7 @@
 use std::net::SocketAddr;
 
 use portico_config::Config;
-use portico_observe::{Declared, FunctionUse, RouteId};
+use portico_observe::{Declared, FunctionUse, RouteId, Target};
 
 /// The Function URL host suffix, as in `hello.lambda-url.localhost`.
 pub const URL_HOST_LABEL: &str = ".lambda-url.";
@@ -21,8 +21,15 @@ pub const LAMBDA_STREAMING_API_PREFIX: &str = "/2021-11-15/";
 /// A front door and what it needs to know from the request line.
 #[derive(Debug, PartialEq, Eq)]
 pub enum Door<'a> {
-    FunctionUrl { function: &'a str, path: String },
-    HttpApi { api: &'a str, path: String },
+    FunctionUrl {
+        function: &'a str,
+        path: String,
+    },
+    /// An HTTP API or a REST API: which one, the gateway knows (`Gateway::api_door`).
+    Api {
+        api: &'a str,
+        path: String,
+    },
     InvokeApi,
     NotFound,
 }
@@ -42,7 +49,7 @@ pub fn door<'a>(host: Option<&'a str>, path: &'a str) -> Door<'a> {
         if let Some((api, _)) = host.split_once(API_HOST_LABEL)
             && !api.is_empty()
         {
-            return Door::HttpApi {
+            return Door::Api {
                 api,
                 path: path.to_string(),
             };
@@ -51,7 +58,7 @@ pub fn door<'a>(host: Option<&'a str>, path: &'a str) -> Door<'a> {
     if let Some(rest) = path.strip_prefix(API_PATH_PREFIX) {
         let (api, tail) = rest.split_once('/').map_or((rest, ""), |(a, t)| (a, t));
         if !api.is_empty() {
-            return Door::HttpApi {
+            return Door::Api {
                 api,
                 path: format!("/{tail}"),
             };
@@ -106,7 +113,7 @@ fn served(config: &Config, addr: SocketAddr) -> Vec<Served> {
             memory_mb: f.memory_mb,
         })
     };
-    let id = |target: String, stage: &str, route: &str| RouteId {
+    let id = |target: Target, stage: &str, route: &str| RouteId {
         target,
         stage: stage.to_string(),
         route: route.to_string(),
@@ -122,7 +129,7 @@ fn served(config: &Config, addr: SocketAddr) -> Vec<Served> {
                 label: name.clone(),
                 host_url: Some(format!("http://{name}.lambda-url.localhost:{port}/")),
                 url: format!("http://{addr}{URL_PATH_PREFIX}{name}/"),
-                id: id(format!("url:{name}"), "", ""),
+                id: id(Target::function_url(name), "", ""),
                 function: function(name),
             });
         }
@@ -145,7 +152,7 @@ fn served(config: &Config, addr: SocketAddr) -> Vec<Served> {
                         "http://{name}.execute-api.localhost:{port}{prefix}{path}"
                     )),
                     url: format!("http://{addr}{API_PATH_PREFIX}{name}{prefix}{path}"),
-                    id: id(format!("api:{name}"), stage, route.key.text()),
+                    id: id(Target::http_api(name), stage, route.key.text()),
                     function: invokes,
                 });
             }
@@ -169,7 +176,7 @@ fn served(config: &Config, addr: SocketAddr) -> Vec<Served> {
                         "http://{name}.execute-api.localhost:{port}/{stage}{path}"
                     )),
                     url: format!("http://{addr}{API_PATH_PREFIX}{name}/{stage}{path}"),
-                    id: id(format!("rest:{name}"), stage, method.key.text()),
+                    id: id(Target::rest_api(name), stage, method.key.text()),
                     function: rest_function(kind).and_then(function),
                 });
             }
@@ -181,7 +188,7 @@ fn served(config: &Config, addr: SocketAddr) -> Vec<Served> {
             label: name.clone(),
             host_url: None,
             url: format!("http://{addr}{LAMBDA_API_PREFIX}functions/{name}/invocations"),
-            id: id("lambda".into(), "", name),
+            id: id(Target::Invoke, "", name),
             function: function(name),
         });
     }
@@ -293,7 +300,7 @@ mod tests {
             (
                 Some("shop.execute-api.localhost:3000"),
                 "/prod/items",
-                Door::HttpApi {
+                Door::Api {
                     api: "shop",
                     path: "/prod/items".into(),
                 },
@@ -301,7 +308,7 @@ mod tests {
             (
                 Some("127.0.0.1"),
                 "/execute-api/shop/items/1",
-                Door::HttpApi {
+                Door::Api {
                     api: "shop",
                     path: "/items/1".into(),
                 },

@@ -5,13 +5,14 @@
 use portico_auth::{Decision, DecisionCache};
 use portico_auth::{jwt, sigv4};
 use portico_config::{Api, AuthorizerKind, FunctionUrl, IdentitySource, UrlAuth};
-use portico_events::{ApiError, GatewayResponse};
+use portico_events::{ApiError, GatewayResponse, UrlError};
 use portico_runtime::{InvokeRequest, Outcome, Runtime};
 
 use crate::phases::map::Target;
 use crate::phases::resolve::ApiTarget;
 
 use crate::ctx::{Flow, RequestCtx};
+use crate::refusal::{Kind, Refusal};
 
 /// A Function URL's `AuthType`: with `aws_iam`, a request without a valid SigV4 signature
 /// gets Lambda's 403 `AccessDeniedException`.
@@ -20,17 +21,10 @@ pub fn function_url(ctx: &mut RequestCtx, url: &FunctionUrl, signing: &Signing<'
         UrlAuth::None => Flow::Continue,
         UrlAuth::AwsIam => match iam(ctx, signing, "lambda") {
             Ok(()) => Flow::Continue,
-            Err(why) => {
-                ctx.error = Some(format!("aws_iam: {why:?}"));
-                let error = portico_events::ErrorResponse {
-                    status: 403,
-                    error_type: Some("AccessDeniedException"),
-                    content_type: "application/json",
-                    body: br#"{"Message":"Forbidden. This Function URL takes AWS_IAM auth: sign the request with SigV4 (service lambda) using credentials from the config's credentials:."}"#.to_vec(),
-                    retry_after: None,
-                };
-                Flow::Respond(crate::error::render(&error, &ctx.request_id))
-            }
+            Err(why) => Flow::Refuse(Refusal::url(
+                UrlError::SignatureRequired,
+                format!("aws_iam: {why:?}"),
+            )),
         },
     }
 }
@@ -39,7 +33,7 @@ pub fn function_url(ctx: &mut RequestCtx, url: &FunctionUrl, signing: &Signing<'
 pub fn http_api_iam(ctx: &mut RequestCtx, signing: &Signing<'_>) -> Flow {
     match iam(ctx, signing, "execute-api") {
         Ok(()) => Flow::Continue,
-        Err(why) => refuse(ctx, ApiError::Forbidden, format!("aws_iam: {why:?}")),
+        Err(why) => refuse(ApiError::Forbidden, format!("aws_iam: {why:?}")),
     }
 }
 
@@ -51,11 +45,7 @@ pub fn rest_api_iam(ctx: &mut RequestCtx, signing: &Signing<'_>) -> Flow {
         Err(sigv4::SigError::Missing) => GatewayResponse::MissingAuthenticationToken,
         Err(_) => GatewayResponse::InvalidSignature,
     };
-    Flow::Respond(crate::error::rest(
-        ctx,
-        &refused,
-        "aws_iam: no valid signature",
-    ))
+    Flow::Refuse(Refusal::rest(refused, "aws_iam: no valid signature"))
 }
 
 /// What SigV4 verification needs besides the request.
@@ -113,7 +103,6 @@ pub async fn http_api(
     };
     let Some(authorizer) = gate.api.authorizers.get(name) else {
         return refuse(
-            ctx,
             ApiError::IntegrationFailed,
             format!("no authorizer `{name}`"),
         );
@@ -130,7 +119,6 @@ pub async fn http_api(
             Some(value) if !value.is_empty() => identity.push(value),
             _ => {
                 return refuse(
-                    ctx,
                     ApiError::Unauthorized,
                     format!("no identity source for `{name}`"),
                 );
@@ -180,14 +168,14 @@ pub async fn http_api(
         }
         Err((error, why)) => {
             let challenge = matches!(authorizer.kind, AuthorizerKind::Jwt { .. })
-                .then(|| bearer_challenge(&route.route.scopes, error, &why));
-            let mut response = crate::error::api(ctx, error, why);
-            if let Some(Ok(challenge)) = challenge {
-                response
-                    .headers_mut()
-                    .insert(http::header::WWW_AUTHENTICATE, challenge);
+                .then(|| bearer_challenge(&route.route.scopes, error, &why).ok())
+                .flatten();
+            match challenge {
+                Some(challenge) => {
+                    Flow::Refuse(Refusal::new(Kind::Bearer { error, challenge }, why))
+                }
+                None => refuse(error, why),
             }
-            Flow::Respond(response)
         }
     }
 }
@@ -211,8 +199,8 @@ fn bearer_challenge(
     ))
 }
 
-fn refuse(ctx: &mut RequestCtx, error: ApiError, why: String) -> Flow {
-    Flow::Respond(crate::error::api(ctx, error, why))
+fn refuse(error: ApiError, why: String) -> Flow {
+    Flow::Refuse(Refusal::api(error, why))
 }
 
 /// Why an authorizer said no: the answer to give, and the reason to log.
@@ -376,16 +364,15 @@ pub async fn rest_api(
     gate: &Gate<'_, portico_config::rest::RestApi>,
     target: &crate::phases::resolve::RestTarget<'_>,
     authorizer_use: (&str, &[String]),
-    patterns: &crate::rest_mapping::Templates,
+    patterns: &crate::doors::rest::mapping::Templates,
 ) -> Flow {
     let (name, scopes) = authorizer_use;
     use portico_config::rest::RestAuthorizerKind;
-    let rest_refuse = |ctx: &mut RequestCtx, response: GatewayResponse, why: String| {
-        Flow::Respond(crate::error::rest(ctx, &response, why))
-    };
+    let rest_refuse =
+        |response: GatewayResponse, why: String| Flow::Refuse(Refusal::rest(response, why));
     let Some(authorizer) = gate.api.authorizers.get(name) else {
         let why = format!("no authorizer `{name}`");
-        return rest_refuse(ctx, GatewayResponse::ApiConfigurationError, why);
+        return rest_refuse(GatewayResponse::ApiConfigurationError, why);
     };
     let method_arn = format!(
         "arn:aws:execute-api:{}:{}:{}/{}/{}/{}",
@@ -403,7 +390,7 @@ pub async fn rest_api(
                     ctx.authorizer = Some(serde_json::json!({ "claims": claims }));
                     Flow::Continue
                 }
-                Err(why) => rest_refuse(ctx, GatewayResponse::Unauthorized, why),
+                Err(why) => rest_refuse(GatewayResponse::Unauthorized, why),
             };
         }
         RestAuthorizerKind::Token {
@@ -417,13 +404,13 @@ pub async fn rest_api(
                 .map(str::to_string)
             else {
                 let why = format!("no `{header}` token for `{name}`");
-                return rest_refuse(ctx, GatewayResponse::Unauthorized, why);
+                return rest_refuse(GatewayResponse::Unauthorized, why);
             };
             if let Some(pattern) = validation
                 && !patterns.matches(pattern, &token)
             {
                 let why = format!("the token does not match `{name}`'s validation expression");
-                return rest_refuse(ctx, GatewayResponse::Unauthorized, why);
+                return rest_refuse(GatewayResponse::Unauthorized, why);
             }
             let event = serde_json::json!({
                 "type": "TOKEN",
@@ -443,7 +430,7 @@ pub async fn rest_api(
                     Some(value) => identity.push(value),
                     None => {
                         let why = format!("no identity source `{source}` for `{name}`");
-                        return rest_refuse(ctx, GatewayResponse::Unauthorized, why);
+                        return rest_refuse(GatewayResponse::Unauthorized, why);
                     }
                 }
             }
@@ -487,7 +474,7 @@ pub async fn rest_api(
                 }
                 answer
             }
-            Err((response, why)) => return rest_refuse(ctx, response, why),
+            Err((response, why)) => return rest_refuse(response, why),
         },
     };
     match portico_auth::lambda::decide_value(&answer, false, &method_arn) {
@@ -502,12 +489,10 @@ pub async fn rest_api(
             Flow::Continue
         }
         Ok(_) => rest_refuse(
-            ctx,
             GatewayResponse::AccessDenied,
             format!("`{name}`'s policy does not allow {method_arn}"),
         ),
         Err(why) => rest_refuse(
-            ctx,
             GatewayResponse::AuthorizerConfigurationError,
             format!("`{name}`'s answer is unusable: {}", why.0),
         ),
@@ -550,8 +535,7 @@ async fn ask_rest_authorizer(
 ) -> Result<serde_json::Value, (GatewayResponse, String)> {
     let where_ = (gate.region, gate.account_id);
     let asked = invoke_authorizer(ctx, gate.runtime, where_, function, event);
-    let Some(answer) = crate::phases::integrate::within(Some(AUTHORIZER_TIMEOUT), asked).await
-    else {
+    let Ok(answer) = crate::phases::integrate::within(Some(AUTHORIZER_TIMEOUT), asked).await else {
         let why = format!("the authorizer did not answer within {AUTHORIZER_TIMEOUT:?}");
         return Err((GatewayResponse::AuthorizerFailure, why));
     };

@@ -6,9 +6,8 @@ use portico_events::http_v2::{self, Endpoint, RequestInfo};
 
 use portico_config::Function;
 
-use portico_events::{ErrorResponse, UrlError};
-
 use crate::ctx::{Flow, RequestCtx};
+use crate::refusal::{Kind, Refusal};
 
 /// Function URLs have no stage, hence no stage variables.
 static NO_VARIABLES: std::collections::BTreeMap<String, String> = std::collections::BTreeMap::new();
@@ -29,35 +28,18 @@ pub fn function_url(ctx: &mut RequestCtx, function: &Function, account_id: &str)
         format: Format::V2,
         authorizer: authorizer.as_ref(),
     };
-    lambda_event(
-        ctx,
-        &endpoint,
-        account_id,
-        function.limits.sync_payload,
-        UrlError::RequestTooLarge {
-            limit: function.limits.sync_payload.unwrap_or_default(),
-        }
-        .response(),
-    )
+    lambda_event(ctx, &endpoint, account_id, function.limits.sync_payload)
 }
 
 /// An API's Lambda proxy event (an HTTP API route's 2.0 or 1.0, a REST method's REST
-/// 1.0, as `target` says), within the function's payload limit; beyond it, the door's
-/// `too_large` answer.
+/// 1.0, as `target` says), within the function's payload limit.
 pub fn api(
     ctx: &mut RequestCtx,
     target: &Target<'_>,
     function: &Function,
     account_id: &str,
-    too_large: ErrorResponse,
 ) -> Flow {
-    lambda_event(
-        ctx,
-        target,
-        account_id,
-        function.limits.sync_payload,
-        too_large,
-    )
+    lambda_event(ctx, target, account_id, function.limits.sync_payload)
 }
 
 /// Where a 2.0 event is going: the parts of `requestContext` that differ between doors.
@@ -90,17 +72,16 @@ pub enum Format<'a> {
     },
 }
 
+/// The event, refused beyond the function's payload limit.
 fn lambda_event(
     ctx: &mut RequestCtx,
     target: &Target<'_>,
     account_id: &str,
     limit: Option<usize>,
-    too_large: ErrorResponse,
 ) -> Flow {
     let event = build(ctx, target, account_id, &ctx.body);
     if portico_config::limits::exceeds(event.len(), limit) {
-        ctx.error = Some("event too large".into());
-        return Flow::Respond(crate::error::render(&too_large, &ctx.request_id));
+        return Flow::Refuse(Refusal::new(Kind::TooLarge { limit }, "event too large"));
     }
     ctx.event = Bytes::from(event);
     Flow::Continue

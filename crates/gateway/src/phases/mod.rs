@@ -1,18 +1,20 @@
 //! The phases a request goes through, in order:
 //!
 //! ```text
-//! resolve → authorize → throttle → validate → map → integrate → respond → record
+//! resolve → authorize → throttle → validate → (cache) → map → integrate → respond → record
 //! ```
 //!
 //! Each phase is one module whose entry functions work on the per-request
 //! [`RequestCtx`](crate::ctx::RequestCtx). Most return [`Flow`](crate::ctx::Flow): go on,
-//! or answer now. `resolve` hands what it found (the function's pool) to the phases after
-//! it; `integrate` reports why the runtime refused an invocation, which each front door
-//! answers in its own shape. `record` always runs. Function URLs take the short road: their
-//! throttle is the function's reserved concurrency, enforced when integrate hands the
-//! invocation to the runtime.
+//! answer now, or refuse (a [`Refusal`](crate::refusal::Refusal), which the door renders in
+//! its own shape). `resolve` hands what it found (the function's pool, the route) to the
+//! phases after it. `cache` is REST's stage cache, which answers a cached method before it
+//! is mapped. `record` always runs. Function URLs take the short road: their throttle is the
+//! function's reserved concurrency, enforced when integrate hands the invocation to the
+//! runtime.
 
 pub mod authorize;
+pub mod cache;
 pub mod integrate;
 pub mod map;
 pub mod record;

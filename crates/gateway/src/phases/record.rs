@@ -35,7 +35,7 @@ fn route_id(ctx: &RequestCtx) -> RouteId {
 /// Counts the request under its door, stage and route.
 fn metrics(ctx: &RequestCtx, id: &RouteId, status: http::StatusCode, latency: Duration) {
     let labels = [
-        ("target", id.target.clone()),
+        ("target", id.target.to_string()),
         ("stage", id.stage.clone()),
         ("route", id.route.clone()),
     ];
@@ -57,10 +57,11 @@ fn metrics(ctx: &RequestCtx, id: &RouteId, status: http::StatusCode, latency: Du
     }
 }
 
-/// Records `ctx`'s request, answered with `response`.
+/// Records `ctx`'s request, answered with `response`, failed for `failure` if it failed.
 pub fn record(
     ctx: &RequestCtx,
     response: &Response<Body>,
+    failure: Option<&str>,
     observatory: Option<&Observatory>,
     tracer: Option<&Tracer>,
 ) {
@@ -69,17 +70,23 @@ pub fn record(
     let status = response.status();
     let id = route_id(ctx);
     metrics(ctx, &id, status, latency);
-    access_log(ctx, status, latency);
+    access_log(ctx, status, latency, failure);
     if let Some(tracer) = tracer {
-        tracer.request(spans(ctx, &id, status.as_u16(), ended));
+        tracer.request(spans(ctx, &id, status.as_u16(), ended, failure));
     }
     if let Some(observatory) = observatory {
-        observatory.record(observed(ctx, id, response, latency));
+        observatory.record(observed(ctx, id, response, latency, failure));
     }
 }
 
 /// The request as its trace's spans are made (in the export task, off the request path).
-fn spans(ctx: &RequestCtx, id: &RouteId, status: u16, ended: Instant) -> RequestSpans {
+fn spans(
+    ctx: &RequestCtx,
+    id: &RouteId,
+    status: u16,
+    ended: Instant,
+    failure: Option<&str>,
+) -> RequestSpans {
     RequestSpans {
         trace_header: ctx.trace_id.clone(),
         id: id.clone(),
@@ -93,13 +100,19 @@ fn spans(ctx: &RequestCtx, id: &RouteId, status: u16, ended: Instant) -> Request
         phases: ctx.timeline.marks().to_vec(),
         function: ctx.function.as_ref().map(|f| f.name.clone()),
         status,
-        error: ctx.error.clone(),
+        error: failure.map(str::to_string),
     }
 }
 
 /// The request as the observatory keeps it. Its request bytes are those Portico read (a
 /// body streamed to an HTTP proxy upstream is not counted).
-fn observed(ctx: &RequestCtx, id: RouteId, response: &Response<Body>, latency: Duration) -> Record {
+fn observed(
+    ctx: &RequestCtx,
+    id: RouteId,
+    response: &Response<Body>,
+    latency: Duration,
+    failure: Option<&str>,
+) -> Record {
     Record {
         id,
         request_id: ctx.answered_id().to_string(),
@@ -112,7 +125,7 @@ fn observed(ctx: &RequestCtx, id: RouteId, response: &Response<Body>, latency: D
         function: ctx.function.clone(),
         request_bytes: ctx.body.len() as u64,
         response_bytes: http_body::Body::size_hint(response.body()).exact(),
-        error: ctx.error.clone(),
+        error: failure.map(str::to_string),
     }
 }
 
@@ -136,7 +149,12 @@ pub fn request_lines(style: LineStyle) {
 /// Writes the request's line, to read at a glance: `GET /prod/items/7 200 12.31 ms
 /// api:shop prod GET /items/{id} → items (cold start 210.00 ms)`, then the stage cache's hit
 /// or miss and the error, if any. Every part is a field too, for `--log-format json`.
-fn access_log(ctx: &RequestCtx, status: http::StatusCode, latency: Duration) {
+fn access_log(
+    ctx: &RequestCtx,
+    status: http::StatusCode,
+    latency: Duration,
+    failure: Option<&str>,
+) {
     let ms = latency.as_secs_f64() * 1000.0;
     let cache = match ctx.cache_hit {
         Some(true) => " (stage cache hit)",
@@ -164,10 +182,7 @@ fn access_log(ctx: &RequestCtx, status: http::StatusCode, latency: Duration) {
     } else {
         code.to_string()
     };
-    let error = ctx
-        .error
-        .as_deref()
-        .map_or(String::new(), |e| format!(": {e}"));
+    let error = failure.map_or(String::new(), |e| format!(": {e}"));
     let fields = style == LineStyle::Fields as u8;
     macro_rules! line {
         ($level:ident) => {
@@ -184,7 +199,7 @@ fn access_log(ctx: &RequestCtx, status: http::StatusCode, latency: Duration) {
                     route = %route,
                     function = function,
                     cold_start_ms = cold_ms,
-                    error = ctx.error.as_deref(),
+                    error = failure,
                     "{} {} {code} {ms:.2} ms  {}{routed}{invoked}{cold}{cache}{error}",
                     ctx.method, ctx.path, ctx.target
                 )
@@ -198,7 +213,7 @@ fn access_log(ctx: &RequestCtx, status: http::StatusCode, latency: Duration) {
             }
         };
     }
-    if ctx.error.is_some() {
+    if failure.is_some() {
         line!(warn);
     } else {
         line!(info);

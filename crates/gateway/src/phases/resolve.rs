@@ -2,17 +2,11 @@
 
 use std::sync::Arc;
 
-use http::Response;
 use portico_config::rest::RestApi;
 use portico_config::{Api, Route, RouteKey, Segment};
-use portico_events::UrlError;
 use portico_runtime::{Pool, Runtime};
 
-use crate::body::Body;
-use crate::ctx::RequestCtx;
-
-/// A Function URL: the function must exist and have `url:` configured; `None` is answered
-/// with [`no_such_url`].
+/// A Function URL: the function must exist and have `url:` configured.
 pub fn function_url(runtime: &Runtime, name: &str) -> Option<Arc<Pool>> {
     runtime
         .pool(name)
@@ -25,20 +19,6 @@ pub fn function_url(runtime: &Runtime, name: &str) -> Option<Arc<Pool>> {
 /// `serverlessrestapi` finds the API `ServerlessRestApi`. Asked only after an exact miss.
 pub fn spelled<'a>(name: &str, mut names: impl Iterator<Item = &'a str>) -> Option<&'a str> {
     names.find(|known| known.eq_ignore_ascii_case(name))
-}
-
-/// The `target` a request for a function URL that does not exist is recorded under: one for
-/// all, so that made-up names cannot grow the metrics and the dashboard without end.
-pub const UNKNOWN_URL: &str = "url:-";
-/// The same for an API that does not exist.
-pub const UNKNOWN_API: &str = "api:-";
-
-/// The answer for a host or path that names no function with a URL.
-pub fn no_such_url(ctx: &RequestCtx, name: &str) -> Response<Body> {
-    let error = UrlError::NoSuchUrl {
-        function: name.to_string(),
-    };
-    crate::error::render(&error.response(), &ctx.request_id)
 }
 
 /// What an HTTP API request resolved to.

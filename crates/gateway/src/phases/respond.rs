@@ -1,14 +1,18 @@
-//! Respond: the function's outcome becomes the HTTP response, as a Function URL returns it.
+//! Respond: the function's outcome becomes the HTTP response, by the rules of the door's
+//! payload format (2.0 for Function URLs and HTTP APIs by default, 1.0, REST's 1.0), buffered
+//! or streamed; a function error, a timeout or an answer that is not a response is a refusal,
+//! which the door renders.
 
 use bytes::{Bytes, BytesMut};
 use http::{HeaderValue, Response, StatusCode};
 use portico_config::{InvokeMode, Limits, PayloadFormat};
+use portico_events::errors::platform;
 use portico_events::response::{self, HTTP_INTEGRATION_RESPONSE, HttpResponse, PRELUDE_SEPARATOR};
-use portico_events::{ApiError, GatewayResponse, UrlError};
 use portico_runtime::{Outcome, ResponseStream, StreamEvent};
 
 use crate::body::{Body, collect};
-use crate::ctx::RequestCtx;
+use crate::ctx::{Answer, RequestCtx};
+use crate::refusal::{Kind, Refusal};
 
 /// Response headers a function may not set, since they describe the connection.
 const HOP_BY_HOP: [http::HeaderName; 3] = [
@@ -47,16 +51,12 @@ pub async fn rest_api(
     limits: &Limits,
     decode_base64: bool,
     mode: InvokeMode,
-) -> Response<Body> {
+) -> Answer {
     respond(ctx, Door::RestApi { decode_base64 }, mode, limits).await
 }
 
 /// A Function URL's answer, buffered or streamed as its invoke mode says.
-pub async fn function_url(
-    ctx: &mut RequestCtx,
-    mode: InvokeMode,
-    limits: &Limits,
-) -> Response<Body> {
+pub async fn function_url(ctx: &mut RequestCtx, mode: InvokeMode, limits: &Limits) -> Answer {
     respond(ctx, Door::FunctionUrl, mode, limits).await
 }
 
@@ -68,7 +68,7 @@ pub async fn http_api(
     format: PayloadFormat,
     mode: InvokeMode,
     limits: &Limits,
-) -> Response<Body> {
+) -> Answer {
     respond(ctx, Door::HttpApi { request_id, format }, mode, limits).await
 }
 
@@ -77,13 +77,13 @@ async fn respond(
     door: Door<'_>,
     mode: InvokeMode,
     limits: &Limits,
-) -> Response<Body> {
+) -> Answer {
     let Some(invoked) = ctx.invoked.take() else {
-        return failed(ctx, door, "no outcome".into());
+        return Err(failed("no outcome".into()));
     };
     match (invoked.outcome, mode) {
         (Outcome::FunctionError { error_type, .. }, _) => {
-            failed(ctx, door, format!("function error {error_type}"))
+            Err(function_error("function error", &error_type))
         }
         (Outcome::Response { body, .. }, InvokeMode::Buffered) => buffered(ctx, door, &body),
         (Outcome::Response { body, content_type }, InvokeMode::ResponseStream) => {
@@ -115,9 +115,7 @@ async fn respond(
                 InvokeMode::Buffered => {
                     match collect(&mut stream, limits.buffered_response).await {
                         Ok(bytes) => buffered(ctx, door, &bytes),
-                        Err((error_type, _)) => {
-                            failed(ctx, door, format!("stream broke: {error_type}"))
-                        }
+                        Err((error_type, _)) => Err(function_error("stream broke:", &error_type)),
                     }
                 }
             }
@@ -125,9 +123,8 @@ async fn respond(
     }
 }
 
-/// A buffered result read by the 2.0 response rules.
 /// A buffered result read by the rules of the door's payload format.
-fn buffered(ctx: &mut RequestCtx, door: Door<'_>, payload: &[u8]) -> Response<Body> {
+fn buffered(ctx: &mut RequestCtx, door: Door<'_>, payload: &[u8]) -> Answer {
     let read = match door {
         Door::HttpApi {
             format: PayloadFormat::V1,
@@ -142,8 +139,8 @@ fn buffered(ctx: &mut RequestCtx, door: Door<'_>, payload: &[u8]) -> Response<Bo
         _ => response::from_payload(payload),
     };
     match read {
-        Ok(http) => build(ctx, door, http, None),
-        Err(e) => failed(ctx, door, e.to_string()),
+        Ok(http) => Ok(build(ctx, door, http, None)),
+        Err(e) => Err(failed(e.to_string())),
     }
 }
 
@@ -162,12 +159,7 @@ fn as_text(payload: &[u8]) -> std::borrow::Cow<'_, [u8]> {
 }
 
 /// A stream without a prelude: status 200, the stream's content type, the bytes as they come.
-fn raw_stream(
-    ctx: &mut RequestCtx,
-    door: Door<'_>,
-    content_type: String,
-    body: Body,
-) -> Response<Body> {
+fn raw_stream(ctx: &mut RequestCtx, door: Door<'_>, content_type: String, body: Body) -> Answer {
     let head = HttpResponse {
         status: StatusCode::OK,
         headers: HeaderValue::from_str(&content_type)
@@ -176,7 +168,7 @@ fn raw_stream(
         cookies: Vec::new(),
         body: Bytes::new(),
     };
-    build(ctx, door, head, Some(body))
+    Ok(build(ctx, door, head, Some(body)))
 }
 
 /// A stream that starts with the HTTP integration prelude and 8 NUL bytes.
@@ -186,7 +178,7 @@ async fn with_prelude(
     mut stream: ResponseStream,
     mode: InvokeMode,
     limits: &Limits,
-) -> Response<Body> {
+) -> Answer {
     let mut buf = BytesMut::new();
     // Where to look for the separator next: only new bytes, and the 7 before them.
     let mut from = 0;
@@ -199,24 +191,18 @@ async fn with_prelude(
         }
         from = buf.len().saturating_sub(PRELUDE_SEPARATOR.len() - 1);
         if buf.len() > MAX_PRELUDE {
-            return failed(
-                ctx,
-                door,
-                "no end of the streaming prelude in the first MiB".into(),
-            );
+            let why = "no end of the streaming prelude in the first MiB";
+            return Err(failed(why.into()));
         }
         match stream.next().await {
             Some(StreamEvent::Data(data)) => buf.extend_from_slice(&data),
             Some(StreamEvent::Error { error_type, .. }) => {
-                return failed(ctx, door, format!("stream broke: {error_type}"));
+                return Err(function_error("stream broke:", &error_type));
             }
-            None => return failed(ctx, door, "the stream ended inside its prelude".into()),
+            None => return Err(failed("the stream ended inside its prelude".into())),
         }
     };
-    let head = match response::from_prelude(&buf[..split]) {
-        Ok(head) => head,
-        Err(e) => return failed(ctx, door, e.to_string()),
-    };
+    let head = response::from_prelude(&buf[..split]).map_err(|e| failed(e.to_string()))?;
     let rest = buf.split_off(split + PRELUDE_SEPARATOR.len()).freeze();
     let body = match mode {
         InvokeMode::ResponseStream => Body::Stream {
@@ -225,37 +211,26 @@ async fn with_prelude(
         },
         InvokeMode::Buffered => match collect(&mut stream, limits.buffered_response).await {
             Ok(more) => Body::full([rest, more].concat()),
-            Err((error_type, _)) => {
-                return failed(ctx, door, format!("stream broke: {error_type}"));
-            }
+            Err((error_type, _)) => return Err(function_error("stream broke:", &error_type)),
         },
     };
-    build(ctx, door, head, Some(body))
+    Ok(build(ctx, door, head, Some(body)))
 }
 
-/// The door's answer when the function failed, timed out or gave no usable response:
-/// a Function URL's 502, an HTTP API's 500 (503 for a timeout).
-fn failed(ctx: &mut RequestCtx, door: Door<'_>, why: String) -> Response<Body> {
-    let error = match door {
-        Door::FunctionUrl => UrlError::FunctionFailed.response(),
-        Door::HttpApi { .. } if why.contains("Sandbox.Timedout") => {
-            ApiError::ServiceUnavailable.response()
-        }
-        Door::HttpApi { .. } => ApiError::IntegrationFailed.response(),
-        Door::RestApi { .. } => {
-            let refusal = if why.contains("Sandbox.Timedout") {
-                GatewayResponse::IntegrationTimeout
-            } else {
-                GatewayResponse::IntegrationFailure
-            };
-            // For the API's customisation of it.
-            ctx.refusal = Some((refusal.clone(), None));
-            refusal.response()
-        }
+/// The function gave no usable response.
+fn failed(why: String) -> Refusal {
+    Refusal::new(Kind::FunctionFailed, why)
+}
+
+/// The function failed (`what`: how it showed), or timed out, which API Gateway answers as
+/// a timeout.
+fn function_error(what: &str, error_type: &str) -> Refusal {
+    let kind = if error_type == platform::TIMED_OUT {
+        Kind::FunctionTimedOut
+    } else {
+        Kind::FunctionFailed
     };
-    ctx.error = Some(why);
-    let response = crate::error::render(&error, &ctx.request_id);
-    with_ids(ctx, door, response)
+    Refusal::new(kind, format!("{what} {error_type}"))
 }
 
 fn build(
@@ -295,8 +270,15 @@ fn with_ids(ctx: &RequestCtx, door: Door<'_>, mut response: Response<Body>) -> R
         // The REST door adds its ids to every answer itself.
         Door::RestApi { .. } => {}
     }
+    with_trace_id(ctx, response)
+}
+
+/// Every answer of a function's carries its trace id, as Lambda's front doors add it.
+pub fn with_trace_id(ctx: &RequestCtx, mut response: Response<Body>) -> Response<Body> {
     if let Ok(trace) = HeaderValue::from_str(&ctx.trace_id) {
-        headers.insert(portico_events::invoke_api::TRACE_ID, trace);
+        response
+            .headers_mut()
+            .insert(portico_events::invoke_api::TRACE_ID, trace);
     }
     response
 }

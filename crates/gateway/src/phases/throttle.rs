@@ -7,17 +7,14 @@ use portico_events::{ApiError, GatewayResponse};
 
 use crate::ctx::{Flow, RequestCtx};
 use crate::limiter::Limiter;
+use crate::refusal::Refusal;
 
 /// Takes a token for `key` under `limit`; without one, API Gateway's 429.
-pub fn http_api(limiter: &dyn Limiter, ctx: &mut RequestCtx, key: &str, limit: Throttle) -> Flow {
+pub fn http_api(limiter: &dyn Limiter, key: &str, limit: Throttle) -> Flow {
     if limiter.try_acquire(key, limit) {
         Flow::Continue
     } else {
-        Flow::Respond(crate::error::api(
-            ctx,
-            ApiError::TooManyRequests,
-            "throttled",
-        ))
+        Flow::Refuse(Refusal::api(ApiError::TooManyRequests, "throttled"))
     }
 }
 
@@ -31,13 +28,11 @@ pub fn rest_api(
     stage: (&str, Option<Throttle>),
     method: &portico_config::rest::Method,
 ) -> Flow {
-    let refuse = |ctx: &mut RequestCtx, response: GatewayResponse, why: &str| {
-        Flow::Respond(crate::error::rest(ctx, &response, why))
-    };
+    let refuse = |response: GatewayResponse, why: &str| Flow::Refuse(Refusal::rest(response, why));
     if let Some(limit) = stage.1
         && !limiter.try_acquire(&format!("{}/{}", api.name, stage.0), limit)
     {
-        return refuse(ctx, GatewayResponse::Throttled, "the stage's throttle");
+        return refuse(GatewayResponse::Throttled, "the stage's throttle");
     }
     if !method.api_key_required {
         return Flow::Continue;
@@ -48,7 +43,7 @@ pub fn rest_api(
     };
     let Some(key) = presented.and_then(|value| api.api_keys.values().find(|k| k.value == value))
     else {
-        return refuse(ctx, GatewayResponse::InvalidApiKey, "no valid API key");
+        return refuse(GatewayResponse::InvalidApiKey, "no valid API key");
     };
     let Some(plan) = api
         .usage_plans
@@ -56,7 +51,6 @@ pub fn rest_api(
         .find(|p| p.keys.contains(&key.name))
     else {
         return refuse(
-            ctx,
             GatewayResponse::InvalidApiKey,
             "the API key is in no usage plan",
         );
@@ -71,7 +65,7 @@ pub fn rest_api(
     if let Some(limit) = by_method.copied().or(plan.throttle)
         && !limiter.try_acquire(&bucket, limit)
     {
-        return refuse(ctx, GatewayResponse::Throttled, "the usage plan's throttle");
+        return refuse(GatewayResponse::Throttled, "the usage plan's throttle");
     }
     if let Some(quota) = plan.quota
         && !limiter.try_count(
@@ -80,11 +74,7 @@ pub fn rest_api(
             quota.limit,
         )
     {
-        return refuse(
-            ctx,
-            GatewayResponse::QuotaExceeded,
-            "the usage plan's quota",
-        );
+        return refuse(GatewayResponse::QuotaExceeded, "the usage plan's quota");
     }
     Flow::Continue
 }

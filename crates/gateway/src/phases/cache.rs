@@ -1,15 +1,102 @@
-//! The stage cache of REST APIs (API caching): a stage keeps the successful answers of its
-//! GET methods (`cache_ttl`) and of the methods it names (`cache_methods`) for their TTL,
-//! keyed as API Gateway keys them: the method, the resource (its template, not the path:
-//! path parameters count only when named in `cacheKeyParameters`, as on AWS) and the cache
-//! key parameters' values. Behind a trait, so that several nodes can later share one store.
+//! Cache: the stage cache of REST APIs (API caching), between validate and map. A stage
+//! keeps the successful answers of its GET methods (`cache_ttl`) and of the methods it names
+//! (`cache_methods`) for their TTL, keyed as API Gateway keys them: the method, the resource
+//! (its template, not the path: path parameters count only when named in
+//! `cacheKeyParameters`, as on AWS) and the cache key parameters' values. [`lookup`] answers
+//! a cached method; [`keep`] stores a fresh answer. Behind a trait, so that several nodes can
+//! later share one store.
 
 use std::collections::HashMap;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
-use http::{HeaderName, HeaderValue};
+use http::{HeaderName, HeaderValue, Response};
+use portico_config::rest::{Authorization, RestApi};
+
+use crate::body::Body;
+use crate::ctx::{Flow, RequestCtx};
+use crate::phases::resolve::RestTarget;
+
+/// Where a request's answer goes in the stage cache.
+pub struct Slot {
+    key: String,
+    ttl: Duration,
+}
+
+/// The stage cache's slot for this request, if its stage caches its method (GET methods
+/// with the stage's `cache_ttl`, any method named in `cache_methods`); a cached answer, unless
+/// the caller asks for a fresh one, is the answer. `Cache-Control: max-age=0` skips the
+/// cached answer (and refreshes it) only for a signed (IAM) request, as API Gateway requires
+/// authorization to invalidate.
+pub fn lookup(
+    cache: &dyn ResponseCache,
+    ctx: &mut RequestCtx,
+    api: &RestApi,
+    target: &RestTarget<'_>,
+    slot: &mut Option<Slot>,
+) -> Flow {
+    let Some(stage) = api.stages.get(target.stage) else {
+        return Flow::Continue;
+    };
+    // A method's own TTL, else the stage's for GET methods.
+    let ttl = match stage.cache_methods.get(target.method.key.text()) {
+        Some(ttl) => *ttl,
+        None if ctx.method == http::Method::GET => match stage.cache_ttl {
+            Some(ttl) => ttl,
+            None => return Flow::Continue,
+        },
+        None => return Flow::Continue,
+    };
+    if ttl.is_zero() {
+        return Flow::Continue;
+    }
+    // The request's HTTP method too: an `ANY` method's POST is not its DELETE.
+    let key = key(
+        &api.name,
+        target.stage,
+        &format!("{} {}", ctx.method, target.method.key.text()),
+        &target.method.integration.cache_key_parameters,
+        |parameter| ctx.method_request(&target.path_parameters, parameter),
+    );
+    let refresh = ctx
+        .header("cache-control")
+        .is_some_and(|c| c.replace(' ', "").contains("max-age=0"))
+        && target.method.authorization == Authorization::Iam;
+    let cached = (!refresh).then(|| cache.get(&key)).flatten();
+    ctx.cache_hit = Some(cached.is_some());
+    *slot = Some(Slot { key, ttl });
+    match cached {
+        Some(cached) => Flow::Respond(cached.into_response()),
+        None => Flow::Continue,
+    }
+}
+
+/// Keeps a successful, whole answer in its slot (a streamed one is not kept).
+pub fn keep(cache: &dyn ResponseCache, response: &Response<Body>, slot: Slot) {
+    if !response.status().is_success() {
+        return;
+    }
+    let Some(body) = response.body().whole() else {
+        return;
+    };
+    // Not this request's own ids: a later caller gets its own.
+    let headers = response
+        .headers()
+        .iter()
+        .filter(|(n, _)| {
+            *n != portico_events::invoke_api::TRACE_ID
+                && *n != portico_events::invoke_api::REQUEST_ID
+        })
+        .map(|(n, v)| (n.clone(), v.clone()))
+        .collect();
+    let cached = Cached {
+        status: response.status().as_u16(),
+        headers,
+        body,
+    };
+    cache.put(slot.key, cached, slot.ttl);
+}
 
 /// A cached answer.
 #[derive(Debug, Clone)]
@@ -21,8 +108,8 @@ pub struct Cached {
 
 impl Cached {
     /// The answer, as it was kept.
-    pub fn into_response(self) -> http::Response<crate::body::Body> {
-        let mut response = http::Response::new(crate::body::Body::full(self.body));
+    pub fn into_response(self) -> Response<Body> {
+        let mut response = Response::new(Body::full(self.body));
         *response.status_mut() =
             http::StatusCode::from_u16(self.status).unwrap_or(http::StatusCode::OK);
         let headers = response.headers_mut();

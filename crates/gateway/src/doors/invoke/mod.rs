@@ -14,6 +14,7 @@ use portico_runtime::{InvokeError, InvokeRequest, Invoked, Outcome};
 use crate::Gateway;
 use crate::body::{Body, ReadError, collect, read};
 use crate::ctx::RequestCtx;
+use portico_observe::Target;
 
 impl Gateway {
     /// Serves one Invoke API request.
@@ -23,15 +24,16 @@ impl Gateway {
     {
         let (parts, body) = req.into_parts();
         let path = parts.uri.path().to_string();
-        let mut ctx = RequestCtx::new(parts, path, remote, self.local_port, "lambda".into());
-        let response = match self.invoke_phases(&mut ctx, body).await {
-            Ok(response) => response,
+        let mut ctx = RequestCtx::new(parts, path, remote, self.local_port, Target::Invoke);
+        let (response, refusal) = match self.invoke_phases(&mut ctx, body).await {
+            Ok(response) => (response, None),
             Err(error) => {
-                ctx.error = Some(format!("{error:?}"));
-                crate::error::render(&error.response(), &ctx.request_id)
+                let response = crate::refusal::render(&error.response(), &ctx.request_id);
+                (response, Some(format!("{error:?}")))
             }
         };
-        self.record(&ctx, &response);
+        let failure = refusal.as_deref().or(ctx.function_error.as_deref());
+        self.record(&ctx, &response, failure);
         response
     }
 
@@ -66,7 +68,7 @@ impl Gateway {
             .ok_or(ServiceError::ResourceNotFound { arn: arn.clone() })?
             .clone();
         ctx.route = Some((String::new(), function.name.clone()));
-        crate::phases::integrate::note_function(ctx, &pool);
+        crate::phases::integrate::lambda::note_function(ctx, &pool);
         // validate
         let invocation_type = InvocationType::parse(ctx.header(api::INVOCATION_TYPE))?;
         if operation == api::Operation::InvokeWithResponseStream
@@ -156,7 +158,7 @@ impl Gateway {
                 ),
             ),
             Outcome::FunctionError { error_type, body } => {
-                ctx.error = Some(format!("function error {error_type}"));
+                ctx.function_error = Some(format!("function error {error_type}"));
                 let details = String::from_utf8_lossy(&body);
                 (
                     None,
@@ -233,7 +235,7 @@ impl Gateway {
             HeaderValue::from_static("application/json"),
         );
         if let Some(error_type) = error {
-            ctx.error = Some(format!("function error {error_type}"));
+            ctx.function_error = Some(format!("function error {error_type}"));
             headers.insert(api::FUNCTION_ERROR, HeaderValue::from_static("Unhandled"));
         }
         if let Some(tail) = log_tail {

@@ -5,23 +5,25 @@
 use std::net::SocketAddr;
 
 use http::{HeaderValue, Request, Response, StatusCode};
+use portico_config::{Api, Integration, PayloadFormat};
 use portico_events::ApiError;
+use portico_observe::Target as RecordTarget;
 
 use crate::Gateway;
 use crate::body::Body;
-use crate::ctx::RequestCtx;
-use crate::error::api as failure;
-use crate::mapping::Outgoing;
-use crate::phases::authorize;
+use crate::ctx::{Answer, RequestCtx};
+use crate::phases::integrate::{self, proxy};
 use crate::phases::map::{Format, Target};
 use crate::phases::respond::APIGW_REQUEST_ID;
-use crate::phases::{integrate, map, resolve, respond, throttle, validate};
-use crate::proxy::Unreachable;
-use portico_config::{Integration, PayloadFormat};
+use crate::phases::{authorize, map, resolve, respond, throttle, validate};
+use crate::refusal::{Kind, Refusal};
+use mapping::Outgoing;
+
+pub mod mapping;
 
 impl Gateway {
-    /// Serves `req` for the API named `api`; `path` is the request path (a path-form prefix
-    /// already removed), stage segment included.
+    /// Serves `req` for the HTTP API named `api` (or answers 404 when there is none); `path`
+    /// is the request path (a path-form prefix already removed), stage segment included.
     pub async fn http_api<B>(
         &self,
         api: &str,
@@ -33,58 +35,59 @@ impl Gateway {
         B: http_body::Body<Data = bytes::Bytes> + Send + 'static,
         B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
     {
-        let api = match self.apis.contains_key(api) || self.rest_apis.contains_key(api) {
-            true => api,
-            false => {
-                let names = self.apis.keys().chain(self.rest_apis.keys());
-                resolve::spelled(api, names.map(String::as_str)).unwrap_or(api)
-            }
-        };
-        if let Some(rest) = self.rest_apis.get(api) {
-            return self.rest_api(rest, path, req, remote).await;
-        }
         let (parts, body) = req.into_parts();
-        let target = match self.apis.contains_key(api) {
-            true => format!("api:{api}"),
-            false => resolve::UNKNOWN_API.to_string(),
-        };
+        let found = self.apis.get(api);
+        let target = found.map_or(RecordTarget::UnknownApi, |a| {
+            RecordTarget::http_api(&a.name)
+        });
         let mut ctx = RequestCtx::new(parts, path, remote, self.local_port, target);
         let request_id = portico_events::time::apigw_request_id();
         ctx.apigw_request_id = Some(request_id.clone());
-        let cors = self.apis.get(api).and_then(|a| a.cors.as_ref());
-        let mut response =
-            crate::cors::around(cors, StatusCode::NO_CONTENT, &mut ctx, async |ctx| {
-                self.api_phases(ctx, api, &request_id, body).await
-            })
-            .await;
+        let cors = found.and_then(|a| a.cors.as_ref());
+        let (mut response, refusal) =
+            match crate::cors::preflight(cors, &ctx, StatusCode::NO_CONTENT) {
+                Some(preflight) => (preflight, None),
+                None => {
+                    let answer = match found {
+                        Some(api) => self.api_phases(&mut ctx, api, &request_id, body).await,
+                        None => Err(Refusal::api(ApiError::NotFound, "no such API")),
+                    };
+                    let (mut response, refusal) = match answer {
+                        Ok(response) => (response, None),
+                        Err(refusal) => (refused(&ctx, &refusal), Some(refusal)),
+                    };
+                    // Portico's own errors get the CORS headers too.
+                    crate::cors::apply(cors, ctx.header("origin"), response.headers_mut());
+                    (response, refusal)
+                }
+            };
         if let Ok(id) = HeaderValue::from_str(&request_id) {
             response.headers_mut().insert(APIGW_REQUEST_ID, id);
         }
-        self.record(&ctx, &response);
-        self.stage_logs.write(api, &ctx, &response);
+        let failure = ctx.failure(refusal.as_ref());
+        self.record(&ctx, &response, failure);
+        self.stage_logs.write(api, &ctx, &response, failure);
         response
     }
 
+    /// resolve → authorize → throttle → the route's integration → its response mapping.
     async fn api_phases<B>(
         &self,
         ctx: &mut RequestCtx,
-        api: &str,
+        api: &Api,
         request_id: &str,
         body: B,
-    ) -> Response<Body>
+    ) -> Answer
     where
         B: http_body::Body<Data = bytes::Bytes> + Send + 'static,
         B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
     {
-        let Some(api) = self.apis.get(api) else {
-            return failure(ctx, ApiError::NotFound, "no such API");
-        };
         let Some(target) = resolve::http_api(api, ctx.method.as_str(), &ctx.path) else {
             // Known stage, no route: still the stage's (for its access log and metrics).
             if let Some(((stage, _), _)) = resolve::http_api_stage(api, &ctx.path) {
                 ctx.route = Some((stage.clone(), String::new()));
             }
-            return failure(ctx, ApiError::NotFound, "no route");
+            return Err(Refusal::api(ApiError::NotFound, "no route"));
         };
         ctx.route = Some((
             target.stage.to_string(),
@@ -109,19 +112,16 @@ impl Gateway {
         let stage_throttle = api.stages.get(target.stage).and_then(|s| s.throttle);
         if let Some(limit) = target.route.throttle.or(stage_throttle) {
             let key = format!("{}/{}/{}", api.name, target.stage, target.route.key.text());
-            phase!(
-                ctx,
-                throttle::http_api(self.limiter.as_ref(), ctx, &key, limit)
-            );
+            phase!(ctx, throttle::http_api(self.limiter.as_ref(), &key, limit));
         }
         let response = match &target.route.integration {
             Integration::Lambda { function } => {
                 self.lambda_route(ctx, &target, event_target, function, body)
-                    .await
+                    .await?
             }
             Integration::Http { url } => {
                 self.http_route(ctx, &target, url, api.limits.api_payload, body)
-                    .await
+                    .await?
             }
         };
         self.mapped_response(ctx, &target, response, api.limits.api_payload)
@@ -136,23 +136,16 @@ impl Gateway {
         mut event_target: Target<'_>,
         function: &str,
         body: B,
-    ) -> Response<Body>
+    ) -> Answer
     where
         B: http_body::Body<Data = bytes::Bytes>,
     {
         let Some(pool) = self.runtime.pool(function) else {
-            return failure(
-                ctx,
-                ApiError::IntegrationFailed,
-                "the route's function is missing",
-            );
+            let why = "the route's function is missing";
+            return Err(Refusal::new(Kind::IntegrationFailed, why));
         };
         let f = pool.function();
-        let limit = f.limits.api_payload;
-        phase!(
-            ctx,
-            validate::body(ctx, body, limit, ApiError::RequestTooLarge.response()).await
-        );
+        phase!(ctx, validate::body(ctx, body, f.limits.api_payload).await);
         if target.route.iam {
             // Authorization by signature, now that the body it covers is read.
             phase!(ctx, authorize::http_api_iam(ctx, &self.signing()));
@@ -167,31 +160,16 @@ impl Gateway {
         };
         event_target.authorizer = authorizer.as_ref();
         let request_id = event_target.request_id.to_owned();
-        let too_large = ApiError::RequestTooLarge.response();
-        phase!(
-            ctx,
-            map::api(ctx, &event_target, f, &self.account_id, too_large)
-        );
+        phase!(ctx, map::api(ctx, &event_target, f, &self.account_id));
         // Kept for the response's parameter mapping.
         ctx.authorizer = authorizer;
         let arn = self.function_arn(&f.name, None);
-        let invoked = integrate::invoke_function(ctx, pool, arn, target.route.invoke_mode);
-        // Past the route's timeout API Gateway answers 503; the function runs on.
-        let Some(invoked) = integrate::within(target.route.timeout, invoked).await else {
-            return failure(ctx, ApiError::ServiceUnavailable, "integration timed out");
-        };
-        if let Err(e) = invoked {
-            return failure(ctx, ApiError::ServiceUnavailable, e.to_string());
-        }
         let mode = target.route.invoke_mode;
-        respond::http_api(
-            ctx,
-            &request_id,
-            target.route.payload_format,
-            mode,
-            &f.limits,
-        )
-        .await
+        let invoked = integrate::lambda::invoke(ctx, pool, arn, mode);
+        // Past the route's timeout API Gateway answers 503; the function runs on.
+        integrate::within(target.route.timeout, invoked).await??;
+        let format = target.route.payload_format;
+        respond::http_api(ctx, &request_id, format, mode, &f.limits).await
     }
 
     /// integrate (forward to the URL, the request body streamed within the payload limit)
@@ -203,44 +181,54 @@ impl Gateway {
         url: &str,
         limit: Option<usize>,
         body: B,
-    ) -> Response<Body>
+    ) -> Answer
     where
         B: http_body::Body<Data = bytes::Bytes> + Send + 'static,
         B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
     {
         let body = if target.route.iam {
             // The signature covers the body: read it (within the limit), check, then send it.
-            let too_large = ApiError::RequestTooLarge.response();
-            phase!(ctx, validate::body(ctx, body, limit, too_large).await);
+            phase!(ctx, validate::body(ctx, body, limit).await);
             phase!(ctx, authorize::http_api_iam(ctx, &self.signing()));
             None
         } else {
             Some(body)
         };
-        let body = crate::proxy::outgoing(body, &ctx.body, limit);
-        let (url, mapped_headers) = match self.mapped_request(ctx, target, url) {
-            Ok(mapped) => mapped,
-            Err(why) => return failure(ctx, ApiError::IntegrationFailed, &why),
+        let body = proxy::outgoing(body, &ctx.body, limit);
+        let (url, mapped_headers) = self
+            .mapped_request(ctx, target, url)
+            .map_err(|why| Refusal::new(Kind::IntegrationFailed, why))?;
+        let forwarded = proxy::forwarded(ctx);
+        let outbound = proxy::Outbound {
+            method: &ctx.method,
+            headers: mapped_headers.as_ref().unwrap_or(&ctx.headers),
+            url,
+            body,
+            limit,
         };
-        let headers = mapped_headers.as_ref().unwrap_or(&ctx.headers);
-        let forwarded = crate::proxy::forwarded(ctx);
-        let call = self
-            .proxy
-            .forward(&ctx.method, headers, &url, &forwarded, body);
-        let started = std::time::Instant::now();
-        let answer = integrate::within(target.route.timeout, call).await;
-        ctx.timeline.mark(crate::ctx::INTEGRATE, started);
-        let Some(answer) = answer else {
-            return failure(ctx, ApiError::ServiceUnavailable, "upstream timed out");
-        };
-        match answer {
-            Ok(response) => response.map(Body::Upstream),
-            Err(Unreachable::TooLarge) => {
-                failure(ctx, ApiError::RequestTooLarge, "request body too large")
-            }
-            Err(Unreachable::Failed(why)) => failure(ctx, ApiError::IntegrationFailed, &why),
-        }
+        let timeout = target.route.timeout;
+        proxy::pass(
+            &self.proxy,
+            &mut ctx.timeline,
+            &forwarded,
+            outbound,
+            timeout,
+        )
+        .await
     }
+}
+
+/// An HTTP API's refusal: `{"message": ...}` with its status (and a refused JWT's
+/// `www-authenticate` challenge).
+fn refused(ctx: &RequestCtx, refusal: &Refusal) -> Response<Body> {
+    let error = refusal.kind.api_error().response();
+    let mut response = crate::refusal::render(&error, &ctx.request_id);
+    if let Kind::Bearer { challenge, .. } = &refusal.kind {
+        response
+            .headers_mut()
+            .insert(http::header::WWW_AUTHENTICATE, challenge.clone());
+    }
+    respond::with_trace_id(ctx, response)
 }
 
 impl Gateway {
@@ -255,10 +243,10 @@ impl Gateway {
         url: &str,
     ) -> Result<(String, Option<http::HeaderMap>), String> {
         if target.route.request_parameters.is_empty() {
-            let url = crate::proxy::target_url(url, &target.path_parameters, &ctx.query);
+            let url = proxy::target_url(url, &target.path_parameters, &ctx.query);
             return Ok((url, None));
         }
-        let base = crate::proxy::target_url(url, &target.path_parameters, "");
+        let base = proxy::target_url(url, &target.path_parameters, "");
         let uri: http::Uri = base.parse().map_err(|e| format!("{base}: {e}"))?;
         let queries = [uri.query().unwrap_or(""), ctx.query.as_str()];
         let mut outgoing = Outgoing::new(&ctx.headers, &queries, uri.path());
@@ -298,40 +286,31 @@ impl Gateway {
         let mappings = &target.route.request_parameters;
         let context = self.mapping_context(ctx, target);
         let sources = mapping_sources(ctx, target, &context, None);
-        crate::mapping::apply(mappings, &sources, outgoing);
+        mapping::apply(mappings, &sources, outgoing);
     }
 
     /// The integration's response changed by the route's `response_parameters` for its
-    /// status code. API Gateway's own answers (ctx.error set) are not mapped.
+    /// status code (API Gateway's own answers, refusals, are not mapped).
     async fn mapped_response(
         &self,
         ctx: &mut RequestCtx,
         target: &resolve::ApiTarget<'_>,
         mut response: Response<Body>,
         limit: Option<usize>,
-    ) -> Response<Body> {
+    ) -> Answer {
         let status = response.status().as_u16();
         let by_status = &target.route.response_parameters;
         let Some((_, mappings)) = by_status.iter().find(|(code, _)| *code == status) else {
-            return response;
+            return Ok(response);
         };
-        if ctx.error.is_some() {
-            return response;
-        }
         // `$response.body.<path>` values need the body read (within the payload limit).
         let mut json = None;
         if mappings.iter().any(|m| m.value.contains("response.body.")) {
-            use http_body_util::BodyExt;
-            let body = std::mem::replace(response.body_mut(), Body::full(bytes::Bytes::new()));
-            let read = match limit {
-                Some(limit) => http_body_util::Limited::new(body, limit).collect().await,
-                None => body.collect().await.map_err(Into::into),
-            };
-            let Ok(read) = read else {
+            let body = std::mem::replace(response.body_mut(), Body::empty());
+            let bytes = crate::body::read(body, limit).await.map_err(|_| {
                 let why = "the response to map is too large or broke off";
-                return failure(ctx, ApiError::IntegrationFailed, why);
-            };
-            let bytes = read.to_bytes();
+                Refusal::new(Kind::IntegrationFailed, why)
+            })?;
             json = serde_json::from_slice::<serde_json::Value>(&bytes).ok();
             *response.body_mut() = Body::full(bytes);
         }
@@ -339,7 +318,7 @@ impl Gateway {
         let mut sources = mapping_sources(ctx, target, &context, Some(response.headers()));
         sources.response_body = json.as_ref();
         let mut outgoing = Outgoing::new(response.headers(), &[], "");
-        crate::mapping::apply(mappings, &sources, &mut outgoing);
+        mapping::apply(mappings, &sources, &mut outgoing);
         if let Some(code) = outgoing.status {
             match code
                 .trim()
@@ -350,12 +329,12 @@ impl Gateway {
                 Some(code) if (200..=599).contains(&code.as_u16()) => *response.status_mut() = code,
                 _ => {
                     let why = format!("mapped status code `{code}` is not 200-599");
-                    return failure(ctx, ApiError::IntegrationFailed, &why);
+                    return Err(Refusal::new(Kind::IntegrationFailed, why));
                 }
             }
         }
         *response.headers_mut() = outgoing.headers;
-        response
+        Ok(response)
     }
 
     /// `$context.<name>` values for parameter mapping.
@@ -387,8 +366,8 @@ fn mapping_sources<'a>(
     target: &'a resolve::ApiTarget<'_>,
     context: &'a [(&'static str, String)],
     response_headers: Option<&'a http::HeaderMap>,
-) -> crate::mapping::Sources<'a> {
-    crate::mapping::Sources {
+) -> mapping::Sources<'a> {
+    mapping::Sources {
         headers: &ctx.headers,
         query: &ctx.query,
         path: &target.route_path,

@@ -1,6 +1,7 @@
-//! The HTTP proxy integration: the request forwarded to a URL, bodies streamed both ways
+//! The HTTP integrations: the request forwarded to a URL, bodies streamed both ways
 //! through a pooled keep-alive client, so that a large upload or download never sits in
-//! Portico's memory.
+//! Portico's memory ([`pass`], the HTTP proxy of HTTP APIs and REST APIs); or sent whole and
+//! its answer read whole within the payload limit ([`call`], REST's non-proxy HTTP).
 
 use bytes::Bytes;
 use http::{HeaderValue, Request, Response, Uri, header};
@@ -9,6 +10,10 @@ use http_body_util::combinators::UnsyncBoxBody;
 use hyper_rustls::HttpsConnector;
 use hyper_util::client::legacy::Client;
 use hyper_util::client::legacy::connect::HttpConnector;
+
+use crate::body::Body;
+use crate::ctx::{Answer, RequestCtx, Timeline};
+use crate::refusal::{Kind, Refusal};
 
 /// A body of any origin, boxed for the client and for the response.
 pub type AnyBody = UnsyncBoxBody<Bytes, Box<dyn std::error::Error + Send + Sync>>;
@@ -40,6 +45,87 @@ pub enum Unreachable {
     /// The request body went over the payload limit while it was being sent.
     TooLarge,
     Failed(String),
+}
+
+impl Unreachable {
+    fn refusal(self, limit: Option<usize>) -> Refusal {
+        match self {
+            Unreachable::TooLarge => {
+                Refusal::new(Kind::TooLarge { limit }, "request body too large")
+            }
+            Unreachable::Failed(why) => Refusal::new(Kind::IntegrationFailed, why),
+        }
+    }
+}
+
+/// What an HTTP integration sends.
+pub struct Outbound<'a> {
+    pub method: &'a http::Method,
+    pub headers: &'a http::HeaderMap,
+    /// The URL, its path parameters and query already in place.
+    pub url: String,
+    pub body: AnyBody,
+    /// The payload limit the body is sent within.
+    pub limit: Option<usize>,
+}
+
+/// An HTTP proxy integration: `outbound` forwarded within `timeout` with the headers API
+/// Gateway adds, the upstream's answer passed back with its body streaming.
+pub async fn pass(
+    proxy: &Proxy,
+    timeline: &mut Timeline,
+    forwarded: &[(&'static str, String)],
+    outbound: Outbound<'_>,
+    timeout: Option<std::time::Duration>,
+) -> Answer {
+    let Outbound {
+        method,
+        headers,
+        url,
+        body,
+        limit,
+    } = outbound;
+    let call = proxy.forward(method, headers, &url, forwarded, body);
+    match super::timed(timeline, timeout, call).await? {
+        Ok(response) => Ok(response.map(Body::Upstream)),
+        Err(unreachable) => Err(unreachable.refusal(limit)),
+    }
+}
+
+/// What a non-proxy HTTP integration answered, read whole.
+pub struct Called {
+    pub status: u16,
+    pub headers: http::HeaderMap,
+    pub body: Bytes,
+}
+
+/// A non-proxy HTTP integration: `outbound` sent (no forwarding headers), its answer read
+/// whole within the payload limit, as the templates need it.
+pub async fn call(proxy: &Proxy, outbound: Outbound<'_>) -> Result<Called, Refusal> {
+    let Outbound {
+        method,
+        headers,
+        url,
+        body,
+        limit,
+    } = outbound;
+    let answer = proxy
+        .forward(method, headers, &url, &[], body)
+        .await
+        .map_err(|e| e.refusal(limit))?;
+    let (parts, body) = answer.into_parts();
+    let body = crate::body::read(body, limit).await.map_err(|e| {
+        let why = match e {
+            crate::body::ReadError::TooLarge => "the backend's answer is over the payload limit",
+            crate::body::ReadError::Broken => "the backend's answer broke off",
+        };
+        Refusal::new(Kind::IntegrationFailed, why)
+    })?;
+    Ok(Called {
+        status: parts.status.as_u16(),
+        headers: parts.headers,
+        body,
+    })
 }
 
 impl Proxy {
@@ -92,7 +178,7 @@ impl Proxy {
 
 /// The headers API Gateway adds to what it forwards: the client's address, Portico's port
 /// and scheme, and the trace id.
-pub fn forwarded(ctx: &crate::ctx::RequestCtx) -> [(&'static str, String); 4] {
+pub fn forwarded(ctx: &RequestCtx) -> [(&'static str, String); 4] {
     [
         ("x-forwarded-for", ctx.remote.ip().to_string()),
         ("x-forwarded-port", ctx.local_port.to_string()),
@@ -109,12 +195,17 @@ where
     B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
 {
     match (body, limit) {
-        (None, _) => http_body_util::Full::new(read.clone())
-            .map_err(|never| match never {})
-            .boxed_unsync(),
+        (None, _) => whole(read.clone()),
         (Some(body), Some(limit)) => http_body_util::Limited::new(body, limit).boxed_unsync(),
         (Some(body), None) => body.map_err(Into::into).boxed_unsync(),
     }
+}
+
+/// A body already read, to send.
+pub fn whole(bytes: Bytes) -> AnyBody {
+    http_body_util::Full::new(bytes)
+        .map_err(|never| match never {})
+        .boxed_unsync()
 }
 
 /// Whether `error` comes from the request body's size limit.
