@@ -11,7 +11,6 @@ pub mod limits;
 pub mod openapi;
 pub mod raw;
 pub mod rest;
-mod rest_compile;
 mod route;
 mod template;
 

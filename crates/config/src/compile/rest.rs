@@ -5,11 +5,10 @@
 use std::collections::BTreeMap;
 use std::time::Duration;
 
+use serde_json::Value;
 use serde_saphyr::Spanned;
 
-use crate::compile::Compiler;
-use serde_json::Value;
-
+use super::Compiler;
 use crate::raw::{RawApi, RawOpenApi, RawRoute};
 use crate::rest::{
     ApiKey, ApiKeySource, Authorization, IntegrationKind, IntegrationResponse, Method, Passthrough,
