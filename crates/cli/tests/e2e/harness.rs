@@ -533,3 +533,75 @@ impl Drop for Helper {
         let _ = self.child.wait();
     }
 }
+
+/// A helper server's arguments: https with its CA written into `ca`, or plain http.
+fn tls_args(ca: Option<&Path>) -> Vec<&str> {
+    match ca {
+        Some(dir) => vec!["--tls", dir.to_str().unwrap()],
+        None => vec![],
+    }
+}
+
+/// A JWT issuer the tests run (`clients/jwt_issuer.py`): its URL and the tokens it signed.
+pub struct Issuer {
+    pub server: Helper,
+    pub url: String,
+    pub tokens: serde_json::Value,
+}
+
+impl Issuer {
+    /// Over https when `ca` is given: `clients/tls.py` writes the server's CA into that folder.
+    pub fn start(ca: Option<&Path>) -> Issuer {
+        Issuer::start_with(&tls_args(ca))
+    }
+
+    /// An issuer at the path `pool` of its server, as a Cognito user pool is.
+    pub fn start_pool(pool: &str) -> Issuer {
+        Issuer::start_with(&["--path", pool])
+    }
+
+    fn start_with(args: &[&str]) -> Issuer {
+        let server = Helper::start("jwt_issuer.py", args);
+        let first: serde_json::Value =
+            serde_json::from_str(&server.ready).expect("the issuer printed its tokens");
+        Issuer {
+            url: first["issuer"].as_str().unwrap().to_string(),
+            tokens: first["tokens"].clone(),
+            server,
+        }
+    }
+}
+
+/// The loopback upstream of the proxy tests (`clients/upstream.py`).
+pub struct Upstream {
+    _server: Helper,
+    pub port: u16,
+}
+
+impl Upstream {
+    /// Over https when `ca` is given, as for [`Issuer::start`].
+    pub fn start(ca: Option<&Path>) -> Upstream {
+        let server = Helper::start("upstream.py", &tls_args(ca));
+        Upstream {
+            port: server
+                .ready
+                .trim()
+                .parse()
+                .expect("the upstream printed its port"),
+            _server: server,
+        }
+    }
+}
+
+/// POSTs `{"via": "awscurl"}` to an API's `path` (`<api>/<stage>/<route path>`), signed by
+/// awscurl (PyPI) with the test key and `secret`.
+pub fn awscurl(p: &Portico, path: &str, secret: &str) -> std::process::Output {
+    let python = PathBuf::from(python());
+    Command::new(python.with_file_name("awscurl"))
+        .args(["--service", "execute-api", "--region", "us-east-1"])
+        .args(["--access_key", "AKIDPORTICOTEST", "--secret_key", secret])
+        .args(["-X", "POST", "-d", r#"{"via": "awscurl"}"#])
+        .arg(format!("{}/execute-api/{path}", p.endpoint()))
+        .output()
+        .unwrap()
+}

@@ -1,11 +1,9 @@
 //! HTTP APIs: stages, AWS's route matching, the 2.0 event with route data, API Gateway's
 //! error shapes.
 
-use std::path::Path;
-
 use serde_json::{Value, json};
 
-use crate::harness::{Portico, header};
+use crate::harness::{Issuer, Portico, Upstream, awscurl, header};
 
 const SHOP: &str = r#"
 functions:
@@ -407,44 +405,6 @@ impl Cas {
     }
 }
 
-/// A helper server's arguments: https with its CA written into `ca`, or plain http.
-fn tls_args(ca: Option<&Path>) -> Vec<&str> {
-    match ca {
-        Some(dir) => vec!["--tls", dir.to_str().unwrap()],
-        None => vec![],
-    }
-}
-
-/// A JWT issuer the tests run (`clients/jwt_issuer.py`): its URL and the tokens it signed.
-pub(crate) struct Issuer {
-    server: crate::harness::Helper,
-    pub(crate) url: String,
-    pub(crate) tokens: Value,
-}
-
-impl Issuer {
-    /// Over https when `ca` is given (see [`Cas`]).
-    pub(crate) fn start(ca: Option<&Path>) -> Issuer {
-        Issuer::start_with(&tls_args(ca))
-    }
-
-    /// An issuer at the path `pool` of its server, as a Cognito user pool is.
-    pub(crate) fn start_pool(pool: &str) -> Issuer {
-        Issuer::start_with(&["--path", pool])
-    }
-
-    fn start_with(args: &[&str]) -> Issuer {
-        let server = crate::harness::Helper::start("jwt_issuer.py", args);
-        let first: Value =
-            serde_json::from_str(&server.ready).expect("the issuer printed its tokens");
-        Issuer {
-            url: first["issuer"].as_str().unwrap().to_string(),
-            tokens: first["tokens"].clone(),
-            server,
-        }
-    }
-}
-
 /// GETs `path` of the `shop` API with `token` as a bearer token: the status and the JSON body.
 async fn bearer(p: &Portico, path: &str, token: Option<String>) -> (u16, Value) {
     let mut request = p
@@ -617,27 +577,6 @@ apis:
     );
 }
 
-/// The loopback upstream of the proxy tests (`clients/upstream.py`).
-pub(crate) struct Upstream {
-    _server: crate::harness::Helper,
-    pub(crate) port: u16,
-}
-
-impl Upstream {
-    /// Over https when `ca` is given (see [`Cas`]).
-    pub(crate) fn start(ca: Option<&Path>) -> Upstream {
-        let server = crate::harness::Helper::start("upstream.py", &tls_args(ca));
-        Upstream {
-            port: server
-                .ready
-                .trim()
-                .parse()
-                .expect("the upstream printed its port"),
-            _server: server,
-        }
-    }
-}
-
 #[tokio::test]
 async fn http_proxy_routes_forward_and_stream_both_ways() {
     let upstream = Upstream::start(None);
@@ -797,19 +736,6 @@ apis:
         large.json::<Value>().await.unwrap(),
         json!({"message": "Request Entity Too Large"})
     );
-}
-
-/// POSTs `{"via": "awscurl"}` to an HTTP API `path`, signed by awscurl (PyPI) with the test
-/// key and `secret`.
-pub(crate) fn awscurl(p: &Portico, path: &str, secret: &str) -> std::process::Output {
-    let python = std::path::PathBuf::from(crate::harness::python());
-    std::process::Command::new(python.with_file_name("awscurl"))
-        .args(["--service", "execute-api", "--region", "us-east-1"])
-        .args(["--access_key", "AKIDPORTICOTEST", "--secret_key", secret])
-        .args(["-X", "POST", "-d", r#"{"via": "awscurl"}"#])
-        .arg(format!("{}/execute-api/{path}", p.endpoint()))
-        .output()
-        .unwrap()
 }
 
 #[tokio::test]

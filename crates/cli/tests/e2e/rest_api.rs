@@ -3,8 +3,7 @@
 
 use serde_json::{Value, json};
 
-use crate::harness::{Portico, header};
-use crate::http_api::{Upstream, awscurl};
+use crate::harness::{Portico, Upstream, awscurl, header};
 
 /// GETs `url`: status, `x-amzn-ErrorType`, body as JSON; every REST answer names its ids.
 async fn get(p: &Portico, url: &str) -> (u16, Option<String>, Value) {
@@ -1018,7 +1017,7 @@ paths:
 
 #[tokio::test]
 async fn cognito_user_pool_authorizers_verify_the_pools_tokens() {
-    let pool = crate::http_api::Issuer::start_pool("/us-east-1_Portico");
+    let pool = crate::harness::Issuer::start_pool("/us-east-1_Portico");
     let endpoint = pool.url.trim_end_matches("/us-east-1_Portico").to_string();
     let document = r##"
 openapi: "3.0.1"
