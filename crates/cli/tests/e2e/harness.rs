@@ -681,7 +681,12 @@ impl Setup {
         self
     }
 
-    /// A REST API, with its settings (`routes`, `stages`, ...) as YAML.
+    /// An HTTP API, with its settings (`routes`, `stages`, ...) as YAML.
+    pub fn http_api(self, name: &str, settings: &str) -> Setup {
+        self.api(name, "http", settings)
+    }
+
+    /// A REST API, with its settings as YAML.
     pub fn rest_api(self, name: &str, settings: &str) -> Setup {
         self.api(name, "rest", settings)
     }
