@@ -126,7 +126,17 @@ impl Portico {
 
     /// Starts Portico with extra environment variables (secrets a config refers to).
     pub fn start_with_env(yaml: &str, args: &[&str], env: &[(&str, &str)]) -> Portico {
-        let dir = tempfile::tempdir().unwrap();
+        Self::start_in(tempfile::tempdir().unwrap(), yaml, args, env)
+    }
+
+    /// As [`Self::start_with_env`], with the config written into `dir` (beside files a
+    /// test put there), which lives as long as Portico does.
+    fn start_in(
+        dir: tempfile::TempDir,
+        yaml: &str,
+        args: &[&str],
+        env: &[(&str, &str)],
+    ) -> Portico {
         let config = dir.path().join("portico.yaml");
         std::fs::write(&config, expand(yaml)).unwrap();
         let mut command = Command::new(env!("CARGO_BIN_EXE_portico"));
@@ -531,5 +541,247 @@ impl Drop for Helper {
     fn drop(&mut self) {
         drop(self.child.stdin.take());
         let _ = self.child.wait();
+    }
+}
+
+/// A helper server's arguments: https with its CA written into `ca`, or plain http.
+fn tls_args(ca: Option<&Path>) -> Vec<&str> {
+    match ca {
+        Some(dir) => vec!["--tls", dir.to_str().unwrap()],
+        None => vec![],
+    }
+}
+
+/// A JWT issuer the tests run (`clients/jwt_issuer.py`): its URL and the tokens it signed.
+pub struct Issuer {
+    pub server: Helper,
+    pub url: String,
+    pub tokens: serde_json::Value,
+}
+
+impl Issuer {
+    /// Over https when `ca` is given: `clients/tls.py` writes the server's CA into that folder.
+    pub fn start(ca: Option<&Path>) -> Issuer {
+        Issuer::start_with(&tls_args(ca))
+    }
+
+    /// An issuer at the path `pool` of its server, as a Cognito user pool is.
+    pub fn start_pool(pool: &str) -> Issuer {
+        Issuer::start_with(&["--path", pool])
+    }
+
+    fn start_with(args: &[&str]) -> Issuer {
+        let server = Helper::start("jwt_issuer.py", args);
+        let first: serde_json::Value =
+            serde_json::from_str(&server.ready).expect("the issuer printed its tokens");
+        Issuer {
+            url: first["issuer"].as_str().unwrap().to_string(),
+            tokens: first["tokens"].clone(),
+            server,
+        }
+    }
+}
+
+/// The loopback upstream of the proxy tests (`clients/upstream.py`).
+pub struct Upstream {
+    _server: Helper,
+    pub port: u16,
+}
+
+impl Upstream {
+    /// Over https when `ca` is given, as for [`Issuer::start`].
+    pub fn start(ca: Option<&Path>) -> Upstream {
+        let server = Helper::start("upstream.py", &tls_args(ca));
+        Upstream {
+            port: server
+                .ready
+                .trim()
+                .parse()
+                .expect("the upstream printed its port"),
+            _server: server,
+        }
+    }
+
+    /// Its host and port, for a URL.
+    pub fn addr(&self) -> String {
+        format!("127.0.0.1:{}", self.port)
+    }
+
+    /// Its URL, when it speaks plain http.
+    pub fn url(&self) -> String {
+        format!("http://{}", self.addr())
+    }
+}
+
+/// POSTs `{"via": "awscurl"}` to an API's `path` (`<api>/<stage>/<route path>`), signed by
+/// awscurl (PyPI) with the test key and `secret`.
+pub fn awscurl(p: &Portico, path: &str, secret: &str) -> std::process::Output {
+    let python = PathBuf::from(python());
+    Command::new(python.with_file_name("awscurl"))
+        .args(["--service", "execute-api", "--region", "us-east-1"])
+        .args(["--access_key", "AKIDPORTICOTEST", "--secret_key", secret])
+        .args(["-X", "POST", "-d", r#"{"via": "awscurl"}"#])
+        .arg(format!("{}/execute-api/{path}", p.endpoint()))
+        .output()
+        .unwrap()
+}
+
+/// A config put together as a test tells its scenario: the functions (from `fixtures/`), the
+/// APIs that serve them, and what else it needs; [`Setup::serve`] starts Portico on it.
+///
+/// ```ignore
+/// let p = Setup::new()
+///     .python("echo", "app.echo_proxy")
+///     .rest_api("guarded", "stages: {dev: {}}")
+///     .openapi("fixtures/openapi/lambda-authorizers.yaml")
+///     .serve();
+/// ```
+#[derive(Default)]
+pub struct Setup {
+    /// Top-level settings besides `functions` and `apis` (`credentials`, `limits`).
+    config: String,
+    functions: String,
+    apis: Vec<Api>,
+    replacements: Vec<(String, String)>,
+    env: Vec<(String, String)>,
+}
+
+struct Api {
+    name: String,
+    protocol: &'static str,
+    /// The OpenAPI document it is imported from, a path in the repo.
+    openapi: Option<String>,
+    settings: String,
+}
+
+impl Setup {
+    pub fn new() -> Setup {
+        Setup::default()
+    }
+
+    /// A Python function of `fixtures/python`, by its handler (`app.echo`).
+    pub fn python(self, name: &str, handler: &str) -> Setup {
+        self.function(
+            name,
+            &format!(r#"{{runtime: python3.12, handler: {handler}, code: "@fixtures/python"}}"#),
+        )
+    }
+
+    /// A Node.js function of `fixtures/node`, by its handler (`calc.handler`).
+    pub fn node(self, name: &str, handler: &str) -> Setup {
+        self.function(
+            name,
+            &format!(r#"{{runtime: nodejs20.x, handler: {handler}, code: "@fixtures/node"}}"#),
+        )
+    }
+
+    /// A function with all its settings, as a YAML flow mapping.
+    pub fn function(mut self, name: &str, settings: &str) -> Setup {
+        self.functions.push_str(&format!("  {name}: {settings}\n"));
+        self
+    }
+
+    /// An HTTP API, with its settings (`routes`, `stages`, ...) as YAML.
+    pub fn http_api(self, name: &str, settings: &str) -> Setup {
+        self.api(name, "http", settings)
+    }
+
+    /// A REST API, with its settings as YAML.
+    pub fn rest_api(self, name: &str, settings: &str) -> Setup {
+        self.api(name, "rest", settings)
+    }
+
+    fn api(mut self, name: &str, protocol: &'static str, settings: &str) -> Setup {
+        self.apis.push(Api {
+            name: name.to_string(),
+            protocol,
+            openapi: None,
+            settings: settings.to_string(),
+        });
+        self
+    }
+
+    /// The REST API named last is imported from the OpenAPI document at `document`, a path
+    /// in the repo (`fixtures/openapi/...`).
+    pub fn openapi(mut self, document: &str) -> Setup {
+        let api = self
+            .apis
+            .last_mut()
+            .expect("an API to import the document into");
+        api.openapi = Some(document.to_string());
+        self
+    }
+
+    /// More top-level settings, as YAML.
+    pub fn config(mut self, yaml: &str) -> Setup {
+        self.config.push_str(yaml.trim_start_matches('\n'));
+        self.config.push('\n');
+        self
+    }
+
+    /// Replaces `from` with `to` in the config and in the OpenAPI documents (an upstream's
+    /// address, say).
+    pub fn replace(mut self, from: &str, to: &str) -> Setup {
+        self.replacements.push((from.to_string(), to.to_string()));
+        self
+    }
+
+    /// An environment variable for Portico (a secret the config refers to).
+    pub fn env(mut self, name: &str, value: &str) -> Setup {
+        self.env.push((name.to_string(), value.to_string()));
+        self
+    }
+
+    /// Starts Portico on the config.
+    pub fn serve(self) -> Portico {
+        let dir = tempfile::tempdir().unwrap();
+        let mut yaml = self.config.clone();
+        if !self.functions.is_empty() {
+            yaml.push_str("functions:\n");
+            yaml.push_str(&self.functions);
+        }
+        if !self.apis.is_empty() {
+            yaml.push_str("apis:\n");
+        }
+        for api in &self.apis {
+            yaml.push_str(&format!(
+                "  {}:\n    protocol: {}\n",
+                api.name, api.protocol
+            ));
+            if let Some(document) = &api.openapi {
+                let path = self.place(document, dir.path());
+                yaml.push_str(&format!("    openapi: \"{path}\"\n"));
+            }
+            for line in api.settings.lines().filter(|l| !l.trim().is_empty()) {
+                yaml.push_str(&format!("    {line}\n"));
+            }
+        }
+        let env: Vec<(&str, &str)> = self
+            .env
+            .iter()
+            .map(|(k, v)| (k.as_str(), v.as_str()))
+            .collect();
+        Portico::start_in(dir, &self.replaced(&yaml), &[], &env)
+    }
+
+    /// Where the config finds `document`: the repo's file itself or, when the test replaces
+    /// something in it, its replaced copy beside the config in `dir`.
+    fn place(&self, document: &str, dir: &Path) -> String {
+        let path = repo().join(document);
+        let text =
+            std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+        let replaced = self.replaced(&text);
+        if replaced == text {
+            return path.display().to_string();
+        }
+        let name = path.file_name().unwrap().to_string_lossy().into_owned();
+        std::fs::write(dir.join(&name), replaced).unwrap();
+        name
+    }
+
+    fn replaced(&self, text: &str) -> String {
+        self.replacements
+            .iter()
+            .fold(text.to_string(), |text, (from, to)| text.replace(from, to))
     }
 }

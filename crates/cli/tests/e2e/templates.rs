@@ -5,8 +5,7 @@ use std::path::Path;
 
 use serde_json::{Value, json};
 
-use crate::harness::{Portico, header};
-use crate::http_api::Issuer;
+use crate::harness::{Issuer, Portico, header};
 
 /// A copy of `fixtures/sam/<app>` in a temp folder, so that nothing is written into the repo.
 pub(crate) fn app(name: &str) -> tempfile::TempDir {
