@@ -8,6 +8,7 @@
 mod compile;
 mod diagnostics;
 pub mod limits;
+pub mod mapping;
 pub mod openapi;
 pub mod raw;
 pub mod rest;
@@ -23,6 +24,7 @@ use serde::Deserialize;
 pub use compile::{import, load, load_with, parse};
 pub use diagnostics::{ConfigError, Diagnostic};
 pub use limits::{Limits, Profile};
+pub use mapping::{MappingAction, MappingTarget, MappingValue, ParameterMapping, Reference};
 pub use template::{Options as TemplateOptions, Translated, is_template};
 
 /// A validated configuration.
@@ -216,130 +218,6 @@ pub struct Route {
     pub request_parameters: Vec<ParameterMapping>,
     /// Changes to the integration's response, by its status code.
     pub response_parameters: Vec<(u16, Vec<ParameterMapping>)>,
-}
-
-/// One HTTP API request parameter mapping.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ParameterMapping {
-    pub action: MappingAction,
-    pub target: MappingTarget,
-    /// The value: static text, one `$request…`/`$context…`/`$stageVariables…` reference, or
-    /// text with `${…}` references.
-    pub value: String,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum MappingAction {
-    Append,
-    Overwrite,
-    Remove,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum MappingTarget {
-    /// Lower-case header name.
-    Header(String),
-    Query(String),
-    Path,
-    /// The response's status code.
-    StatusCode,
-}
-
-impl ParameterMapping {
-    /// Headers a mapping may not touch, as API Gateway reserves them.
-    const RESERVED: &'static [&'static str] = &[
-        "authorization",
-        "connection",
-        "content-encoding",
-        "content-length",
-        "content-location",
-        "forwarded",
-        "keep-alive",
-        "origin",
-        "proxy-authenticate",
-        "proxy-authorization",
-        "te",
-        "trailers",
-        "transfer-encoding",
-        "upgrade",
-        "x-forwarded-for",
-        "x-forwarded-host",
-        "x-forwarded-proto",
-        "via",
-    ];
-
-    /// Parses a request mapping, `append:header.x-name` and its value; `Err` says what is
-    /// wrong.
-    pub fn parse(key: &str, value: &str) -> Result<ParameterMapping, String> {
-        let mapping = Self::parse_any(key, value)?;
-        if mapping.target == MappingTarget::StatusCode {
-            return Err("`statuscode` is mapped in `response_parameters`".into());
-        }
-        Ok(mapping)
-    }
-
-    /// Parses a response mapping: a header or `overwrite:statuscode`.
-    pub fn parse_response(key: &str, value: &str) -> Result<ParameterMapping, String> {
-        let mapping = Self::parse_any(key, value)?;
-        if matches!(
-            mapping.target,
-            MappingTarget::Query(_) | MappingTarget::Path
-        ) {
-            return Err("a response has only headers and `statuscode` to map".into());
-        }
-        Ok(mapping)
-    }
-
-    fn parse_any(key: &str, value: &str) -> Result<ParameterMapping, String> {
-        let (action, target) = key
-            .split_once(':')
-            .ok_or("a mapping key is `<action>:<target>`")?;
-        let action = match action {
-            "append" => MappingAction::Append,
-            "overwrite" => MappingAction::Overwrite,
-            "remove" => MappingAction::Remove,
-            other => return Err(format!("`{other}` is not append, overwrite or remove")),
-        };
-        let target = match target.split_once('.') {
-            _ if target == "path" => MappingTarget::Path,
-            _ if target == "statuscode" => MappingTarget::StatusCode,
-            Some(("header", name)) if !name.is_empty() => {
-                let name = name.to_ascii_lowercase();
-                if Self::RESERVED.contains(&name.as_str())
-                    || name.starts_with("access-control-")
-                    || name.starts_with("apigw-")
-                    || name.starts_with("x-amz-")
-                    || name.starts_with("x-amzn-")
-                {
-                    return Err(format!("header `{name}` is reserved by API Gateway"));
-                }
-                let token = |b: u8| b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b);
-                if !name.bytes().all(token) {
-                    return Err(format!("`{name}` is not a header name"));
-                }
-                MappingTarget::Header(name)
-            }
-            Some(("querystring", name)) if !name.is_empty() => {
-                MappingTarget::Query(name.to_string())
-            }
-            _ => {
-                return Err(format!(
-                    "`{target}` is not header.<name>, querystring.<name>, path or statuscode"
-                ));
-            }
-        };
-        if target == MappingTarget::Path && action != MappingAction::Overwrite {
-            return Err("the path can only be overwritten".into());
-        }
-        if target == MappingTarget::StatusCode && action != MappingAction::Overwrite {
-            return Err("the status code can only be overwritten".into());
-        }
-        Ok(ParameterMapping {
-            action,
-            target,
-            value: value.to_string(),
-        })
-    }
 }
 
 /// What a route does with a request.

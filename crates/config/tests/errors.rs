@@ -187,6 +187,14 @@ fn broken_configs_say_where_and_how_to_fix() {
             ],
         ),
         (
+            "apis:\n  shop:\n    protocol: http\n    routes:\n      GET /x:\n        http: http://127.0.0.1:1/\n        request_parameters: {\"append:header.x-a\": $request.nope.x, \"append:header.x-b\": \"$context.nope\", \"append:header.x-c\": \"$response.header.etag\"}\n",
+            &[
+                "7:30 mapping `append:header.x-a`: `$request.nope.x` is not a reference",
+                "7:68 mapping `append:header.x-b`: `$context.nope` is not one Portico maps",
+                "7:106 mapping `append:header.x-c`: a request mapping cannot read `$response`",
+            ],
+        ),
+        (
             "apis:\n  shop:\n    protocol: http\n    routes:\n      GET /x:\n        http: http://127.0.0.1:1/\n        response_parameters: {\"99\": {}, \"200\": {\"append:statuscode\": \"204\", \"overwrite:path\": x, \"append:header.x-a\": \"$response.body.id\"}}\n",
             &[
                 "7:31 `99` is not a status code from 200 to 599",

@@ -8,7 +8,9 @@
 use std::collections::BTreeMap;
 
 use http::{HeaderMap, HeaderName, HeaderValue};
-use portico_config::{MappingAction, MappingTarget, ParameterMapping};
+use portico_config::mapping::ValuePart;
+use portico_config::{MappingAction, MappingTarget, MappingValue, ParameterMapping, Reference};
+use serde_json_path::JsonPath;
 
 /// Where mapping values come from.
 pub struct Sources<'a> {
@@ -100,107 +102,77 @@ pub fn apply(mappings: &[ParameterMapping], sources: &Sources<'_>, outgoing: &mu
     }
 }
 
-/// A mapping value: one `$reference`, or text with `${reference}` parts, or static text.
-pub fn evaluate(value: &str, sources: &Sources<'_>) -> String {
-    if let Some(reference) = value.strip_prefix('$')
-        && !value.contains("${")
-    {
-        return resolve(reference, sources);
-    }
+/// A mapping value's text, its references filled in from `sources` (a missing value is
+/// empty).
+pub fn evaluate(value: &MappingValue, sources: &Sources<'_>) -> String {
     let mut out = String::new();
-    let mut rest = value;
-    while let Some(start) = rest.find("${") {
-        out.push_str(&rest[..start]);
-        let Some(end) = rest[start..].find('}') else {
-            out.push_str(&rest[start..]);
-            return out;
-        };
-        out.push_str(&resolve(&rest[start + 2..start + end], sources));
-        rest = &rest[start + end + 1..];
+    for part in &value.parts {
+        match part {
+            ValuePart::Text(text) => out.push_str(text),
+            ValuePart::Ref(reference) => out.push_str(&resolve(reference, sources)),
+        }
     }
-    out.push_str(rest);
     out
 }
 
-/// `request.header.<n>`, `request.querystring.<n>`, `request.path`, `request.path.<p>`,
-/// `response.header.<n>`, `response.body.<JSONPath>`, `stageVariables.<v>`, `context.<c>`;
-/// anything else (or a missing value) is empty.
-fn resolve(reference: &str, sources: &Sources<'_>) -> String {
-    if reference == "request.path" {
-        return sources.path.to_string();
-    }
-    let joined = |values: Vec<String>| values.join(",");
+/// The value of one reference; a header or query parameter given several times is
+/// comma-joined.
+fn resolve(reference: &Reference, sources: &Sources<'_>) -> String {
     let header = |headers: &HeaderMap, name: &str| {
-        joined(
-            headers
-                .get_all(name.to_ascii_lowercase().as_str())
-                .iter()
-                .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned())
-                .collect(),
-        )
+        let values: Vec<String> = headers
+            .get_all(name)
+            .iter()
+            .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned())
+            .collect();
+        values.join(",")
     };
-    if let Some(name) = reference.strip_prefix("request.header.") {
-        return header(sources.headers, name);
-    }
-    if let Some(name) = reference.strip_prefix("response.header.") {
-        return sources
+    match reference {
+        Reference::RequestPath => sources.path.to_string(),
+        Reference::RequestHeader(name) => header(sources.headers, name),
+        Reference::ResponseHeader(name) => sources
             .response_headers
             .map(|headers| header(headers, name))
-            .unwrap_or_default();
-    }
-    if let Some(name) = reference.strip_prefix("request.querystring.") {
-        return joined(
-            form_urlencoded::parse(sources.query.as_bytes())
+            .unwrap_or_default(),
+        Reference::RequestQuery(name) => {
+            let values: Vec<String> = form_urlencoded::parse(sources.query.as_bytes())
                 .filter(|(k, _)| k == name)
                 .map(|(_, v)| v.into_owned())
-                .collect(),
-        );
-    }
-    if let Some(name) = reference.strip_prefix("request.path.") {
-        return sources
+                .collect();
+            values.join(",")
+        }
+        Reference::RequestPathParameter(name) => sources
             .path_parameters
             .iter()
             .find(|(k, _)| k == name)
             .map(|(_, v)| v.clone())
-            .unwrap_or_default();
-    }
-    if let Some(name) = reference.strip_prefix("stageVariables.") {
-        return sources
+            .unwrap_or_default(),
+        Reference::StageVariable(name) => sources
             .stage_variables
             .get(name)
             .cloned()
-            .unwrap_or_default();
-    }
-    if let Some(path) = reference.strip_prefix("context.authorizer.") {
+            .unwrap_or_default(),
         // `$context.authorizer.<key>` (a Lambda authorizer's context) or
         // `$context.authorizer.claims.<name>` (a JWT's claims): a path into the one kind.
-        let inner = sources
-            .authorizer
-            .and_then(|a| a.as_object()?.values().next());
-        return json_path(inner, path);
-    }
-    if let Some(path) = reference.strip_prefix("response.body.") {
-        return json_path(sources.response_body, path);
-    }
-    if let Some(name) = reference.strip_prefix("context.") {
-        return sources
+        Reference::Authorizer(path) => {
+            let inner = sources
+                .authorizer
+                .and_then(|a| a.as_object()?.values().next());
+            json_text(inner, path)
+        }
+        Reference::ResponseBody(path) => json_text(sources.response_body, path),
+        Reference::Context(name) => sources
             .context
             .iter()
-            .find(|(k, _)| *k == name)
+            .find(|(k, _)| k == name)
             .map(|(_, v)| v.clone())
-            .unwrap_or_default();
+            .unwrap_or_default(),
     }
-    String::new()
 }
 
-/// The text at a JSONPath `path` (the part after `$.`: `items[0].id`) into `value`: a
-/// string as it is, other JSON as JSON, nothing (or null) as empty. A path matching several
-/// nodes gives the first.
-fn json_path(value: Option<&serde_json::Value>, path: &str) -> String {
-    let found = value.and_then(|v| {
-        let path = serde_json_path::JsonPath::parse(&format!("$.{path}")).ok()?;
-        path.query(v).first()
-    });
+/// The text at `path` into `value`: a string as it is, other JSON as JSON, nothing (or
+/// null) as empty. A path matching several nodes gives the first.
+fn json_text(value: Option<&serde_json::Value>, path: &JsonPath) -> String {
+    let found = value.and_then(|v| path.query(v).first());
     match found {
         Some(serde_json::Value::String(text)) => text.clone(),
         Some(serde_json::Value::Null) | None => String::new(),
@@ -261,10 +233,12 @@ mod tests {
             ("$response.body.items[1].id", "b"),
             ("$response.body.items[?@.id == 'b'].n", "2"),
             ("$response.body.items[9].id", ""),
-            ("$response.body.items[", ""),
         ];
         for (value, expected) in rows {
-            assert_eq!(evaluate(value, &sources), expected, "{value}");
+            let parsed = MappingValue::parse(value).unwrap();
+            assert_eq!(evaluate(&parsed, &sources), expected, "{value}");
         }
+        // A path that does not parse is refused at load, with what is wrong.
+        assert!(MappingValue::parse("$response.body.items[").is_err());
     }
 }

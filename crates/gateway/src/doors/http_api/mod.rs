@@ -305,7 +305,7 @@ impl Gateway {
         };
         // `$response.body.<path>` values need the body read (within the payload limit).
         let mut json = None;
-        if mappings.iter().any(|m| m.value.contains("response.body.")) {
+        if mappings.iter().any(|m| m.value.reads_response_body()) {
             let body = std::mem::replace(response.body_mut(), Body::empty());
             let bytes = crate::body::read(body, limit).await.map_err(|_| {
                 let why = "the response to map is too large or broke off";
