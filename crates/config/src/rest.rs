@@ -4,10 +4,14 @@
 //! authorization, API key requirement and request validation.
 //!
 //! Templates are kept as text: the gateway parses them (the VTL engine sits above this
-//! crate) and reports a broken one at start-up.
+//! crate) and reports a broken one at start-up. Mapping sources are read by [`Source::parse`],
+//! the one reader of their grammar, which the importer checks them with and the gateway
+//! compiles them by.
 
 use std::collections::BTreeMap;
 use std::time::Duration;
+
+use serde_json_path::JsonPath;
 
 use crate::{Limits, RouteKey, Stage, Throttle};
 
@@ -245,4 +249,196 @@ pub enum QuotaPeriod {
     Day,
     Week,
     Month,
+}
+
+/// Where a parameter of a request is: `method.request.<place>.<name>` on the method
+/// request, `integration.request.<place>.<name>` on the integration request.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Parameter {
+    pub place: Place,
+    pub name: String,
+    /// A `multivalueheader` or `multivaluequerystring`: every value, comma-joined.
+    pub every_value: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Place {
+    Header,
+    QueryString,
+    Path,
+}
+
+impl Parameter {
+    /// `<prefix><place>.<name>` (`prefix` is `method.request.` or `integration.request.`);
+    /// `None` when `text` is not that.
+    pub fn parse(prefix: &str, text: &str) -> Option<Parameter> {
+        let rest = text.strip_prefix(prefix)?;
+        let (place, name) = rest.split_once('.')?;
+        let (place, every_value) = match place {
+            "header" => (Place::Header, false),
+            "querystring" => (Place::QueryString, false),
+            "path" => (Place::Path, false),
+            "multivalueheader" => (Place::Header, true),
+            "multivaluequerystring" => (Place::QueryString, true),
+            _ => return None,
+        };
+        (!name.is_empty()).then(|| Parameter {
+            place,
+            name: name.to_string(),
+            every_value,
+        })
+    }
+
+    /// The method request parameter as a method declares it
+    /// (`method.request.querystring.q`).
+    pub fn declared(&self) -> String {
+        let place = match self.place {
+            Place::Header => "header",
+            Place::QueryString => "querystring",
+            Place::Path => "path",
+        };
+        format!("method.request.{place}.{}", self.name)
+    }
+}
+
+/// Where a REST mapping takes a value from: integration request parameters, method response
+/// headers, gateway response headers, a REQUEST authorizer's identity sources.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Source {
+    /// `'text'`.
+    Static(String),
+    /// `method.request.<place>.<name>`.
+    Request(Parameter),
+    /// `method.request.body`, or a JSONPath into it (`method.request.body.<path>`, the path
+    /// after `$.`), parsed.
+    RequestBody(Option<JsonPath>),
+    /// `context.<a>.<b>` (or `$context.`): a path into `$context`.
+    Context(Vec<String>),
+    /// `stageVariables.<name>` (or `$stageVariables.`).
+    StageVariable(String),
+    /// `integration.response.header.<name>`.
+    IntegrationHeader(String),
+    /// `integration.response.body`, or a JSONPath into it, parsed.
+    IntegrationBody(Option<JsonPath>),
+}
+
+impl Source {
+    /// Parses a mapping source as API Gateway writes it; `None` when it is none of the forms.
+    pub fn parse(text: &str) -> Option<Source> {
+        if let Some(inner) = text.strip_prefix('\'').and_then(|t| t.strip_suffix('\''))
+            && text.len() >= 2
+        {
+            return Some(Source::Static(inner.to_string()));
+        }
+        let named = |prefix: &str| {
+            [prefix.to_string(), format!("${prefix}")]
+                .iter()
+                .find_map(|p| text.strip_prefix(p.as_str()))
+                .filter(|n| !n.is_empty())
+                .map(str::to_string)
+        };
+        if let Some(path) = named("context.") {
+            return Some(Source::Context(
+                path.split('.').map(str::to_string).collect(),
+            ));
+        }
+        if let Some(name) = named("stageVariables.") {
+            return Some(Source::StageVariable(name));
+        }
+        let body = |whole: &str| {
+            if text == whole {
+                Some(None)
+            } else {
+                let path = text.strip_prefix(whole)?.strip_prefix('.')?;
+                JsonPath::parse(&format!("$.{path}")).ok().map(Some)
+            }
+        };
+        if let Some(path) = body("method.request.body") {
+            return Some(Source::RequestBody(path));
+        }
+        if let Some(path) = body("integration.response.body") {
+            return Some(Source::IntegrationBody(path));
+        }
+        if let Some(name) = text
+            .strip_prefix("integration.response.header.")
+            .filter(|n| !n.is_empty())
+        {
+            return Some(Source::IntegrationHeader(name.to_string()));
+        }
+        Parameter::parse("method.request.", text).map(Source::Request)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parameter(place: Place, name: &str, every_value: bool) -> Parameter {
+        Parameter {
+            place,
+            name: name.into(),
+            every_value,
+        }
+    }
+
+    #[test]
+    fn sources_are_read_in_every_form_api_gateway_writes() {
+        let rows = [
+            ("'static'", Source::Static("static".into())),
+            ("''", Source::Static(String::new())),
+            (
+                "method.request.header.X-Id",
+                Source::Request(parameter(Place::Header, "X-Id", false)),
+            ),
+            (
+                "method.request.multivaluequerystring.q",
+                Source::Request(parameter(Place::QueryString, "q", true)),
+            ),
+            (
+                "method.request.path.id",
+                Source::Request(parameter(Place::Path, "id", false)),
+            ),
+            ("method.request.body", Source::RequestBody(None)),
+            (
+                "method.request.body.pet.name",
+                Source::RequestBody(Some(JsonPath::parse("$.pet.name").unwrap())),
+            ),
+            (
+                "context.identity.sourceIp",
+                Source::Context(vec!["identity".into(), "sourceIp".into()]),
+            ),
+            ("$context.stage", Source::Context(vec!["stage".into()])),
+            ("stageVariables.fn", Source::StageVariable("fn".into())),
+            ("$stageVariables.fn", Source::StageVariable("fn".into())),
+            (
+                "integration.response.header.ETag",
+                Source::IntegrationHeader("ETag".into()),
+            ),
+            ("integration.response.body", Source::IntegrationBody(None)),
+            (
+                "integration.response.body.pet.id",
+                Source::IntegrationBody(Some(JsonPath::parse("$.pet.id").unwrap())),
+            ),
+        ];
+        for (text, source) in rows {
+            assert_eq!(Source::parse(text), Some(source), "{text}");
+        }
+        for broken in [
+            "method.request.cookie.x",
+            "method.request.header.",
+            "context.",
+            "'open",
+            "integration.response.bodyx",
+            "integration.response.body.items[",
+            "nothing",
+        ] {
+            assert_eq!(Source::parse(broken), None, "{broken}");
+        }
+        let target = Parameter::parse("integration.request.", "integration.request.path.id");
+        assert_eq!(target, Some(parameter(Place::Path, "id", false)));
+        assert_eq!(
+            parameter(Place::QueryString, "q", true).declared(),
+            "method.request.querystring.q"
+        );
+    }
 }

@@ -5,6 +5,7 @@ use std::time::{Instant, SystemTime};
 
 use bytes::Bytes;
 use http::{HeaderMap, Method, Response};
+use portico_config::rest::{Parameter, Place};
 use portico_observe::Target;
 use portico_runtime::Invoked;
 
@@ -170,31 +171,35 @@ impl RequestCtx {
         self.headers.get(name).and_then(|v| v.to_str().ok())
     }
 
-    /// A REST method request parameter, `method.request.{header,querystring,path}.<name>`,
-    /// as API Gateway reads it: a repeated one's last value, header names in any case, query
-    /// and path names exactly. `None` for anything else, or when it is absent.
-    pub fn method_request(
+    /// A REST method request parameter as API Gateway reads it: a repeated one's last value
+    /// (or every value, comma-joined, for a `multivalue` one), header names in any case,
+    /// query and path names exactly; `None` when it is absent.
+    pub fn parameter(
         &self,
+        parameter: &Parameter,
         path_parameters: &[(String, String)],
-        parameter: &str,
     ) -> Option<String> {
-        if let Some(name) = parameter.strip_prefix("method.request.header.") {
-            let values = self.headers.get_all(name.to_ascii_lowercase().as_str());
-            return values
+        let values: Vec<String> = match parameter.place {
+            Place::Header => self
+                .headers
+                .get_all(parameter.name.to_ascii_lowercase().as_str())
                 .iter()
-                .next_back()
-                .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned());
+                .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned())
+                .collect(),
+            Place::QueryString => form_urlencoded::parse(self.query.as_bytes())
+                .filter(|(k, _)| *k == parameter.name)
+                .map(|(_, v)| v.into_owned())
+                .collect(),
+            Place::Path => path_parameters
+                .iter()
+                .filter(|(k, _)| *k == parameter.name)
+                .map(|(_, v)| v.clone())
+                .collect(),
+        };
+        if parameter.every_value {
+            (!values.is_empty()).then(|| values.join(","))
+        } else {
+            values.into_iter().next_back()
         }
-        if let Some(name) = parameter.strip_prefix("method.request.querystring.") {
-            return form_urlencoded::parse(self.query.as_bytes())
-                .filter(|(k, _)| k == name)
-                .last()
-                .map(|(_, v)| v.into_owned());
-        }
-        let name = parameter.strip_prefix("method.request.path.")?;
-        path_parameters
-            .iter()
-            .find(|(k, _)| k == name)
-            .map(|(_, v)| v.clone())
     }
 }

@@ -69,10 +69,8 @@ pub struct Gateway {
     runtime: Arc<Runtime>,
     apis: std::collections::BTreeMap<String, portico_config::Api>,
     rest_apis: std::collections::BTreeMap<String, portico_config::rest::RestApi>,
-    /// The REST APIs' mapping templates, parsed.
-    templates: doors::rest::mapping::Templates,
-    /// The REST APIs' models, compiled.
-    models: phases::validate::Models,
+    /// The REST APIs, compiled: what each method is checked and mapped by.
+    plans: doors::rest::mapping::plan::Plans,
     /// The REST APIs' stage caches.
     response_cache: Box<dyn phases::cache::ResponseCache>,
     /// Stages' access logs.
@@ -91,23 +89,6 @@ pub struct Gateway {
     observatory: Option<Arc<portico_observe::Observatory>>,
     /// Where the record phase sends each request's spans.
     tracer: Option<Arc<portico_observe::otlp::Tracer>>,
-}
-
-/// The REST APIs' templates and models, compiled; `Err` lists every one that cannot be.
-fn compile_rest(
-    config: &Config,
-) -> Result<(doors::rest::mapping::Templates, phases::validate::Models), Vec<String>> {
-    let templates = doors::rest::mapping::Templates::compile(&config.rest_apis);
-    let models = phases::validate::Models::compile(&config.rest_apis);
-    match (templates, models) {
-        (Ok(templates), Ok(models)) => Ok((templates, models)),
-        (templates, models) => Err(templates
-            .err()
-            .into_iter()
-            .chain(models.err())
-            .flatten()
-            .collect()),
-    }
 }
 
 /// Every stage with an access log: API, stage, log.
@@ -129,7 +110,7 @@ fn stage_logs(config: &Config) -> Vec<(&str, &str, &portico_config::AccessLog)> 
 /// What in a valid config cannot be served (a mapping template that does not parse, a
 /// model that is not a schema), each naming its API and method.
 pub fn check(config: &Config) -> Result<(), Vec<String>> {
-    compile_rest(config).map(|_| ())
+    doors::rest::mapping::plan::Plans::compile(&config.rest_apis).map(|_| ())
 }
 
 impl Gateway {
@@ -141,11 +122,9 @@ impl Gateway {
         runtime: Arc<Runtime>,
         local_port: u16,
     ) -> Result<Gateway, Vec<String>> {
-        let (templates, models) = compile_rest(config)?;
         Ok(Gateway {
             runtime,
-            templates,
-            models,
+            plans: doors::rest::mapping::plan::Plans::compile(&config.rest_apis)?,
             response_cache: Box::new(phases::cache::LocalResponses::default()),
             stage_logs: access_log::StageLogs::open(stage_logs(config))?,
             apis: config.apis.clone(),

@@ -395,47 +395,20 @@ impl Importer<'_> {
         declared: &BTreeMap<String, bool>,
         method: &str,
     ) {
-        if source.starts_with('\'') && source.ends_with('\'') && source.len() >= 2 {
-            return;
-        }
-        let variable = [
-            "context.",
-            "$context.",
-            "stageVariables.",
-            "$stageVariables.",
-        ]
-        .iter()
-        .any(|p| source.strip_prefix(p).is_some_and(|n| !n.is_empty()));
-        if variable || source == "method.request.body" || source.starts_with("method.request.body.")
-        {
-            return;
-        }
-        let parameter = [
-            "querystring",
-            "header",
-            "path",
-            "multivaluequerystring",
-            "multivalueheader",
-        ]
-        .iter()
-        .find_map(|kind| {
-            Some((
-                *kind,
-                source
-                    .strip_prefix("method.request.")?
-                    .strip_prefix(kind)?
-                    .strip_prefix('.')?,
-            ))
-        });
+        use crate::rest::{Place, Source};
+        let parameter = match Source::parse(source) {
+            Some(Source::Request(parameter)) => Some(parameter),
+            Some(Source::IntegrationHeader(_) | Source::IntegrationBody(_)) | None => None,
+            Some(_) => return,
+        };
         match parameter {
-            Some((kind, name)) if !name.is_empty() => {
-                let kind = kind.trim_start_matches("multivalue");
-                let key = format!("method.request.{kind}.{name}");
-                if !declared.contains_key(&key) {
-                    let help = if kind == "path" {
+            Some(parameter) => {
+                let name = &parameter.name;
+                if !declared.contains_key(&parameter.declared()) {
+                    let help = if parameter.place == Place::Path {
                         format!("`{method}` has no path parameter `{name}`")
                     } else {
-                        let location = if kind == "header" { "header" } else { "query" };
+                        let location = if parameter.place == Place::Header { "header" } else { "query" };
                         format!("declare it in the operation's `parameters` (name: {name}, in: {location})")
                     };
                     self.error(Problem::new(at, format!("`{source}` is not a declared request parameter")).help(help));

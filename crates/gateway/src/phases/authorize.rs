@@ -4,6 +4,7 @@
 
 use portico_auth::{Decision, DecisionCache};
 use portico_auth::{jwt, sigv4};
+use portico_config::rest::Source;
 use portico_config::{Api, AuthorizerKind, FunctionUrl, IdentitySource, UrlAuth};
 use portico_events::{ApiError, GatewayResponse, UrlError};
 use portico_runtime::{InvokeRequest, Outcome, Runtime};
@@ -364,7 +365,7 @@ pub async fn rest_api(
     gate: &Gate<'_, portico_config::rest::RestApi>,
     target: &crate::phases::resolve::RestTarget<'_>,
     authorizer_use: (&str, &[String]),
-    patterns: &crate::doors::rest::mapping::Templates,
+    plan: &crate::doors::rest::mapping::plan::ApiPlan,
 ) -> Flow {
     let (name, scopes) = authorizer_use;
     use portico_config::rest::RestAuthorizerKind;
@@ -374,6 +375,7 @@ pub async fn rest_api(
         let why = format!("no authorizer `{name}`");
         return rest_refuse(GatewayResponse::ApiConfigurationError, why);
     };
+    let checks = plan.authorizers.get(name);
     let method_arn = format!(
         "arn:aws:execute-api:{}:{}:{}/{}/{}/{}",
         gate.region,
@@ -394,9 +396,7 @@ pub async fn rest_api(
             };
         }
         RestAuthorizerKind::Token {
-            function,
-            header,
-            validation,
+            function, header, ..
         } => {
             let Some(token) = ctx
                 .header(&header.to_ascii_lowercase())
@@ -406,8 +406,9 @@ pub async fn rest_api(
                 let why = format!("no `{header}` token for `{name}`");
                 return rest_refuse(GatewayResponse::Unauthorized, why);
             };
+            let validation = checks.and_then(|c| c.validation.as_ref());
             if let Some(pattern) = validation
-                && !patterns.matches(pattern, &token)
+                && !pattern.is_match(&token)
             {
                 let why = format!("the token does not match `{name}`'s validation expression");
                 return rest_refuse(GatewayResponse::Unauthorized, why);
@@ -425,11 +426,12 @@ pub async fn rest_api(
             identity_sources,
         } => {
             let mut identity = Vec::new();
-            for source in identity_sources {
+            let sources = checks.map(|c| c.identity.as_slice()).unwrap_or_default();
+            for (source, written) in sources.iter().zip(identity_sources) {
                 match rest_identity(ctx, target, source) {
                     Some(value) => identity.push(value),
                     None => {
-                        let why = format!("no identity source `{source}` for `{name}`");
+                        let why = format!("no identity source `{written}` for `{name}`");
                         return rest_refuse(GatewayResponse::Unauthorized, why);
                     }
                 }
@@ -499,28 +501,26 @@ pub async fn rest_api(
     }
 }
 
-/// A REQUEST authorizer's identity source: `method.request.header.<n>`,
-/// `method.request.querystring.<n>`, `stageVariables.<n>` or `context.<n>`.
+/// A REQUEST authorizer's identity source's value: a method request parameter, a stage
+/// variable or a `context` variable (the method, stage, resource path, source IP, request
+/// id); `None` when it is absent or empty.
 fn rest_identity(
     ctx: &RequestCtx,
     target: &crate::phases::resolve::RestTarget<'_>,
-    source: &str,
+    source: &Source,
 ) -> Option<String> {
-    let value = if source.starts_with("method.request.") {
-        ctx.method_request(&target.path_parameters, source)
-    } else if let Some(name) = source.strip_prefix("stageVariables.") {
-        target.stage_variables.get(name).cloned()
-    } else if let Some(name) = source.strip_prefix("context.") {
-        match name {
+    let value = match source {
+        Source::Request(parameter) => ctx.parameter(parameter, &target.path_parameters),
+        Source::StageVariable(name) => target.stage_variables.get(name).cloned(),
+        Source::Context(path) => match path.join(".").as_str() {
             "httpMethod" => Some(ctx.method.to_string()),
             "stage" => Some(target.stage.to_string()),
             "resourcePath" => Some(target.method.key.path_template().to_string()),
             "identity.sourceIp" => Some(ctx.remote.ip().to_string()),
             "requestId" => Some(ctx.request_id.clone()),
             _ => None,
-        }
-    } else {
-        None
+        },
+        _ => None,
     };
     value.filter(|v| !v.is_empty())
 }

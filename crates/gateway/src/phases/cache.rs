@@ -52,13 +52,14 @@ pub fn lookup(
         return Flow::Continue;
     }
     // The request's HTTP method too: an `ANY` method's POST is not its DELETE.
-    let key = key(
-        &api.name,
-        target.stage,
-        &format!("{} {}", ctx.method, target.method.key.text()),
-        &target.method.integration.cache_key_parameters,
-        |parameter| ctx.method_request(&target.path_parameters, parameter),
-    );
+    let values: Vec<(&str, Option<String>)> = target
+        .plan
+        .cache_key
+        .iter()
+        .map(|(text, p)| (text.as_str(), ctx.parameter(p, &target.path_parameters)))
+        .collect();
+    let method = format!("{} {}", ctx.method, target.method.key.text());
+    let key = key(&api.name, target.stage, &method, &values);
     let refresh = ctx
         .header("cache-control")
         .is_some_and(|c| c.replace(' ', "").contains("max-age=0"))
@@ -162,18 +163,17 @@ impl ResponseCache for LocalResponses {
 }
 
 /// The cache key of a request: API, stage, method, resource template, and each cache key
-/// parameter (`method.request.querystring.q`, `.header.h`, `.path.p`) with its value, or
-/// none when absent. Written as a JSON array, so that no value can pass for another part.
+/// parameter (`method.request.querystring.q`, `.header.h`, `.path.p`, as written) with its
+/// value, or none when absent. Written as a JSON array, so that no value can pass for another part.
 pub fn key(
     api: &str,
     stage: &str,
     method_key: &str,
-    parameters: &[String],
-    value_of: impl Fn(&str) -> Option<String>,
+    parameters: &[(&str, Option<String>)],
 ) -> String {
     let values: Vec<serde_json::Value> = parameters
         .iter()
-        .map(|p| serde_json::json!([p, value_of(p)]))
+        .map(|(p, value)| serde_json::json!([p, value]))
         .collect();
     serde_json::json!([api, stage, method_key, values]).to_string()
 }
@@ -184,29 +184,26 @@ mod tests {
 
     #[test]
     fn keys_hold_only_the_named_parameters() {
-        let values = |p: &str| match p {
-            "method.request.querystring.type" => Some("cat".to_string()),
-            _ => None,
-        };
-        let plain = key("pets", "prod", "GET /pets/{id}", &[], values);
+        let plain = key("pets", "prod", "GET /pets/{id}", &[]);
         assert_eq!(plain, r#"["pets","prod","GET /pets/{id}",[]]"#);
         let params = [
-            "method.request.querystring.type".to_string(),
-            "method.request.header.x".to_string(),
+            ("method.request.querystring.type", Some("cat".to_string())),
+            ("method.request.header.x", None),
         ];
-        let typed = key("pets", "prod", "GET /pets", &params, values);
+        let typed = key("pets", "prod", "GET /pets", &params);
         assert_eq!(
             typed,
             r#"["pets","prod","GET /pets",[["method.request.querystring.type","cat"],["method.request.header.x",null]]]"#
         );
         // A value cannot pass for the next parameter, and absent is not empty.
-        let tricky = |p: &str| match p {
-            "method.request.querystring.type" => {
-                Some("cat\"],[\"method.request.header.x\",null".into())
-            }
-            _ => Some(String::new()),
-        };
-        assert_ne!(key("pets", "prod", "GET /pets", &params, tricky), typed);
+        let tricky = [
+            (
+                "method.request.querystring.type",
+                Some("cat\"],[\"method.request.header.x\",null".to_string()),
+            ),
+            ("method.request.header.x", Some(String::new())),
+        ];
+        assert_ne!(key("pets", "prod", "GET /pets", &tricky), typed);
     }
 
     #[test]

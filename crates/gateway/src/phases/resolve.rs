@@ -6,6 +6,8 @@ use portico_config::rest::RestApi;
 use portico_config::{Api, Route, RouteKey, Segment};
 use portico_runtime::{Pool, Runtime};
 
+use crate::doors::rest::mapping::plan::{ApiPlan, MethodPlan};
+
 /// A Function URL: the function must exist and have `url:` configured.
 pub fn function_url(runtime: &Runtime, name: &str) -> Option<Arc<Pool>> {
     runtime
@@ -67,13 +69,14 @@ pub fn http_api<'a>(api: &'a Api, method: &str, path: &str) -> Option<ApiTarget<
 }
 
 /// What a REST API request resolved to.
-#[derive(Debug)]
 pub struct RestTarget<'a> {
     pub stage: &'a str,
     /// The path without the stage segment, `/` first.
     pub resource_path: String,
     pub stage_variables: &'a std::collections::BTreeMap<String, String>,
     pub method: &'a portico_config::rest::Method,
+    /// The method's compiled plan.
+    pub plan: &'a MethodPlan,
     pub path_parameters: Vec<(String, String)>,
 }
 
@@ -91,6 +94,7 @@ pub enum RestMiss {
 /// method and the rest of the path.
 pub fn rest_api<'a, 'p>(
     api: &'a RestApi,
+    plan: &'a ApiPlan,
     method: &str,
     path: &'p str,
 ) -> Result<RestTarget<'a>, RestMiss> {
@@ -108,7 +112,7 @@ pub fn rest_api<'a, 'p>(
     // A trailing slash names the same resource (`/hello/` is `/hello`), as on AWS.
     let trimmed = rest.strip_suffix('/').map(split);
     let find = |segments: &[&str]| {
-        api.methods.iter().find_map(|m| {
+        api.methods.iter().zip(&plan.methods).find_map(|(m, plan)| {
             let RouteKey::Path {
                 method: wanted,
                 segments: pattern,
@@ -126,6 +130,7 @@ pub fn rest_api<'a, 'p>(
                 resource_path: format!("/{rest}"),
                 stage_variables: &stage_def.variables,
                 method: m,
+                plan,
                 path_parameters,
             })
         })

@@ -25,6 +25,7 @@ use crate::phases::map::{Format, Target};
 use crate::phases::resolve::{self, RestMiss, RestTarget};
 use crate::phases::{authorize, cache, map, respond, throttle, validate};
 use crate::refusal::{Kind, Refusal};
+use mapping::plan::ApiPlan;
 
 /// The header REST APIs answer every request with, beside `x-amzn-RequestId`.
 const APIGW_ID: &str = "x-amz-apigw-id";
@@ -44,15 +45,15 @@ impl Gateway {
         B: http_body::Body<Data = bytes::Bytes> + Send + 'static,
         B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
     {
-        let Some(api) = self.rest_apis.get(api) else {
+        let (Some(api), Some(plan)) = (self.rest_apis.get(api), self.plans.api(api)) else {
             return self.http_api(api, path, req, remote).await;
         };
         let (parts, body) = req.into_parts();
         let target = RecordTarget::rest_api(&api.name);
         let mut ctx = RequestCtx::new(parts, path, remote, self.local_port, target);
-        let (mut response, refusal) = match self.rest_phases(&mut ctx, api, body).await {
+        let (mut response, refusal) = match self.rest_phases(&mut ctx, api, plan, body).await {
             Ok(response) => (response, None),
-            Err(refusal) => (self.refused(api, &ctx, &refusal), Some(refusal)),
+            Err(refusal) => (refused(api, plan, &ctx, &refusal), Some(refusal)),
         };
         let headers = response.headers_mut();
         if let Ok(id) = HeaderValue::from_str(&ctx.request_id) {
@@ -68,35 +69,25 @@ impl Gateway {
         response
     }
 
-    /// A REST API's refusal: its gateway response, as the API customises that type (or its
-    /// `DEFAULT_4XX`/`DEFAULT_5XX`), else API Gateway's default. A validator's refusal gives
-    /// its reason as `$context.error.validationErrorString`.
-    fn refused(&self, api: &RestApi, ctx: &RequestCtx, refusal: &Refusal) -> Response<Body> {
-        let response = refusal.kind.gateway_response();
-        let validation = matches!(
-            refusal.kind,
-            Kind::Rest(GatewayResponse::BadRequestBody | GatewayResponse::BadRequestParameters(_))
-        )
-        .then_some(refusal.why.as_str());
-        let answer = self
-            .templates
-            .gateway_response(api, ctx, &response, validation)
-            .unwrap_or_else(|| crate::refusal::render(&response.response(), &ctx.request_id));
-        respond::with_trace_id(ctx, answer)
-    }
-
-    async fn rest_phases<B>(&self, ctx: &mut RequestCtx, api: &RestApi, body: B) -> Answer
+    async fn rest_phases<B>(
+        &self,
+        ctx: &mut RequestCtx,
+        api: &RestApi,
+        plan: &ApiPlan,
+        body: B,
+    ) -> Answer
     where
         B: http_body::Body<Data = bytes::Bytes> + Send + 'static,
         B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
     {
-        let target = resolve::rest_api(api, ctx.method.as_str(), &ctx.path).map_err(|miss| {
-            let why = match miss {
-                RestMiss::NoStage => "no such stage",
-                RestMiss::NoMethod => "no such resource or method",
-            };
-            Refusal::rest(GatewayResponse::MissingAuthenticationToken, why)
-        })?;
+        let target =
+            resolve::rest_api(api, plan, ctx.method.as_str(), &ctx.path).map_err(|miss| {
+                let why = match miss {
+                    RestMiss::NoStage => "no such stage",
+                    RestMiss::NoMethod => "no such resource or method",
+                };
+                Refusal::rest(GatewayResponse::MissingAuthenticationToken, why)
+            })?;
         ctx.route = Some((
             target.stage.to_string(),
             target.method.key.text().to_string(),
@@ -126,7 +117,7 @@ impl Gateway {
                 let asked = (name.as_str(), scopes.as_slice());
                 phase!(
                     ctx,
-                    authorize::rest_api(ctx, &gate, &target, asked, &self.templates).await
+                    authorize::rest_api(ctx, &gate, &target, asked, plan).await
                 );
             }
         }
@@ -141,16 +132,7 @@ impl Gateway {
                 target.method,
             )
         );
-        phase!(
-            ctx,
-            validate::rest_api(
-                ctx,
-                &self.models,
-                api,
-                target.method,
-                &target.path_parameters
-            )
-        );
+        phase!(ctx, validate::rest_api(ctx, &target));
         let cache = self.response_cache.as_ref();
         let mut slot = None;
         phase!(ctx, cache::lookup(cache, ctx, api, &target, &mut slot));
@@ -181,8 +163,8 @@ impl Gateway {
                 self.rest_lambda_proxy(ctx, api, target, &staged(function))
                     .await
             }
-            IntegrationKind::HttpProxy { method, url } => {
-                self.rest_http_proxy(ctx, target, method.as_deref(), &staged(url), body, limit)
+            IntegrationKind::HttpProxy { url, .. } => {
+                self.rest_http_proxy(ctx, target, &staged(url), body, limit)
                     .await
             }
             IntegrationKind::Mock | IntegrationKind::Aws { .. } | IntegrationKind::Http { .. } => {
@@ -249,7 +231,6 @@ impl Gateway {
         &self,
         ctx: &mut RequestCtx,
         target: &RestTarget<'_>,
-        method: Option<&str>,
         url: &str,
         body: Option<B>,
         limit: Option<usize>,
@@ -259,17 +240,10 @@ impl Gateway {
         B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
     {
         let body = proxy::outgoing(body, &ctx.body, limit);
-        let method = match method.map(|m| http::Method::from_bytes(m.as_bytes())) {
-            Some(Ok(method)) => method,
-            Some(Err(_)) => {
-                let why = "the integration's httpMethod is not a method";
-                return Err(Refusal::rest(GatewayResponse::ApiConfigurationError, why));
-            }
-            None => ctx.method.clone(),
-        };
+        let method = target.plan.http_method.as_ref().unwrap_or(&ctx.method);
         let forwarded = proxy::forwarded(ctx);
         let outbound = proxy::Outbound {
-            method: &method,
+            method,
             headers: &ctx.headers,
             url: proxy::target_url(url, &target.path_parameters, &ctx.query),
             body,
@@ -285,4 +259,19 @@ impl Gateway {
         )
         .await
     }
+}
+
+/// A REST API's refusal: its gateway response, as the API customises that type (or its
+/// `DEFAULT_4XX`/`DEFAULT_5XX`), else API Gateway's default. A validator's refusal gives
+/// its reason as `$context.error.validationErrorString`.
+fn refused(api: &RestApi, plan: &ApiPlan, ctx: &RequestCtx, refusal: &Refusal) -> Response<Body> {
+    let response = refusal.kind.gateway_response();
+    let validation = matches!(
+        refusal.kind,
+        Kind::Rest(GatewayResponse::BadRequestBody | GatewayResponse::BadRequestParameters(_))
+    )
+    .then_some(refusal.why.as_str());
+    let answer = mapping::gateway_response(&api.name, plan, ctx, &response, validation)
+        .unwrap_or_else(|| crate::refusal::render(&response.response(), &ctx.request_id));
+    respond::with_trace_id(ctx, answer)
 }

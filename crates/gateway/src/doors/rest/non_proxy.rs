@@ -12,22 +12,13 @@ use portico_events::errors::platform;
 use portico_events::http_v1::is_binary_media_type;
 use portico_runtime::Outcome;
 
-use super::mapping::{self, IntegrationAnswer, RequestFailure, TemplateScope, request_value};
+use super::mapping::{self, IntegrationAnswer, IntegrationRequest, RequestFailure, TemplateScope};
 use crate::Gateway;
 use crate::body::Body;
 use crate::ctx::{Answer, RequestCtx};
 use crate::phases::integrate::{self, proxy};
 use crate::phases::resolve::RestTarget;
 use crate::refusal::{Kind, Refusal};
-
-/// What a non-proxy integration is sent: the request template's output and the mapped
-/// integration request parameters.
-struct IntegrationRequest {
-    payload: String,
-    headers: http::HeaderMap,
-    query: Vec<(String, String)>,
-    path_parameters: Vec<(String, String)>,
-}
 
 /// What a non-proxy integration answered.
 #[derive(Default)]
@@ -67,9 +58,7 @@ impl Gateway {
         )
     }
 
-    /// The integration request: the request template's output for the body's content type
-    /// (or the body, as passthrough allows), and the method's parameter mappings, then what
-    /// the template set in `$context.requestOverride`, which wins.
+    /// The integration request, as the method's plan maps it.
     fn integration_request(
         &self,
         ctx: &RequestCtx,
@@ -78,54 +67,15 @@ impl Gateway {
     ) -> Result<IntegrationRequest, Refusal> {
         let integration = &target.method.integration;
         let content_type = ctx.header("content-type");
-        let (payload, overrides) = self
-            .templates
-            .request_body(integration, content_type, scope)
-            .map_err(|failure| match failure {
+        mapping::integration_request(target.plan, integration, content_type, scope).map_err(
+            |failure| match failure {
                 RequestFailure::UnsupportedMediaType => Refusal::rest(
                     GatewayResponse::UnsupportedMediaType,
                     "no request template for the content type, and no passthrough",
                 ),
                 RequestFailure::Template(why) => config_error(format!("request template: {why}")),
-            })?;
-        let mapped = integration
-            .request_parameters
-            .iter()
-            .filter_map(|(to, from)| Some((to.clone(), request_value(from, scope)?)));
-        let overridden = [
-            ("header", &overrides.header),
-            ("querystring", &overrides.querystring),
-            ("path", &overrides.path),
-        ]
-        .into_iter()
-        .flat_map(|(place, pairs)| {
-            pairs
-                .iter()
-                .map(move |(k, v)| (format!("integration.request.{place}.{k}"), v.clone()))
-        });
-        let mut request = IntegrationRequest {
-            payload,
-            headers: http::HeaderMap::new(),
-            query: Vec::new(),
-            path_parameters: target.path_parameters.clone(),
-        };
-        for (to, value) in mapped.chain(overridden) {
-            if let Some(name) = to.strip_prefix("integration.request.header.") {
-                if let (Ok(name), Ok(value)) = (
-                    http::HeaderName::from_bytes(name.as_bytes()),
-                    HeaderValue::from_str(&value),
-                ) {
-                    request.headers.insert(name, value);
-                }
-            } else if let Some(name) = to.strip_prefix("integration.request.querystring.") {
-                request.query.retain(|(k, _)| k != name);
-                request.query.push((name.to_string(), value));
-            } else if let Some(name) = to.strip_prefix("integration.request.path.") {
-                request.path_parameters.retain(|(k, _)| k != name);
-                request.path_parameters.push((name.to_string(), value));
-            }
-        }
-        Ok(request)
+            },
+        )
     }
 
     /// Calls a non-proxy integration with its mapped request: a MOCK answers with the
@@ -147,18 +97,14 @@ impl Gateway {
                 let function = mapping::with_stage_variables(function, target.stage_variables);
                 self.call_function(ctx, &function, request).await
             }
-            IntegrationKind::Http { method, url } => {
-                let method = match method {
-                    Some(m) => http::Method::from_bytes(m.as_bytes())
-                        .map_err(|_| config_error(format!("`{m}` is not a method")))?,
-                    None => ctx.method.clone(),
-                };
+            IntegrationKind::Http { url, .. } => {
+                let method = target.plan.http_method.as_ref().unwrap_or(&ctx.method);
                 let query: String = form_urlencoded::Serializer::new(String::new())
                     .extend_pairs(request.query)
                     .finish();
                 let url = mapping::with_stage_variables(url, target.stage_variables);
                 let outbound = proxy::Outbound {
-                    method: &method,
+                    method,
                     headers: &request.headers,
                     url: proxy::target_url(&url, &request.path_parameters, &query),
                     body: proxy::whole(Bytes::from(request.payload)),
@@ -257,19 +203,15 @@ impl Gateway {
         called: Called,
         scope: &TemplateScope<'_>,
     ) -> Answer {
-        let integration = &target.method.integration;
         let answer = IntegrationAnswer {
             status: called.status,
             error_message: called.error_message,
             headers: &called.headers,
             body: &called.body,
         };
-        let selected = self
-            .templates
-            .select(&integration.responses, &answer)
-            .ok_or_else(|| {
-                config_error("no integration response matches, and there is no default")
-            })?;
+        let selected = mapping::select(&target.plan.responses, &answer).ok_or_else(|| {
+            config_error("no integration response matches, and there is no default")
+        })?;
         let answer_type = called
             .headers
             .get(http::header::CONTENT_TYPE)
@@ -280,9 +222,7 @@ impl Gateway {
             body: &converted,
             ..answer
         };
-        let built = self
-            .templates
-            .method_response(selected, &answer, ctx.header("accept"), scope)
+        let built = mapping::method_response(selected, &answer, ctx.header("accept"), scope)
             .map_err(|why| config_error(format!("response template: {why}")))?;
         let mut response = Response::new(Body::full(built.body));
         *response.status_mut() = http::StatusCode::from_u16(built.status)
