@@ -203,3 +203,45 @@ impl RequestCtx {
         }
     }
 }
+
+/// What the phases' unit tests share: a request as a door makes it, and a route.
+#[cfg(test)]
+pub(crate) mod testing {
+    use super::RequestCtx;
+
+    /// `request` as a door takes it: from 127.0.0.1:40000 to port 3000, the function seeing
+    /// the path as sent.
+    pub(crate) fn request(
+        request: http::Request<()>,
+        target: portico_observe::Target,
+    ) -> RequestCtx {
+        let (parts, ()) = request.into_parts();
+        let path = parts.uri.path().to_string();
+        RequestCtx::new(
+            parts,
+            path,
+            "127.0.0.1:40000".parse().unwrap(),
+            3000,
+            target,
+        )
+    }
+
+    /// A Lambda route of function `f` with the defaults, `key` as `GET /pets/{id}`.
+    pub(crate) fn route(key: &str) -> portico_config::Route {
+        portico_config::Route {
+            key: portico_config::RouteKey::parse(key).unwrap(),
+            integration: portico_config::Integration::Lambda {
+                function: "f".into(),
+            },
+            throttle: None,
+            payload_format: Default::default(),
+            authorizer: None,
+            timeout: None,
+            scopes: Vec::new(),
+            iam: false,
+            invoke_mode: Default::default(),
+            request_parameters: Vec::new(),
+            response_parameters: Vec::new(),
+        }
+    }
+}

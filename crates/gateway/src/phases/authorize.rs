@@ -622,3 +622,453 @@ async fn cognito_claims(
     }
     Ok(verified.authorizer["claims"].clone())
 }
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeMap;
+    use std::time::{Duration, SystemTime};
+
+    use aws_credential_types::Credentials;
+    use aws_sigv4::http_request::{SignableBody, SignableRequest, SigningSettings, sign};
+    use aws_sigv4::sign::v4;
+    use bytes::Bytes;
+    use portico_auth::LocalCache;
+    use portico_config::rest::{RestApi, RestAuthorizer, RestAuthorizerKind};
+    use portico_config::{Authorizer, InvokeMode, Limits, PayloadFormat};
+    use portico_observe::Target as Door;
+    use serde_json::json;
+
+    use super::*;
+    use crate::ctx::testing;
+    use crate::phases::map::Format;
+    use crate::phases::resolve;
+
+    const KEY: &str = "AKIDEXAMPLE";
+    const SECRET: &str = "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY";
+    const REGION: &str = "us-east-1";
+    const ACCOUNT: &str = "123456789012";
+    const URI: &str = "http://localhost:3000/items?b=2&a=1";
+    const BODY: &[u8] = br#"{"n":1}"#;
+
+    static CREDENTIALS: std::sync::LazyLock<BTreeMap<String, String>> =
+        std::sync::LazyLock::new(|| [(KEY.to_string(), SECRET.to_string())].into());
+
+    fn signing() -> Signing<'static> {
+        Signing {
+            credentials: &CREDENTIALS,
+            region: REGION,
+            account_id: ACCOUNT,
+        }
+    }
+
+    /// `POST /items?b=2&a=1` with a JSON body; `signed`: SigV4-signed for that service with
+    /// that secret, now, as an AWS SDK signs it.
+    fn request(signed: Option<(&str, &str)>) -> RequestCtx {
+        let mut request = http::Request::post(URI)
+            .header("host", "localhost:3000")
+            .header("content-type", "application/json")
+            .body(())
+            .unwrap();
+        if let Some((service, secret)) = signed {
+            let identity = Credentials::new(KEY, secret, None, None, "test").into();
+            let params = v4::SigningParams::builder()
+                .identity(&identity)
+                .region(REGION)
+                .name(service)
+                .time(SystemTime::now())
+                .settings(SigningSettings::default())
+                .build()
+                .unwrap()
+                .into();
+            let headers: Vec<(String, String)> = request
+                .headers()
+                .iter()
+                .map(|(n, v)| (n.to_string(), v.to_str().unwrap().to_string()))
+                .collect();
+            let headers = headers.iter().map(|(n, v)| (n.as_str(), v.as_str()));
+            let signable =
+                SignableRequest::new("POST", URI, headers, SignableBody::Bytes(BODY)).unwrap();
+            let (instructions, _) = sign(signable, &params).unwrap().into_parts();
+            instructions.apply_to_request_http1x(&mut request);
+        }
+        let mut ctx = testing::request(request, Door::function_url("f"));
+        ctx.body = Bytes::from_static(BODY);
+        ctx
+    }
+
+    fn url(auth: UrlAuth) -> FunctionUrl {
+        FunctionUrl {
+            auth,
+            invoke_mode: InvokeMode::Buffered,
+            cors: None,
+        }
+    }
+
+    /// What a phase refused with (panics if it went on).
+    fn refusal(flow: Flow) -> Kind {
+        match flow {
+            Flow::Refuse(refusal) => refusal.kind,
+            Flow::Continue => panic!("went on"),
+            Flow::Respond(_) => panic!("answered"),
+        }
+    }
+
+    /// The HTTP API error a phase refused with.
+    fn api_refusal(flow: Flow) -> ApiError {
+        match refusal(flow) {
+            Kind::Api(error) => error,
+            other => panic!("refused with {other:?}"),
+        }
+    }
+
+    /// The REST gateway response a phase refused with.
+    fn rest_refusal(flow: Flow) -> GatewayResponse {
+        match refusal(flow) {
+            Kind::Rest(response) => response,
+            other => panic!("refused with {other:?}"),
+        }
+    }
+
+    #[test]
+    fn a_url_without_auth_lets_everyone_in() {
+        let mut ctx = request(None);
+        let flow = function_url(&mut ctx, &url(UrlAuth::None), &signing());
+        assert!(matches!(flow, Flow::Continue));
+        assert!(ctx.authorizer.is_none());
+    }
+
+    #[test]
+    fn an_iam_url_refuses_an_unsigned_request() {
+        let flow = function_url(&mut request(None), &url(UrlAuth::AwsIam), &signing());
+        let kind = refusal(flow);
+        assert!(
+            matches!(kind, Kind::Url(UrlError::SignatureRequired)),
+            "{kind:?}"
+        );
+    }
+
+    #[test]
+    fn an_iam_url_takes_an_sdk_signature_and_names_the_caller() {
+        let mut ctx = request(Some(("lambda", SECRET)));
+        let flow = function_url(&mut ctx, &url(UrlAuth::AwsIam), &signing());
+        assert!(matches!(flow, Flow::Continue));
+        let expected = json!({"iam": {
+            "accessKey": KEY,
+            "accountId": ACCOUNT,
+            "callerId": KEY,
+            "cognitoIdentity": null,
+            "principalOrgId": null,
+            "userArn": format!("arn:aws:iam::{ACCOUNT}:user/{KEY}"),
+            "userId": KEY,
+        }});
+        assert_eq!(ctx.authorizer, Some(expected));
+    }
+
+    #[test]
+    fn an_iam_url_refuses_a_signature_it_cannot_verify() {
+        let tampered = || {
+            let mut ctx = request(Some(("lambda", SECRET)));
+            ctx.body = Bytes::from_static(br#"{"n":2}"#);
+            ctx
+        };
+        let refused = [
+            (
+                "a wrong secret",
+                request(Some(("lambda", "not-the-secret"))),
+            ),
+            ("another service", request(Some(("execute-api", SECRET)))),
+            ("another body", tampered()),
+        ];
+        for (what, mut ctx) in refused {
+            let kind = refusal(function_url(&mut ctx, &url(UrlAuth::AwsIam), &signing()));
+            assert!(
+                matches!(kind, Kind::Url(UrlError::SignatureRequired)),
+                "{what}"
+            );
+            assert!(ctx.authorizer.is_none(), "{what}");
+        }
+    }
+
+    #[test]
+    fn an_iam_http_api_route_takes_execute_api_signatures_and_refuses_the_rest_as_forbidden() {
+        let flow = http_api_iam(&mut request(Some(("execute-api", SECRET))), &signing());
+        assert!(matches!(flow, Flow::Continue));
+        for mut ctx in [request(None), request(Some(("execute-api", "wrong")))] {
+            let error = api_refusal(http_api_iam(&mut ctx, &signing()));
+            assert_eq!(error, ApiError::Forbidden);
+        }
+    }
+
+    #[test]
+    fn an_iam_rest_method_refuses_no_signature_as_a_missing_token_and_a_bad_one_as_invalid() {
+        let flow = rest_api_iam(&mut request(Some(("execute-api", SECRET))), &signing());
+        assert!(matches!(flow, Flow::Continue));
+        let missing = rest_refusal(rest_api_iam(&mut request(None), &signing()));
+        assert_eq!(missing, GatewayResponse::MissingAuthenticationToken);
+        let mut bad = request(Some(("execute-api", "wrong")));
+        let invalid = rest_refusal(rest_api_iam(&mut bad, &signing()));
+        assert_eq!(invalid, GatewayResponse::InvalidSignature);
+    }
+
+    #[test]
+    fn a_refused_jwt_is_challenged_as_api_gateway_words_it() {
+        let scopes = ["read".to_string(), "write".to_string()];
+        let challenge = bearer_challenge(&scopes, ApiError::Unauthorized, "the \"aud\" is wrong");
+        assert_eq!(
+            challenge.unwrap(),
+            r#"Bearer scope="read write" error="invalid_token" error_description="the 'aud' is wrong""#
+        );
+        let challenge = bearer_challenge(&scopes, ApiError::Forbidden, "no scope");
+        assert_eq!(
+            challenge.unwrap(),
+            r#"Bearer scope="read write" error="insufficient_scope" error_description="no scope""#
+        );
+    }
+
+    /// What a [`Gate`] borrows: a runtime without functions (whatever an authorizer asks of
+    /// it is missing), an empty decision cache, no issuer's keys.
+    struct Gated {
+        runtime: Runtime,
+        cache: LocalCache,
+        jwks: crate::jwks::Jwks,
+        _work_dir: tempfile::TempDir,
+    }
+
+    impl Gated {
+        fn new() -> Gated {
+            let dir = tempfile::tempdir().unwrap();
+            let config = portico_config::parse(&dir.path().join("portico.yaml"), "").unwrap();
+            let options = portico_runtime::Options {
+                work_dir: dir.path().to_path_buf(),
+                async_retry_delay: Duration::from_secs(1),
+            };
+            Gated {
+                runtime: Runtime::new(&config, options).unwrap().0,
+                cache: LocalCache::default(),
+                jwks: crate::jwks::Jwks::default(),
+                _work_dir: dir,
+            }
+        }
+
+        fn gate<'a, A>(&'a self, api: &'a A) -> Gate<'a, A> {
+            Gate {
+                api,
+                runtime: &self.runtime,
+                cache: &self.cache,
+                jwks: &self.jwks,
+                region: REGION,
+                account_id: ACCOUNT,
+            }
+        }
+    }
+
+    /// `GET <uri>` with `headers` to `door`.
+    fn get(uri: &str, headers: &[(&str, &str)], door: Door) -> RequestCtx {
+        let mut request = http::Request::get(uri);
+        for (name, value) in headers {
+            request = request.header(*name, *value);
+        }
+        testing::request(request.body(()).unwrap(), door)
+    }
+
+    /// The HTTP API `shop` whose route `GET /pets` is guarded by `guard`.
+    fn api(guard: Option<Authorizer>) -> Api {
+        let mut route = testing::route("GET /pets");
+        route.authorizer = Some("guard".into());
+        Api {
+            name: "shop".into(),
+            stages: [("$default".to_string(), Default::default())].into(),
+            routes: vec![route],
+            cors: None,
+            authorizers: guard.into_iter().map(|a| (a.name.clone(), a)).collect(),
+            limits: Limits::AWS,
+        }
+    }
+
+    fn guard(identity_sources: &[IdentitySource], kind: AuthorizerKind) -> Option<Authorizer> {
+        Some(Authorizer {
+            name: "guard".into(),
+            identity_sources: identity_sources.to_vec(),
+            kind,
+        })
+    }
+
+    fn lambda() -> AuthorizerKind {
+        AuthorizerKind::Lambda {
+            function: "guard-fn".into(),
+            payload_format: PayloadFormat::V2,
+            simple_responses: true,
+            ttl: Duration::ZERO,
+        }
+    }
+
+    /// Why `GET /pets?<query>` with `headers` is refused on `api`'s route.
+    async fn refused_on_route(api: &Api, query: &str, headers: &[(&str, &str)]) -> ApiError {
+        let mut ctx = get(&format!("/pets?{query}"), headers, Door::http_api("shop"));
+        let gated = Gated::new();
+        let route = resolve::http_api(api, "GET", "/pets").unwrap();
+        let target = Target {
+            api_id: "shop",
+            route_key: route.route.key.text(),
+            stage: route.stage,
+            path_parameters: &route.path_parameters,
+            stage_variables: route.stage_variables,
+            request_id: "apigw-1",
+            format: Format::V2,
+            authorizer: None,
+        };
+        api_refusal(http_api(&mut ctx, &gated.gate(api), &target, &route).await)
+    }
+
+    #[tokio::test]
+    async fn a_missing_identity_source_is_refused_401_before_the_authorizer_is_asked() {
+        let header = [IdentitySource::Header("authorization".into())];
+        let query = [IdentitySource::Query("token".into())];
+        // identity sources, query, headers
+        type Row<'a> = (&'a [IdentitySource], &'a str, &'a [(&'a str, &'a str)]);
+        let rows: [Row; 4] = [
+            (&header, "", &[]),
+            (&header, "", &[("authorization", "")]),
+            (&query, "other=1", &[("authorization", "t")]),
+            (&query, "token=", &[]),
+        ];
+        for (sources, query, headers) in rows {
+            for kind in [lambda(), jwt()] {
+                let error = refused_on_route(&api(guard(sources, kind)), query, headers).await;
+                assert_eq!(error, ApiError::Unauthorized, "{query} {headers:?}");
+            }
+        }
+    }
+
+    fn jwt() -> AuthorizerKind {
+        AuthorizerKind::Jwt {
+            issuer: "https://issuer.invalid".into(),
+            audience: Vec::new(),
+            jwks_uri: Some("http://127.0.0.1:9/keys".into()),
+        }
+    }
+
+    #[tokio::test]
+    async fn with_its_identity_a_lambda_authorizer_is_asked_and_its_missing_function_is_a_500() {
+        let header = [IdentitySource::Header("authorization".into())];
+        let api = api(guard(&header, lambda()));
+        let error = refused_on_route(&api, "", &[("authorization", "t")]).await;
+        assert_eq!(error, ApiError::IntegrationFailed);
+    }
+
+    #[tokio::test]
+    async fn a_route_naming_an_authorizer_the_api_lacks_is_a_500() {
+        let error = refused_on_route(&api(None), "", &[("authorization", "t")]).await;
+        assert_eq!(error, ApiError::IntegrationFailed);
+    }
+
+    /// The REST API `pets` whose method `GET /pets` (stage `prod`) is guarded by `guard`.
+    fn rest(kind: RestAuthorizerKind) -> BTreeMap<String, RestApi> {
+        let integration = portico_config::rest::RestIntegration {
+            kind: portico_config::rest::IntegrationKind::Mock,
+            request_parameters: Vec::new(),
+            request_templates: BTreeMap::new(),
+            passthrough: Default::default(),
+            content_handling: None,
+            timeout: None,
+            responses: Vec::new(),
+            cache_key_parameters: Vec::new(),
+            stream: false,
+        };
+        let method = portico_config::rest::Method {
+            key: portico_config::RouteKey::parse("GET /pets").unwrap(),
+            authorization: portico_config::rest::Authorization::None,
+            api_key_required: false,
+            validator: None,
+            request_parameters: BTreeMap::new(),
+            request_models: BTreeMap::new(),
+            integration,
+        };
+        let guard = RestAuthorizer {
+            name: "guard".into(),
+            kind,
+            ttl: Duration::ZERO,
+        };
+        let api = RestApi {
+            name: "pets".into(),
+            stages: [("prod".to_string(), Default::default())].into(),
+            methods: vec![method],
+            authorizers: [("guard".to_string(), guard)].into(),
+            validators: BTreeMap::new(),
+            models: BTreeMap::new(),
+            api_key_source: Default::default(),
+            binary_media_types: Vec::new(),
+            gateway_responses: BTreeMap::new(),
+            api_keys: BTreeMap::new(),
+            usage_plans: BTreeMap::new(),
+            limits: Limits::AWS,
+        };
+        [("pets".to_string(), api)].into()
+    }
+
+    /// Why `GET /prod/pets` with `headers` is refused on `apis`' method, by `authorizer`.
+    async fn refused_on_method(
+        apis: &BTreeMap<String, RestApi>,
+        authorizer: &str,
+        headers: &[(&str, &str)],
+    ) -> GatewayResponse {
+        let mut ctx = get("/prod/pets", headers, Door::rest_api("pets"));
+        let api = &apis["pets"];
+        let templates = crate::doors::rest::mapping::Templates::compile(apis).unwrap();
+        let gated = Gated::new();
+        let target = resolve::rest_api(api, "GET", "/prod/pets").unwrap();
+        let gate = gated.gate(api);
+        let flow = rest_api(&mut ctx, &gate, &target, (authorizer, &[]), &templates).await;
+        rest_refusal(flow)
+    }
+
+    /// `apis`' method refuses each of `without` with 401 before its authorizer is asked, and
+    /// asks it with `with` (its function is missing here: a 500).
+    async fn refused_401_before_asking(
+        apis: &BTreeMap<String, RestApi>,
+        without: &[&[(&str, &str)]],
+        with: &[(&str, &str)],
+    ) {
+        for headers in without {
+            let response = refused_on_method(apis, "guard", headers).await;
+            assert_eq!(response, GatewayResponse::Unauthorized, "{headers:?}");
+        }
+        let response = refused_on_method(apis, "guard", with).await;
+        assert_eq!(response, GatewayResponse::AuthorizerFailure, "{with:?}");
+    }
+
+    #[tokio::test]
+    async fn a_rest_token_authorizer_refuses_a_missing_or_malformed_token_with_401() {
+        let apis = rest(RestAuthorizerKind::Token {
+            function: "guard-fn".into(),
+            header: "Authorization".into(),
+            validation: Some("Bearer [a-z]+".into()),
+        });
+        let without: [&[_]; 3] = [
+            &[],
+            &[("authorization", "")],
+            &[("authorization", "Bearer 42")],
+        ];
+        refused_401_before_asking(&apis, &without, &[("authorization", "Bearer ok")]).await;
+    }
+
+    #[tokio::test]
+    async fn a_rest_request_authorizer_refuses_a_missing_identity_source_with_401() {
+        let apis = rest(RestAuthorizerKind::Request {
+            function: "guard-fn".into(),
+            identity_sources: vec!["method.request.header.X-Key".into()],
+        });
+        let without: [&[_]; 2] = [&[("x-other", "1")], &[("x-key", "")]];
+        refused_401_before_asking(&apis, &without, &[("x-key", "1")]).await;
+    }
+
+    #[tokio::test]
+    async fn a_rest_method_naming_an_authorizer_the_api_lacks_is_a_configuration_error() {
+        let apis = rest(RestAuthorizerKind::Request {
+            function: "guard-fn".into(),
+            identity_sources: Vec::new(),
+        });
+        let response = refused_on_method(&apis, "nobody", &[]).await;
+        assert_eq!(response, GatewayResponse::ApiConfigurationError);
+    }
+}

@@ -282,3 +282,248 @@ pub fn with_trace_id(ctx: &RequestCtx, mut response: Response<Body>) -> Response
     }
     response
 }
+
+#[cfg(test)]
+mod tests {
+    use portico_runtime::Invoked;
+
+    use super::*;
+    use crate::ctx::testing;
+
+    /// A request whose function's outcome was `outcome`.
+    fn invoked(outcome: Outcome) -> RequestCtx {
+        let request = http::Request::get("/").body(()).unwrap();
+        let mut ctx = testing::request(request, portico_observe::Target::function_url("f"));
+        ctx.invoked = Some(Invoked {
+            request_id: ctx.request_id.clone(),
+            outcome,
+            init_duration: None,
+            log_tail: None,
+        });
+        ctx
+    }
+
+    /// A buffered result.
+    fn result(payload: &str) -> RequestCtx {
+        invoked(Outcome::Response {
+            body: Bytes::from(payload.to_string()),
+            content_type: Some("application/json".into()),
+        })
+    }
+
+    fn failed_with(error_type: &str) -> RequestCtx {
+        invoked(Outcome::FunctionError {
+            error_type: error_type.into(),
+            body: Bytes::from_static(br#"{"errorMessage":"boom"}"#),
+        })
+    }
+
+    const HTTP_API_ID: &str = "apigw-1";
+
+    /// Each door's buffered answer to `ctx`'s outcome.
+    async fn answer(ctx: &mut RequestCtx, door: Door<'_>) -> Answer {
+        let limits = Limits::AWS;
+        let mode = InvokeMode::Buffered;
+        match door {
+            Door::FunctionUrl => function_url(ctx, mode, &limits).await,
+            Door::HttpApi { request_id, format } => {
+                http_api(ctx, request_id, format, mode, &limits).await
+            }
+            Door::RestApi { decode_base64 } => rest_api(ctx, &limits, decode_base64, mode).await,
+        }
+    }
+
+    /// What `door` refused `ctx`'s outcome as (panics if it answered).
+    async fn refused(ctx: &mut RequestCtx, door: Door<'_>) -> Kind {
+        match answer(ctx, door).await {
+            Err(refusal) => refusal.kind,
+            Ok(response) => panic!("{door:?} answered {}", response.status()),
+        }
+    }
+
+    const DOORS: [Door<'static>; 4] = [
+        Door::FunctionUrl,
+        Door::HttpApi {
+            request_id: HTTP_API_ID,
+            format: PayloadFormat::V2,
+        },
+        Door::HttpApi {
+            request_id: HTTP_API_ID,
+            format: PayloadFormat::V1,
+        },
+        Door::RestApi {
+            decode_base64: true,
+        },
+    ];
+
+    fn body(response: &Response<Body>) -> Bytes {
+        response.body().whole().expect("a whole body")
+    }
+
+    /// The values of header `name`, in order.
+    fn values(response: &Response<Body>, name: &str) -> Vec<String> {
+        let values = response.headers().get_all(name).iter();
+        values.map(|v| v.to_str().unwrap().to_string()).collect()
+    }
+
+    #[tokio::test]
+    async fn a_2_0_result_gives_its_status_headers_cookies_and_decoded_body() {
+        let payload = r#"{"statusCode": 201, "headers": {"x-a": "1", "content-type": "text/plain"},
+            "cookies": ["a=1; Path=/", "b=2"], "body": "aGk=", "isBase64Encoded": true}"#;
+        for door in [DOORS[0], DOORS[1]] {
+            let response = answer(&mut result(payload), door).await.unwrap();
+            assert_eq!(response.status(), 201, "{door:?}");
+            assert_eq!(values(&response, "x-a"), ["1"], "{door:?}");
+            assert_eq!(
+                values(&response, "content-type"),
+                ["text/plain"],
+                "{door:?}"
+            );
+            assert_eq!(values(&response, "set-cookie"), ["a=1; Path=/", "b=2"]);
+            assert_eq!(body(&response), "hi", "{door:?}");
+        }
+    }
+
+    #[tokio::test]
+    async fn a_bare_value_is_a_200_json_answer() {
+        // result, body
+        let rows = [
+            (r#"{"ok": true}"#, r#"{"ok":true}"#),
+            (r#""hello""#, "hello"),
+        ];
+        for door in [DOORS[0], DOORS[1]] {
+            for (payload, expected) in rows {
+                let response = answer(&mut result(payload), door).await.unwrap();
+                assert_eq!(response.status(), 200, "{payload}");
+                assert_eq!(values(&response, "content-type"), ["application/json"]);
+                assert_eq!(body(&response), expected, "{door:?}");
+            }
+        }
+    }
+
+    #[tokio::test]
+    async fn a_1_0_result_merges_multi_value_headers_and_has_no_cookies() {
+        let payload = r#"{"statusCode": 202, "headers": {"x-one": "1"},
+            "multiValueHeaders": {"set-cookie": ["a=1", "b=2"]}, "cookies": ["c=3"], "body": "x"}"#;
+        for door in [DOORS[2], DOORS[3]] {
+            let response = answer(&mut result(payload), door).await.unwrap();
+            assert_eq!(response.status(), 202, "{door:?}");
+            assert_eq!(values(&response, "x-one"), ["1"], "{door:?}");
+            assert_eq!(values(&response, "set-cookie"), ["a=1", "b=2"], "{door:?}");
+            assert_eq!(values(&response, "content-type"), ["application/json"]);
+            assert_eq!(body(&response), "x", "{door:?}");
+        }
+    }
+
+    #[tokio::test]
+    async fn a_1_0_result_needs_a_status_code() {
+        for door in [DOORS[2], DOORS[3]] {
+            let kind = refused(&mut result(r#"{"body": "x"}"#), door).await;
+            assert!(matches!(kind, Kind::FunctionFailed), "{door:?} {kind:?}");
+        }
+    }
+
+    #[tokio::test]
+    async fn a_rest_api_passes_base64_on_as_text_unless_the_client_accepts_binary() {
+        let payload = r#"{"statusCode": 200, "body": "aGk=", "isBase64Encoded": true}"#;
+        for (decode_base64, expected) in [(true, "hi"), (false, "aGk=")] {
+            let door = Door::RestApi { decode_base64 };
+            let response = answer(&mut result(payload), door).await.unwrap();
+            assert_eq!(body(&response), expected, "{door:?}");
+        }
+    }
+
+    #[tokio::test]
+    async fn a_function_error_is_refused_as_a_failure() {
+        for door in DOORS {
+            let kind = refused(&mut failed_with("ValueError"), door).await;
+            assert!(matches!(kind, Kind::FunctionFailed), "{door:?} {kind:?}");
+        }
+    }
+
+    #[tokio::test]
+    async fn a_function_that_timed_out_is_refused_as_a_timeout() {
+        for door in DOORS {
+            let kind = refused(&mut failed_with("Sandbox.Timedout"), door).await;
+            assert!(matches!(kind, Kind::FunctionTimedOut), "{door:?} {kind:?}");
+        }
+    }
+
+    #[tokio::test]
+    async fn a_result_that_is_not_a_response_is_refused_as_a_failure() {
+        let payloads = [
+            "not json",
+            r#"{"statusCode": 1000}"#,
+            r#"{"statusCode": 200, "headers": {"bad name": "x"}}"#,
+            r#"{"statusCode": 200, "body": "%%%", "isBase64Encoded": true}"#,
+        ];
+        for door in DOORS {
+            for payload in payloads {
+                let kind = refused(&mut result(payload), door).await;
+                assert!(matches!(kind, Kind::FunctionFailed), "{door:?} {payload}");
+            }
+        }
+    }
+
+    #[tokio::test]
+    async fn hop_by_hop_headers_a_function_sets_are_dropped() {
+        let payload = r#"{"statusCode": 200, "body": "ok", "headers": {"content-length": "99",
+            "transfer-encoding": "chunked", "connection": "close", "x-kept": "yes"}}"#;
+        for door in DOORS {
+            let response = answer(&mut result(payload), door).await.unwrap();
+            let headers = response.headers();
+            for dropped in ["content-length", "transfer-encoding", "connection"] {
+                assert!(!headers.contains_key(dropped), "{door:?} {dropped}");
+            }
+            assert_eq!(headers["x-kept"], "yes", "{door:?}");
+        }
+    }
+
+    #[tokio::test]
+    async fn each_door_adds_its_own_request_id_and_the_trace_id() {
+        for door in [DOORS[0], DOORS[1]] {
+            let mut ctx = result(r#"{"statusCode": 200}"#);
+            let response = answer(&mut ctx, door).await.unwrap();
+            let (lambda, apigw): (&[&str], &[&str]) = match door {
+                Door::FunctionUrl => (&[&ctx.request_id], &[]),
+                _ => (&[], &[HTTP_API_ID]),
+            };
+            assert_eq!(values(&response, "x-amzn-requestid"), lambda, "{door:?}");
+            assert_eq!(values(&response, APIGW_REQUEST_ID), apigw, "{door:?}");
+            assert_eq!(
+                values(&response, "x-amzn-trace-id"),
+                [ctx.trace_id.as_str()]
+            );
+        }
+    }
+
+    #[tokio::test]
+    async fn a_rest_answer_carries_the_trace_id_and_leaves_the_request_id_to_its_door() {
+        let mut ctx = result(r#"{"statusCode": 200}"#);
+        let response = answer(&mut ctx, DOORS[3]).await.unwrap();
+        assert_eq!(
+            values(&response, "x-amzn-trace-id"),
+            [ctx.trace_id.as_str()]
+        );
+        assert!(!response.headers().contains_key("x-amzn-requestid"));
+        assert!(!response.headers().contains_key(APIGW_REQUEST_ID));
+    }
+
+    #[tokio::test]
+    async fn a_buffered_result_to_a_streaming_url_is_passed_on_as_it_is() {
+        let payload = r#"{"statusCode": 201, "body": "x"}"#;
+        let mut ctx = invoked(Outcome::Response {
+            body: Bytes::from_static(payload.as_bytes()),
+            content_type: None,
+        });
+        let mode = InvokeMode::ResponseStream;
+        let response = function_url(&mut ctx, mode, &Limits::AWS).await.unwrap();
+        assert_eq!(response.status(), 200);
+        assert_eq!(values(&response, "content-type"), ["application/json"]);
+        assert_eq!(body(&response), payload);
+        assert_eq!(
+            values(&response, "x-amzn-requestid"),
+            [ctx.request_id.as_str()]
+        );
+    }
+}
