@@ -1014,11 +1014,12 @@ mod tests {
     ) -> GatewayResponse {
         let mut ctx = get("/prod/pets", headers, Door::rest_api("pets"));
         let api = &apis["pets"];
-        let templates = crate::doors::rest::mapping::Templates::compile(apis).unwrap();
+        let plans = crate::doors::rest::mapping::plan::Plans::compile(apis).unwrap();
+        let plan = plans.api("pets").unwrap();
         let gated = Gated::new();
-        let target = resolve::rest_api(api, "GET", "/prod/pets").unwrap();
+        let target = resolve::rest_api(api, plan, "GET", "/prod/pets").unwrap();
         let gate = gated.gate(api);
-        let flow = rest_api(&mut ctx, &gate, &target, (authorizer, &[]), &templates).await;
+        let flow = rest_api(&mut ctx, &gate, &target, (authorizer, &[]), plan).await;
         rest_refusal(flow)
     }
 
