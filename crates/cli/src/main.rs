@@ -242,7 +242,7 @@ fn main() -> ExitCode {
         Command::Validate { config, template } => (|| {
             let config = find_config(config, CONFIG_FILES)?;
             let c = load(&config, &template)?;
-            portico_gateway::check(&c).map_err(|errors| unservable(&config, errors))?;
+            portico_gateway::check(&c).map_err(|e| anyhow::anyhow!("{e}"))?;
             println!(
                 "{}: {} function(s), {} API(s), no problems",
                 config.display(),
@@ -308,14 +308,6 @@ fn main() -> ExitCode {
 }
 
 /// What in a valid config cannot be served (a mapping template that does not parse).
-fn unservable(config: &Path, errors: Vec<String>) -> anyhow::Error {
-    anyhow::anyhow!(
-        "{} cannot be served:\n  {}",
-        config.display(),
-        errors.join("\n  ")
-    )
-}
-
 fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
     tokio::runtime::Builder::new_multi_thread()
         .enable_all()
@@ -467,8 +459,8 @@ fn served(
     }
     let runtime =
         Arc::new(start_runtime(config, work, async_retry_delay).map_err(|e| format!("{e:#}"))?);
-    let mut gateway = portico_gateway::Gateway::new(config, runtime, addr.port())
-        .map_err(|errors| unservable(&config.path, errors).to_string())?;
+    let mut gateway =
+        portico_gateway::Gateway::new(config, runtime, addr.port()).map_err(|e| e.to_string())?;
     if let Some(observatory) = &recorders.observatory {
         gateway.observe(observatory.clone());
     }

@@ -64,14 +64,10 @@ fn render(path: &std::path::Path, diagnostics: &[Diagnostic]) -> String {
                 if i > 0 {
                     writeln!(f)?;
                 }
-                write!(
-                    f,
-                    "{}:{}:{}: {}",
-                    self.0.display(),
-                    d.line,
-                    d.column,
-                    d.message
-                )?;
+                match d.line {
+                    0 => write!(f, "{}: {}", self.0.display(), d.message)?,
+                    line => write!(f, "{}:{line}:{}: {}", self.0.display(), d.column, d.message)?,
+                }
                 if let Some(help) = &d.help {
                     write!(f, "\n  help: {help}")?;
                 }

@@ -43,6 +43,31 @@ pub struct RestApi {
     pub usage_plans: BTreeMap<String, UsagePlan>,
     /// The file's limits profile.
     pub limits: Limits,
+    /// Where the API is declared: its `openapi:` key (and document), else its name.
+    pub origin: Origin,
+}
+
+/// Where a part of a REST API is declared, for the problems found in it after load (a
+/// template that does not parse, a pattern that is not a regular expression).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Origin {
+    /// The line and column in the config file: of the route, or of the `openapi:` key.
+    pub line: u32,
+    pub column: u32,
+    /// Within an OpenAPI document: the document and, for a method, the JSON pointer of its
+    /// operation (`./api.yaml#/paths/~1pets/get`).
+    pub within: Option<String>,
+}
+
+impl Origin {
+    /// `message` at this place.
+    pub fn diagnostic(&self, message: impl std::fmt::Display) -> crate::Diagnostic {
+        let message = match &self.within {
+            Some(within) => format!("{within}: {message}"),
+            None => message.to_string(),
+        };
+        crate::Diagnostic::new(self.line, self.column, message)
+    }
 }
 
 /// One method of one resource: `GET /pets/{petId}`, or `ANY /{proxy+}`.
@@ -61,6 +86,7 @@ pub struct Method {
     /// Models for request bodies by content type (`application/json` → model name).
     pub request_models: BTreeMap<String, String>,
     pub integration: RestIntegration,
+    pub origin: Origin,
 }
 
 /// Who may call a method.

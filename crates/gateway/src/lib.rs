@@ -49,7 +49,7 @@ pub mod refusal;
 
 use std::sync::Arc;
 
-use portico_config::Config;
+use portico_config::{Config, ConfigError};
 use portico_runtime::Runtime;
 
 pub use body::Body;
@@ -108,25 +108,45 @@ fn stage_logs(config: &Config) -> Vec<(&str, &str, &portico_config::AccessLog)> 
 }
 
 /// What in a valid config cannot be served (a mapping template that does not parse, a
-/// model that is not a schema), each naming its API and method.
-pub fn check(config: &Config) -> Result<(), Vec<String>> {
-    doors::rest::mapping::plan::Plans::compile(&config.rest_apis).map(|_| ())
+/// model that is not a schema), each at the config line that declares it.
+pub fn check(config: &Config) -> Result<(), ConfigError> {
+    plans(config).map(|_| ())
+}
+
+fn plans(config: &Config) -> Result<doors::rest::mapping::plan::Plans, ConfigError> {
+    doors::rest::mapping::plan::Plans::compile(&config.rest_apis).map_err(|diagnostics| {
+        ConfigError::Invalid {
+            path: config.path.clone(),
+            diagnostics,
+        }
+    })
 }
 
 impl Gateway {
     /// The front doors for `config`; `Err` lists what in it cannot be served (a mapping
     /// template that does not parse, a model that is not a schema, a selection pattern or
-    /// validation expression that is not a regular expression), each naming its place.
+    /// validation expression that is not a regular expression, an access log that cannot
+    /// be opened), each at its place.
     pub fn new(
         config: &Config,
         runtime: Arc<Runtime>,
         local_port: u16,
-    ) -> Result<Gateway, Vec<String>> {
+    ) -> Result<Gateway, ConfigError> {
+        let plans = plans(config)?;
+        let stage_logs = access_log::StageLogs::open(stage_logs(config)).map_err(|errors| {
+            ConfigError::Invalid {
+                path: config.path.clone(),
+                diagnostics: errors
+                    .into_iter()
+                    .map(|e| portico_config::Diagnostic::new(0, 0, e))
+                    .collect(),
+            }
+        })?;
         Ok(Gateway {
             runtime,
-            plans: doors::rest::mapping::plan::Plans::compile(&config.rest_apis)?,
+            plans,
             response_cache: Box::new(phases::cache::LocalResponses::default()),
-            stage_logs: access_log::StageLogs::open(stage_logs(config))?,
+            stage_logs,
             apis: config.apis.clone(),
             rest_apis: config.rest_apis.clone(),
             limiter: Box::new(limiter::LocalBuckets::default()),

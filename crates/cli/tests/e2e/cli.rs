@@ -74,14 +74,16 @@ fn validate_reads_openapi_documents_and_their_templates() {
         )),
         "{stderr}"
     );
-    // A template that does not parse: its API, method and place.
+    // A template that does not parse: at the `openapi:` line, its operation's JSON pointer,
+    // its API, method and place.
     let (ok, stderr) = check(
         "openapi: 3.0.1\ninfo: {title: t, version: '1'}\npaths:\n  /pets:\n    get:\n      x-amazon-apigateway-integration:\n        type: mock\n        requestTemplates: {application/json: '#if($x'}\n",
     );
     assert!(!ok);
     assert!(
-        stderr
-            .contains("REST API `pets`, GET /pets: the request application/json template: line 1"),
+        stderr.contains(&format!(
+            "{path}:4:14: ./api.yaml#/paths/~1pets/get: REST API `pets`, GET /pets: the request application/json template: line 1"
+        )),
         "{stderr}"
     );
     // A selection pattern Portico cannot compile: its API, method and the pattern.
@@ -90,7 +92,9 @@ fn validate_reads_openapi_documents_and_their_templates() {
     );
     assert!(!ok);
     assert!(
-        stderr.contains("REST API `pets`, GET /pets: selection pattern: `(?=4)"),
+        stderr.contains(&format!(
+            "{path}:4:14: ./api.yaml#/paths/~1pets/get: REST API `pets`, GET /pets: selection pattern: `(?=4)"
+        )),
         "{stderr}"
     );
     // An extension Portico does not serve: a warning, not an error.

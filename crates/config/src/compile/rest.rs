@@ -8,11 +8,11 @@ use std::time::Duration;
 use serde_json::Value;
 use serde_saphyr::Spanned;
 
-use super::Compiler;
+use super::{Compiler, at};
 use crate::raw::{RawApi, RawOpenApi, RawRoute};
 use crate::rest::{
-    ApiKey, ApiKeySource, Authorization, IntegrationKind, IntegrationResponse, Method, Passthrough,
-    Quota, QuotaPeriod, RestApi, RestAuthorizerKind, RestIntegration, UsagePlan,
+    ApiKey, ApiKeySource, Authorization, IntegrationKind, IntegrationResponse, Method, Origin,
+    Passthrough, Quota, QuotaPeriod, RestApi, RestAuthorizerKind, RestIntegration, UsagePlan,
 };
 use crate::{Function, Profile, RouteKey};
 
@@ -63,6 +63,12 @@ impl Compiler {
             .openapi
             .as_ref()
             .and_then(|source| self.openapi(source, functions, profile));
+        let (line, column) = raw.openapi.as_ref().map_or(at(name), at);
+        let origin = Origin {
+            line,
+            column,
+            within: imported.as_ref().map(|(document, _)| document.clone()),
+        };
         let mut api = RestApi {
             name: name.value.clone(),
             stages,
@@ -76,8 +82,9 @@ impl Compiler {
             api_keys,
             usage_plans,
             limits,
+            origin,
         };
-        if let Some(mut imported) = imported {
+        if let Some((_, mut imported)) = imported {
             if let Some(endpoint) = &raw.cognito_endpoint {
                 self.web_url(endpoint);
                 let base = endpoint.value.trim_end_matches('/');
@@ -146,7 +153,7 @@ impl Compiler {
         source: &Spanned<RawOpenApi>,
         functions: &BTreeMap<String, Function>,
         profile: Profile,
-    ) -> Option<crate::openapi::Imported> {
+    ) -> Option<(String, crate::openapi::Imported)> {
         let (name, document) = match &source.value {
             RawOpenApi::Document(document) => {
                 ("openapi".to_string(), Value::Object(document.clone()))
@@ -183,7 +190,7 @@ impl Compiler {
                 format!("{name}#{pointer}")
             }
         };
-        let imported = match crate::openapi::import(&document, &|f| functions.contains_key(f)) {
+        let mut imported = match crate::openapi::import(&document, &|f| functions.contains_key(f)) {
             Ok(imported) => imported,
             Err(problems) => {
                 for problem in problems {
@@ -218,7 +225,16 @@ impl Compiler {
                 );
             }
         }
-        Some(imported)
+        let (line, column) = at(source);
+        for method in &mut imported.methods {
+            let pointer = method.origin.within.take().unwrap_or_default();
+            method.origin = Origin {
+                line,
+                column,
+                within: Some(format!("{name}{pointer}")),
+            };
+        }
+        Some((name, imported))
     }
 
     /// One `routes:` entry of a REST API: `function:` (Lambda proxy) or `http:` (HTTP proxy).
@@ -318,6 +334,14 @@ impl Compiler {
                 responses: vec![IntegrationResponse::passthrough()],
                 cache_key_parameters: Vec::new(),
                 stream,
+            },
+            origin: {
+                let (line, column) = at(key);
+                Origin {
+                    line,
+                    column,
+                    within: None,
+                }
             },
         })
     }

@@ -356,6 +356,10 @@ impl<'a> Importer<'a> {
             request_parameters,
             request_models,
             integration,
+            origin: crate::rest::Origin {
+                within: Some(format!("#{}", ptr.0)),
+                ..Default::default()
+            },
         })
     }
 

@@ -983,6 +983,7 @@ mod tests {
             request_parameters: BTreeMap::new(),
             request_models: BTreeMap::new(),
             integration,
+            origin: Default::default(),
         };
         let guard = RestAuthorizer {
             name: "guard".into(),
@@ -1002,6 +1003,7 @@ mod tests {
             api_keys: BTreeMap::new(),
             usage_plans: BTreeMap::new(),
             limits: Limits::AWS,
+            origin: Default::default(),
         };
         [("pets".to_string(), api)].into()
     }

@@ -8,8 +8,10 @@ use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 
 use http::HeaderName;
+use portico_config::Diagnostic;
 use portico_config::rest::{
-    ContentHandling, IntegrationKind, Method, Parameter, RestApi, RestAuthorizerKind, Source,
+    ContentHandling, IntegrationKind, Method, Origin, Parameter, RestApi, RestAuthorizerKind,
+    Source,
 };
 use portico_vtl::Template;
 
@@ -87,8 +89,9 @@ pub struct AuthorizerPlan {
 }
 
 impl Plans {
-    /// Compiles every REST API; `Err` lists every problem, each naming its API and place.
-    pub fn compile(apis: &BTreeMap<String, RestApi>) -> Result<Plans, Vec<String>> {
+    /// Compiles every REST API; `Err` lists every problem, each at the line that declares
+    /// what is wrong and naming its API and place.
+    pub fn compile(apis: &BTreeMap<String, RestApi>) -> Result<Plans, Vec<Diagnostic>> {
         let mut errors = Vec::new();
         let plans = Plans {
             apis: apis
@@ -96,6 +99,7 @@ impl Plans {
                 .map(|api| {
                     let mut problems = Problems {
                         api: &api.name,
+                        origin: &api.origin,
                         errors: &mut errors,
                     };
                     (api.name.clone(), problems.api(api))
@@ -118,13 +122,15 @@ impl Plans {
 /// The problems found while compiling one API.
 struct Problems<'a> {
     api: &'a str,
-    errors: &'a mut Vec<String>,
+    /// Where what is being compiled is declared: the API, or one of its methods.
+    origin: &'a Origin,
+    errors: &'a mut Vec<Diagnostic>,
 }
 
 impl Problems<'_> {
     fn error(&mut self, place: &str, what: impl std::fmt::Display) {
-        self.errors
-            .push(format!("REST API `{}`, {place}: {what}", self.api));
+        let message = format!("REST API `{}`, {place}: {what}", self.api);
+        self.errors.push(self.origin.diagnostic(message));
     }
 
     fn api(&mut self, api: &RestApi) -> ApiPlan {
@@ -132,7 +138,14 @@ impl Problems<'_> {
         let methods = api
             .methods
             .iter()
-            .map(|method| self.method(api, method, &models))
+            .map(|method| {
+                let mut problems = Problems {
+                    api: self.api,
+                    origin: &method.origin,
+                    errors: self.errors,
+                };
+                problems.method(api, method, &models)
+            })
             .collect();
         let gateway_responses = api
             .gateway_responses
@@ -192,10 +205,10 @@ impl Problems<'_> {
                 Ok(validator) => {
                     models.insert(name.clone(), Arc::new(validator));
                 }
-                Err(e) => self.errors.push(format!(
-                    "REST API `{}`: model `{name}` is not a JSON Schema (draft 4): {e}",
-                    self.api
-                )),
+                Err(e) => self.error(
+                    &format!("model `{name}`"),
+                    format!("not a JSON Schema (draft 4): {e}"),
+                ),
             }
         }
         models
