@@ -1,4 +1,4 @@
-//! Portico's front doors: Function URLs, HTTP APIs and the Lambda Invoke API.
+//! Portico's front doors: Function URLs, HTTP APIs, REST APIs and the Lambda Invoke API.
 //!
 //! Each front door (see [`doors`]) runs a request through named phases (see [`phases`]) over
 //! a per-request [`ctx::RequestCtx`]. A phase that says no returns a [`Refusal`], which the

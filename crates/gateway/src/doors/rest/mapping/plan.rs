@@ -2,7 +2,7 @@
 //! checked against and mapped by (typed parameter sources, parsed templates, compiled
 //! selection patterns and models, the integration's HTTP method), so that nothing is parsed
 //! on the request path. A broken template, pattern or model stops Portico at start-up with
-//! its API, method and what is wrong.
+//! its config line, API, method and what is wrong.
 
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
