@@ -194,9 +194,62 @@ pub struct RawAuthorizer {
     #[serde(default)]
     pub ttl: Option<Spanned<u64>>,
     /// Where the identity is: `$request.header.<name>`, `$request.querystring.<name>`. A
-    /// request missing one gets 401 without the authorizer being invoked.
+    /// request missing one gets 401 without the authorizer being invoked. A list, or one
+    /// string with the sources separated by commas (as API Gateway's console writes them).
     #[serde(default)]
-    pub identity_source: Vec<Spanned<String>>,
+    pub identity_source: Option<Spanned<Sources>>,
+}
+
+/// Identity sources as written: a list, or one string of them separated by commas.
+#[derive(Debug)]
+pub enum Sources {
+    Listed(Vec<Spanned<String>>),
+    Joined(String),
+}
+
+impl<'de> Deserialize<'de> for Sources {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct Visitor;
+        impl<'de> serde::de::Visitor<'de> for Visitor {
+            type Value = Sources;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("a list of identity sources, or one string of them separated by commas")
+            }
+            fn visit_str<E: serde::de::Error>(self, joined: &str) -> Result<Sources, E> {
+                Ok(Sources::Joined(joined.to_string()))
+            }
+            fn visit_seq<A: serde::de::SeqAccess<'de>>(
+                self,
+                mut seq: A,
+            ) -> Result<Sources, A::Error> {
+                let mut listed = Vec::new();
+                while let Some(source) = seq.next_element()? {
+                    listed.push(source);
+                }
+                Ok(Sources::Listed(listed))
+            }
+        }
+        deserializer.deserialize_any(Visitor)
+    }
+}
+
+impl Sources {
+    /// Each source with its place (a joined string's at the string).
+    pub fn each(written: &Spanned<Sources>) -> Vec<Spanned<String>> {
+        match &written.value {
+            Sources::Listed(listed) => listed.clone(),
+            Sources::Joined(joined) => joined
+                .split(',')
+                .map(|source| {
+                    Spanned::new(
+                        source.trim().to_string(),
+                        written.referenced,
+                        written.defined,
+                    )
+                })
+                .collect(),
+        }
+    }
 }
 
 /// One stage.

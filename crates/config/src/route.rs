@@ -49,6 +49,12 @@ impl RouteKey {
         let Some(path) = path.strip_prefix('/') else {
             return Err("the path must start with `/`".into());
         };
+        if let Some(trimmed) = path.strip_suffix('/') {
+            return Err(format!(
+                "the path ends with `/`: write `{method} /{}`",
+                trimmed.trim_end_matches('/')
+            ));
+        }
         let mut segments = Vec::new();
         if !path.is_empty() {
             for part in path.split('/') {

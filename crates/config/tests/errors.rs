@@ -75,6 +75,18 @@ fn a_web_function_compiles_with_the_adapters_defaults() {
 }
 
 #[test]
+fn identity_sources_may_be_one_string_separated_by_commas() {
+    let d = dir();
+    let yaml = "functions:\n  auth: {runtime: python3.12, handler: app.handler, code: ./hello}\napis:\n  shop:\n    protocol: http\n    authorizers:\n      a: {type: lambda, function: auth, identity_source: \"$request.header.Authorization, $request.querystring.key\"}\n";
+    let c = portico_config::parse(&d.path().join("portico.yaml"), yaml).unwrap();
+    use portico_config::IdentitySource::{Header, Query};
+    assert_eq!(
+        c.apis["shop"].authorizers["a"].identity_sources,
+        [Header("authorization".into()), Query("key".into())]
+    );
+}
+
+#[test]
 fn broken_configs_say_where_and_how_to_fix() {
     let cases: &[(&str, &[&str])] = &[
         (
@@ -255,6 +267,34 @@ fn broken_configs_say_where_and_how_to_fix() {
                 "2:58 a fixed port lets one instance run at a time, but concurrency is 10 | add `concurrency: 1`",
                 "3:75 `port` is for `runtime: web`",
                 "3:92 `readiness` is for `runtime: web`",
+            ],
+        ),
+        (
+            "functions:\n  hello: {runtime: python3.12, handler: app.handler, code: ./hello}\napis:\n  pets:\n    protocol: rest\n    api_keys: {k: {}}\n    usage_plans: {p: {keys: [k], method_throttles: {\"GET /plantest/\": {rate: 1, burst: 1}}}}\n    routes:\n      GET /plantest/: {function: hello}\n",
+            &[
+                "7:53 `GET /plantest/` is not a method: the path ends with `/`: write `GET /plantest`",
+                "9:7 route `GET /plantest/`: the path ends with `/`: write `GET /plantest`",
+            ],
+        ),
+        (
+            "functions:\n  hello: {runtime: python3.12, handler: main.handler, code: ./hello}\napis:\n  shop:\n    protocol: http\n    authorizers:\n      a: {type: lambda, function: hello}\n    routes:\n      GET /a: {function: hello}\n      GET /b: {function: helo}\n",
+            &[
+                "2:41 handler file `main.py` not found in `./hello`",
+                "10:26 route `GET /b` invokes `helo`, which is not a function here | did you mean `hello`?",
+            ],
+        ),
+        (
+            "functions:\n  auth: {runtime: python3.12, handler: app.handler, code: ./hello}\napis:\n  shop:\n    protocol: http\n    authorizers:\n      a: {type: lambda, function: auht, identity_source: \"$request.header.Authorization, $request.hedaer.X\"}\n",
+            &[
+                "7:35 authorizer `a` invokes `auht`, which is not a function here | did you mean `auth`?",
+                "7:58 identity source `$request.hedaer.X` is not understood",
+            ],
+        ),
+        (
+            "functions:\n  Hello: {runtime: python3.12, handler: app.handler, code: ./hello, url: {}}\n  hello: {runtime: python3.12, handler: app.handler, code: ./hello, url: {}}\n  HELLO: {runtime: python3.12, handler: app.handler, code: ./hello}\napis:\n  Shop: {protocol: http}\n  shop: {protocol: rest}\n",
+            &[
+                "3:3 function names `Hello` and `hello` differ only in case | rename one: their Function URLs' host names",
+                "7:3 API names `Shop` and `shop` differ only in case | rename one: their host names",
             ],
         ),
         (

@@ -18,7 +18,12 @@ impl Compiler {
     ) -> Option<Authorizer> {
         let errors_before = self.diagnostics.len();
         let mut identity_sources = Vec::new();
-        for source in &raw.identity_source {
+        let written = raw
+            .identity_source
+            .as_ref()
+            .map(crate::raw::Sources::each)
+            .unwrap_or_default();
+        for source in &written {
             match IdentitySource::parse(&source.value) {
                 Some(parsed) => identity_sources.push(parsed),
                 None => self.error(
@@ -56,17 +61,9 @@ impl Compiler {
                     }
                 };
                 let function = match &raw.function {
-                    Some(f) if functions.contains_key(&f.value) => f.value.clone(),
                     Some(f) => {
-                        self.error(
-                            f,
-                            format!(
-                                "authorizer `{}` invokes `{}`, which is not a function here",
-                                name.value, f.value
-                            ),
-                            "functions are declared under `functions:`",
-                        );
-                        String::new()
+                        self.known_function(f, &format!("authorizer `{}`", name.value), functions);
+                        f.value.clone()
                     }
                     None => {
                         self.error(

@@ -478,18 +478,21 @@ impl Compiler {
         Some(build)
     }
 
-    /// Reports `function` if no function has that name; `what` says who names it.
+    /// Reports `function` if no function has that name (a function declared with errors of
+    /// its own has been reported already); `what` says who names it.
     pub(crate) fn known_function(
         &mut self,
         function: &Spanned<String>,
         what: &str,
         functions: &BTreeMap<String, Function>,
     ) {
-        if functions.contains_key(&function.value) {
+        if functions.contains_key(&function.value)
+            || self.broken_functions.contains(&function.value)
+        {
             return;
         }
-        let names: Vec<&str> = functions.keys().map(String::as_str).collect();
-        let suggestion = did_you_mean(&function.value, names.iter().copied())
+        let names = functions.keys().chain(&self.broken_functions);
+        let suggestion = did_you_mean(&function.value, names.map(String::as_str))
             .map(|k| format!("did you mean `{k}`? "))
             .unwrap_or_default();
         self.error(

@@ -13,7 +13,7 @@ mod mappings;
 mod rest;
 mod stages;
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
 use serde_saphyr::Spanned;
@@ -109,6 +109,7 @@ pub fn parse(path: &Path, text: &str) -> Result<Config, ConfigError> {
         base,
         diagnostics: Vec::new(),
         warnings: Vec::new(),
+        broken_functions: BTreeSet::new(),
     };
     let mut config = c.config(path, raw);
     config.warnings = std::mem::take(&mut c.warnings);
@@ -181,6 +182,9 @@ pub(crate) struct Compiler {
     pub(crate) diagnostics: Vec<Diagnostic>,
     /// What is accepted but not served (an OpenAPI extension Portico does not read).
     pub(crate) warnings: Vec<String>,
+    /// Functions declared with errors of their own: what names them is not told again
+    /// that they do not exist.
+    pub(crate) broken_functions: BTreeSet<String>,
 }
 
 pub(crate) fn at<T>(s: &Spanned<T>) -> (u32, u32) {
@@ -231,13 +235,28 @@ impl Compiler {
             None => "000000000000".to_string(),
         };
         let mut functions = BTreeMap::new();
+        let mut url_names = Vec::new();
         for (crate::raw::Key(name), raw) in raw.functions {
-            if let Some(f) = self.function(&name, raw, profile) {
-                functions.insert(name.value, f);
+            match self.function(&name, raw, profile) {
+                Some(f) => {
+                    if f.url.is_some() {
+                        url_names.push(name.clone());
+                    }
+                    functions.insert(name.value, f);
+                }
+                None => {
+                    self.broken_functions.insert(name.value);
+                }
             }
         }
+        self.same_but_for_case(
+            "function",
+            &url_names,
+            "their Function URLs' host names (<function>.lambda-url.localhost) would be the same, and host names do not keep case",
+        );
         let mut apis = BTreeMap::new();
         let mut rest_apis = BTreeMap::new();
+        let api_names: Vec<Spanned<String>> = raw.apis.keys().map(|k| k.0.clone()).collect();
         for (crate::raw::Key(name), raw) in raw.apis {
             self.api_name(&name);
             match raw.protocol.value.as_str() {
@@ -262,6 +281,11 @@ impl Compiler {
                 }
             }
         }
+        self.same_but_for_case(
+            "API",
+            &api_names,
+            "their host names (<api>.execute-api.localhost) would be the same, and host names do not keep case",
+        );
         let mut credentials = BTreeMap::new();
         for (crate::raw::Key(key_id), credential) in raw.credentials {
             if let Some(value) = self.env_value(&credential.secret, "the secret") {
@@ -343,6 +367,24 @@ impl Compiler {
                     format!("export {name} before starting Portico, or write {what} here"),
                 );
                 None
+            }
+        }
+    }
+
+    /// Reports names that differ only in case (`what` they name and `why` that matters): the
+    /// second of each pair, as `names` come.
+    fn same_but_for_case(&mut self, what: &str, names: &[Spanned<String>], why: &str) {
+        let mut seen: BTreeMap<String, &str> = BTreeMap::new();
+        for name in names {
+            if let Some(first) = seen.insert(name.value.to_ascii_lowercase(), &name.value) {
+                self.error(
+                    name,
+                    format!(
+                        "{what} names `{first}` and `{}` differ only in case",
+                        name.value
+                    ),
+                    format!("rename one: {why}"),
+                );
             }
         }
     }

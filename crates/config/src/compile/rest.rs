@@ -108,26 +108,32 @@ impl Compiler {
             api.binary_media_types.extend(imported.binary_media_types);
             api.gateway_responses = imported.gateway_responses;
         }
+        // Routes with errors of their own, which what names them is not told again.
+        let mut broken_routes = Vec::new();
         for (crate::raw::Key(key), route) in raw.routes {
-            if let Some(method) = self.rest_route(&key, route, functions, profile) {
-                if api
-                    .methods
-                    .iter()
-                    .any(|m| m.key.text() == method.key.text())
-                {
-                    self.error(
-                        &key,
-                        format!("route `{}` is also in the OpenAPI document", key.value),
-                        "declare each method once: in `routes:` or in the document",
-                    );
-                }
-                api.methods.push(method);
+            let Some(method) = self.rest_route(&key, route, functions, profile) else {
+                broken_routes.push(key.value);
+                continue;
+            };
+            if api
+                .methods
+                .iter()
+                .any(|m| m.key.text() == method.key.text())
+            {
+                self.error(
+                    &key,
+                    format!("route `{}` is also in the OpenAPI document", key.value),
+                    "declare each method once: in `routes:` or in the document",
+                );
             }
+            api.methods.push(method);
         }
         api.methods
             .sort_by(|a: &Method, b: &Method| a.key.cmp_specificity(&b.key));
         for method in &named {
-            if !api.methods.iter().any(|m| m.key.text() == method.value) {
+            if !api.methods.iter().any(|m| m.key.text() == method.value)
+                && !broken_routes.contains(&method.value)
+            {
                 let known: Vec<&str> = api.methods.iter().map(|m| m.key.text()).collect();
                 let help = crate::diagnostics::did_you_mean(&method.value, known.iter().copied())
                     .map(|k| format!("did you mean `{k}`?"))
@@ -190,7 +196,9 @@ impl Compiler {
                 format!("{name}#{pointer}")
             }
         };
-        let mut imported = match crate::openapi::import(&document, &|f| functions.contains_key(f)) {
+        let mut imported = match crate::openapi::import(&document, &|f| {
+            functions.contains_key(f) || self.broken_functions.contains(f)
+        }) {
             Ok(imported) => imported,
             Err(problems) => {
                 for problem in problems {

@@ -60,8 +60,10 @@ pub fn rest_api(ctx: &RequestCtx, target: &RestTarget<'_>) -> Flow {
             why,
         ));
     }
+    // A body of a type without its own model is checked against the `$default` one.
     let media = crate::doors::rest::mapping::media_type(ctx.header("content-type"));
-    let Some(schema) = validator.models.get(&media) else {
+    let model = validator.models.get(&media);
+    let Some(schema) = model.or_else(|| validator.models.get("$default")) else {
         return Flow::Continue;
     };
     let body: serde_json::Value = match serde_json::from_slice(&ctx.body) {

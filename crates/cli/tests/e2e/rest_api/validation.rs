@@ -83,3 +83,36 @@ usage_plans: {basic: {keys: [tester]}}
     assert_eq!(status, 200, "{created}");
     assert_eq!(created["message"], "success");
 }
+
+#[tokio::test]
+async fn a_default_model_checks_bodies_of_every_content_type() {
+    let p = Setup::new()
+        .python("echo", "app.echo_proxy")
+        .rest_api("orders", "stages: {dev: {}}")
+        .openapi("fixtures/openapi/default-model.yaml")
+        .serve();
+    let url = format!("{}/execute-api/orders/dev/orders", p.endpoint());
+    let post = |content_type: &'static str, body: &'static str| {
+        let request = p
+            .client()
+            .post(&url)
+            .header("content-type", content_type)
+            .body(body);
+        async move {
+            let response = request.send().await.unwrap();
+            let status = response.status().as_u16();
+            (status, response.json::<Value>().await.unwrap())
+        }
+    };
+    let invalid = (400, json!({"message": "Invalid request body"}));
+    for content_type in ["application/json", "text/plain"] {
+        assert_eq!(
+            post(content_type, r#"{"qty": 1}"#).await,
+            invalid,
+            "{content_type}"
+        );
+        let (status, event) = post(content_type, r#"{"item": "tea"}"#).await;
+        assert_eq!(status, 200, "{content_type}: {event}");
+        assert_eq!(event["body"], r#"{"item": "tea"}"#);
+    }
+}
