@@ -60,12 +60,28 @@ mod tests {
         let cache = LocalCache::default();
         let start = Instant::now();
         let minute = Duration::from_secs(60);
-        cache.put_at("a".into(), Decision::Deny, minute, start);
-        cache.put_at("b".into(), Decision::Deny, Duration::ZERO, start);
-        assert_eq!(cache.get_at("a", start), Some(Decision::Deny));
+        cache.put_at(
+            "a".into(),
+            Decision::Deny { explicit: false },
+            minute,
+            start,
+        );
+        cache.put_at(
+            "b".into(),
+            Decision::Deny { explicit: false },
+            Duration::ZERO,
+            start,
+        );
+        assert_eq!(
+            cache.get_at("a", start),
+            Some(Decision::Deny { explicit: false })
+        );
         assert_eq!(cache.get_at("b", start), None, "a TTL of 0 caches nothing");
         let later = start + minute - Duration::from_nanos(1);
-        assert_eq!(cache.get_at("a", later), Some(Decision::Deny));
+        assert_eq!(
+            cache.get_at("a", later),
+            Some(Decision::Deny { explicit: false })
+        );
         assert_eq!(cache.get_at("a", start + minute), None, "expired");
     }
 }

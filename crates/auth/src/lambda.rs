@@ -10,10 +10,10 @@ use crate::strings;
 #[derive(Debug, Clone, PartialEq)]
 pub enum Decision {
     /// Let the request in; `context` goes to `requestContext.authorizer.lambda`.
-    Allow {
-        context: Value,
-    },
-    Deny,
+    Allow { context: Value },
+    /// Keep it out: `explicit` when a policy's `Deny` statement covers the route, rather
+    /// than no `Allow` statement (or `isAuthorized: false`).
+    Deny { explicit: bool },
     /// A REST authorizer's whole answer (principal, policy, context), kept as it came: a
     /// cached policy decides each method anew.
     Answer(Value),
@@ -46,27 +46,20 @@ pub fn decide_value(
         Some(context @ Value::Object(_)) => context.clone(),
         Some(_) => return Err(Unusable("`context` is not an object".into())),
     };
-    let allowed = if simple_responses {
-        match value.get("isAuthorized") {
-            Some(Value::Bool(allowed)) => *allowed,
-            _ => {
-                return Err(Unusable(
-                    "`isAuthorized` is missing or not a boolean".into(),
-                ));
-            }
-        }
-    } else {
-        policy_allows(value, route_arn)?
-    };
-    Ok(if allowed {
-        Decision::Allow { context }
-    } else {
-        Decision::Deny
-    })
+    if simple_responses {
+        return match value.get("isAuthorized") {
+            Some(Value::Bool(true)) => Ok(Decision::Allow { context }),
+            Some(Value::Bool(false)) => Ok(Decision::Deny { explicit: false }),
+            _ => Err(Unusable(
+                "`isAuthorized` is missing or not a boolean".into(),
+            )),
+        };
+    }
+    policy_decides(value, route_arn, context)
 }
 
 /// An IAM policy allows the route when some `Allow` statement covers it and no `Deny` does.
-fn policy_allows(answer: &Value, route_arn: &str) -> Result<bool, Unusable> {
+fn policy_decides(answer: &Value, route_arn: &str, context: Value) -> Result<Decision, Unusable> {
     let statements = match answer.pointer("/policyDocument/Statement") {
         Some(Value::Array(statements)) => statements.clone(),
         Some(statement @ Value::Object(_)) => vec![statement.clone()],
@@ -81,7 +74,7 @@ fn policy_allows(answer: &Value, route_arn: &str) -> Result<bool, Unusable> {
                 .iter()
                 .any(|a| glob(a, "execute-api:Invoke"));
         match statement.get("Effect").and_then(Value::as_str) {
-            Some("Deny") if covers => return Ok(false),
+            Some("Deny") if covers => return Ok(Decision::Deny { explicit: true }),
             Some("Allow") if covers => allowed = true,
             Some("Allow" | "Deny") => {}
             _ => {
@@ -91,7 +84,11 @@ fn policy_allows(answer: &Value, route_arn: &str) -> Result<bool, Unusable> {
             }
         }
     }
-    Ok(allowed)
+    Ok(if allowed {
+        Decision::Allow { context }
+    } else {
+        Decision::Deny { explicit: false }
+    })
 }
 
 /// IAM's wildcards: `*` is any run of characters, `?` any one.
@@ -141,7 +138,7 @@ mod tests {
         );
         assert_eq!(
             decide_json(json!({"isAuthorized": false}), true),
-            Ok(Decision::Deny)
+            Ok(Decision::Deny { explicit: false })
         );
         assert!(decide_json(json!({"isAuthorized": "yes"}), true).is_err());
         assert!(decide(b"nope", true, ARN).is_err());
@@ -161,11 +158,19 @@ mod tests {
         ));
         assert_eq!(
             allow(json!("arn:aws:execute-api:*:*:other/*")),
-            Ok(Decision::Deny)
+            Ok(Decision::Deny { explicit: false })
         );
         assert_eq!(
             decide_json(policy("Deny", json!("*")), false),
-            Ok(Decision::Deny)
+            Ok(Decision::Deny { explicit: true })
+        );
+        // A Deny wins over an Allow of the same route.
+        let both = json!({"principalId": "u", "policyDocument": {"Statement": [
+            {"Effect": "Allow", "Action": "execute-api:Invoke", "Resource": "*"},
+            {"Effect": "Deny", "Action": "execute-api:*", "Resource": ARN}]}});
+        assert_eq!(
+            decide_json(both, false),
+            Ok(Decision::Deny { explicit: true })
         );
         assert!(decide_json(json!({"principalId": "u"}), false).is_err());
     }

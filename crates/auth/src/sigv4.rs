@@ -40,6 +40,22 @@ pub enum SigError {
     Mismatch,
 }
 
+impl std::fmt::Display for SigError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            SigError::Missing => f.write_str("the request is not signed"),
+            SigError::Invalid(why) => write!(f, "the signature is unusable: {why}"),
+            SigError::UnknownKey(key) => write!(
+                f,
+                "access key `{key}` is not in the config's `credentials:`"
+            ),
+            SigError::Mismatch => f.write_str(
+                "the signature does not match the request (check the secret and what was signed)",
+            ),
+        }
+    }
+}
+
 struct Parameters {
     access_key: String,
     scope: String,

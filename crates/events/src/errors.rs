@@ -108,7 +108,8 @@ pub enum UrlError {
     Throttled,
     /// No function has a URL at this address.
     NoSuchUrl { function: String },
-    /// The URL takes `AWS_IAM` auth and the request has no valid SigV4 signature.
+    /// The URL takes `AWS_IAM` auth and the request has no valid SigV4 signature (AWS's
+    /// answer says no more; Portico's log says what is wrong).
     SignatureRequired,
     /// The client broke off the request.
     BadRequest,
@@ -153,9 +154,7 @@ impl UrlError {
                 status: 403,
                 error_type: Some("AccessDeniedException"),
                 content_type: "application/json",
-                body: json(&serde_json::json!({
-                    "Message": "Forbidden. This Function URL takes AWS_IAM auth: sign the request with SigV4 (service lambda) using credentials from the config's credentials:.",
-                })),
+                body: json(&serde_json::json!({"Message": "Forbidden"})),
                 retry_after: None,
             },
             UrlError::BadRequest => ErrorResponse {
@@ -223,8 +222,9 @@ pub enum GatewayResponse {
     ResourceNotFound,
     /// A SigV4 signature that does not match.
     InvalidSignature,
-    /// An IAM-guarded method called without a signature, or an authorizer's Deny.
-    AccessDenied,
+    /// An authorizer's policy does not allow the method: `explicit` when a `Deny` statement
+    /// covers it, else no `Allow` does.
+    AccessDenied { explicit: bool },
     /// An authorizer found no identity, or refused it.
     Unauthorized,
     /// A missing or unknown API key.
@@ -245,11 +245,10 @@ pub enum GatewayResponse {
     IntegrationTimeout,
     /// The integration failed: a malformed Lambda proxy response, an unreachable backend.
     IntegrationFailure,
-    /// The API's own configuration failed at run time (a template that cannot render).
+    /// The API's own configuration failed at run time (a template that cannot render, an
+    /// HTTP backend that cannot be reached or whose URL a missing stage variable broke).
     ApiConfigurationError,
-    /// The authorizer failed (its function crashed).
-    AuthorizerFailure,
-    /// The authorizer answered something that is not a policy.
+    /// The authorizer failed, timed out or answered something that is not a usable policy.
     AuthorizerConfigurationError,
 }
 
@@ -260,7 +259,7 @@ impl GatewayResponse {
             GatewayResponse::MissingAuthenticationToken => "MISSING_AUTHENTICATION_TOKEN",
             GatewayResponse::ResourceNotFound => "RESOURCE_NOT_FOUND",
             GatewayResponse::InvalidSignature => "INVALID_SIGNATURE",
-            GatewayResponse::AccessDenied => "ACCESS_DENIED",
+            GatewayResponse::AccessDenied { .. } => "ACCESS_DENIED",
             GatewayResponse::Unauthorized => "UNAUTHORIZED",
             GatewayResponse::InvalidApiKey => "INVALID_API_KEY",
             GatewayResponse::Throttled => "THROTTLED",
@@ -272,83 +271,90 @@ impl GatewayResponse {
             GatewayResponse::IntegrationTimeout => "INTEGRATION_TIMEOUT",
             GatewayResponse::IntegrationFailure => "INTEGRATION_FAILURE",
             GatewayResponse::ApiConfigurationError => "API_CONFIGURATION_ERROR",
-            GatewayResponse::AuthorizerFailure => "AUTHORIZER_FAILURE",
             GatewayResponse::AuthorizerConfigurationError => "AUTHORIZER_CONFIGURATION_ERROR",
         }
     }
 
-    /// The default answer: status, `x-amzn-ErrorType` and `{"message": ...}`.
+    /// The default answer: status, `x-amzn-ErrorType` and `{"message": ...}` (an
+    /// authorizer's deny writes `Message`, as API Gateway does).
     pub fn response(&self) -> ErrorResponse {
-        let (status, error_type, message): (u16, &'static str, String) = match self {
-            GatewayResponse::MissingAuthenticationToken => (
-                403,
-                "MissingAuthenticationTokenException",
-                "Missing Authentication Token".into(),
-            ),
-            GatewayResponse::ResourceNotFound => {
-                (404, "NotFoundException", "Not Found".into())
-            }
-            GatewayResponse::InvalidSignature => (
-                403,
-                "InvalidSignatureException",
-                "The request signature we calculated does not match the signature you provided. Check your AWS Secret Access Key and signing method. Consult the service documentation for details.".into(),
-            ),
-            GatewayResponse::AccessDenied => (
-                403,
-                "AccessDeniedException",
-                "User is not authorized to access this resource".into(),
-            ),
-            GatewayResponse::Unauthorized => {
-                (401, "UnauthorizedException", "Unauthorized".into())
-            }
-            GatewayResponse::InvalidApiKey => (403, "ForbiddenException", "Forbidden".into()),
-            GatewayResponse::Throttled => {
-                (429, "TooManyRequestsException", "Too Many Requests".into())
-            }
-            GatewayResponse::QuotaExceeded => {
-                (429, "LimitExceededException", "Limit Exceeded".into())
-            }
-            GatewayResponse::BadRequestBody => {
-                (400, "BadRequestException", "Invalid request body".into())
-            }
-            GatewayResponse::BadRequestParameters(names) => (
-                400,
-                "BadRequestException",
-                format!("Missing required request parameters: [{}]", names.join(", ")),
-            ),
-            GatewayResponse::RequestTooLarge => {
-                (413, "RequestTooLongException", "Request Too Long".into())
-            }
-            GatewayResponse::UnsupportedMediaType => (
-                415,
-                "UnsupportedMediaTypeException",
-                "Unsupported Media Type".into(),
-            ),
-            GatewayResponse::IntegrationTimeout => (
-                504,
-                "InternalServerErrorException",
-                "Endpoint request timed out".into(),
-            ),
-            GatewayResponse::IntegrationFailure => (
-                502,
-                "InternalServerErrorException",
-                "Internal server error".into(),
-            ),
-            GatewayResponse::ApiConfigurationError
-            | GatewayResponse::AuthorizerFailure
-            | GatewayResponse::AuthorizerConfigurationError => (
-                500,
-                "InternalServerErrorException",
-                "Internal server error".into(),
-            ),
+        let (status, error_type) = self.status_and_type();
+        let key = match self {
+            GatewayResponse::AccessDenied { .. } => "Message",
+            _ => "message",
         };
+        let mut body = serde_json::Map::new();
+        body.insert(key.into(), self.message().into());
         ErrorResponse {
             status,
             error_type: Some(error_type),
             content_type: "application/json",
-            body: json(&serde_json::json!({ "message": message })),
+            body: json(&serde_json::Value::Object(body)),
             retry_after: None,
         }
+    }
+
+    fn status_and_type(&self) -> (u16, &'static str) {
+        match self {
+            GatewayResponse::MissingAuthenticationToken => {
+                (403, "MissingAuthenticationTokenException")
+            }
+            GatewayResponse::ResourceNotFound => (404, "NotFoundException"),
+            GatewayResponse::InvalidSignature => (403, "InvalidSignatureException"),
+            GatewayResponse::AccessDenied { .. } => (403, "AccessDeniedException"),
+            GatewayResponse::Unauthorized => (401, "UnauthorizedException"),
+            GatewayResponse::InvalidApiKey => (403, "ForbiddenException"),
+            GatewayResponse::Throttled => (429, "TooManyRequestsException"),
+            GatewayResponse::QuotaExceeded => (429, "LimitExceededException"),
+            GatewayResponse::BadRequestBody | GatewayResponse::BadRequestParameters(_) => {
+                (400, "BadRequestException")
+            }
+            GatewayResponse::RequestTooLarge => (413, "RequestTooLongException"),
+            GatewayResponse::UnsupportedMediaType => (415, "UnsupportedMediaTypeException"),
+            GatewayResponse::IntegrationTimeout => (504, "InternalServerErrorException"),
+            GatewayResponse::IntegrationFailure => (502, "InternalServerErrorException"),
+            GatewayResponse::ApiConfigurationError => (500, "InternalServerErrorException"),
+            GatewayResponse::AuthorizerConfigurationError => {
+                (500, "AuthorizerConfigurationException")
+            }
+        }
+    }
+
+    /// `$context.error.message`: what the default answer says (`None` for a failed
+    /// authorizer, whose answer is `{"message": null}`).
+    pub fn message(&self) -> Option<String> {
+        let message = match self {
+            GatewayResponse::MissingAuthenticationToken => "Missing Authentication Token",
+            GatewayResponse::ResourceNotFound => "Not Found",
+            GatewayResponse::InvalidSignature => {
+                "The request signature we calculated does not match the signature you provided. Check your AWS Secret Access Key and signing method. Consult the service documentation for details."
+            }
+            GatewayResponse::AccessDenied { explicit: true } => {
+                "User is not authorized to access this resource with an explicit deny"
+            }
+            GatewayResponse::AccessDenied { explicit: false } => {
+                "User is not authorized to access this resource"
+            }
+            GatewayResponse::Unauthorized => "Unauthorized",
+            GatewayResponse::InvalidApiKey => "Forbidden",
+            GatewayResponse::Throttled => "Too Many Requests",
+            GatewayResponse::QuotaExceeded => "Limit Exceeded",
+            GatewayResponse::BadRequestBody => "Invalid request body",
+            GatewayResponse::BadRequestParameters(names) => {
+                return Some(format!(
+                    "Missing required request parameters: [{}]",
+                    names.join(", ")
+                ));
+            }
+            GatewayResponse::RequestTooLarge => "Request Too Long",
+            GatewayResponse::UnsupportedMediaType => "Unsupported Media Type",
+            GatewayResponse::IntegrationTimeout => "Endpoint request timed out",
+            GatewayResponse::IntegrationFailure | GatewayResponse::ApiConfigurationError => {
+                "Internal server error"
+            }
+            GatewayResponse::AuthorizerConfigurationError => return None,
+        };
+        Some(message.to_string())
     }
 }
 

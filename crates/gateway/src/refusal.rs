@@ -35,9 +35,12 @@ pub enum Kind {
     FunctionTimedOut,
     /// The integration's timeout passed first (a function invoked runs on).
     IntegrationTimeout,
-    /// The integration could not be used: a missing function, an unreachable upstream, a
-    /// response mapping that failed.
+    /// The integration could not be used: a missing function, a response mapping that
+    /// failed.
     IntegrationFailed,
+    /// An HTTP integration's backend could not be reached, or its URL is not one (a stage
+    /// variable it names is not set).
+    Unreachable,
     Url(UrlError),
     Api(ApiError),
     Rest(GatewayResponse),
@@ -96,9 +99,8 @@ impl Kind {
         match self {
             Kind::TooLarge { .. } => ApiError::RequestTooLarge,
             Kind::BrokenBody => ApiError::BadRequest,
-            Kind::NotInvoked(_) | Kind::FunctionTimedOut | Kind::IntegrationTimeout => {
-                ApiError::ServiceUnavailable
-            }
+            // A function past its own timeout is a function error, answered as any other.
+            Kind::NotInvoked(_) | Kind::IntegrationTimeout => ApiError::ServiceUnavailable,
             Kind::Api(error) | Kind::Bearer { error, .. } => *error,
             _ => ApiError::IntegrationFailed,
         }
@@ -112,14 +114,16 @@ impl Kind {
             Kind::FunctionTimedOut | Kind::IntegrationTimeout => {
                 GatewayResponse::IntegrationTimeout
             }
+            Kind::Unreachable => GatewayResponse::ApiConfigurationError,
             Kind::Rest(response) => response.clone(),
             _ => GatewayResponse::IntegrationFailure,
         }
     }
 }
 
-/// The response for an AWS error shape, with the request id header AWS adds.
-pub fn render(error: &ErrorResponse, request_id: &str) -> Response<Body> {
+/// The response for an AWS error shape, with Lambda's request id header when given (API
+/// Gateway's doors add their own ids to every answer).
+pub fn render(error: &ErrorResponse, request_id: Option<&str>) -> Response<Body> {
     let mut response = Response::new(Body::full(error.body.clone()));
     *response.status_mut() =
         StatusCode::from_u16(error.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
@@ -137,7 +141,7 @@ pub fn render(error: &ErrorResponse, request_id: &str) -> Response<Body> {
     if let Some(seconds) = error.retry_after {
         headers.insert(http::header::RETRY_AFTER, HeaderValue::from(seconds));
     }
-    if let Ok(id) = HeaderValue::from_str(request_id) {
+    if let Some(Ok(id)) = request_id.map(HeaderValue::from_str) {
         headers.insert(portico_events::invoke_api::REQUEST_ID, id);
     }
     response
@@ -183,7 +187,7 @@ mod tests {
             (
                 Kind::FunctionTimedOut,
                 UrlError::FunctionFailed,
-                ApiError::ServiceUnavailable,
+                ApiError::IntegrationFailed,
                 GatewayResponse::IntegrationTimeout,
             ),
             (
@@ -198,18 +202,42 @@ mod tests {
                 ApiError::IntegrationFailed,
                 GatewayResponse::IntegrationFailure,
             ),
+            (
+                Kind::Unreachable,
+                UrlError::FunctionFailed,
+                ApiError::IntegrationFailed,
+                GatewayResponse::ApiConfigurationError,
+            ),
         ];
         for (kind, url, api, rest) in rows {
             assert_eq!(kind.url_error(), url, "{kind:?}");
             assert_eq!(kind.api_error(), api, "{kind:?}");
             assert_eq!(kind.gateway_response(), rest, "{kind:?}");
         }
+        // What each door answers for a failure of its integration, by status: a Function
+        // URL's function, an HTTP API's (and its proxy's), a REST API's (and its proxy's).
+        let statuses = [
+            (Kind::FunctionFailed, [502, 500, 502]),
+            (Kind::FunctionTimedOut, [502, 500, 504]),
+            (Kind::IntegrationTimeout, [502, 503, 504]),
+            (Kind::IntegrationFailed, [502, 500, 502]),
+            (Kind::Unreachable, [502, 500, 500]),
+            (Kind::NotInvoked(InvokeError::Throttled), [429, 503, 502]),
+        ];
+        for (kind, [url, api, rest]) in statuses {
+            let got = [
+                kind.url_error().response().status,
+                kind.api_error().response().status,
+                kind.gateway_response().response().status,
+            ];
+            assert_eq!(got, [url, api, rest], "{kind:?}");
+        }
     }
 
     #[test]
     fn a_door_specific_kind_is_answered_as_it_is() {
-        let denied = Kind::Rest(GatewayResponse::AccessDenied);
-        assert_eq!(denied.gateway_response(), GatewayResponse::AccessDenied);
+        let denied = GatewayResponse::AccessDenied { explicit: true };
+        assert_eq!(Kind::Rest(denied.clone()).gateway_response(), denied);
         assert_eq!(
             Kind::Api(ApiError::Forbidden).api_error(),
             ApiError::Forbidden
@@ -218,12 +246,14 @@ mod tests {
 
     #[test]
     fn rendered_errors_carry_their_type_retry_and_request_id() {
-        let response = render(&UrlError::Throttled.response(), "req-1");
+        let response = render(&UrlError::Throttled.response(), Some("req-1"));
         assert_eq!(response.status(), 429);
         let headers = response.headers();
         assert_eq!(headers["x-amzn-errortype"], "TooManyRequestsException");
         assert_eq!(headers["retry-after"], "1");
         assert_eq!(headers["x-amzn-requestid"], "req-1");
         assert_eq!(headers["content-type"], "application/json");
+        let gateways = render(&ApiError::NotFound.response(), None);
+        assert!(!gateways.headers().contains_key("x-amzn-requestid"));
     }
 }

@@ -24,7 +24,9 @@ pub fn function_url(ctx: &mut RequestCtx, url: &FunctionUrl, signing: &Signing<'
             Ok(()) => Flow::Continue,
             Err(why) => Flow::Refuse(Refusal::url(
                 UrlError::SignatureRequired,
-                format!("aws_iam: {why:?}"),
+                format!(
+                    "this Function URL takes AWS_IAM auth and {why}; sign requests with SigV4 (service lambda) using a key of the config's `credentials:`"
+                ),
             )),
         },
     }
@@ -479,26 +481,64 @@ pub async fn rest_api(
             Err((response, why)) => return rest_refuse(response, why),
         },
     };
+    let unusable = |why: String| {
+        rest_refuse(
+            GatewayResponse::AuthorizerConfigurationError,
+            format!("`{name}`'s answer is unusable: {why}"),
+        )
+    };
     match portico_auth::lambda::decide_value(&answer, false, &method_arn) {
         Ok(Decision::Allow { context }) => {
-            let mut seen = serde_json::Map::new();
-            seen.insert("principalId".into(), answer["principalId"].clone());
-            if let serde_json::Value::Object(context) = context {
-                seen.extend(context);
-            }
+            let context = match rest_context(&answer["principalId"], context) {
+                Ok(context) => context,
+                Err(why) => return unusable(why),
+            };
             ctx.usage_key = answer["usageIdentifierKey"].as_str().map(str::to_string);
-            ctx.authorizer = Some(serde_json::Value::Object(seen));
+            ctx.authorizer = Some(context);
             Flow::Continue
         }
-        Ok(_) => rest_refuse(
-            GatewayResponse::AccessDenied,
-            format!("`{name}`'s policy does not allow {method_arn}"),
-        ),
-        Err(why) => rest_refuse(
-            GatewayResponse::AuthorizerConfigurationError,
-            format!("`{name}`'s answer is unusable: {}", why.0),
-        ),
+        Ok(Decision::Deny { explicit }) => {
+            let why = if explicit {
+                format!("`{name}`'s policy denies {method_arn}")
+            } else {
+                format!("`{name}`'s policy does not allow {method_arn}")
+            };
+            rest_refuse(GatewayResponse::AccessDenied { explicit }, why)
+        }
+        Ok(Decision::Answer(_)) => unusable("no decision".into()),
+        Err(why) => unusable(why.0),
     }
+}
+
+/// What an allowed request carries on (`requestContext.authorizer`,
+/// `$context.authorizer.*`): the principal and the answer's `context`, its numbers and
+/// booleans made strings as API Gateway makes them; an object or array in it makes the
+/// answer unusable, as on AWS.
+fn rest_context(
+    principal: &serde_json::Value,
+    context: serde_json::Value,
+) -> Result<serde_json::Value, String> {
+    use serde_json::Value;
+    let mut seen = serde_json::Map::new();
+    seen.insert("principalId".into(), principal.clone());
+    let Value::Object(context) = context else {
+        return Ok(Value::Object(seen));
+    };
+    for (key, value) in context {
+        let text = match value {
+            Value::String(text) => text,
+            Value::Number(n) => n.to_string(),
+            Value::Bool(b) => b.to_string(),
+            Value::Null => continue,
+            Value::Array(_) | Value::Object(_) => {
+                return Err(format!(
+                    "context value `{key}` is an object or array; API Gateway takes strings, numbers and booleans"
+                ));
+            }
+        };
+        seen.insert(key, Value::String(text));
+    }
+    Ok(Value::Object(seen))
 }
 
 /// A REQUEST authorizer's identity source's value: a method request parameter, a stage
@@ -537,14 +577,14 @@ async fn ask_rest_authorizer(
     let asked = invoke_authorizer(ctx, gate.runtime, where_, function, event);
     let Ok(answer) = crate::phases::integrate::within(Some(AUTHORIZER_TIMEOUT), asked).await else {
         let why = format!("the authorizer did not answer within {AUTHORIZER_TIMEOUT:?}");
-        return Err((GatewayResponse::AuthorizerFailure, why));
+        return Err((GatewayResponse::AuthorizerConfigurationError, why));
     };
     let body = answer.map_err(|(why, message)| match message.as_deref() {
         Some("Unauthorized") => (
             GatewayResponse::Unauthorized,
             "the authorizer said Unauthorized".to_string(),
         ),
-        _ => (GatewayResponse::AuthorizerFailure, why),
+        _ => (GatewayResponse::AuthorizerConfigurationError, why),
     })?;
     serde_json::from_slice(&body).map_err(|e| {
         (
@@ -1037,7 +1077,11 @@ mod tests {
             assert_eq!(response, GatewayResponse::Unauthorized, "{headers:?}");
         }
         let response = refused_on_method(apis, "guard", with).await;
-        assert_eq!(response, GatewayResponse::AuthorizerFailure, "{with:?}");
+        assert_eq!(
+            response,
+            GatewayResponse::AuthorizerConfigurationError,
+            "{with:?}"
+        );
     }
 
     #[tokio::test]

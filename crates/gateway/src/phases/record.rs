@@ -93,7 +93,7 @@ fn spans(
         method: ctx.method.to_string(),
         path: ctx.path.clone(),
         client: ctx.remote.ip(),
-        request_id: ctx.request_id.clone(),
+        request_id: ctx.answered_id().to_string(),
         received: ctx.received,
         started: ctx.started,
         ended,
@@ -189,7 +189,7 @@ fn access_log(
             if fields {
                 tracing::$level!(
                     target: "access",
-                    request_id = %ctx.request_id,
+                    request_id = %ctx.answered_id(),
                     method = %ctx.method,
                     path = %ctx.path,
                     status = code,
@@ -206,7 +206,7 @@ fn access_log(
             } else {
                 tracing::$level!(
                     target: "access",
-                    request_id = %ctx.request_id,
+                    request_id = %ctx.answered_id(),
                     "{} {} {shown} {ms:.2} ms  {}{routed}{invoked}{cold}{cache}{error}",
                     ctx.method, ctx.path, ctx.target
                 )

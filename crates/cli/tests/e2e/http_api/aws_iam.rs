@@ -46,6 +46,14 @@ async fn aws_iam_takes_botocore_signatures_and_refuses_tampered_ones() {
     ] {
         assert_eq!(status(tampered), 403, "{tampered}: {got}");
     }
+    // AWS's body says no more; Portico's log says what is wrong and how to sign.
+    assert_eq!(got["unsigned"][1], r#"{"Message":"Forbidden"}"#);
+    assert!(
+        p.logs()
+            .contains("this Function URL takes AWS_IAM auth and the request is not signed"),
+        "{}",
+        p.logs()
+    );
     assert_eq!(status("api_signed"), 200, "{got}");
     assert_eq!(
         got["api_unsigned"],

@@ -20,6 +20,7 @@ routes:
       "overwrite:header.x-stage": "${context.stage}/${stageVariables.table}"
       "remove:header.x-secret": ""
       "overwrite:header.x-route": "$context.routeKey"
+      "overwrite:header.x-request": "$context.requestId"
       "remove:querystring.debug": ""
       "overwrite:querystring.id": "${request.path.id}-v2"
       "overwrite:path": "/echo/moved/${request.path.id}"
@@ -39,7 +40,13 @@ routes:
         .await
         .unwrap();
     assert_eq!(response.status(), 200);
+    // One request id: the one the client is answered with.
+    let request_id = response.headers()["apigw-requestid"]
+        .to_str()
+        .unwrap()
+        .to_string();
     let seen: Value = response.json().await.unwrap();
+    assert_eq!(seen["headers"]["x-request"], request_id.as_str());
     assert_eq!(seen["path"], "/echo/moved/7");
     assert_eq!(seen["query"], "keep=yes&id=7-v2");
     assert_eq!(seen["headers"]["x-from"], "portico-test");

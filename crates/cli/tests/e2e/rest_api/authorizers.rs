@@ -23,37 +23,57 @@ async fn lambda_authorizers_guard_methods_and_their_policies_are_cached() {
         async move {
             let response = request.send().await.unwrap();
             let status = response.status().as_u16();
-            (status, response.json::<Value>().await.unwrap())
+            let kind = response.headers().get("x-amzn-errortype").cloned();
+            let body = response.json::<Value>().await.unwrap();
+            if status != 200 {
+                let kind = kind.map(|k| k.to_str().unwrap().to_string());
+                return (status, json!({"type": kind, "body": body}));
+            }
+            (status, body)
         }
     };
     let (status, event) = get("/pets", Some("allow")).await;
     assert_eq!(status, 200, "{event}");
+    // The context's numbers and booleans reach the integration as strings.
     assert_eq!(
         event["requestContext"]["authorizer"],
-        json!({"principalId": "user", "stringKey": "stringval", "numberKey": 123, "booleanKey": true})
+        json!({"principalId": "user", "stringKey": "stringval", "numberKey": "123", "booleanKey": "true"})
     );
     // Cached for the token: asked once (counted at the end).
     assert_eq!(get("/pets", Some("allow")).await.0, 200);
-    // The cached policy names /pets only, so it denies /toys, as on AWS.
-    let denied = (
-        403,
-        json!({"message": "User is not authorized to access this resource"}),
+    // The cached policy names /pets only, so it denies /toys (implicitly), as on AWS.
+    let denied = |message: &str| {
+        let body = json!({"Message": message});
+        (403, json!({"type": "AccessDeniedException", "body": body}))
+    };
+    assert_eq!(
+        get("/toys", Some("allow")).await,
+        denied("User is not authorized to access this resource")
     );
-    assert_eq!(get("/toys", Some("allow")).await, denied);
-    assert_eq!(get("/pets", Some("deny")).await, denied);
-    let unauthorized = (401, json!({"message": "Unauthorized"}));
+    assert_eq!(
+        get("/pets", Some("deny")).await,
+        denied("User is not authorized to access this resource with an explicit deny")
+    );
+    let unauthorized = (
+        401,
+        json!({"type": "UnauthorizedException", "body": {"message": "Unauthorized"}}),
+    );
     assert_eq!(get("/pets", Some("unauthorized")).await, unauthorized);
     assert_eq!(get("/pets", None).await, unauthorized);
     // Not matching the validation expression: refused without asking the function.
     assert_eq!(get("/pets", Some("Not-Lower-Case")).await, unauthorized);
-    assert_eq!(
-        get("/pets", Some("boom")).await,
-        (500, json!({"message": "Internal server error"}))
+    // A failing authorizer, and one whose context holds an object.
+    let misconfigured = (
+        500,
+        json!({"type": "AuthorizerConfigurationException", "body": {"message": null}}),
     );
-    // Six invocations: the authorizer for allow, deny, unauthorized and boom, the function
-    // twice. Each answer waited for its invocation, so a seventh would be logged by now.
-    p.wait_for_lines("REPORT RequestId", 6);
-    assert_eq!(p.logs().matches("REPORT RequestId").count(), 6);
+    assert_eq!(get("/pets", Some("boom")).await, misconfigured);
+    assert_eq!(get("/pets", Some("nested")).await, misconfigured);
+    // Seven invocations: the authorizer for allow, deny, unauthorized, boom and nested, the
+    // function twice. Each answer waited for its invocation, so an eighth would be logged by
+    // now.
+    p.wait_for_lines("REPORT RequestId", 7);
+    assert_eq!(p.logs().matches("REPORT RequestId").count(), 7);
     assert_eq!(p.logs().matches("token authorizer saw allow").count(), 1);
     // The authorizer cache's hits (the second /pets and /toys) and misses, counted.
     let text = crate::metrics::scrape(&p).await;
@@ -64,7 +84,7 @@ async fn lambda_authorizers_guard_methods_and_their_policies_are_cached() {
         Some(2.0),
         "{text}"
     );
-    assert_eq!(count("portico_authorizer_cache_misses_total"), Some(4.0));
+    assert_eq!(count("portico_authorizer_cache_misses_total"), Some(5.0));
 
     // REQUEST: both identity sources must be there; the function then decides.
     assert_eq!(get("/request", None).await, unauthorized);

@@ -91,6 +91,6 @@ impl Gateway {
 /// A Function URL's refusal: Lambda's error shape, with the request and trace ids.
 fn refused(ctx: &RequestCtx, refusal: &Refusal) -> Response<Body> {
     let error = refusal.kind.url_error().response();
-    let response = crate::refusal::render(&error, &ctx.request_id);
+    let response = crate::refusal::render(&error, Some(&ctx.request_id));
     respond::with_trace_id(ctx, response)
 }

@@ -222,7 +222,7 @@ impl Gateway {
 /// `www-authenticate` challenge).
 fn refused(ctx: &RequestCtx, refusal: &Refusal) -> Response<Body> {
     let error = refusal.kind.api_error().response();
-    let mut response = crate::refusal::render(&error, &ctx.request_id);
+    let mut response = crate::refusal::render(&error, None);
     if let Kind::Bearer { challenge, .. } = &refusal.kind {
         response
             .headers_mut()
@@ -344,7 +344,7 @@ impl Gateway {
         target: &resolve::ApiTarget<'_>,
     ) -> Vec<(&'static str, String)> {
         vec![
-            ("requestId", ctx.request_id.clone()),
+            ("requestId", ctx.answered_id().to_string()),
             ("stage", target.stage.to_string()),
             ("httpMethod", ctx.method.to_string()),
             ("path", ctx.path.clone()),

@@ -28,7 +28,7 @@ impl Gateway {
         let (response, refusal) = match self.invoke_phases(&mut ctx, body).await {
             Ok(response) => (response, None),
             Err(error) => {
-                let response = crate::refusal::render(&error.response(), &ctx.request_id);
+                let response = crate::refusal::render(&error.response(), Some(&ctx.request_id));
                 (response, Some(format!("{error:?}")))
             }
         };

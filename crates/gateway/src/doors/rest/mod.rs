@@ -272,6 +272,6 @@ fn refused(api: &RestApi, plan: &ApiPlan, ctx: &RequestCtx, refusal: &Refusal) -
     )
     .then_some(refusal.why.as_str());
     let answer = mapping::gateway_response(&api.name, plan, ctx, &response, validation)
-        .unwrap_or_else(|| crate::refusal::render(&response.response(), &ctx.request_id));
+        .unwrap_or_else(|| crate::refusal::render(&response.response(), None));
     respond::with_trace_id(ctx, answer)
 }

@@ -53,7 +53,7 @@ impl Unreachable {
             Unreachable::TooLarge => {
                 Refusal::new(Kind::TooLarge { limit }, "request body too large")
             }
-            Unreachable::Failed(why) => Refusal::new(Kind::IntegrationFailed, why),
+            Unreachable::Failed(why) => Refusal::new(Kind::Unreachable, why),
         }
     }
 }

@@ -33,10 +33,7 @@ pub fn gateway_response(
         .gateway_responses
         .get(refusal.kind())
         .or_else(|| plan.gateway_responses.get(family))?;
-    let message = serde_json::from_slice::<serde_json::Value>(&default.body)
-        .ok()
-        .and_then(|v| v["message"].as_str().map(str::to_string))
-        .unwrap_or_default();
+    let message = serde_json::Value::from(refusal.message());
     let scope = TemplateScope {
         input: request_input(ctx, Vec::new()),
         context: serde_json::json!({
@@ -45,8 +42,8 @@ pub fn gateway_response(
             "path": ctx.path,
             "identity": {"sourceIp": ctx.remote.ip().to_string()},
             "error": {
+                "messageString": message.to_string(),
                 "message": message,
-                "messageString": serde_json::Value::String(message.clone()).to_string(),
                 "responseType": refusal.kind(),
                 "validationErrorString": validation,
             },
