@@ -446,15 +446,17 @@ fn served(
     async_retry_delay: Duration,
     recorders: &Recorders,
 ) -> Result<portico_server::Served, String> {
-    let endpoints = config.endpoint_variables(&format!("http://{addr}"));
+    // The SDKs' endpoint variables exported to Portico win over the config's; Portico's
+    // environment is not the functions' otherwise.
+    let mut endpoints = config.endpoint_variables(&format!("http://{addr}"));
+    endpoints.retain(|(name, _)| std::env::var_os(name).is_none());
+    endpoints.extend(std::env::vars().filter(|(name, _)| name.starts_with("AWS_ENDPOINT_URL")));
     for function in config.functions.values_mut() {
         for (name, url) in &endpoints {
-            if std::env::var_os(name).is_none() {
-                function
-                    .environment
-                    .entry(name.clone())
-                    .or_insert_with(|| url.clone());
-            }
+            function
+                .environment
+                .entry(name.clone())
+                .or_insert_with(|| url.clone());
         }
     }
     let runtime =
@@ -781,6 +783,7 @@ async fn serve(
     let mut config = config;
     let served = served(&mut config, addr, &work, async_retry_delay, &recorders)
         .map_err(|e| anyhow::anyhow!("{e}"))?;
+    let credentials = served.gateway.runtime().credentials_source().to_string();
     let (publish, serving) = tokio::sync::watch::channel(Arc::new(served));
     let readiness = portico_server::Readiness::ready();
     println!(
@@ -804,6 +807,9 @@ async fn serve(
     }
     if let Some((_, url)) = &tracer {
         println!("  Traces        OTLP to {url}");
+    }
+    if !config.functions.is_empty() {
+        println!("  Credentials   functions' AWS SDKs get {credentials}");
     }
     for api in config.rest_apis.values() {
         for key in api.api_keys.values().filter(|k| k.generated) {

@@ -9,6 +9,7 @@
 
 mod api;
 pub mod body;
+mod credentials;
 mod instance;
 mod invocation;
 mod logs;
@@ -27,6 +28,7 @@ use std::time::Duration;
 use portico_config::Config;
 use tokio::sync::watch;
 
+pub use credentials::Credentials;
 pub use invocation::{InvokeError, InvokeRequest, Invoked, Outcome, ResponseStream, StreamEvent};
 pub use pool::{ASYNC_QUEUE, ASYNC_RETRIES, Pool, PoolState, QUEUE_WAIT};
 
@@ -43,15 +45,19 @@ pub struct Options {
 pub struct Runtime {
     pools: BTreeMap<String, Arc<Pool>>,
     shutdown: watch::Sender<bool>,
+    credentials_source: String,
 }
 
 impl Runtime {
     /// Prepares every function of `config`; instances start on the first invocation.
     /// Returns warnings to show the user (a missing interpreter, say).
     pub fn new(config: &Config, options: Options) -> std::io::Result<(Runtime, Vec<String>)> {
+        let credentials = Credentials::find(&config.credentials);
+        let credentials_source = credentials.source.clone();
         let (launcher, warnings) = spawn::Launcher::new(
             options.work_dir.join("bootstraps"),
             &config.region,
+            credentials,
             config.functions.values(),
         )?;
         let launcher = Arc::new(launcher);
@@ -69,7 +75,17 @@ impl Runtime {
                 (name.clone(), pool)
             })
             .collect();
-        Ok((Runtime { pools, shutdown }, warnings))
+        let runtime = Runtime {
+            pools,
+            shutdown,
+            credentials_source,
+        };
+        Ok((runtime, warnings))
+    }
+
+    /// Where the functions' AWS credentials come from, to say at start-up.
+    pub fn credentials_source(&self) -> &str {
+        &self.credentials_source
     }
 
     pub fn pool(&self, name: &str) -> Option<&Arc<Pool>> {

@@ -11,6 +11,8 @@ use std::time::SystemTime;
 use std::os::fd::OwnedFd;
 
 use portico_config::{Function, Runtime};
+
+use crate::credentials::Credentials;
 use tokio::net::unix::pipe;
 use tokio::process::{Child, Command};
 
@@ -22,6 +24,7 @@ const NODE_BOOTSTRAP: &str = include_str!("../bootstraps/node/bootstrap.mjs");
 pub struct Launcher {
     dir: PathBuf,
     region: String,
+    credentials: Credentials,
     /// Interpreter per runtime name (`python3.12` → `python3`), resolved once at start.
     interpreters: BTreeMap<String, String>,
 }
@@ -114,6 +117,7 @@ impl Launcher {
     pub fn new<'a>(
         dir: PathBuf,
         region: &str,
+        credentials: Credentials,
         functions: impl IntoIterator<Item = &'a Function>,
     ) -> std::io::Result<(Launcher, Vec<Warning>)> {
         std::fs::create_dir_all(&dir)?;
@@ -148,6 +152,7 @@ impl Launcher {
             Launcher {
                 dir,
                 region: region.to_string(),
+                credentials,
                 interpreters,
             },
             warnings,
@@ -167,13 +172,14 @@ impl Launcher {
     ) -> std::io::Result<Started> {
         let (stdout, stdout_w) = std::io::pipe()?;
         let (stderr, stderr_w) = std::io::pipe()?;
-        let env = sandbox_env(function, &self.region, api, &self.dir);
+        let env = sandbox_env(function, &self.region, &self.credentials, api, &self.dir);
         let mut group = None;
         let mut extensions = Vec::new();
         for (name, path) in external_extensions(function) {
             let mut command = Command::new(&path);
             command
                 .current_dir(path.parent().unwrap_or(&function.code))
+                .env_clear()
                 .envs(
                     env.iter()
                         .filter(|(k, _)| !RUNTIME_ONLY.contains(&k.as_str()))
@@ -190,6 +196,7 @@ impl Launcher {
         command
             .args(args)
             .current_dir(&function.code)
+            .env_clear()
             .envs(env)
             .envs(extra.iter().map(|(k, v)| (*k, v)));
         let runtime = spawn_in(&mut command, group, &stdout_w, &stderr_w)?;
@@ -267,9 +274,13 @@ fn die_with_portico(command: &mut Command) {
 }
 
 /// The environment Lambda gives a function's process, on top of Portico's own.
+/// A function's whole environment: Lambda's variables and the function's own, with the
+/// search paths of its layers and of this machine (`PATH`, `LD_LIBRARY_PATH`), and nothing
+/// else of Portico's.
 fn sandbox_env(
     function: &Function,
     region: &str,
+    credentials: &Credentials,
     api: &str,
     runtime_dir: &Path,
 ) -> Vec<(String, String)> {
@@ -298,16 +309,9 @@ fn sandbox_env(
     set("AWS_REGION", region.to_string());
     set("AWS_DEFAULT_REGION", region.to_string());
     set("AWS_XRAY_CONTEXT_MISSING", "LOG_ERROR".into());
-    // Lambda gives every function its role's credentials; Portico passes on its own
-    // environment's, or, without any, a placeholder pair that local services (Portico
-    // itself, moto) accept, so that SDKs do not fail before their first call.
-    if std::env::var_os("AWS_ACCESS_KEY_ID").is_none() {
-        set("AWS_ACCESS_KEY_ID", "ASIAPORTICOLOCAL0000".into());
-        set(
-            "AWS_SECRET_ACCESS_KEY",
-            "portico-local-secret-access-key".into(),
-        );
-        set("AWS_SESSION_TOKEN", "portico-local-session-token".into());
+    // Lambda gives every function its role's credentials.
+    for (name, value) in credentials.variables() {
+        set(name, value);
     }
     set("TZ", ":UTC".into());
     set("LANG", "en_US.UTF-8".into());
@@ -342,9 +346,6 @@ fn sandbox_env(
 /// runtime's own packages do on Lambda, so that a bundled or layered SDK wins.
 fn layer_paths(function: &Function) -> Vec<(&'static str, String)> {
     let sdk = function.sdk.as_deref();
-    if function.layers.is_empty() && sdk.is_none() {
-        return Vec::new();
-    }
     let layers: Vec<&Path> = function.layers.iter().rev().map(PathBuf::as_path).collect();
     let each = |parts: &[&str]| -> Vec<String> {
         layers
@@ -390,6 +391,7 @@ fn layer_paths(function: &Function) -> Vec<(&'static str, String)> {
         "LD_LIBRARY_PATH",
         joined("LD_LIBRARY_PATH", each(&["lib"]), system_libraries),
     ));
+    out.retain(|(_, paths)| !paths.is_empty());
     out
 }
 

@@ -132,6 +132,46 @@ async fn the_function_gets_lambdas_context_and_environment() {
             .unwrap()
             .ends_with("fixtures/python")
     );
+    // Lambda's variables, the function's own and the machine's search path; nothing else of
+    // Portico's environment (which has this test's CARGO_* and HOME).
+    let lambdas = [
+        "_HANDLER",
+        "_X_AMZN_TRACE_ID",
+        "AWS_ACCESS_KEY_ID",
+        "AWS_DEFAULT_REGION",
+        "AWS_ENDPOINT_URL_LAMBDA",
+        "AWS_EXECUTION_ENV",
+        "AWS_LAMBDA_FUNCTION_MEMORY_SIZE",
+        "AWS_LAMBDA_FUNCTION_NAME",
+        "AWS_LAMBDA_FUNCTION_VERSION",
+        "AWS_LAMBDA_INITIALIZATION_TYPE",
+        "AWS_LAMBDA_LOG_GROUP_NAME",
+        "AWS_LAMBDA_LOG_STREAM_NAME",
+        "AWS_LAMBDA_RUNTIME_API",
+        "AWS_REGION",
+        "AWS_SECRET_ACCESS_KEY",
+        "AWS_SESSION_TOKEN",
+        "AWS_XRAY_CONTEXT_MISSING",
+        "GREETING",
+        "LAMBDA_RUNTIME_DIR",
+        "LAMBDA_TASK_ROOT",
+        "LANG",
+        "LD_LIBRARY_PATH",
+        "PATH",
+        "PYTHONUNBUFFERED",
+        "TZ",
+        // Python sets it itself when the machine lacks LANG's locale.
+        "LC_CTYPE",
+    ];
+    let names: Vec<&str> = ctx["env_names"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|n| n.as_str().unwrap())
+        .collect();
+    let unexpected: Vec<&&str> = names.iter().filter(|n| !lambdas.contains(n)).collect();
+    assert!(unexpected.is_empty(), "{unexpected:?} of {names:?}");
+    assert!(names.contains(&"AWS_ACCESS_KEY_ID") && names.contains(&"PATH"));
 }
 
 #[tokio::test]
