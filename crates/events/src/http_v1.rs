@@ -32,14 +32,26 @@ pub fn event(
 ) -> Vec<u8> {
     let mut headers = Map::new();
     let mut multi_headers: Map<String, Value> = Map::new();
-    let mut add_header = |name: &str, value: String| {
-        headers.insert(name.to_string(), Value::String(value.clone()));
-        match multi_headers.get_mut(name) {
+    let rest = matches!(flavor, Flavor::Rest { .. });
+    let mut add_header = |name: String, value: String| {
+        headers.insert(name.clone(), Value::String(value.clone()));
+        match multi_headers.get_mut(&name) {
             Some(Value::Array(values)) => values.push(Value::String(value)),
             _ => {
-                multi_headers.insert(name.to_string(), json!([value]));
+                multi_headers.insert(name, json!([value]));
             }
         }
+    };
+    // A REST API passes names on as the client spelt them and spells its own as
+    // `X-Forwarded-For`; an HTTP API lower-cases them all.
+    let spelt = |name: &str| match rest {
+        true => request
+            .header_names
+            .iter()
+            .find(|spelt| spelt.eq_ignore_ascii_case(name))
+            .cloned()
+            .unwrap_or_else(|| name.to_string()),
+        false => name.to_string(),
     };
     for (name, value) in request.headers {
         if request
@@ -50,11 +62,15 @@ pub fn event(
             continue;
         }
         add_header(
-            name.as_str(),
+            spelt(name.as_str()),
             String::from_utf8_lossy(value.as_bytes()).into_owned(),
         );
     }
     for (name, value) in request.added_headers {
+        let name = match rest {
+            true => title_case(name),
+            false => name.to_string(),
+        };
         add_header(name, value.clone());
     }
     let mut query = Map::new();
@@ -171,23 +187,34 @@ fn identity(source_ip: &str, user_agent: Option<&str>) -> Value {
     json!(identity)
 }
 
+/// `x-forwarded-for` as `X-Forwarded-For`.
+fn title_case(name: &str) -> String {
+    name.split('-')
+        .map(|word| {
+            let mut chars = word.chars();
+            chars
+                .next()
+                .map(|first| first.to_ascii_uppercase().to_string() + chars.as_str())
+                .unwrap_or_default()
+        })
+        .collect::<Vec<_>>()
+        .join("-")
+}
+
 /// Reads a 1.0 result as an HTTP API does: an object with a `statusCode` (required),
 /// `headers` and `multiValueHeaders` (merged, multi-values first), a string `body`, and
 /// `isBase64Encoded`. Other keys are ignored.
 pub fn from_payload(payload: &[u8]) -> Result<HttpResponse, Malformed> {
-    let Ok(Value::Object(map)) = serde_json::from_slice::<Value>(payload) else {
-        return Err(Malformed::NotJson);
+    let map = match serde_json::from_slice::<Value>(payload) {
+        Ok(Value::Object(map)) => map,
+        Ok(other) => return Err(Malformed::not_an_object(&other)),
+        Err(_) => return Err(Malformed::NotJson),
     };
     let status = match map.get("statusCode") {
         Some(Value::Number(n)) => n.to_string(),
         Some(Value::String(s)) => s.clone(),
-        other => {
-            return Err(Malformed::Status(
-                other
-                    .map(Value::to_string)
-                    .unwrap_or_else(|| "missing".into()),
-            ));
-        }
+        Some(other) => return Err(Malformed::Status(other.to_string())),
+        None => return Err(Malformed::NoStatus),
     };
     let status = status
         .parse::<u16>()

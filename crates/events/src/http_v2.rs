@@ -15,6 +15,9 @@ pub struct RequestInfo<'a> {
     /// The raw query string without `?`, empty when absent.
     pub query: &'a str,
     pub headers: &'a HeaderMap,
+    /// The header names as the client spelt them, where known (HTTP/1): a REST API's
+    /// event keeps them.
+    pub header_names: &'a [String],
     /// Headers the gateway adds (`x-forwarded-*`, `x-amzn-trace-id`), lower-case names.
     pub added_headers: &'a [(&'static str, String)],
     pub protocol: &'a str,

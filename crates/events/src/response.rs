@@ -22,6 +22,11 @@ pub struct HttpResponse {
 pub enum Malformed {
     #[error("the function's response is not JSON")]
     NotJson,
+    /// JSON, but not an object: what it is ("a string").
+    #[error("statusCode missing: the answer is {0}, not an object with a statusCode")]
+    NotAnObject(&'static str),
+    #[error("statusCode missing")]
+    NoStatus,
     #[error("statusCode {0} is not an HTTP status")]
     Status(String),
     #[error("header `{0}` has a name or value HTTP does not allow")]
@@ -32,6 +37,20 @@ pub enum Malformed {
     Base64,
     #[error("the streaming prelude is not a JSON object")]
     Prelude,
+}
+
+impl Malformed {
+    /// A JSON answer that is not an object, named for the log.
+    pub fn not_an_object(value: &Value) -> Malformed {
+        Malformed::NotAnObject(match value {
+            Value::Null => "null",
+            Value::Bool(_) => "a boolean",
+            Value::Number(_) => "a number",
+            Value::String(_) => "a string",
+            Value::Array(_) => "an array",
+            Value::Object(_) => "an object",
+        })
+    }
 }
 
 /// The media type of an inferred response.

@@ -21,6 +21,7 @@ fn a_request_becomes_the_1_0_event() {
         path: "/prod/items/7",
         query: "a=1&a=2",
         headers: &headers,
+        header_names: &[],
         added_headers: &added,
         protocol: "HTTP/1.1",
         source_ip: "127.0.0.1",
@@ -79,13 +80,18 @@ fn a_request_becomes_the_1_0_event() {
 
 #[test]
 fn a_rest_api_sends_its_own_flavor_of_the_1_0_event() {
-    let headers = HeaderMap::new();
+    let mut headers = HeaderMap::new();
+    headers.insert("content-type", "application/json".parse().unwrap());
+    headers.insert("x-lower", "1".parse().unwrap());
+    let spelt = ["Content-Type".to_string(), "Host".to_string()];
+    let added = [("x-forwarded-for", "127.0.0.1".to_string())];
     let request = RequestInfo {
         method: "POST",
         path: "/pets/7",
         query: "",
         headers: &headers,
-        added_headers: &[],
+        header_names: &spelt,
+        added_headers: &added,
         protocol: "HTTP/1.1",
         source_ip: "127.0.0.1",
         body: b"{}",
@@ -118,6 +124,15 @@ fn a_rest_api_sends_its_own_flavor_of_the_1_0_event() {
     assert_eq!(event["requestContext"]["resourcePath"], "/pets/{id}");
     assert_eq!(event["requestContext"]["deploymentId"], "petstore");
     assert_eq!(event["body"], "{}");
+    // Names as the client spelt them; the gateway's own as API Gateway spells them.
+    assert_eq!(
+        event["headers"],
+        json!({"Content-Type": "application/json", "x-lower": "1", "X-Forwarded-For": "127.0.0.1"})
+    );
+    assert_eq!(
+        event["multiValueHeaders"]["Content-Type"],
+        json!(["application/json"])
+    );
     let parsed: aws_lambda_events::event::apigw::ApiGatewayProxyRequest =
         serde_json::from_value(event).unwrap();
     assert_eq!(parsed.request_context.stage.as_deref(), Some("prod"));
@@ -176,11 +191,11 @@ fn results_are_read_by_the_1_0_rules() {
         "hi"
     );
     let refused: &[(&str, Malformed)] = &[
-        (
-            r#"{"body": "no status"}"#,
-            Malformed::Status("missing".into()),
-        ),
-        (r#""a string""#, Malformed::NotJson),
+        (r#"{"body": "no status"}"#, Malformed::NoStatus),
+        (r#""This is invalid""#, Malformed::NotAnObject("a string")),
+        (r#"[1]"#, Malformed::NotAnObject("an array")),
+        (r#"{"statusCode": true}"#, Malformed::Status("true".into())),
+        ("not json", Malformed::NotJson),
         (
             r#"{"statusCode": 200, "multiValueHeaders": {"h": "v"}}"#,
             Malformed::Type("multiValueHeaders"),
@@ -190,6 +205,10 @@ fn results_are_read_by_the_1_0_rules() {
             Malformed::Type("body"),
         ),
     ];
+    assert_eq!(
+        Malformed::NotAnObject("a string").to_string(),
+        "statusCode missing: the answer is a string, not an object with a statusCode"
+    );
     for (payload, expected) in refused {
         assert_eq!(
             http_v1::from_payload(payload.as_bytes()).unwrap_err(),

@@ -37,6 +37,7 @@ fn event(method: &str, path: &str, query: &str, headers: &[(&str, &str)], body: 
         path,
         query,
         headers: &map,
+        header_names: &[],
         added_headers: &added,
         protocol: "HTTP/1.1",
         source_ip: "127.0.0.1",

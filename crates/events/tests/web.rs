@@ -35,6 +35,7 @@ fn info<'a>(
         path,
         query,
         headers,
+        header_names: &[],
         added_headers: &[],
         protocol: "HTTP/1.1",
         source_ip: "127.0.0.1",

@@ -55,6 +55,11 @@ impl Timeline {
     }
 }
 
+/// A request's header names as the client spelt them (which `http::HeaderMap` lower-cases),
+/// put in its extensions by the listener that read them.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct HeaderCase(pub Vec<String>);
+
 /// One request on its way through the phases.
 pub struct RequestCtx {
     pub request_id: String,
@@ -72,6 +77,8 @@ pub struct RequestCtx {
     /// The raw query string, without `?`.
     pub query: String,
     pub headers: HeaderMap,
+    /// The header names as the client spelt them, when the listener knows them (HTTP/1).
+    pub header_names: Vec<String>,
     pub protocol: &'static str,
     pub remote: SocketAddr,
     pub local_port: u16,
@@ -135,6 +142,11 @@ impl RequestCtx {
                 _ => "HTTP/1.1",
             },
             path_as_received: parts.uri.path().to_string(),
+            header_names: parts
+                .extensions
+                .get::<HeaderCase>()
+                .map(|case| case.0.clone())
+                .unwrap_or_default(),
             method: parts.method,
             path,
             headers: parts.headers,

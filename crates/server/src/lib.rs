@@ -6,6 +6,7 @@
 
 pub mod admin;
 pub mod dashboard;
+mod header_case;
 pub mod routes;
 
 use std::convert::Infallible;
@@ -87,7 +88,13 @@ pub async fn serve(
                 };
                 let _ = stream.set_nodelay(true);
                 let serving = serving.clone();
-                let service = service_fn(move |req| {
+                let heads = header_case::Heads::default();
+                let stream = header_case::Tap::new(stream, heads.clone());
+                let service = service_fn(move |mut req: Request<Incoming>| {
+                    let target = req.uri().path_and_query().map_or("/", |p| p.as_str());
+                    if let Some(case) = heads.take(req.method().as_str(), target) {
+                        req.extensions_mut().insert(case);
+                    }
                     let served = serving.borrow().clone();
                     async move { Ok::<_, Infallible>(dispatch(&served.gateway, req, remote).await) }
                 });

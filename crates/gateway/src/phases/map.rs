@@ -103,6 +103,7 @@ fn build(ctx: &RequestCtx, target: &Target<'_>, account_id: &str, body: &[u8]) -
         path: &ctx.path,
         query: &ctx.query,
         headers: &ctx.headers,
+        header_names: &ctx.header_names,
         added_headers: &added,
         protocol: ctx.protocol,
         source_ip: &source_ip,

@@ -58,6 +58,25 @@ routes:
     assert_eq!(context["resourcePath"], "/pets/{id}");
     assert_eq!(context["identity"]["sourceIp"], "127.0.0.1");
 
+    // Header names reach the event as the client spelt them (HTTP/1), request after
+    // request on one connection; Portico's own as API Gateway spells them.
+    let events = p.python(
+        "header_case.py",
+        &[
+            "/execute-api/petstore/prod/pets/7",
+            "/execute-api/petstore/prod/pets/8",
+        ],
+    );
+    for event in events.as_array().unwrap() {
+        let headers = &event["headers"];
+        assert_eq!(headers["Content-Type"], "application/json", "{event}");
+        assert_eq!(headers["X-Mixed-Case"], "Value", "{event}");
+        assert_eq!(headers["x-lower"], "v", "{event}");
+        assert_eq!(headers["X-Forwarded-Proto"], "http", "{event}");
+        assert_eq!(event["multiValueHeaders"]["X-Mixed-Case"], json!(["Value"]));
+        assert!(headers.get("content-type").is_none(), "{event}");
+    }
+
     // A literal resource wins over a parameter; a greedy one takes the rest, any method.
     let (_, _, event) = get(&p, &format!("{base}/test/pets/special")).await;
     assert_eq!(event["resource"], "/pets/special");
