@@ -1,4 +1,10 @@
-//! The Lambda Invoke API (2015-03-31): paths, headers and the function-name forms it accepts.
+//! The Lambda API (2015-03-31): the paths of the operations Portico serves (invoking and
+//! describing functions), the headers, the function-name forms it accepts, and the
+//! `FunctionConfiguration` shape the describing ones answer with.
+
+use std::collections::BTreeMap;
+
+use serde_json::{Value, json};
 
 use crate::errors::ServiceError;
 
@@ -9,25 +15,54 @@ pub enum Operation {
     Invoke,
     /// `POST /2021-11-15/functions/{name}/response-streaming-invocations`
     InvokeWithResponseStream,
+    /// `GET /2015-03-31/functions/`
+    ListFunctions,
+    /// `GET /2015-03-31/functions/{name}`
+    GetFunction,
+    /// `GET /2015-03-31/functions/{name}/configuration`
+    GetFunctionConfiguration,
 }
 
 impl Operation {
-    /// The operation a request is for, and its (still percent-encoded) function segment.
+    /// The operation a request is for, and its (still percent-encoded) function segment
+    /// (empty for ListFunctions).
     pub fn parse<'a>(method: &http::Method, path: &'a str) -> Option<(Operation, &'a str)> {
-        if method != http::Method::POST {
-            return None;
+        use http::Method;
+        if method == Method::GET
+            && matches!(path, "/2015-03-31/functions" | "/2015-03-31/functions/")
+        {
+            return Some((Operation::ListFunctions, ""));
         }
         let routes = [
-            (Operation::Invoke, "/2015-03-31/functions/", "/invocations"),
+            (
+                Operation::Invoke,
+                Method::POST,
+                "/2015-03-31/functions/",
+                "/invocations",
+            ),
             (
                 Operation::InvokeWithResponseStream,
+                Method::POST,
                 "/2021-11-15/functions/",
                 "/response-streaming-invocations",
             ),
+            (
+                Operation::GetFunctionConfiguration,
+                Method::GET,
+                "/2015-03-31/functions/",
+                "/configuration",
+            ),
+            (
+                Operation::GetFunction,
+                Method::GET,
+                "/2015-03-31/functions/",
+                "",
+            ),
         ];
-        routes.into_iter().find_map(|(op, prefix, suffix)| {
+        routes.into_iter().find_map(|(op, wanted, prefix, suffix)| {
             let segment = path.strip_prefix(prefix)?.strip_suffix(suffix)?;
-            (!segment.is_empty() && !segment.contains('/')).then_some((op, segment))
+            (*method == wanted && !segment.is_empty() && !segment.contains('/'))
+                .then_some((op, segment))
         })
     }
 
@@ -36,6 +71,9 @@ impl Operation {
         match self {
             Operation::Invoke => "Invoke",
             Operation::InvokeWithResponseStream => "InvokeWithResponseStream",
+            Operation::ListFunctions => "ListFunctions",
+            Operation::GetFunction => "GetFunction",
+            Operation::GetFunctionConfiguration => "GetFunctionConfiguration",
         }
     }
 }
@@ -137,6 +175,65 @@ fn invalid_name(segment: &str) -> ServiceError {
     ))
 }
 
+/// What the Lambda API says of a function (`FunctionConfiguration`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FunctionDescription<'a> {
+    pub name: &'a str,
+    pub arn: String,
+    /// `python3.12`, `nodejs22.x`, `provided.al2023`.
+    pub runtime: &'a str,
+    pub role: String,
+    pub handler: &'a str,
+    /// Bytes of the function's code.
+    pub code_size: u64,
+    /// Base64 SHA-256 standing for the code package's.
+    pub code_sha256: String,
+    /// `2025-03-19T22:10:48.478+0000`.
+    pub last_modified: String,
+    pub revision_id: String,
+    pub timeout_s: u64,
+    pub memory_mb: u32,
+    pub environment: &'a BTreeMap<String, String>,
+    /// `x86_64` or `arm64`.
+    pub architecture: &'a str,
+}
+
+impl FunctionDescription<'_> {
+    /// As GetFunction and GetFunctionConfiguration answer; ListFunctions (`listed`) leaves
+    /// out the state fields, as AWS does.
+    pub fn configuration(&self, listed: bool) -> Value {
+        let mut out = json!({
+            "FunctionName": self.name,
+            "FunctionArn": self.arn,
+            "Runtime": self.runtime,
+            "Role": self.role,
+            "Handler": self.handler,
+            "CodeSize": self.code_size,
+            "Description": "",
+            "Timeout": self.timeout_s,
+            "MemorySize": self.memory_mb,
+            "LastModified": self.last_modified,
+            "CodeSha256": self.code_sha256,
+            "Version": "$LATEST",
+            "TracingConfig": {"Mode": "PassThrough"},
+            "RevisionId": self.revision_id,
+            "PackageType": "Zip",
+            "Architectures": [self.architecture],
+            "EphemeralStorage": {"Size": 512},
+            "SnapStart": {"ApplyOn": "None", "OptimizationStatus": "Off"},
+            "LoggingConfig": {"LogFormat": "Text", "LogGroup": format!("/aws/lambda/{}", self.name)},
+        });
+        if !self.environment.is_empty() {
+            out["Environment"] = json!({"Variables": self.environment});
+        }
+        if !listed {
+            out["State"] = json!("Active");
+            out["LastUpdateStatus"] = json!("Successful");
+        }
+        out
+    }
+}
+
 /// `arn:aws:lambda:<region>:<account>:function:<name>[:qualifier]`.
 pub fn function_arn(region: &str, account: &str, name: &str, qualifier: Option<&str>) -> String {
     match qualifier {
@@ -168,6 +265,23 @@ mod tests {
             (Method::POST, "/2015-03-31/functions//invocations", None),
             (Method::POST, "/2015-03-31/functions/a/b/invocations", None),
             (Method::POST, "/2015-03-31/functions/hello", None),
+            (
+                Method::GET,
+                "/2015-03-31/functions/",
+                Some((Operation::ListFunctions, "")),
+            ),
+            (
+                Method::GET,
+                "/2015-03-31/functions/hello",
+                Some((Operation::GetFunction, "hello")),
+            ),
+            (
+                Method::GET,
+                "/2015-03-31/functions/hello/configuration",
+                Some((Operation::GetFunctionConfiguration, "hello")),
+            ),
+            (Method::GET, "/2015-03-31/functions/a/b", None),
+            (Method::DELETE, "/2015-03-31/functions/hello", None),
         ];
         for (method, path, expected) in rows {
             assert_eq!(Operation::parse(method, path), *expected, "{method} {path}");

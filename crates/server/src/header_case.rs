@@ -40,15 +40,24 @@ pub struct Heads(Arc<Mutex<Scanner>>);
 
 impl Heads {
     /// The header names of the request with `method` and `target` (its request line's path
-    /// and query); heads before it that hyper did not serve are passed over.
+    /// and query); heads before it that hyper did not serve are passed over. A request that
+    /// matches no head (an absolute-form target) takes the first, without its names.
     pub fn take(&self, method: &str, target: &str) -> Option<HeaderCase> {
         let mut scanner = self.0.lock().ok()?;
-        while let Some(head) = scanner.heads.pop_front() {
-            if head.method == method && head.target == target {
-                return Some(HeaderCase(head.names));
+        let at = scanner
+            .heads
+            .iter()
+            .position(|head| head.method == method && head.target == target);
+        match at {
+            Some(at) => {
+                scanner.heads.drain(..at);
+                scanner.heads.pop_front().map(|h| HeaderCase(h.names))
+            }
+            None => {
+                scanner.heads.pop_front();
+                None
             }
         }
-        None
     }
 }
 
@@ -346,5 +355,13 @@ DELETE /d HTTP/1.1\r\nHOST: x\r\n\r\n";
         let case = heads.take("GET", "/served").unwrap();
         assert_eq!(case.0, names(&["X-Case"]));
         assert!(heads.take("GET", "/refused").is_none());
+        // A target written otherwise takes its own head only, not the next request's.
+        heads
+            .0
+            .lock()
+            .unwrap()
+            .feed(b"GET http://x/a HTTP/1.1\r\nHost: x\r\n\r\nGET /b HTTP/1.1\r\nX-B: 1\r\n\r\n");
+        assert!(heads.take("GET", "/a").is_none());
+        assert_eq!(heads.take("GET", "/b").unwrap().0, names(&["X-B"]));
     }
 }

@@ -88,6 +88,61 @@ async fn boto3_sees_service_errors_in_aws_shape() {
 }
 
 #[tokio::test]
+async fn boto3_lists_and_describes_the_functions() {
+    let p = Portico::start(FUNCTIONS);
+    let got = p.python("boto3_lambda.py", &["describe"]);
+    let names = [
+        "context", "echo", "fail", "failing", "logs", "plain", "stuck",
+    ];
+    assert_eq!(got["names"], json!(names), "{got}");
+    assert_eq!(got["paginated"], json!(names));
+    assert_eq!(got["pages"], json!([3, 3, 1]));
+    // ListFunctions leaves out the state, as AWS does.
+    assert_eq!(
+        got["listed_state"],
+        json!([null, null, null, null, null, null, null])
+    );
+    let configuration = &got["configuration"];
+    assert_eq!(configuration["FunctionName"], "context");
+    assert_eq!(
+        configuration["FunctionArn"],
+        "arn:aws:lambda:us-east-1:000000000000:function:context"
+    );
+    assert_eq!(configuration["Runtime"], "python3.12");
+    assert_eq!(configuration["Handler"], "app.context_info");
+    assert_eq!(configuration["MemorySize"], 256);
+    assert_eq!(configuration["Timeout"], 3);
+    assert_eq!(configuration["Version"], "$LATEST");
+    assert_eq!(configuration["State"], "Active");
+    assert_eq!(configuration["PackageType"], "Zip");
+    assert_eq!(configuration["Environment"]["Variables"]["GREETING"], "hi");
+    assert!(
+        configuration["CodeSize"].as_u64().unwrap() > 0,
+        "{configuration}"
+    );
+    let modified = configuration["LastModified"].as_str().unwrap();
+    assert!(
+        modified.ends_with("+0000") && modified.len() == 28,
+        "{modified}"
+    );
+    // The same function, the same description, whichever way it is asked.
+    assert_eq!(got["function"]["Configuration"], *configuration);
+    assert!(
+        got["function"]["Code"]["Location"]
+            .as_str()
+            .unwrap()
+            .ends_with("fixtures/python")
+    );
+    assert_eq!(
+        got["function"]["Concurrency"]["ReservedConcurrentExecutions"],
+        10
+    );
+    let missing = json!({"Code": "ResourceNotFoundException", "Status": 404});
+    assert_eq!(got["missing"], missing);
+    assert_eq!(got["qualified"], missing);
+}
+
+#[tokio::test]
 async fn the_function_gets_lambdas_context_and_environment() {
     let p = Portico::start(FUNCTIONS);
     let got = p.python("boto3_lambda.py", &["context"]);

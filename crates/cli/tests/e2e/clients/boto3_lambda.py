@@ -91,6 +91,27 @@ elif scenario == "bad-json":
     result = error(lambda: client.invoke(FunctionName="echo", Payload=b"{not json"))
 elif scenario == "bad-qualifier":
     result = error(lambda: client.invoke(FunctionName="echo", Qualifier="prod", Payload=b"{}"))
+elif scenario == "describe":
+    # What tools ask before they invoke: every function, page by page, then one of them.
+    pages = [client.list_functions(MaxItems=3)]
+    while "NextMarker" in pages[-1]:
+        pages.append(client.list_functions(MaxItems=3, Marker=pages[-1]["NextMarker"]))
+    listed = [f for page in pages for f in page["Functions"]]
+    paginated = [f["FunctionName"] for page in client.get_paginator("list_functions").paginate() for f in page["Functions"]]
+    function = client.get_function(FunctionName="context")
+    configuration = client.get_function_configuration(FunctionName="arn:aws:lambda:us-east-1:000000000000:function:context")
+    for answer in (function, configuration):
+        answer.pop("ResponseMetadata")
+    result = {
+        "pages": [len(page["Functions"]) for page in pages],
+        "names": [f["FunctionName"] for f in listed],
+        "paginated": paginated,
+        "listed_state": [f.get("State") for f in listed],
+        "function": function,
+        "configuration": configuration,
+        "missing": error(lambda: client.get_function(FunctionName="nosuch")),
+        "qualified": error(lambda: client.get_function_configuration(FunctionName="context", Qualifier="7")),
+    }
 else:
     raise SystemExit(f"unknown scenario {scenario}")
 print(json.dumps(result))

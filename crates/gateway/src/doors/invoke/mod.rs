@@ -16,6 +16,8 @@ use crate::body::{Body, ReadError, collect, read};
 use crate::ctx::RequestCtx;
 use portico_observe::Target;
 
+mod describe;
+
 impl Gateway {
     /// Serves one Invoke API request.
     pub async fn invoke_api<B>(&self, req: Request<B>, remote: SocketAddr) -> Response<Body>
@@ -56,18 +58,17 @@ impl Gateway {
         let segment = percent_encoding::percent_decode_str(segment)
             .decode_utf8_lossy()
             .into_owned();
-        let qualifier = form_urlencoded::parse(ctx.query.as_bytes())
-            .find(|(k, _)| k == "Qualifier")
-            .map(|(_, v)| v.into_owned());
-        let function = api::function_ref(&segment, qualifier.as_deref())?;
-        let arn = self.function_arn(&function.name, function.qualifier.as_deref());
-        let pool = self
-            .runtime
-            .pool(&function.name)
-            .filter(|_| matches!(function.qualifier.as_deref(), None | Some("$LATEST")))
-            .ok_or(ServiceError::ResourceNotFound { arn: arn.clone() })?
-            .clone();
-        ctx.route = Some((String::new(), function.name.clone()));
+        if operation == api::Operation::ListFunctions {
+            return self.list_functions(ctx).await;
+        }
+        let (pool, arn) = self.named_function(ctx, &segment)?;
+        if matches!(
+            operation,
+            api::Operation::GetFunction | api::Operation::GetFunctionConfiguration
+        ) {
+            return self.get_function(ctx, operation, &pool, arn).await;
+        }
+        ctx.route = Some((String::new(), pool.function().name.clone()));
         crate::phases::integrate::lambda::note_function(ctx, &pool);
         // validate
         let invocation_type = InvocationType::parse(ctx.header(api::INVOCATION_TYPE))?;
@@ -132,12 +133,33 @@ impl Gateway {
         };
         // respond
         Ok(match operation {
-            api::Operation::Invoke => {
+            api::Operation::InvokeWithResponseStream => self.streamed_response(ctx, invoked),
+            _ => {
                 self.invoked_response(ctx, invoked, limits.buffered_response)
                     .await
             }
-            api::Operation::InvokeWithResponseStream => self.streamed_response(ctx, invoked),
         })
+    }
+
+    /// The function the `{FunctionName}` segment (and a `Qualifier` in the query) names, and
+    /// its ARN as named; only `$LATEST` is served.
+    fn named_function(
+        &self,
+        ctx: &RequestCtx,
+        segment: &str,
+    ) -> Result<(std::sync::Arc<portico_runtime::Pool>, String), ServiceError> {
+        let qualifier = form_urlencoded::parse(ctx.query.as_bytes())
+            .find(|(k, _)| k == "Qualifier")
+            .map(|(_, v)| v.into_owned());
+        let function = api::function_ref(segment, qualifier.as_deref())?;
+        let arn = self.function_arn(&function.name, function.qualifier.as_deref());
+        let pool = self
+            .runtime
+            .pool(&function.name)
+            .filter(|_| matches!(function.qualifier.as_deref(), None | Some("$LATEST")))
+            .ok_or(ServiceError::ResourceNotFound { arn: arn.clone() })?
+            .clone();
+        Ok((pool, arn))
     }
 
     /// `InvokeWithResponseStream`: the result as event-stream `PayloadChunk`s as the
