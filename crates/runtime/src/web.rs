@@ -58,8 +58,23 @@ pub(crate) async fn run(app: App, shared: Shared) {
         let Ok(delivery) = delivered.await else {
             return;
         };
-        forwarder.invoke(delivery).await;
+        // A server that failed to answer (crashed, say) is asked for no more until it
+        // passes its readiness check again: a dead one never does, and the supervisor
+        // replaces its instance once it sees it end.
+        if forwarder.invoke(delivery).await == Answered::ServerFailed {
+            forwarder.connection = None;
+            forwarder.app.ready().await;
+        }
     }
+}
+
+/// How an invocation ended, as the forwarder saw it.
+#[derive(Debug, PartialEq, Eq)]
+enum Answered {
+    /// The server's answer (or what the supervisor did with it) went back.
+    Done,
+    /// The server could not be reached or broke off its answer.
+    ServerFailed,
 }
 
 impl App {
@@ -120,7 +135,7 @@ struct Forwarder {
 }
 
 impl Forwarder {
-    async fn invoke(&mut self, delivery: Delivery) {
+    async fn invoke(&mut self, delivery: Delivery) -> Answered {
         let header = |name: &str| {
             delivery
                 .headers
@@ -145,7 +160,7 @@ impl Forwarder {
             Err(why) => {
                 let body = Bytes::from(platform::web_app_failed(&id, &why));
                 self.error(id, "Runtime.WebAppError", body).await;
-                return;
+                return Answered::ServerFailed;
             }
         };
         let (head, body) = answer.into_parts();
@@ -157,7 +172,7 @@ impl Forwarder {
                 .shared
                 .pump(id, content_type, Some(prelude), body)
                 .await;
-            return;
+            return Answered::Done;
         }
         let limit = self.shared.limits().buffered_response;
         let outcome = match crate::body::read(body, limit).await {
@@ -179,7 +194,7 @@ impl Forwarder {
                     "the connection closed in the middle of the answer",
                 ));
                 self.error(id, "Runtime.WebAppError", body).await;
-                return;
+                return Answered::ServerFailed;
             }
         };
         let (reply, ack) = oneshot::channel();
@@ -191,6 +206,7 @@ impl Forwarder {
         if self.shared.calls().send(call).await.is_ok() {
             let _: Result<Ack, _> = ack.await;
         }
+        Answered::Done
     }
 
     /// Fails invocation `id` with an error document, as a runtime's `/error` post does.
