@@ -326,6 +326,9 @@ fn sandbox_env(
                 format!("AWS_Lambda_{}", function.runtime_name),
             );
             set("PYTHONUNBUFFERED", "1".into());
+            // No `__pycache__` in the function's folder: a cached module written in the same
+            // second as a reloaded edit of the same size would be run instead of the edit.
+            set("PYTHONDONTWRITEBYTECODE", "1".into());
         }
         Runtime::Node { .. } => {
             set(

@@ -213,6 +213,7 @@ async fn the_function_gets_lambdas_context_and_environment() {
         "LANG",
         "LD_LIBRARY_PATH",
         "PATH",
+        "PYTHONDONTWRITEBYTECODE",
         "PYTHONUNBUFFERED",
         "TZ",
         // Python sets it itself when the machine lacks LANG's locale.
