@@ -112,7 +112,7 @@ pub struct RequestCtx {
 
 impl RequestCtx {
     pub fn new(
-        parts: http::request::Parts,
+        mut parts: http::request::Parts,
         path: String,
         remote: SocketAddr,
         local_port: u16,
@@ -144,8 +144,8 @@ impl RequestCtx {
             path_as_received: parts.uri.path().to_string(),
             header_names: parts
                 .extensions
-                .get::<HeaderCase>()
-                .map(|case| case.0.clone())
+                .remove::<HeaderCase>()
+                .map(|case| case.0)
                 .unwrap_or_default(),
             method: parts.method,
             path,

@@ -190,6 +190,12 @@ impl Gateway {
         );
     }
 
+    /// Whether anything served needs the header names as the client spelt them: REST APIs
+    /// pass them on so.
+    pub fn keeps_header_case(&self) -> bool {
+        !self.rest_apis.is_empty()
+    }
+
     /// The door of the API a request's host or path names, with its name as the config
     /// spells it (host names are case-insensitive, so `serverlessrestapi` finds
     /// `ServerlessRestApi`).

@@ -11,10 +11,10 @@ use std::time::SystemTime;
 use std::os::fd::OwnedFd;
 
 use portico_config::{Function, Runtime};
-
-use crate::credentials::Credentials;
 use tokio::net::unix::pipe;
 use tokio::process::{Child, Command};
+
+use crate::credentials::Credentials;
 
 const PYTHON_BOOTSTRAP: &str = include_str!("../bootstraps/python/bootstrap.py");
 const NODE_BOOTSTRAP: &str = include_str!("../bootstraps/node/bootstrap.mjs");
@@ -273,7 +273,6 @@ fn die_with_portico(command: &mut Command) {
     }
 }
 
-/// The environment Lambda gives a function's process, on top of Portico's own.
 /// A function's whole environment: Lambda's variables and the function's own, with the
 /// search paths of its layers and of this machine (`PATH`, `LD_LIBRARY_PATH`), and nothing
 /// else of Portico's.

@@ -39,6 +39,16 @@ impl<S> Tap<S> {
 pub struct Heads(Arc<Mutex<Scanner>>);
 
 impl Heads {
+    /// For a connection nothing served needs the spelling of (no REST API): nothing is
+    /// scanned.
+    pub fn off() -> Heads {
+        let scanner = Scanner {
+            state: State::Off,
+            ..Scanner::default()
+        };
+        Heads(Arc::new(Mutex::new(scanner)))
+    }
+
     /// The header names of the request with `method` and `target` (its request line's path
     /// and query); heads before it that hyper did not serve are passed over. A request that
     /// matches no head (an absolute-form target) takes the first, without its names.
@@ -344,6 +354,18 @@ DELETE /d HTTP/1.1\r\nHOST: x\r\n\r\n";
         assert_eq!(scanned(bad_length, 100).1, State::Off);
         let endless = vec![b'a'; MAX_HEAD + 10];
         assert_eq!(scanned(&endless, 4096).1, State::Off);
+    }
+
+    #[test]
+    fn a_tap_made_off_scans_nothing() {
+        let heads = Heads::off();
+        heads
+            .0
+            .lock()
+            .unwrap()
+            .feed(b"GET /a HTTP/1.1\r\nX-Case: y\r\n\r\n");
+        assert!(heads.take("GET", "/a").is_none());
+        assert!(heads.0.lock().unwrap().heads.is_empty());
     }
 
     #[test]

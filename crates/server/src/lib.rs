@@ -88,7 +88,10 @@ pub async fn serve(
                 };
                 let _ = stream.set_nodelay(true);
                 let serving = serving.clone();
-                let heads = header_case::Heads::default();
+                let heads = match serving.borrow().gateway.keeps_header_case() {
+                    true => header_case::Heads::default(),
+                    false => header_case::Heads::off(),
+                };
                 let stream = header_case::Tap::new(stream, heads.clone());
                 let service = service_fn(move |mut req: Request<Incoming>| {
                     let target = req.uri().path_and_query().map_or("/", |p| p.as_str());

@@ -36,7 +36,7 @@ pub fn function_url(ctx: &mut RequestCtx, url: &FunctionUrl, signing: &Signing<'
 pub fn http_api_iam(ctx: &mut RequestCtx, signing: &Signing<'_>) -> Flow {
     match iam(ctx, signing, "execute-api") {
         Ok(()) => Flow::Continue,
-        Err(why) => refuse(ApiError::Forbidden, format!("aws_iam: {why:?}")),
+        Err(why) => refuse(ApiError::Forbidden, format!("aws_iam: {why}")),
     }
 }
 

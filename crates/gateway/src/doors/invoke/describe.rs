@@ -219,21 +219,10 @@ fn revision_id(function: &Function, code_digest: &[u8; 32]) -> String {
         "{:?}{}{}{:?}",
         function.timeout, function.memory_mb, function.concurrency, function.environment
     ));
-    let h: [u8; 32] = hasher.finalize().into();
-    let hex = |range: std::ops::Range<usize>| {
-        h[range]
-            .iter()
-            .map(|b| format!("{b:02x}"))
-            .collect::<String>()
-    };
-    format!(
-        "{}-{}-{}-{}-{}",
-        hex(0..4),
-        hex(4..6),
-        hex(6..8),
-        hex(8..10),
-        hex(10..16)
-    )
+    let digest: [u8; 32] = hasher.finalize().into();
+    let mut bytes = [0; 16];
+    bytes.copy_from_slice(&digest[..16]);
+    uuid::Uuid::from_bytes(bytes).to_string()
 }
 
 #[cfg(test)]
