@@ -959,6 +959,7 @@ async fn invoke(config: &Config, function: &str, payload: &str) -> anyhow::Resul
             function,
             None,
         ),
+        version: portico_config::LATEST.into(),
         trace_id: portico_events::time::trace_id(std::time::SystemTime::now()),
         client_context: None,
         want_log_tail: false,

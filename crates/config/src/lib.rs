@@ -224,7 +224,7 @@ pub struct Route {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Integration {
     /// Invoke this function (Lambda proxy).
-    Lambda { function: String },
+    Lambda { function: FunctionRef },
     /// Forward to this URL (HTTP proxy), path parameters substituted.
     Http { url: String },
 }
@@ -239,6 +239,53 @@ pub enum PayloadFormat {
 }
 
 pub use route::{RouteKey, Segment};
+
+/// A function as an integration names it: `hello`, or `hello:live` (one of its aliases or
+/// published versions).
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct FunctionRef {
+    pub name: String,
+    pub qualifier: Option<String>,
+}
+
+impl FunctionRef {
+    /// `name` or `name:qualifier`, as written.
+    pub fn parse(text: &str) -> FunctionRef {
+        match text.split_once(':') {
+            Some((name, qualifier)) => FunctionRef {
+                name: name.to_string(),
+                qualifier: Some(qualifier.to_string()),
+            },
+            None => FunctionRef::unqualified(text),
+        }
+    }
+
+    pub fn unqualified(name: &str) -> FunctionRef {
+        FunctionRef {
+            name: name.to_string(),
+            qualifier: None,
+        }
+    }
+}
+
+impl From<&str> for FunctionRef {
+    /// As [`FunctionRef::parse`] reads it.
+    fn from(text: &str) -> FunctionRef {
+        FunctionRef::parse(text)
+    }
+}
+
+impl std::fmt::Display for FunctionRef {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match &self.qualifier {
+            Some(q) => write!(f, "{}:{q}", self.name),
+            None => f.write_str(&self.name),
+        }
+    }
+}
+
+/// The version Lambda calls the one that changes with each edit.
+pub const LATEST: &str = "$LATEST";
 
 /// One function, ready to run.
 #[derive(Debug, Clone)]
@@ -261,7 +308,12 @@ pub struct Function {
     pub idle_timeout: Duration,
     pub environment: BTreeMap<String, String>,
     pub limits: Limits,
+    /// The URL of `$LATEST`.
     pub url: Option<FunctionUrl>,
+    /// Aliases by name, each naming a published version. Portico runs a function's folder as
+    /// it is, so every version is the same code: versions 1 to the highest an alias names
+    /// are published.
+    pub aliases: BTreeMap<String, Alias>,
     /// Absolute folders of the function's layers, in the config's order.
     pub layers: Vec<PathBuf>,
     /// Layers made of registry packages (`pypi:aws-lambda-powertools`), installed and put
@@ -272,6 +324,65 @@ pub struct Function {
     /// Where the AWS SDK the function imports without bundling it is installed (as Lambda's
     /// runtimes ship it), after its layers on its paths; set before the function runs.
     pub sdk: Option<PathBuf>,
+}
+
+/// An alias of a function: a name for one of its versions.
+#[derive(Debug, Clone)]
+pub struct Alias {
+    pub version: u32,
+    /// The alias's own Function URL.
+    pub url: Option<FunctionUrl>,
+}
+
+impl Function {
+    /// The highest published version (0: none).
+    pub fn published(&self) -> u32 {
+        self.aliases.values().map(|a| a.version).max().unwrap_or(0)
+    }
+
+    /// The version `qualifier` names (none: `$LATEST`), as `X-Amz-Executed-Version` says it:
+    /// `$LATEST`, a published version's number or the one an alias names; `None` if it names
+    /// none of them.
+    pub fn version_of(&self, qualifier: Option<&str>) -> Option<String> {
+        match qualifier {
+            None | Some(LATEST) => Some(LATEST.to_string()),
+            Some(q) => match q.parse::<u32>() {
+                Ok(n) => (1..=self.published()).contains(&n).then(|| n.to_string()),
+                Err(_) => self.aliases.get(q).map(|a| a.version.to_string()),
+            },
+        }
+    }
+
+    /// The version its instances say they run (`AWS_LAMBDA_FUNCTION_VERSION`): the newest
+    /// published one when it has aliases (what its aliased callers run on Lambda), else
+    /// `$LATEST`. Every version is the same code, so they share one set of instances.
+    pub fn instance_version(&self) -> String {
+        match self.published() {
+            0 => LATEST.to_string(),
+            n => n.to_string(),
+        }
+    }
+
+    /// The Function URL of `$LATEST` (`None`) or of an alias.
+    pub fn url_of(&self, qualifier: Option<&str>) -> Option<&FunctionUrl> {
+        match qualifier {
+            None => self.url.as_ref(),
+            Some(alias) => self.aliases.get(alias)?.url.as_ref(),
+        }
+    }
+
+    /// Every Function URL: `$LATEST`'s (`None`), then each alias's.
+    pub fn urls(&self) -> impl Iterator<Item = (Option<&str>, &FunctionUrl)> {
+        let aliases = self
+            .aliases
+            .iter()
+            .filter_map(|(name, a)| Some((Some(name.as_str()), a.url.as_ref()?)));
+        self.url
+            .as_ref()
+            .map(|u| (None, u))
+            .into_iter()
+            .chain(aliases)
+    }
 }
 
 /// How a `runtime: web` function's server is reached.

@@ -385,9 +385,13 @@ pub struct RawFunction {
     /// Environment variables.
     #[serde(default)]
     pub environment: BTreeMap<Key, Scalar>,
-    /// Give the function a Function URL.
+    /// Give the function a Function URL (of `$LATEST`).
     #[serde(default)]
     pub url: Option<RawUrl>,
+    /// Aliases (`live: {}`), each a name for a published version (default 1), with its own
+    /// Function URL if it has `url:`.
+    #[serde(default)]
+    pub aliases: BTreeMap<Key, RawAlias>,
     /// How the code is built before it runs, as `sam build` would: `pip`
     /// (requirements.txt), `npm` (package.json), `makefile` (`make build-<function>`) or
     /// `cargo-lambda` (`{method: cargo-lambda, binary: name}`). Default: run the folder as it is.
@@ -458,6 +462,18 @@ impl Scalar {
             Scalar::String(s) => s,
         }
     }
+}
+
+/// An alias of a function.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawAlias {
+    /// The published version it names: 1 (default) or more.
+    #[serde(default)]
+    pub version: Option<Spanned<u32>>,
+    /// The alias's own Function URL.
+    #[serde(default)]
+    pub url: Option<RawUrl>,
 }
 
 /// The `url:` block of a function.

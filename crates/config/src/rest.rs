@@ -131,11 +131,11 @@ pub struct RestIntegration {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum IntegrationKind {
     /// Lambda proxy: the 1.0 event in, the function's `{statusCode, headers, body}` out.
-    AwsProxy { function: String },
+    AwsProxy { function: crate::FunctionRef },
     /// Lambda, non-proxy: the request template's output is the payload; the integration
     /// responses map the function's result. `X-Amz-Invocation-Type: 'Event'` in the
     /// integration request parameters makes it asynchronous.
-    Aws { function: String },
+    Aws { function: crate::FunctionRef },
     /// HTTP proxy: the request passed on, the answer passed back.
     HttpProxy { method: Option<String>, url: String },
     /// HTTP, non-proxy: templates and integration responses as for [`IntegrationKind::Aws`].

@@ -119,7 +119,7 @@ fn broken_configs_say_where_and_how_to_fix() {
         (
             "functions:\n  hello:\n    runtime: python3.12\n    handler: app.handler\n    code: ./hello\n    colour: red\n",
             &[
-                "6:5 unknown field `colour`, expected one of runtime, handler, code, command, port, readiness, timeout, memory, concurrency, idle_timeout, limits, environment, url, build, layers | remove `colour`; the keys allowed here are runtime, handler, code, command, port, readiness, timeout, memory, concurrency, idle_timeout, limits, environment, url, build, layers",
+                "6:5 unknown field `colour`, expected one of runtime, handler, code, command, port, readiness, timeout, memory, concurrency, idle_timeout, limits, environment, url, aliases, build, layers | remove `colour`; the keys allowed here are runtime, handler, code, command, port, readiness, timeout, memory, concurrency, idle_timeout, limits, environment, url, aliases, build, layers",
             ],
         ),
         (
@@ -173,6 +173,22 @@ fn broken_configs_say_where_and_how_to_fix() {
             &[
                 "5:35 an access log format must include `$context.requestId`",
                 "5:64 rotation `weekly` is not daily, hourly or never | write `rotation: daily`",
+            ],
+        ),
+        (
+            "functions:\n  hello:\n    runtime: python3.12\n    handler: app.handler\n    code: ./hello\n    aliases:\n      '7': {}\n      live: {version: 0}\n      Beta: {url: {}}\n      beta: {url: {}}\n",
+            &[
+                "7:7 `7` is not a valid alias name | use 1 to 128 letters, digits, hyphens or underscores, not digits alone (those name versions)",
+                "8:23 version 0 is not a published version | versions are numbered from 1; leave `version` out for 1",
+                "10:7 alias names `Beta` and `beta` differ only in case | rename one: their Function URLs' host names (<alias>.<function>.lambda-url.localhost) would be the same, and host names do not keep case",
+            ],
+        ),
+        (
+            "functions:\n  hello:\n    runtime: python3.12\n    handler: app.handler\n    code: ./hello\n    aliases: {live: {}, beta: {version: 2}}\napis:\n  shop:\n    protocol: http\n    routes:\n      GET /a: {function: 'hello:live'}\n      GET /b: {function: 'hello:prod'}\n      GET /c: {function: 'hello:3'}\n      GET /d: {function: 'helo:live'}\n      GET /e: {function: 'hello:2'}\n",
+            &[
+                "12:26 route `GET /b` invokes `hello:prod`, but `hello` has no alias or version `prod` | declare it under the function's `aliases:` (`prod: {}`); it has beta, live (versions 1 to 2)",
+                "13:26 route `GET /c` invokes `hello:3`, but `hello` has no alias or version `3`",
+                "14:26 route `GET /d` invokes `helo`, which is not a function here | did you mean `hello`?",
             ],
         ),
         (

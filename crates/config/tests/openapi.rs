@@ -588,7 +588,7 @@ fn authorizers_security_and_api_settings() {
         [
             (
                 "/components/securitySchemes/request_authorizer_header_query/x-amazon-apigateway-authorizer/authorizerUri",
-                "the qualifier `vtwo` is ignored: Portico runs one version of function `APIGateway-Request-Authorizer`"
+                "the qualifier `vtwo` is ignored: the authorizer invokes function `APIGateway-Request-Authorizer` as `$LATEST`"
             ),
             (
                 "/paths/~1bucket/get/x-amazon-apigateway-integration/uri",

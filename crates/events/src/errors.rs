@@ -18,8 +18,10 @@ pub struct ErrorResponse {
 /// An error of the Lambda service (rest-json protocol).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ServiceError {
-    /// No such function; carries the ARN as Lambda names it.
+    /// No such function (or version); carries the ARN as Lambda names it.
     ResourceNotFound { arn: String },
+    /// No such alias (`GetAlias`); carries the alias's ARN.
+    AliasNotFound { arn: String },
     /// The payload is not JSON.
     InvalidRequestContent(String),
     /// A bad header, qualifier or name.
@@ -45,6 +47,12 @@ impl ServiceError {
                 "ResourceNotFoundException",
                 "User",
                 format!("Function not found: {arn}"),
+            ),
+            ServiceError::AliasNotFound { arn } => (
+                404,
+                "ResourceNotFoundException",
+                "User",
+                format!("Alias not found: {arn}"),
             ),
             ServiceError::InvalidRequestContent(detail) => (
                 400,

@@ -73,10 +73,10 @@ pub fn registered_events(body: &[u8]) -> Result<Events, String> {
 }
 
 /// The register answer's body.
-pub fn registered(function_name: &str, handler: &str) -> Vec<u8> {
+pub fn registered(function_name: &str, version: &str, handler: &str) -> Vec<u8> {
     json!({
         "functionName": function_name,
-        "functionVersion": "$LATEST",
+        "functionVersion": version,
         "handler": handler,
     })
     .to_string()
@@ -208,7 +208,7 @@ mod tests {
             json!({"eventType": "SHUTDOWN", "shutdownReason": "spindown", "deadlineMs": 42})
         );
         let registered: Value =
-            serde_json::from_slice(&registered("hello", "app.handler")).unwrap();
+            serde_json::from_slice(&registered("hello", "$LATEST", "app.handler")).unwrap();
         assert_eq!(
             registered,
             json!({"functionName": "hello", "functionVersion": "$LATEST", "handler": "app.handler"})

@@ -21,6 +21,12 @@ pub enum Operation {
     GetFunction,
     /// `GET /2015-03-31/functions/{name}/configuration`
     GetFunctionConfiguration,
+    /// `GET /2015-03-31/functions/{name}/versions`
+    ListVersionsByFunction,
+    /// `GET /2015-03-31/functions/{name}/aliases`
+    ListAliases,
+    /// `GET /2015-03-31/functions/{name}/aliases/{alias}`: the alias is [`alias_segment`].
+    GetAlias,
 }
 
 impl Operation {
@@ -53,12 +59,29 @@ impl Operation {
                 "/configuration",
             ),
             (
+                Operation::ListVersionsByFunction,
+                Method::GET,
+                "/2015-03-31/functions/",
+                "/versions",
+            ),
+            (
+                Operation::ListAliases,
+                Method::GET,
+                "/2015-03-31/functions/",
+                "/aliases",
+            ),
+            (
                 Operation::GetFunction,
                 Method::GET,
                 "/2015-03-31/functions/",
                 "",
             ),
         ];
+        if method == Method::GET
+            && let Some((function, _)) = alias_segments(path)
+        {
+            return Some((Operation::GetAlias, function));
+        }
         routes.into_iter().find_map(|(op, wanted, prefix, suffix)| {
             let segment = path.strip_prefix(prefix)?.strip_suffix(suffix)?;
             (*method == wanted && !segment.is_empty() && !segment.contains('/'))
@@ -74,8 +97,24 @@ impl Operation {
             Operation::ListFunctions => "ListFunctions",
             Operation::GetFunction => "GetFunction",
             Operation::GetFunctionConfiguration => "GetFunctionConfiguration",
+            Operation::ListVersionsByFunction => "ListVersionsByFunction",
+            Operation::ListAliases => "ListAliases",
+            Operation::GetAlias => "GetAlias",
         }
     }
+}
+
+/// The (still percent-encoded) alias segment of a `GetAlias` path.
+pub fn alias_segment(path: &str) -> Option<&str> {
+    alias_segments(path).map(|(_, alias)| alias)
+}
+
+/// `/2015-03-31/functions/{name}/aliases/{alias}` as its two segments.
+fn alias_segments(path: &str) -> Option<(&str, &str)> {
+    let rest = path.strip_prefix("/2015-03-31/functions/")?;
+    let (function, alias) = rest.split_once("/aliases/")?;
+    (!function.is_empty() && !function.contains('/') && !alias.is_empty() && !alias.contains('/'))
+        .then_some((function, alias))
 }
 
 pub const INVOCATION_TYPE: &str = "x-amz-invocation-type";
@@ -123,19 +162,13 @@ pub fn wants_tail(value: Option<&str>) -> Result<bool, ServiceError> {
     }
 }
 
-/// A function as the caller named it.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct FunctionRef {
-    pub name: String,
-    pub qualifier: Option<String>,
-}
-
 /// Reads the `{FunctionName}` path segment (already percent-decoded): a name, `name:qualifier`,
-/// a partial ARN `123456789012:function:name` or a full ARN, and the `Qualifier` query value.
+/// a partial ARN `123456789012:function:name` or a full ARN, and the `Qualifier` query value,
+/// into the function's name and the qualifier.
 pub fn function_ref(
     segment: &str,
     query_qualifier: Option<&str>,
-) -> Result<FunctionRef, ServiceError> {
+) -> Result<(String, Option<String>), ServiceError> {
     let parts: Vec<&str> = segment.split(':').collect();
     let rest = match parts.as_slice() {
         ["arn", _partition, "lambda", _region, rest @ ..] => rest,
@@ -163,10 +196,7 @@ pub fn function_ref(
         (Some(a), _) => Some(a.to_string()),
         (None, b) => b.map(str::to_string),
     };
-    Ok(FunctionRef {
-        name: name.to_string(),
-        qualifier,
-    })
+    Ok((name.to_string(), qualifier))
 }
 
 fn invalid_name(segment: &str) -> ServiceError {
@@ -180,6 +210,8 @@ fn invalid_name(segment: &str) -> ServiceError {
 pub struct FunctionDescription<'a> {
     pub name: &'a str,
     pub arn: String,
+    /// `$LATEST` or a published version's number.
+    pub version: &'a str,
     /// `python3.12`, `nodejs22.x`, `provided.al2023`.
     pub runtime: &'a str,
     pub role: String,
@@ -214,7 +246,7 @@ impl FunctionDescription<'_> {
             "MemorySize": self.memory_mb,
             "LastModified": self.last_modified,
             "CodeSha256": self.code_sha256,
-            "Version": "$LATEST",
+            "Version": self.version,
             "TracingConfig": {"Mode": "PassThrough"},
             "RevisionId": self.revision_id,
             "PackageType": "Zip",
@@ -232,6 +264,17 @@ impl FunctionDescription<'_> {
         }
         out
     }
+}
+
+/// An `AliasConfiguration`, as GetAlias and ListAliases answer.
+pub fn alias_configuration(arn: &str, name: &str, version: &str, revision_id: &str) -> Value {
+    json!({
+        "AliasArn": arn,
+        "Name": name,
+        "FunctionVersion": version,
+        "Description": "",
+        "RevisionId": revision_id,
+    })
 }
 
 /// `arn:aws:lambda:<region>:<account>:function:<name>[:qualifier]`.
@@ -280,21 +323,39 @@ mod tests {
                 "/2015-03-31/functions/hello/configuration",
                 Some((Operation::GetFunctionConfiguration, "hello")),
             ),
+            (
+                Method::GET,
+                "/2015-03-31/functions/hello/versions",
+                Some((Operation::ListVersionsByFunction, "hello")),
+            ),
+            (
+                Method::GET,
+                "/2015-03-31/functions/hello/aliases",
+                Some((Operation::ListAliases, "hello")),
+            ),
+            (
+                Method::GET,
+                "/2015-03-31/functions/hello/aliases/live",
+                Some((Operation::GetAlias, "hello")),
+            ),
+            (Method::GET, "/2015-03-31/functions/hello/aliases/", None),
+            (Method::GET, "/2015-03-31/functions/hello/aliases/a/b", None),
             (Method::GET, "/2015-03-31/functions/a/b", None),
             (Method::DELETE, "/2015-03-31/functions/hello", None),
         ];
         for (method, path, expected) in rows {
             assert_eq!(Operation::parse(method, path), *expected, "{method} {path}");
         }
+        assert_eq!(
+            alias_segment("/2015-03-31/functions/hello/aliases/live"),
+            Some("live")
+        );
     }
 
     #[test]
     fn accepts_every_name_form_lambda_does() {
         let ok = |s: &str, q: Option<&str>| function_ref(s, q).unwrap();
-        let f = |name: &str, q: Option<&str>| FunctionRef {
-            name: name.into(),
-            qualifier: q.map(Into::into),
-        };
+        let f = |name: &str, q: Option<&str>| (name.to_string(), q.map(str::to_string));
         assert_eq!(ok("hello", None), f("hello", None));
         assert_eq!(ok("hello:$LATEST", None), f("hello", Some("$LATEST")));
         assert_eq!(ok("hello", Some("live")), f("hello", Some("live")));

@@ -243,7 +243,7 @@ pub(crate) mod testing {
         portico_config::Route {
             key: portico_config::RouteKey::parse(key).unwrap(),
             integration: portico_config::Integration::Lambda {
-                function: "f".into(),
+                function: portico_config::FunctionRef::unqualified("f"),
             },
             throttle: None,
             payload_format: Default::default(),

@@ -243,4 +243,16 @@ impl Gateway {
     fn function_arn(&self, name: &str, qualifier: Option<&str>) -> String {
         portico_events::invoke_api::function_arn(&self.region, &self.account_id, name, qualifier)
     }
+
+    /// `function` as an integration invokes it, if it is served with the version named.
+    fn callee(
+        &self,
+        function: &portico_config::FunctionRef,
+    ) -> Option<phases::integrate::lambda::Callee> {
+        phases::integrate::lambda::Callee::find(
+            &self.runtime,
+            function,
+            (&self.region, &self.account_id),
+        )
+    }
 }

@@ -591,7 +591,7 @@ impl Supervisor {
         let f = &self.ctx.function;
         Ok(Registered {
             id,
-            body: xapi::registered(&f.name, &f.handler),
+            body: xapi::registered(&f.name, &f.instance_version(), &f.handler),
         })
     }
 
@@ -750,8 +750,8 @@ impl Supervisor {
         } = queued;
         self.log.clear();
         self.platform_line(format!(
-            "START RequestId: {} Version: $LATEST",
-            request.request_id
+            "START RequestId: {} Version: {}",
+            request.request_id, request.version
         ));
         let event = Bytes::from(xapi::invoke_event(
             &request.request_id,

@@ -17,6 +17,9 @@ pub struct InvokeRequest {
     pub payload: Bytes,
     /// The ARN as the caller named the function (qualified or not).
     pub invoked_arn: String,
+    /// The version that runs (`$LATEST`, or the number an alias or qualifier names), as the
+    /// START line says.
+    pub version: String,
     pub trace_id: String,
     /// The caller's client context, already base64-decoded.
     pub client_context: Option<String>,

@@ -294,7 +294,7 @@ fn sandbox_env(
     set("LAMBDA_TASK_ROOT", function.code.display().to_string());
     set("LAMBDA_RUNTIME_DIR", runtime_dir.display().to_string());
     set("AWS_LAMBDA_FUNCTION_NAME", function.name.clone());
-    set("AWS_LAMBDA_FUNCTION_VERSION", "$LATEST".into());
+    set("AWS_LAMBDA_FUNCTION_VERSION", function.instance_version());
     set(
         "AWS_LAMBDA_FUNCTION_MEMORY_SIZE",
         function.memory_mb.to_string(),
@@ -303,7 +303,10 @@ fn sandbox_env(
         "AWS_LAMBDA_LOG_GROUP_NAME",
         format!("/aws/lambda/{}", function.name),
     );
-    set("AWS_LAMBDA_LOG_STREAM_NAME", log_stream_name());
+    set(
+        "AWS_LAMBDA_LOG_STREAM_NAME",
+        log_stream_name(&function.instance_version()),
+    );
     set("AWS_LAMBDA_INITIALIZATION_TYPE", "on-demand".into());
     set("AWS_REGION", region.to_string());
     set("AWS_DEFAULT_REGION", region.to_string());
@@ -398,10 +401,10 @@ fn layer_paths(function: &Function) -> Vec<(&'static str, String)> {
 }
 
 /// `2024/01/31/[$LATEST]<32 hex>`, the form of Lambda's log stream names.
-fn log_stream_name() -> String {
+fn log_stream_name(version: &str) -> String {
     let format = time::macros::format_description!("[year]/[month]/[day]");
     let date = time::OffsetDateTime::from(SystemTime::now())
         .format(&format)
         .unwrap_or_default();
-    format!("{date}/[$LATEST]{}", uuid::Uuid::new_v4().simple())
+    format!("{date}/[{version}]{}", uuid::Uuid::new_v4().simple())
 }

@@ -133,8 +133,15 @@ async fn dispatch(gateway: &Gateway, req: Request<Incoming>, remote: SocketAddr)
         .map(str::to_string);
     let path = req.uri().path().to_string();
     match routes::door(host.as_deref(), &path) {
-        Door::FunctionUrl { function, path } => {
-            let function = function.to_string();
+        Door::FunctionUrl {
+            function,
+            alias,
+            path,
+        } => {
+            let function = portico_config::FunctionRef {
+                name: function.to_string(),
+                qualifier: alias.map(str::to_string),
+            };
             gateway.function_url(&function, path, req, remote).await
         }
         Door::Api { api, path } => match gateway.api_door(api) {

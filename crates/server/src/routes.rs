@@ -5,13 +5,15 @@ use std::net::SocketAddr;
 use portico_config::Config;
 use portico_observe::{Declared, FunctionUse, RouteId, Target};
 
-/// The Function URL host suffix, as in `hello.lambda-url.localhost`.
+/// The Function URL host suffix, as in `hello.lambda-url.localhost` (and an alias's,
+/// `live.hello.lambda-url.localhost`).
 pub const URL_HOST_LABEL: &str = ".lambda-url.";
 /// The API host suffix, as in `shop.execute-api.localhost`.
 pub const API_HOST_LABEL: &str = ".execute-api.";
 /// The API path form, as in `/execute-api/shop/prod/items`.
 pub const API_PATH_PREFIX: &str = "/execute-api/";
-/// The Function URL path form, as in `/lambda-url/hello/any/path`.
+/// The Function URL path form, as in `/lambda-url/hello/any/path` (and an alias's,
+/// `/lambda-url/hello:live/any/path`).
 pub const URL_PATH_PREFIX: &str = "/lambda-url/";
 /// Every Lambda API path starts with a version date: Invoke is under this one...
 pub const LAMBDA_API_PREFIX: &str = "/2015-03-31/";
@@ -23,6 +25,8 @@ pub const LAMBDA_STREAMING_API_PREFIX: &str = "/2021-11-15/";
 pub enum Door<'a> {
     FunctionUrl {
         function: &'a str,
+        /// The alias whose URL it is, if not `$LATEST`'s.
+        alias: Option<&'a str>,
         path: String,
     },
     /// An HTTP API or a REST API: which one, the gateway knows (`Gateway::api_door`).
@@ -38,11 +42,16 @@ pub enum Door<'a> {
 pub fn door<'a>(host: Option<&'a str>, path: &'a str) -> Door<'a> {
     if let Some(host) = host {
         let host = host.rsplit_once(':').map_or(host, |(h, _)| h);
-        if let Some((function, _)) = host.split_once(URL_HOST_LABEL)
-            && !function.is_empty()
+        if let Some((name, _)) = host.split_once(URL_HOST_LABEL)
+            && !name.is_empty()
         {
+            let (alias, function) = match name.split_once('.') {
+                Some((alias, function)) => (Some(alias), function),
+                None => (None, name),
+            };
             return Door::FunctionUrl {
                 function,
+                alias,
                 path: path.to_string(),
             };
         }
@@ -65,10 +74,15 @@ pub fn door<'a>(host: Option<&'a str>, path: &'a str) -> Door<'a> {
         }
     }
     if let Some(rest) = path.strip_prefix(URL_PATH_PREFIX) {
-        let (function, tail) = rest.split_once('/').map_or((rest, ""), |(f, t)| (f, t));
-        if !function.is_empty() {
+        let (name, tail) = rest.split_once('/').map_or((rest, ""), |(f, t)| (f, t));
+        if !name.is_empty() {
+            let (function, alias) = match name.split_once(':') {
+                Some((function, alias)) => (function, Some(alias)),
+                None => (name, None),
+            };
             return Door::FunctionUrl {
                 function,
+                alias,
                 path: format!("/{tail}"),
             };
         }
@@ -120,16 +134,20 @@ fn served(config: &Config, addr: SocketAddr) -> Vec<Served> {
     };
     let mut served = Vec::new();
     for (name, f) in &config.functions {
-        if let Some(url) = &f.url {
+        for (alias, url) in f.urls() {
+            let (label, host) = match alias {
+                None => (name.clone(), name.clone()),
+                Some(alias) => (format!("{name}:{alias}"), format!("{alias}.{name}")),
+            };
             served.push(Served {
                 kind: match url.invoke_mode {
                     portico_config::InvokeMode::Buffered => "Function URL",
                     portico_config::InvokeMode::ResponseStream => "Function URL (stream)",
                 },
-                label: name.clone(),
-                host_url: Some(format!("http://{name}.lambda-url.localhost:{port}/")),
-                url: format!("http://{addr}{URL_PATH_PREFIX}{name}/"),
-                id: id(Target::function_url(name), "", ""),
+                host_url: Some(format!("http://{host}.lambda-url.localhost:{port}/")),
+                url: format!("http://{addr}{URL_PATH_PREFIX}{label}/"),
+                id: id(Target::function_url(&label), "", ""),
+                label,
                 function: function(name),
             });
         }
@@ -141,9 +159,9 @@ fn served(config: &Config, addr: SocketAddr) -> Vec<Served> {
                 let (method, path) = route_path(&route.key);
                 let (to, invokes) = match &route.integration {
                     portico_config::Integration::Lambda { function: f } => {
-                        (f.as_str(), function(f))
+                        (f.to_string(), function(&f.name))
                     }
-                    portico_config::Integration::Http { url } => (url.as_str(), None),
+                    portico_config::Integration::Http { url } => (url.clone(), None),
                 };
                 served.push(Served {
                     kind: "HTTP API",
@@ -165,9 +183,9 @@ fn served(config: &Config, addr: SocketAddr) -> Vec<Served> {
                 let kind = &method.integration.kind;
                 let to = match kind {
                     IntegrationKind::HttpProxy { url, .. } | IntegrationKind::Http { url, .. } => {
-                        url.as_str()
+                        url.clone()
                     }
-                    kind => rest_function(kind).unwrap_or("mock"),
+                    kind => rest_function(kind).map_or("mock".into(), |f| f.to_string()),
                 };
                 served.push(Served {
                     kind: "REST API",
@@ -177,7 +195,7 @@ fn served(config: &Config, addr: SocketAddr) -> Vec<Served> {
                     )),
                     url: format!("http://{addr}{API_PATH_PREFIX}{name}/{stage}{path}"),
                     id: id(Target::rest_api(name), stage, method.key.text()),
-                    function: rest_function(kind).and_then(function),
+                    function: rest_function(kind).and_then(|f| function(&f.name)),
                 });
             }
         }
@@ -244,7 +262,9 @@ fn route_path(key: &portico_config::RouteKey) -> (&str, String) {
 }
 
 /// The function a REST integration invokes, if it invokes one.
-fn rest_function(kind: &portico_config::rest::IntegrationKind) -> Option<&str> {
+fn rest_function(
+    kind: &portico_config::rest::IntegrationKind,
+) -> Option<&portico_config::FunctionRef> {
     use portico_config::rest::IntegrationKind;
     match kind {
         IntegrationKind::AwsProxy { function } | IntegrationKind::Aws { function } => {
@@ -262,6 +282,12 @@ mod tests {
     fn picks_the_door_by_host_then_path() {
         let url = |f: &'static str, p: &str| Door::FunctionUrl {
             function: f,
+            alias: None,
+            path: p.to_string(),
+        };
+        let alias_url = |f: &'static str, a: &'static str, p: &str| Door::FunctionUrl {
+            function: f,
+            alias: Some(a),
             path: p.to_string(),
         };
         let rows: &[(Option<&str>, &str, Door)] = &[
@@ -289,6 +315,16 @@ mod tests {
                 Some("127.0.0.1:3000"),
                 "/lambda-url/hello/",
                 url("hello", "/"),
+            ),
+            (
+                Some("live.hello.lambda-url.localhost:3000"),
+                "/a",
+                alias_url("hello", "live", "/a"),
+            ),
+            (
+                Some("127.0.0.1:3000"),
+                "/lambda-url/hello:live/a",
+                alias_url("hello", "live", "/a"),
             ),
             (None, "/lambda-url/", Door::NotFound),
             (

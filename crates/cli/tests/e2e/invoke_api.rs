@@ -339,3 +339,94 @@ async fn a_stream_that_times_out_ends_with_sandbox_timedout() {
     assert!(bytes.ends_with("\0\0\0\0\0\0\0\0first\n"), "{bytes:?}");
     assert_eq!(got["Complete"]["ErrorCode"], "Sandbox.Timedout");
 }
+
+#[tokio::test]
+async fn aliases_and_versions_name_the_same_code() {
+    let p = Portico::start(
+        r#"
+functions:
+  ctx:
+    runtime: python3.12
+    handler: app.context_info
+    code: "@fixtures/python"
+    aliases:
+      live: {}
+      beta: {url: {}}
+"#,
+    );
+    assert!(
+        p.banner.contains(&format!(
+            "http://beta.ctx.lambda-url.localhost:{}/",
+            p.addr.port()
+        )),
+        "{}",
+        p.banner
+    );
+    let got = p.python("boto3_lambda.py", &["aliases"]);
+    let arn = "arn:aws:lambda:us-east-1:000000000000:function:ctx";
+    // The alias's ARN reaches the function; the version it names runs.
+    assert_eq!(
+        got["alias"],
+        json!({"ExecutedVersion": "1", "arn": format!("{arn}:live"), "version": "1"})
+    );
+    assert_eq!(got["version"], "1");
+    assert_eq!(got["latest"]["ExecutedVersion"], "$LATEST");
+    assert_eq!(got["latest"]["arn"], format!("{arn}:$LATEST"));
+    assert_eq!(got["unqualified"]["arn"], arn);
+    let not_found = |message: String| json!({"Code": "ResourceNotFoundException", "Status": 404, "Message": message});
+    assert_eq!(
+        got["no_alias"],
+        not_found(format!("Function not found: {arn}:nope"))
+    );
+    assert_eq!(
+        got["no_version"],
+        not_found(format!("Function not found: {arn}:2"))
+    );
+    assert_eq!(
+        got["versions"],
+        json!([
+            ["$LATEST", format!("{arn}:$LATEST")],
+            ["1", format!("{arn}:1")]
+        ])
+    );
+    let names: Vec<&str> = got["aliases"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a["Name"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, ["beta", "live"]);
+    assert_eq!(got["aliases_of_2"], json!([]));
+    let live = &got["get_alias"];
+    assert_eq!(live["AliasArn"], format!("{arn}:live"));
+    assert_eq!(live["FunctionVersion"], "1");
+    assert_eq!(got["aliases"][1], *live);
+    assert_eq!(
+        got["missing_alias"],
+        not_found(format!("Alias not found: {arn}:nope"))
+    );
+    assert_eq!(got["configuration"]["Version"], "1");
+    assert_eq!(got["configuration"]["FunctionArn"], format!("{arn}:live"));
+    p.wait_for_log("Version: 1");
+
+    // Only the alias `beta` has a URL, in both forms and whatever the host's case.
+    let response = p.get("ctx:beta", "/").await;
+    assert_eq!(response.status(), 200);
+    let body: Value = response.json().await.unwrap();
+    assert_eq!(body["invoked_function_arn"], format!("{arn}:beta"));
+    let host_form = p
+        .client()
+        .get(format!("{}/", p.endpoint()))
+        .header(
+            "host",
+            format!("BETA.ctx.lambda-url.localhost:{}", p.addr.port()),
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(host_form.status(), 200);
+    for no_url in ["ctx", "ctx:live", "ctx:nope"] {
+        let response = p.get(no_url, "/").await;
+        assert_eq!(response.status(), 403, "{no_url}");
+    }
+}

@@ -387,6 +387,30 @@ async fn function_urls_streaming_and_iam_from_function_url_config() {
 }
 
 #[tokio::test]
+async fn auto_publish_alias_makes_the_events_and_the_url_invoke_the_alias() {
+    let p = serve("alias-live", &[]);
+    let url = format!(
+        "http://live.WhoFunction.lambda-url.localhost:{}/",
+        p.addr.port()
+    );
+    assert!(p.banner.contains(&url), "{}", p.banner);
+    let alias = "arn:aws:lambda:us-east-1:000000000000:function:WhoFunction:live";
+    let who =
+        json!({"invoked_function_arn": alias, "function_version": "1", "environment_version": "1"});
+    for path in [
+        "/lambda-url/WhoFunction:live/",
+        "/execute-api/ServerlessRestApi/Prod/who",
+        "/execute-api/ServerlessHttpApi/who",
+    ] {
+        let (status, _, body) = get(&p, path).await;
+        assert_eq!((status, body), (200, who.clone()), "{path}");
+    }
+    // $LATEST has no URL: SAM puts it on the alias.
+    let (status, _, _) = get(&p, "/lambda-url/WhoFunction/").await;
+    assert_eq!(status, 403);
+}
+
+#[tokio::test]
 async fn parameters_conditions_mappings_and_globals_resolve_as_cloudformation_does() {
     let p = serve("globals-params", &[]);
     let (status, _, body) = get(&p, "/execute-api/ServerlessHttpApi/env").await;

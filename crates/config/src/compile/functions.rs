@@ -9,10 +9,10 @@ use serde_saphyr::Spanned;
 
 use super::Compiler;
 use crate::diagnostics::{did_you_mean, suggestion};
-use crate::raw::RawFunction;
+use crate::raw::{Key, RawAlias, RawFunction, RawUrl};
 use crate::{
-    Function, FunctionUrl, HealthyStatus, Limits, Profile, Readiness, ReadinessProtocol, Runtime,
-    WebApp,
+    Alias, Function, FunctionRef, FunctionUrl, HealthyStatus, Limits, Profile, Readiness,
+    ReadinessProtocol, Runtime, WebApp,
 };
 
 const DEFAULT_TIMEOUT_S: u64 = 3;
@@ -161,11 +161,8 @@ impl Compiler {
         let limits: Limits = self.profile(&raw.limits, inherited).limits();
         let environment = self.environment(std::mem::take(&mut raw.environment));
         let web = self.web_app(runtime.as_ref(), &raw, concurrency, &environment);
-        let url = raw.url.map(|u| FunctionUrl {
-            auth: u.auth,
-            invoke_mode: u.invoke_mode,
-            cors: u.cors.map(|c| self.cors(c)),
-        });
+        let url = raw.url.take().map(|u| self.function_url(u));
+        let aliases = self.aliases(std::mem::take(&mut raw.aliases));
         if self.diagnostics.len() > errors_before {
             return None;
         }
@@ -188,6 +185,7 @@ impl Compiler {
             environment,
             limits,
             url,
+            aliases,
         })
     }
 
@@ -486,23 +484,116 @@ impl Compiler {
         what: &str,
         functions: &BTreeMap<String, Function>,
     ) {
-        if functions.contains_key(&function.value)
-            || self.broken_functions.contains(&function.value)
-        {
-            return;
+        self.known_name(function, &function.value, what, functions);
+    }
+
+    /// `name` checked as [`Compiler::known_function`] checks it, reported at `place`.
+    fn known_name(
+        &mut self,
+        place: &Spanned<String>,
+        name: &str,
+        what: &str,
+        functions: &BTreeMap<String, Function>,
+    ) -> bool {
+        if functions.contains_key(name) || self.broken_functions.contains(name) {
+            return true;
         }
         let names = functions.keys().chain(&self.broken_functions);
-        let suggestion = did_you_mean(&function.value, names.map(String::as_str))
+        let suggestion = did_you_mean(name, names.map(String::as_str))
             .map(|k| format!("did you mean `{k}`? "))
             .unwrap_or_default();
         self.error(
-            function,
-            format!(
-                "{what} invokes `{}`, which is not a function here",
-                function.value
-            ),
+            place,
+            format!("{what} invokes `{name}`, which is not a function here"),
             format!("{suggestion}functions are declared under `functions:`"),
         );
+        false
+    }
+
+    /// The function an integration invokes, `name` or `name:qualifier` (an alias or a
+    /// published version), each part checked.
+    pub(crate) fn invoked_function(
+        &mut self,
+        function: &Spanned<String>,
+        what: &str,
+        functions: &BTreeMap<String, Function>,
+    ) -> FunctionRef {
+        let target = FunctionRef::parse(&function.value);
+        if !self.known_name(function, &target.name, what, functions) {
+            return target;
+        }
+        if let (Some(f), Some(qualifier)) = (functions.get(&target.name), &target.qualifier)
+            && f.version_of(Some(qualifier)).is_none()
+        {
+            let aliases: Vec<&str> = f.aliases.keys().map(String::as_str).collect();
+            let has = match (aliases.is_empty(), f.published()) {
+                (true, _) => "it has none".to_string(),
+                (false, n) => format!("it has {} (versions 1 to {n})", aliases.join(", ")),
+            };
+            self.error(
+                function,
+                format!(
+                    "{what} invokes `{target}`, but `{}` has no alias or version `{qualifier}`",
+                    target.name
+                ),
+                format!("declare it under the function's `aliases:` (`{qualifier}: {{}}`); {has}"),
+            );
+        }
+        target
+    }
+
+    /// A function's aliases: names as Lambda allows them (not all digits), versions from 1,
+    /// and URLs whose host names (`<alias>.<function>.lambda-url.localhost`) differ.
+    fn aliases(&mut self, raw: BTreeMap<Key, RawAlias>) -> BTreeMap<String, Alias> {
+        let mut aliases = BTreeMap::new();
+        let mut url_names = Vec::new();
+        for (Key(name), alias) in raw {
+            let valid = !name.value.is_empty()
+                && name.value.len() <= 128
+                && name
+                    .value
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+                && !name.value.bytes().all(|b| b.is_ascii_digit());
+            if !valid {
+                self.error(
+                    &name,
+                    format!("`{}` is not a valid alias name", name.value),
+                    "use 1 to 128 letters, digits, hyphens or underscores, not digits alone (those name versions)",
+                );
+            }
+            let version = match alias.version {
+                Some(v) if v.value == 0 => {
+                    self.error(
+                        &v,
+                        "version 0 is not a published version",
+                        "versions are numbered from 1; leave `version` out for 1",
+                    );
+                    1
+                }
+                Some(v) => v.value,
+                None => 1,
+            };
+            if alias.url.is_some() {
+                url_names.push(name.clone());
+            }
+            let url = alias.url.map(|u| self.function_url(u));
+            aliases.insert(name.value, Alias { version, url });
+        }
+        self.same_but_for_case(
+            "alias",
+            &url_names,
+            "their Function URLs' host names (<alias>.<function>.lambda-url.localhost) would be the same, and host names do not keep case",
+        );
+        aliases
+    }
+
+    fn function_url(&mut self, raw: RawUrl) -> FunctionUrl {
+        FunctionUrl {
+            auth: raw.auth,
+            invoke_mode: raw.invoke_mode,
+            cors: raw.cors.map(|c| self.cors(c)),
+        }
     }
 }
 

@@ -8,7 +8,9 @@ use serde_saphyr::Spanned;
 
 use super::Compiler;
 use crate::raw::{RawApi, RawCors};
-use crate::{Api, Cors, Function, Integration, PayloadFormat, Profile, Route, RouteKey};
+use crate::{
+    Api, Cors, Function, FunctionRef, Integration, PayloadFormat, Profile, Route, RouteKey,
+};
 
 const MAX_CORS_MAX_AGE: u32 = 86400;
 
@@ -75,10 +77,12 @@ impl Compiler {
             }
             let integration = match (&route.function, &route.http) {
                 (Some(function), None) => {
-                    self.known_function(function, &format!("route `{}`", key.value), functions);
-                    Integration::Lambda {
-                        function: function.value.clone(),
-                    }
+                    let function = self.invoked_function(
+                        function,
+                        &format!("route `{}`", key.value),
+                        functions,
+                    );
+                    Integration::Lambda { function }
                 }
                 (None, Some(url)) => {
                     self.web_url(url);
@@ -93,7 +97,7 @@ impl Compiler {
                         "give it `function: <name>` or `http: <url>`, not both",
                     );
                     Integration::Lambda {
-                        function: String::new(),
+                        function: FunctionRef::default(),
                     }
                 }
             };
@@ -173,7 +177,7 @@ impl Compiler {
         let limits = route
             .function
             .as_ref()
-            .and_then(|f| functions.get(&f.value))
+            .and_then(|f| functions.get(&FunctionRef::parse(&f.value).name))
             .map(|f| f.limits)
             .unwrap_or_else(|| profile.limits());
         let max = limits.api_timeout_ms;

@@ -14,7 +14,7 @@ use crate::rest::{
     ApiKey, ApiKeySource, Authorization, IntegrationKind, IntegrationResponse, Method, Origin,
     Passthrough, Quota, QuotaPeriod, RestApi, RestAuthorizerKind, RestIntegration, UsagePlan,
 };
-use crate::{Function, Profile, RouteKey};
+use crate::{Function, FunctionRef, Profile, RouteKey};
 
 /// How long a REST integration waits unless told otherwise (API Gateway's default).
 pub const DEFAULT_REST_TIMEOUT_MS: u64 = 29_000;
@@ -197,7 +197,11 @@ impl Compiler {
             }
         };
         let mut imported = match crate::openapi::import(&document, &|f| {
-            functions.contains_key(f) || self.broken_functions.contains(f)
+            let f = FunctionRef::parse(f);
+            match functions.get(&f.name) {
+                Some(function) => function.version_of(f.qualifier.as_deref()).is_some(),
+                None => self.broken_functions.contains(&f.name),
+            }
         }) {
             Ok(imported) => imported,
             Err(problems) => {
@@ -291,12 +295,9 @@ impl Compiler {
         };
         let what = format!("route `{}`", key.value);
         let kind = match (&route.function, &route.http) {
-            (Some(function), None) => {
-                self.known_function(function, &what, functions);
-                IntegrationKind::AwsProxy {
-                    function: function.value.clone(),
-                }
-            }
+            (Some(function), None) => IntegrationKind::AwsProxy {
+                function: self.invoked_function(function, &what, functions),
+            },
             (None, Some(url)) => {
                 self.web_url(url);
                 IntegrationKind::HttpProxy {

@@ -4,13 +4,16 @@
 use serde_json::{Map, Value};
 
 use super::{Importer, Problem, Ptr, kind_of};
+use crate::FunctionRef;
 
 pub(super) const LAMBDA_URI_FORM: &str =
     "arn:aws:apigateway:{region}:lambda:path/2015-03-31/functions/{function ARN}/invocations";
 
 /// What an integration URI invokes.
 pub(super) enum Target {
-    Function(String),
+    /// A function, with the qualifier the ARN gives (unchecked: integrations check it,
+    /// authorizers ignore it).
+    Function(FunctionRef),
     /// Another AWS service (`s3`, `dynamodb`, ...).
     Service(String),
 }
@@ -93,7 +96,7 @@ impl Importer<'_> {
         if let Some(hole) = whole_hole(function_arn, &holes) {
             return self
                 .function_reference(hole, &vars, ptr, true)
-                .map(Target::Function);
+                .map(|name| Target::Function(FunctionRef::unqualified(&name)));
         }
         let fparts: Vec<&str> = function_arn.split(':').collect();
         if fparts.len() < 7
@@ -112,6 +115,7 @@ impl Importer<'_> {
             return None;
         }
         let name_masked = fparts[6];
+        let qualifier = fparts.get(7).map(|q| unmask(q, &holes));
         let function = if let Some(hole) = whole_hole(name_masked, &holes) {
             self.function_reference(hole, &vars, ptr, false)?
         } else {
@@ -125,14 +129,45 @@ impl Importer<'_> {
                     return None;
                 }
                 // Resolved per stage by the gateway.
-                return Some(Target::Function(name));
+                return Some(Target::Function(FunctionRef { name, qualifier }));
             }
             self.function_name(&name, ptr)?
         };
-        if let Some(qualifier) = fparts.get(7) {
-            self.note(Problem::new(ptr, format!("the qualifier `{}` is ignored: Portico runs one version of function `{function}`", unmask(qualifier, &holes))));
+        Some(Target::Function(FunctionRef {
+            name: function,
+            qualifier,
+        }))
+    }
+
+    /// An integration's function: its qualifier, if written, must be one of its aliases or
+    /// published versions (one made of stage variables is resolved per stage by the gateway).
+    pub(super) fn invoked_function(&mut self, function: FunctionRef, ptr: &Ptr) -> FunctionRef {
+        if let Some(q) = &function.qualifier
+            && !q.contains("${")
+            && !function.name.contains("${")
+            && !(self.function_exists)(&function.to_string())
+        {
+            self.error(
+                Problem::new(
+                    ptr,
+                    format!("function `{}` has no alias or version `{q}`", function.name),
+                )
+                .help(format!(
+                    "declare the alias under the function's `aliases:` in portico.yaml (`{q}: {{}}`), or invoke `{}`",
+                    function.name
+                )),
+            );
         }
-        Some(Target::Function(function))
+        function
+    }
+
+    /// An authorizer's function: Portico runs the function's code for every qualifier, so a
+    /// qualifier is noted and otherwise ignored.
+    pub(super) fn authorizer_function(&mut self, function: FunctionRef, ptr: &Ptr) -> String {
+        if let Some(qualifier) = &function.qualifier {
+            self.note(Problem::new(ptr, format!("the qualifier `{qualifier}` is ignored: the authorizer invokes function `{}` as `$LATEST`", function.name)));
+        }
+        function.name
     }
 
     /// A function named by a placeholder: `${Fn.Arn}` (a CloudFormation resource), a

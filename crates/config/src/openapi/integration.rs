@@ -296,10 +296,14 @@ impl Importer<'_> {
                     );
                 }
                 match target? {
-                    Target::Function(function) if kind_name == "aws" => {
-                        IntegrationKind::Aws { function }
+                    Target::Function(function) => {
+                        let function = self.invoked_function(function, &uri_ptr);
+                        if kind_name == "aws" {
+                            IntegrationKind::Aws { function }
+                        } else {
+                            IntegrationKind::AwsProxy { function }
+                        }
                     }
-                    Target::Function(function) => IntegrationKind::AwsProxy { function },
                     Target::Service(service) => {
                         self.note(
                             Problem::new(&uri_ptr, format!("AWS service integrations (`{service}`) are not served by Portico; `{method}` is left out"))

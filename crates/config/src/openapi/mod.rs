@@ -143,7 +143,8 @@ pub fn read(text: &str) -> Result<Value, Problem> {
 }
 
 /// Reads an OpenAPI 3 or Swagger 2 document with API Gateway's extensions. Functions named by
-/// Lambda integrations and authorizers must pass `function_exists`. Every error is reported,
+/// Lambda integrations and authorizers must pass `function_exists` (asked `name`, and
+/// `name:qualifier` for an integration's alias or version). Every error is reported,
 /// not only the first.
 pub fn import(
     document: &Value,

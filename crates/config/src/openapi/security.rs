@@ -181,7 +181,7 @@ impl Importer<'_> {
                 }
                 Some(uri) => {
                     match me.lambda_uri(uri, &uri_ptr)? {
-                        Target::Function(f) => Some(f),
+                        Target::Function(f) => Some(me.authorizer_function(f, &uri_ptr)),
                         Target::Service(s) => {
                             me.error(
                             Problem::new(&uri_ptr, format!("an authorizer calls a Lambda function, not the `{s}` service"))

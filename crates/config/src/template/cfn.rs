@@ -103,6 +103,16 @@ const PROPERTIES: &[(&str, &[&str])] = &[
         ],
     ),
     (
+        "AWS::Lambda::Alias",
+        &[
+            "Description",
+            "FunctionName",
+            "FunctionVersion",
+            "Name",
+            "ProvisionedConcurrencyConfig",
+        ],
+    ),
+    (
         "AWS::Lambda::Url",
         &[
             "AuthType",
@@ -334,7 +344,6 @@ const PROPERTIES: &[(&str, &[&str])] = &[
 /// Types that serve nothing by themselves: what they say is served through another resource.
 const QUIET: &[&str] = &[
     "AWS::Lambda::Version",
-    "AWS::Lambda::Alias",
     "AWS::Lambda::LayerVersion",
     "AWS::Lambda::LayerVersionPermission",
 ];
@@ -366,6 +375,7 @@ const HTTP_CHILDREN: &[&str] = &[
 /// The types other types of this module point at, or that are translated by this module.
 const TRANSLATED: &[&str] = &[
     "AWS::Lambda::Function",
+    "AWS::Lambda::Alias",
     "AWS::Lambda::Url",
     "AWS::ApiGateway::RestApi",
     "AWS::ApiGateway::ApiKey",
@@ -493,7 +503,14 @@ impl Translation<'_> {
                     let Some(name) = target(props.and_then(|p| p.get("TargetFunctionArn"))) else {
                         continue;
                     };
-                    let url = format!("http://{name}.lambda-url.localhost:3000/");
+                    let host = match props
+                        .and_then(|p| p.get("Qualifier"))
+                        .and_then(Value::as_str)
+                    {
+                        Some(alias) if alias != "$LATEST" => format!("{alias}.{name}"),
+                        _ => name.clone(),
+                    };
+                    let url = format!("http://{host}.lambda-url.localhost:3000/");
                     let arn = arn_of(&name);
                     resource_of(
                         arn.clone().into(),
@@ -620,6 +637,9 @@ impl Translation<'_> {
         }
         for d in all.iter().filter(|d| d.kind == "AWS::Lambda::Function") {
             self.cfn_lambda_function(d);
+        }
+        for d in all.iter().filter(|d| d.kind == "AWS::Lambda::Alias") {
+            self.cfn_lambda_alias(d);
         }
         let mut with_url = BTreeMap::new();
         for d in all.iter().filter(|d| d.kind == "AWS::Lambda::Url") {
@@ -849,23 +869,48 @@ impl Translation<'_> {
         let Some(name) = self.function_of_arn(&target, &d.prop("TargetFunctionArn")) else {
             return;
         };
-        if let Some(qualifier) = d.get("Qualifier") {
-            self.warn(
-                &d.prop("Qualifier"),
-                format!(
-                    "the qualifier `{}` is ignored: Portico runs one version of `{name}`",
-                    scalar_text(qualifier)
-                ),
-                "the URL invokes the function as written in the template",
-            );
-        }
+        // The URL of an alias: `Qualifier`, or an alias ARN as the target.
+        let qualifier = d
+            .get("Qualifier")
+            .map(scalar_text)
+            .or_else(|| target.split(':').nth(7).map(str::to_string));
         let url = self.function_url(
             &Value::Object(d.properties.clone()),
             &child(&d.at(), "Properties"),
         );
-        let Some(Value::Object(f)) = self.functions.get_mut(&name) else {
+        let Some(Value::Object(function)) = self.functions.get_mut(&name) else {
             // Not translated: its own problem is reported.
             return;
+        };
+        let (f, out) = match qualifier.as_deref() {
+            None | Some("$LATEST") => (function, child("/functions", &name)),
+            Some(alias) => match function
+                .get_mut("aliases")
+                .and_then(|a| a.get_mut(alias))
+                .and_then(Value::as_object_mut)
+            {
+                Some(entry) => (
+                    entry,
+                    child(&child(&child("/functions", &name), "aliases"), alias),
+                ),
+                None => {
+                    let at = if d.get("Qualifier").is_some() {
+                        d.prop("Qualifier")
+                    } else {
+                        d.prop("TargetFunctionArn")
+                    };
+                    self.error(
+                        &at,
+                        format!("`{name}` has no alias `{alias}` in this template"),
+                        "declare it as an `AWS::Lambda::Alias` of the function, or give the URL to the function itself",
+                    );
+                    return;
+                }
+            },
+        };
+        let name = match &qualifier {
+            Some(alias) if alias != "$LATEST" => format!("{name}:{alias}"),
+            _ => name,
         };
         if f.contains_key("url") {
             let from = match with_url.get(&name) {
@@ -881,7 +926,70 @@ impl Translation<'_> {
         }
         with_url.insert(name.clone(), d.id.clone());
         f.insert("url".into(), url);
-        self.origin(&format!("{}/url", child("/functions", &name)), &d.at());
+        self.origin(&format!("{out}/url"), &d.at());
+    }
+
+    /// An `AWS::Lambda::Alias` as one of its function's `aliases:`, naming the version
+    /// `FunctionVersion` gives (every version is the function's code as it is).
+    fn cfn_lambda_alias(&mut self, d: &Declared<'_>) {
+        let Some(target) = d.text("FunctionName").map(str::to_string) else {
+            self.error(
+                &d.prop("FunctionName"),
+                format!("`{}` has no `FunctionName` naming a function", d.id),
+                "write `FunctionName: !Ref MyFunction`",
+            );
+            return;
+        };
+        let Some(function) = self.function_of_arn(&target, &d.prop("FunctionName")) else {
+            return;
+        };
+        let Some(alias) = d.text("Name").map(str::to_string) else {
+            self.error(
+                &d.at(),
+                format!("`{}` has no `Name`", d.id),
+                "name the alias: `Name: live`",
+            );
+            return;
+        };
+        let version = match d.get("FunctionVersion").map(scalar_text) {
+            Some(v) => match v.parse::<u32>() {
+                Ok(n) if n >= 1 => n,
+                _ => {
+                    self.warn(
+                        &d.prop("FunctionVersion"),
+                        format!("alias `{alias}` names version `{v}`; Portico serves it as version 1"),
+                        "every version is the function's code as it is; point the alias at `!GetAtt MyVersion.Version`",
+                    );
+                    1
+                }
+            },
+            None => 1,
+        };
+        let Some(Value::Object(f)) = self.functions.get_mut(&function) else {
+            // Not translated: its own problem is reported.
+            return;
+        };
+        let entry = match version {
+            1 => json!({}),
+            n => json!({ "version": n }),
+        };
+        let aliases = f.entry("aliases").or_insert_with(|| json!({}));
+        if let Some(aliases) = aliases.as_object_mut() {
+            aliases.insert(alias.clone(), entry);
+        }
+        let out = child(&child(&child("/functions", &function), "aliases"), &alias);
+        self.origin(&out, &d.at());
+    }
+
+    /// The function an invocation ARN names, with its alias or version if it names one
+    /// (`Name:live`), as integrations invoke it.
+    fn invoked_of_arn(&mut self, arn: &str, at: &str) -> Option<String> {
+        let name = self.function_of_arn(arn, at)?;
+        let qualifier = arn.split(':').nth(7).filter(|_| arn.starts_with("arn:"));
+        Some(match qualifier {
+            Some(q) => format!("{name}:{q}"),
+            None => name,
+        })
     }
 
     /// What the integration URI `uri` (at `at`) invokes; `None` when it is broken (reported).
@@ -908,11 +1016,11 @@ impl Translation<'_> {
             if function.contains("${stageVariables.") {
                 return Some(Invokes::StageVariable);
             }
-            return self.function_of_arn(function, at).map(Invokes::Function);
+            return self.invoked_of_arn(function, at).map(Invokes::Function);
         }
         let lambda_arn = parts.len() >= 6 && parts[0] == "arn" && parts[2] == "lambda";
         if bare && (lambda_arn || !uri.contains(':')) {
-            return self.function_of_arn(uri, at).map(Invokes::Function);
+            return self.invoked_of_arn(uri, at).map(Invokes::Function);
         }
         if lambda_arn {
             self.error(
@@ -3199,6 +3307,8 @@ impl Translation<'_> {
                     return None;
                 };
                 config.insert("type".into(), "lambda".into());
+                // Authorizers invoke the function as it is, whatever alias the URI names.
+                let function = function.split(':').next().unwrap_or_default();
                 config.insert("function".into(), function.into());
                 match a
                     .get("AuthorizerPayloadFormatVersion")
@@ -3554,6 +3664,64 @@ Resources:
         // The API has a stage but no method: it is served, empty.
         assert_eq!(config["apis"]["Api"]["stages"], json!({"live": {}}));
         compiled(FUNCTION, dir.path());
+    }
+
+    const ALIASED: &str = r#"
+Resources:
+  Fn:
+    Type: AWS::Lambda::Function
+    Properties:
+      FunctionName: greeter
+      Runtime: python3.12
+      Handler: index.handler
+      Code: {ZipFile: "def handler(e, c): return {}"}
+      Environment: {Variables: {URL: !GetAtt FnUrl.FunctionUrl}}
+  FnVersion:
+    Type: AWS::Lambda::Version
+    Properties: {FunctionName: !Ref Fn}
+  FnLive:
+    Type: AWS::Lambda::Alias
+    Properties: {FunctionName: !Ref Fn, FunctionVersion: !GetAtt FnVersion.Version, Name: live}
+  FnUrl:
+    Type: AWS::Lambda::Url
+    Properties: {TargetFunctionArn: !GetAtt Fn.Arn, Qualifier: live, AuthType: NONE}
+  Api:
+    Type: AWS::ApiGatewayV2::Api
+    Properties: {Name: quick, ProtocolType: HTTP, Target: !Ref FnLive}
+"#;
+
+    #[test]
+    fn aliases_their_urls_and_integrations_that_invoke_them() {
+        let dir = tempfile::tempdir().unwrap();
+        let (config, warnings) = config(ALIASED, dir.path());
+        let f = &config["functions"]["greeter"];
+        assert_eq!(
+            f["aliases"],
+            json!({"live": {"url": {"auth": "none"}}}),
+            "{f}"
+        );
+        assert_eq!(f.get("url"), None);
+        assert_eq!(
+            f["environment"]["URL"],
+            "http://live.greeter.lambda-url.localhost:3000/"
+        );
+        assert_eq!(
+            config["apis"]["Api"]["routes"]["$default"]["function"],
+            "greeter:live"
+        );
+        assert!(warnings.is_empty(), "{warnings:#?}");
+        let compiled = compiled(ALIASED, dir.path());
+        assert_eq!(
+            compiled.functions["greeter"]
+                .version_of(Some("live"))
+                .as_deref(),
+            Some("1")
+        );
+        // An alias the template does not declare is named where the URL asks for it.
+        let broken = ALIASED.replace("Qualifier: live", "Qualifier: prod");
+        let problems = errors(&broken, dir.path());
+        let problem = find(&problems, "`greeter` has no alias `prod` in this template");
+        assert_eq!(problem.line, line_of(&broken, "Qualifier: prod"));
     }
 
     #[test]

@@ -481,7 +481,7 @@ impl Translation<'_> {
                     self.function_names.insert(name.clone());
                     known.insert(
                         id.to_string(),
-                        resource_of(name.clone().into(), [("Arn", arn.into())]),
+                        resource_of(name.clone().into(), [("Arn", arn.clone().into())]),
                     );
                     if kind == "AWS::Serverless::Function" {
                         let role = format!("arn:aws:iam::{}:role/{id}Role", self.account_id);
@@ -508,14 +508,43 @@ impl Translation<'_> {
                                 _ => {}
                             }
                         }
+                        // What SAM makes for `AutoPublishAlias`: the version, the alias and
+                        // the references `Fn.Version` and `Fn.Alias`.
+                        let alias = props
+                            .and_then(|p| p.get("AutoPublishAlias"))
+                            .and_then(Value::as_str);
+                        if let Some(alias) = alias {
+                            let alias_arn = format!("{arn}:{alias}");
+                            let version_arn = format!("{arn}:1");
+                            for made in [format!("{id}Alias{alias}"), format!("{id}.Alias")] {
+                                known.insert(
+                                    made,
+                                    resource_of(
+                                        alias_arn.clone().into(),
+                                        [("AliasArn", alias_arn.clone().into())],
+                                    ),
+                                );
+                            }
+                            known.insert(
+                                format!("{id}.Version"),
+                                resource_of(
+                                    version_arn.clone().into(),
+                                    [("Version", "1".into()), ("FunctionArn", version_arn.into())],
+                                ),
+                            );
+                        }
                         if props.and_then(|p| p.get("FunctionUrlConfig")).is_some() {
+                            let host = match alias {
+                                Some(alias) => format!("{alias}.{name}"),
+                                None => name.clone(),
+                            };
                             known.insert(
                                 format!("{id}Url"),
                                 resource_of(
                                     format!("{id}Url").into(),
                                     [(
                                         "FunctionUrl",
-                                        format!("http://{name}.lambda-url.localhost:3000/").into(),
+                                        format!("http://{host}.lambda-url.localhost:3000/").into(),
                                     )],
                                 ),
                             );

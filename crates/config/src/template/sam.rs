@@ -20,7 +20,6 @@ pub const IMPLICIT_HTTP_API: &str = "ServerlessHttpApi";
 const FUNCTION_PROPERTIES_IGNORED: &[&str] = &[
     "Architectures",
     "AssumeRolePolicyDocument",
-    "AutoPublishAlias",
     "AutoPublishAliasAllProperties",
     "AutoPublishCodeSha256",
     "CodeSigningConfigArn",
@@ -60,6 +59,7 @@ const FUNCTION_PROPERTIES_READ: &[&str] = &[
     "ReservedConcurrentExecutions",
     "Events",
     "FunctionUrlConfig",
+    "AutoPublishAlias",
     "Layers",
     "PackageType",
     "ImageUri",
@@ -193,17 +193,57 @@ impl Translation<'_> {
             ),
         }
         self.lambda_settings(id, &props, &out, &from, &mut f);
-        if let Some(url) = props.get("FunctionUrlConfig") {
+        // SAM publishes a version and points the alias at it; the API events and the
+        // Function URL then invoke the alias.
+        let alias = match props.get("AutoPublishAlias") {
+            None => None,
+            Some(Value::String(alias)) => Some(alias.clone()),
+            Some(other) => {
+                self.error(
+                    &from("AutoPublishAlias"),
+                    format!("`AutoPublishAlias` is {}, not an alias name", kind(other)),
+                    "write `AutoPublishAlias: live`",
+                );
+                None
+            }
+        };
+        let url = props.get("FunctionUrlConfig").map(|url| {
             let url_at = from("FunctionUrlConfig");
-            let u = self.function_url(url, &url_at);
-            self.origin(&format!("{out}/url"), &url_at);
-            f.insert("url".into(), u);
-        }
+            let out = match &alias {
+                Some(alias) => format!("{out}/aliases/{alias}/url"),
+                None => format!("{out}/url"),
+            };
+            self.origin(&out, &url_at);
+            self.function_url(url, &url_at)
+        });
+        let invoked = match &alias {
+            Some(alias) => {
+                let mut entry = Map::new();
+                if let Some(url) = url {
+                    entry.insert("url".into(), url);
+                }
+                self.origin(&format!("{out}/aliases/{alias}"), &from("AutoPublishAlias"));
+                f.insert("aliases".into(), json!({ alias: entry }));
+                format!("{name}:{alias}")
+            }
+            None => {
+                if let Some(url) = url {
+                    f.insert("url".into(), url);
+                }
+                name.to_string()
+            }
+        };
         self.lambda_web_adapter(id, &props, &mut f, &out, &from("Handler"));
         self.functions.insert(name.to_string(), Value::Object(f));
         if let Some(events) = props.get("Events").and_then(Value::as_object) {
             for (event_id, event) in events {
-                self.event(id, name, event_id, event, &child(&from("Events"), event_id));
+                self.event(
+                    id,
+                    &invoked,
+                    event_id,
+                    event,
+                    &child(&from("Events"), event_id),
+                );
             }
         }
     }

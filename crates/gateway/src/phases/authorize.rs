@@ -610,6 +610,7 @@ async fn invoke_authorizer(
         request_id: portico_events::time::request_id(),
         payload: event,
         invoked_arn: portico_events::invoke_api::function_arn(where_.0, where_.1, function, None),
+        version: portico_config::LATEST.into(),
         trace_id: ctx.trace_id.clone(),
         client_context: None,
         want_log_tail: false,

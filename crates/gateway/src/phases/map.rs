@@ -224,6 +224,7 @@ mod tests {
                 ..Limits::AWS
             },
             url: None,
+            aliases: BTreeMap::new(),
             layers: Vec::new(),
             package_layers: Vec::new(),
             build: None,

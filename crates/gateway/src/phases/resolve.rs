@@ -1,19 +1,34 @@
 //! Resolve: which function this request is for.
 
-use std::sync::Arc;
-
 use portico_config::rest::RestApi;
-use portico_config::{Api, Route, RouteKey, Segment};
-use portico_runtime::{Pool, Runtime};
+use portico_config::{Api, FunctionRef, FunctionUrl, Route, RouteKey, Segment};
+use portico_runtime::Runtime;
 
 use crate::doors::rest::mapping::plan::{ApiPlan, MethodPlan};
 
-/// A Function URL: the function must exist and have `url:` configured.
-pub fn function_url(runtime: &Runtime, name: &str) -> Option<Arc<Pool>> {
-    runtime
-        .pool(name)
-        .filter(|pool| pool.function().url.is_some())
-        .cloned()
+/// The Function URL a request's host or path names (`hello`, or an alias's `hello:live`), and
+/// the function it invokes as the config spells it: host names are case-insensitive, so
+/// either part may come lower-cased.
+pub fn function_url<'r>(
+    runtime: &'r Runtime,
+    named: &FunctionRef,
+) -> Option<(FunctionRef, &'r FunctionUrl)> {
+    let pool = runtime.pool(&named.name).or_else(|| {
+        let names = runtime.pools().map(|p| p.function().name.as_str());
+        runtime.pool(spelled(&named.name, names)?)
+    })?;
+    let f = pool.function();
+    let alias = match named.qualifier.as_deref() {
+        None => None,
+        Some(alias) if f.aliases.contains_key(alias) => Some(alias),
+        Some(alias) => Some(spelled(alias, f.aliases.keys().map(String::as_str))?),
+    };
+    let url = f.url_of(alias)?;
+    let function = FunctionRef {
+        name: f.name.clone(),
+        qualifier: alias.map(str::to_string),
+    };
+    Some((function, url))
 }
 
 /// The name a request's host or path gives, as the config spells it, when it is not spelled
@@ -203,7 +218,7 @@ mod tests {
             .map(|k| Route {
                 key: RouteKey::parse(k).unwrap(),
                 integration: portico_config::Integration::Lambda {
-                    function: "f".into(),
+                    function: portico_config::FunctionRef::unqualified("f"),
                 },
                 throttle: None,
                 payload_format: Default::default(),

@@ -46,12 +46,20 @@ def stream(function, payload=b"{}", **kwargs):
     return {"StatusCode": response["StatusCode"], "Chunks": chunks, "Complete": complete}
 
 
-def error(call):
+def error(call, message=False):
     try:
         call()
     except ClientError as e:
-        return {"Code": e.response["Error"]["Code"], "Status": e.response["ResponseMetadata"]["HTTPStatusCode"]}
+        out = {"Code": e.response["Error"]["Code"], "Status": e.response["ResponseMetadata"]["HTTPStatusCode"]}
+        if message:
+            out["Message"] = e.response["Error"]["Message"]
+        return out
     return {"Code": None}
+
+
+def answer(response):
+    response.pop("ResponseMetadata")
+    return response
 
 
 if scenario == "sync":
@@ -111,6 +119,31 @@ elif scenario == "describe":
         "configuration": configuration,
         "missing": error(lambda: client.get_function(FunctionName="nosuch")),
         "qualified": error(lambda: client.get_function_configuration(FunctionName="context", Qualifier="7")),
+    }
+elif scenario == "aliases":
+    # A function with aliases, as AutoPublishAlias makes: invoked by alias, by version and as
+    # $LATEST, then described.
+    def context(**kwargs):
+        got = invoke(FunctionName="ctx", Payload=b"{}", **kwargs)
+        payload = json.loads(got["Payload"])
+        return {"ExecutedVersion": got["ExecutedVersion"], "arn": payload["invoked_function_arn"], "version": payload["function_version"]}
+    result = {
+        "alias": context(Qualifier="live"),
+        "version": invoke(FunctionName="ctx:1", Payload=b"{}")["ExecutedVersion"],
+        "latest": context(Qualifier="$LATEST"),
+        "unqualified": context(),
+        "no_alias": error(lambda: client.invoke(FunctionName="ctx", Qualifier="nope", Payload=b"{}"), message=True),
+        "no_version": error(lambda: client.invoke(FunctionName="ctx:2", Payload=b"{}"), message=True),
+        "versions": [
+            (v["Version"], v["FunctionArn"])
+            for page in client.get_paginator("list_versions_by_function").paginate(FunctionName="ctx")
+            for v in page["Versions"]
+        ],
+        "aliases": answer(client.list_aliases(FunctionName="ctx"))["Aliases"],
+        "aliases_of_2": answer(client.list_aliases(FunctionName="ctx", FunctionVersion="2"))["Aliases"],
+        "get_alias": answer(client.get_alias(FunctionName="ctx", Name="live")),
+        "missing_alias": error(lambda: client.get_alias(FunctionName="ctx", Name="nope"), message=True),
+        "configuration": answer(client.get_function_configuration(FunctionName="ctx", Qualifier="live")),
     }
 else:
     raise SystemExit(f"unknown scenario {scenario}")

@@ -134,17 +134,17 @@ impl Gateway {
         ctx: &mut RequestCtx,
         target: &resolve::ApiTarget<'_>,
         mut event_target: Target<'_>,
-        function: &str,
+        function: &portico_config::FunctionRef,
         body: B,
     ) -> Answer
     where
         B: http_body::Body<Data = bytes::Bytes>,
     {
-        let Some(pool) = self.runtime.pool(function) else {
+        let Some(callee) = self.callee(function) else {
             let why = "the route's function is missing";
             return Err(Refusal::new(Kind::IntegrationFailed, why));
         };
-        let f = pool.function();
+        let f = callee.pool.function();
         phase!(ctx, validate::body(ctx, body, f.limits.api_payload).await);
         if target.route.iam {
             // Authorization by signature, now that the body it covers is read.
@@ -163,9 +163,8 @@ impl Gateway {
         phase!(ctx, map::api(ctx, &event_target, f, &self.account_id));
         // Kept for the response's parameter mapping.
         ctx.authorizer = authorizer;
-        let arn = self.function_arn(&f.name, None);
         let mode = target.route.invoke_mode;
-        let invoked = integrate::lambda::invoke(ctx, pool, arn, mode);
+        let invoked = integrate::lambda::invoke(ctx, &callee, mode);
         // Past the route's timeout API Gateway answers 503; the function runs on.
         integrate::within(target.route.timeout, invoked).await??;
         let format = target.route.payload_format;

@@ -1,6 +1,7 @@
 //! The Lambda API's describing operations, which tools and test drivers call before they
-//! invoke: `ListFunctions`, `GetFunction` and `GetFunctionConfiguration`, each function as
-//! its `$LATEST` (Portico runs a function's folder as it is, so there are no versions).
+//! invoke: `ListFunctions`, `GetFunction` and `GetFunctionConfiguration` (of `$LATEST`, a
+//! version or an alias), `ListVersionsByFunction`, `ListAliases` and `GetAlias`. Portico
+//! runs a function's folder as it is, so every version describes the same code.
 
 use std::path::Path;
 use std::sync::Arc;
@@ -8,7 +9,7 @@ use std::time::SystemTime;
 
 use base64::Engine;
 use http::{HeaderValue, Response, StatusCode};
-use portico_config::{Function, Runtime};
+use portico_config::{Function, LATEST, Runtime};
 use portico_events::ServiceError;
 use portico_events::invoke_api::{self as api, FunctionDescription};
 use portico_runtime::Pool;
@@ -18,72 +19,41 @@ use sha2::{Digest, Sha256};
 use crate::Gateway;
 use crate::body::Body;
 use crate::ctx::RequestCtx;
+use crate::phases::integrate::lambda::Callee;
 
-/// ListFunctions' page size at most, as on AWS.
+/// A listing's page size at most, as on AWS.
 const MAX_ITEMS: usize = 50;
 
 impl Gateway {
-    /// `ListFunctions`: every function by name, `MaxItems` (at most 50) a page, the next
-    /// page after `Marker`.
+    /// `ListFunctions`: every function by name, a page at a time.
     pub(super) async fn list_functions(
         &self,
         ctx: &RequestCtx,
     ) -> Result<Response<Body>, ServiceError> {
-        let query = |name: &str| {
-            form_urlencoded::parse(ctx.query.as_bytes())
-                .find(|(k, _)| k == name)
-                .map(|(_, v)| v.into_owned())
-        };
-        let max = match query("MaxItems") {
-            None => MAX_ITEMS,
-            Some(text) => text
-                .parse::<usize>()
-                .ok()
-                .filter(|n| (1..=10_000).contains(n))
-                .ok_or_else(|| {
-                    ServiceError::InvalidParameterValue(format!(
-                        "1 validation error detected: Value '{text}' at 'maxItems' failed to satisfy constraint: Member must have value between 1 and 10000"
-                    ))
-                })?
-                .min(MAX_ITEMS),
-        };
-        let marker = query("Marker");
-        let after: Vec<&Arc<Pool>> = self
-            .runtime
-            .pools()
-            .filter(|p| {
-                marker
-                    .as_deref()
-                    .is_none_or(|m| p.function().name.as_str() > m)
-            })
-            .collect();
-        let page = &after[..after.len().min(max)];
+        let pools = self.runtime.pools().map(|p| (p.function().name.clone(), p));
+        let (page, next) = page(ctx, pools)?;
         let mut functions = Vec::new();
         for pool in page {
             let arn = self.function_arn(&pool.function().name, None);
-            functions.push(self.configuration(pool, arn, true).await);
+            functions.push(self.configuration(pool, arn, LATEST, true).await);
         }
-        let mut body = json!({ "Functions": functions });
-        if after.len() > page.len()
-            && let Some(last) = page.last()
-        {
-            body["NextMarker"] = json!(last.function().name);
-        }
-        Ok(answer(ctx, &body))
+        Ok(answer(ctx, json!({ "Functions": functions }), next))
     }
 
     /// `GetFunction` (the configuration, where the code is and the reserved concurrency)
-    /// or `GetFunctionConfiguration`, for `pool`'s function as `arn` names it.
+    /// or `GetFunctionConfiguration`, for the version `callee` names.
     pub(super) async fn get_function(
         &self,
         ctx: &RequestCtx,
         operation: api::Operation,
-        pool: &Arc<Pool>,
-        arn: String,
+        callee: &Callee,
     ) -> Result<Response<Body>, ServiceError> {
-        let configuration = self.configuration(pool, arn, false).await;
+        let pool = &callee.pool;
+        let configuration = self
+            .configuration(pool, callee.arn.clone(), &callee.version, false)
+            .await;
         if operation == api::Operation::GetFunctionConfiguration {
-            return Ok(answer(ctx, &configuration));
+            return Ok(answer(ctx, configuration, None));
         }
         let function = pool.function();
         let body = json!({
@@ -95,12 +65,89 @@ impl Gateway {
             },
             "Concurrency": {"ReservedConcurrentExecutions": function.concurrency},
         });
-        Ok(answer(ctx, &body))
+        Ok(answer(ctx, body, None))
     }
 
-    /// The function's `FunctionConfiguration`: its settings, and its code folder's size,
-    /// digest and newest file (read off the request path's thread).
-    async fn configuration(&self, pool: &Arc<Pool>, arn: String, listed: bool) -> Value {
+    /// `ListVersionsByFunction`: `$LATEST`, then each published version (the same code),
+    /// each with its qualified ARN.
+    pub(super) async fn list_versions(
+        &self,
+        ctx: &RequestCtx,
+        pool: &Arc<Pool>,
+    ) -> Result<Response<Body>, ServiceError> {
+        // Keyed so that `$LATEST` comes first, then the numbers in order.
+        let published =
+            (1..=pool.function().published()).map(|n| (format!("{n:010}"), n.to_string()));
+        let versions = std::iter::once(("0".to_string(), LATEST.to_string())).chain(published);
+        let (page, next) = page(ctx, versions)?;
+        let mut listed = Vec::new();
+        for version in page {
+            let arn = self.function_arn(&pool.function().name, Some(&version));
+            listed.push(self.configuration(pool, arn, &version, true).await);
+        }
+        Ok(answer(ctx, json!({ "Versions": listed }), next))
+    }
+
+    /// `ListAliases`, of one version if `FunctionVersion` says.
+    pub(super) fn list_aliases(
+        &self,
+        ctx: &RequestCtx,
+        pool: &Arc<Pool>,
+    ) -> Result<Response<Body>, ServiceError> {
+        let function = pool.function();
+        let version = query(ctx, "FunctionVersion");
+        let aliases = function
+            .aliases
+            .iter()
+            .filter(|(_, a)| {
+                version
+                    .as_deref()
+                    .is_none_or(|v| v == a.version.to_string())
+            })
+            .map(|(name, _)| (name.clone(), name.as_str()));
+        let (page, next) = page(ctx, aliases)?;
+        let aliases: Vec<Value> = page
+            .into_iter()
+            .filter_map(|name| self.alias(function, name))
+            .collect();
+        Ok(answer(ctx, json!({ "Aliases": aliases }), next))
+    }
+
+    /// `GetAlias`: the alias the path's last segment names.
+    pub(super) fn get_alias(
+        &self,
+        ctx: &RequestCtx,
+        pool: &Arc<Pool>,
+    ) -> Result<Response<Body>, ServiceError> {
+        let function = pool.function();
+        let segment = api::alias_segment(&ctx.path).unwrap_or_default();
+        let name = percent_encoding::percent_decode_str(segment).decode_utf8_lossy();
+        let alias = self
+            .alias(function, &name)
+            .ok_or_else(|| ServiceError::AliasNotFound {
+                arn: self.function_arn(&function.name, Some(&name)),
+            })?;
+        Ok(answer(ctx, alias, None))
+    }
+
+    /// The `AliasConfiguration` of `function`'s alias `name`, if it has one.
+    fn alias(&self, function: &Function, name: &str) -> Option<Value> {
+        let alias = function.aliases.get(name)?;
+        let arn = self.function_arn(&function.name, Some(name));
+        let version = alias.version.to_string();
+        let revision = uuid_of(format!("{}:{name}:{version}", function.name).as_bytes());
+        Some(api::alias_configuration(&arn, name, &version, &revision))
+    }
+
+    /// The function's `FunctionConfiguration` as `version`: its settings, and its code
+    /// folder's size, digest and newest file (read off the request path's thread).
+    async fn configuration(
+        &self,
+        pool: &Arc<Pool>,
+        arn: String,
+        version: &str,
+        listed: bool,
+    ) -> Value {
         let function = pool.function();
         let code = function.code.clone();
         let summary = tokio::task::spawn_blocking(move || CodeSummary::of(&code))
@@ -114,6 +161,7 @@ impl Gateway {
         FunctionDescription {
             name: &function.name,
             arn,
+            version,
             runtime,
             role: format!(
                 "arn:aws:iam::{}:role/{}-role",
@@ -136,9 +184,48 @@ impl Gateway {
     }
 }
 
-/// A 200 with `body` as JSON and the request id.
-fn answer(ctx: &RequestCtx, body: &Value) -> Response<Body> {
-    let mut response = Response::new(Body::full(serde_json::to_vec(body).unwrap_or_default()));
+/// A query parameter of the request.
+fn query(ctx: &RequestCtx, name: &str) -> Option<String> {
+    form_urlencoded::parse(ctx.query.as_bytes())
+        .find(|(k, _)| k == name)
+        .map(|(_, v)| v.into_owned())
+}
+
+/// One page of a listing's `items` (by key, in key order): those after `Marker`, at most
+/// `MaxItems` (and never more than 50), and the key to ask the next page after, if any.
+fn page<T>(
+    ctx: &RequestCtx,
+    items: impl Iterator<Item = (String, T)>,
+) -> Result<(Vec<T>, Option<String>), ServiceError> {
+    let max = match query(ctx, "MaxItems") {
+        None => MAX_ITEMS,
+        Some(text) => text
+            .parse::<usize>()
+            .ok()
+            .filter(|n| (1..=10_000).contains(n))
+            .ok_or_else(|| {
+                ServiceError::InvalidParameterValue(format!(
+                    "1 validation error detected: Value '{text}' at 'maxItems' failed to satisfy constraint: Member must have value between 1 and 10000"
+                ))
+            })?
+            .min(MAX_ITEMS),
+    };
+    let marker = query(ctx, "Marker");
+    let mut after: Vec<(String, T)> = items
+        .filter(|(key, _)| marker.as_deref().is_none_or(|m| key.as_str() > m))
+        .collect();
+    after.sort_by(|a, b| a.0.cmp(&b.0));
+    let next = (after.len() > max).then(|| after[max - 1].0.clone());
+    after.truncate(max);
+    Ok((after.into_iter().map(|(_, item)| item).collect(), next))
+}
+
+/// A 200 with `body` as JSON (with `NextMarker`, if a listing has more) and the request id.
+fn answer(ctx: &RequestCtx, mut body: Value, next: Option<String>) -> Response<Body> {
+    if let Some(next) = next {
+        body["NextMarker"] = json!(next);
+    }
+    let mut response = Response::new(Body::full(serde_json::to_vec(&body).unwrap_or_default()));
     *response.status_mut() = StatusCode::OK;
     let headers = response.headers_mut();
     headers.insert(
@@ -213,16 +300,19 @@ fn last_modified(time: Option<SystemTime>) -> String {
 
 /// A UUID-shaped id that changes when the code or the function's settings do.
 fn revision_id(function: &Function, code_digest: &[u8; 32]) -> String {
-    let mut hasher = Sha256::new();
-    hasher.update(code_digest);
-    hasher.update(format!(
+    let settings = format!(
         "{:?}{}{}{:?}",
         function.timeout, function.memory_mb, function.concurrency, function.environment
-    ));
-    let digest: [u8; 32] = hasher.finalize().into();
-    let mut bytes = [0; 16];
-    bytes.copy_from_slice(&digest[..16]);
-    uuid::Uuid::from_bytes(bytes).to_string()
+    );
+    uuid_of(&[code_digest.as_slice(), settings.as_bytes()].concat())
+}
+
+/// A UUID made of the digest of `bytes`: the same for the same bytes.
+fn uuid_of(bytes: &[u8]) -> String {
+    let digest: [u8; 32] = Sha256::digest(bytes).into();
+    let mut id = [0; 16];
+    id.copy_from_slice(&digest[..16]);
+    uuid::Uuid::from_bytes(id).to_string()
 }
 
 #[cfg(test)]

@@ -14,6 +14,7 @@ use portico_runtime::{InvokeError, InvokeRequest, Invoked, Outcome};
 use crate::Gateway;
 use crate::body::{Body, ReadError, collect, read};
 use crate::ctx::RequestCtx;
+use crate::phases::integrate::lambda::Callee;
 use portico_observe::Target;
 
 mod describe;
@@ -61,15 +62,21 @@ impl Gateway {
         if operation == api::Operation::ListFunctions {
             return self.list_functions(ctx).await;
         }
-        let (pool, arn) = self.named_function(ctx, &segment)?;
-        if matches!(
-            operation,
-            api::Operation::GetFunction | api::Operation::GetFunctionConfiguration
-        ) {
-            return self.get_function(ctx, operation, &pool, arn).await;
+        let callee = self.named_function(ctx, &segment)?;
+        match operation {
+            api::Operation::GetFunction | api::Operation::GetFunctionConfiguration => {
+                return self.get_function(ctx, operation, &callee).await;
+            }
+            api::Operation::ListVersionsByFunction => {
+                return self.list_versions(ctx, &callee.pool).await;
+            }
+            api::Operation::ListAliases => return self.list_aliases(ctx, &callee.pool),
+            api::Operation::GetAlias => return self.get_alias(ctx, &callee.pool),
+            _ => {}
         }
+        let pool = &callee.pool;
         ctx.route = Some((String::new(), pool.function().name.clone()));
-        crate::phases::integrate::lambda::note_function(ctx, &pool);
+        crate::phases::integrate::lambda::note_function(ctx, pool);
         // validate
         let invocation_type = InvocationType::parse(ctx.header(api::INVOCATION_TYPE))?;
         if operation == api::Operation::InvokeWithResponseStream
@@ -108,7 +115,8 @@ impl Gateway {
         let request = InvokeRequest {
             request_id: ctx.request_id.clone(),
             payload,
-            invoked_arn: arn,
+            invoked_arn: callee.arn.clone(),
+            version: callee.version.clone(),
             trace_id: ctx
                 .header(api::TRACE_ID)
                 .map_or_else(|| ctx.trace_id.clone(), str::to_string),
@@ -118,11 +126,13 @@ impl Gateway {
         };
         let invoked = match invocation_type {
             InvocationType::DryRun => {
-                return Ok(self.invoke_response(ctx, StatusCode::NO_CONTENT, Body::empty()));
+                let response = self.invoke_response(ctx, StatusCode::NO_CONTENT, Body::empty());
+                return Ok(executed(response, &callee.version));
             }
             InvocationType::Event => {
                 pool.invoke_async(request).map_err(throttle_error)?;
-                return Ok(self.invoke_response(ctx, StatusCode::ACCEPTED, Body::empty()));
+                let response = self.invoke_response(ctx, StatusCode::ACCEPTED, Body::empty());
+                return Ok(executed(response, &callee.version));
             }
             InvocationType::RequestResponse => {
                 let started = std::time::Instant::now();
@@ -132,34 +142,28 @@ impl Gateway {
             }
         };
         // respond
-        Ok(match operation {
+        let response = match operation {
             api::Operation::InvokeWithResponseStream => self.streamed_response(ctx, invoked),
             _ => {
                 self.invoked_response(ctx, invoked, limits.buffered_response)
                     .await
             }
-        })
+        };
+        Ok(executed(response, &callee.version))
     }
 
-    /// The function the `{FunctionName}` segment (and a `Qualifier` in the query) names, and
-    /// its ARN as named; only `$LATEST` is served.
-    fn named_function(
-        &self,
-        ctx: &RequestCtx,
-        segment: &str,
-    ) -> Result<(std::sync::Arc<portico_runtime::Pool>, String), ServiceError> {
+    /// The function the `{FunctionName}` segment (and a `Qualifier` in the query) names:
+    /// `$LATEST`, a published version or an alias.
+    fn named_function(&self, ctx: &RequestCtx, segment: &str) -> Result<Callee, ServiceError> {
         let qualifier = form_urlencoded::parse(ctx.query.as_bytes())
             .find(|(k, _)| k == "Qualifier")
             .map(|(_, v)| v.into_owned());
-        let function = api::function_ref(segment, qualifier.as_deref())?;
-        let arn = self.function_arn(&function.name, function.qualifier.as_deref());
-        let pool = self
-            .runtime
-            .pool(&function.name)
-            .filter(|_| matches!(function.qualifier.as_deref(), None | Some("$LATEST")))
-            .ok_or(ServiceError::ResourceNotFound { arn: arn.clone() })?
-            .clone();
-        Ok((pool, arn))
+        let (name, qualifier) = api::function_ref(segment, qualifier.as_deref())?;
+        let function = portico_config::FunctionRef { name, qualifier };
+        self.callee(&function)
+            .ok_or_else(|| ServiceError::ResourceNotFound {
+                arn: self.function_arn(&function.name, function.qualifier.as_deref()),
+            })
     }
 
     /// `InvokeWithResponseStream`: the result as event-stream `PayloadChunk`s as the
@@ -273,12 +277,19 @@ impl Gateway {
         let mut response = Response::new(body);
         *response.status_mut() = status;
         let headers = response.headers_mut();
-        headers.insert(api::EXECUTED_VERSION, HeaderValue::from_static("$LATEST"));
         if let Ok(id) = HeaderValue::from_str(&ctx.request_id) {
             headers.insert(api::REQUEST_ID, id);
         }
         response
     }
+}
+
+/// `response` saying which version ran (`X-Amz-Executed-Version`).
+fn executed(mut response: Response<Body>, version: &str) -> Response<Body> {
+    if let Ok(v) = HeaderValue::from_str(version) {
+        response.headers_mut().insert(api::EXECUTED_VERSION, v);
+    }
+    response
 }
 
 fn throttle_error(e: InvokeError) -> ServiceError {

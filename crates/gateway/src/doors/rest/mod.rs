@@ -12,6 +12,7 @@ mod non_proxy;
 use std::net::SocketAddr;
 
 use http::{HeaderValue, Request, Response};
+use portico_config::FunctionRef;
 use portico_config::rest::{Authorization, IntegrationKind, RestApi};
 use portico_events::GatewayResponse;
 use portico_events::http_v1::is_binary_media_type;
@@ -160,8 +161,8 @@ impl Gateway {
         let staged = |text: &str| mapping::with_stage_variables(text, target.stage_variables);
         match &integration.kind {
             IntegrationKind::AwsProxy { function } => {
-                self.rest_lambda_proxy(ctx, api, target, &staged(function))
-                    .await
+                let function = FunctionRef::parse(&staged(&function.to_string()));
+                self.rest_lambda_proxy(ctx, api, target, &function).await
             }
             IntegrationKind::HttpProxy { url, .. } => {
                 self.rest_http_proxy(ctx, target, &staged(url), body, limit)
@@ -180,13 +181,13 @@ impl Gateway {
         ctx: &mut RequestCtx,
         api: &RestApi,
         target: &RestTarget<'_>,
-        function: &str,
+        function: &FunctionRef,
     ) -> Answer {
-        let Some(pool) = self.runtime.pool(function) else {
+        let Some(callee) = self.callee(function) else {
             let why = "the method's function is missing";
             return Err(Refusal::rest(GatewayResponse::ApiConfigurationError, why));
         };
-        let f = pool.function();
+        let f = callee.pool.function();
         // The event's `path` is the resource path; the stage goes in `requestContext.path`.
         ctx.path = target.resource_path.clone();
         let request_id = ctx.request_id.clone();
@@ -206,13 +207,12 @@ impl Gateway {
         };
         phase!(ctx, map::api(ctx, &event_target, f, &self.account_id));
         ctx.authorizer = authorizer;
-        let arn = self.function_arn(&f.name, None);
         let mode = if target.method.integration.stream {
             portico_config::InvokeMode::ResponseStream
         } else {
             portico_config::InvokeMode::Buffered
         };
-        let invoked = integrate::lambda::invoke(ctx, pool, arn, mode);
+        let invoked = integrate::lambda::invoke(ctx, &callee, mode);
         // Past the integration's timeout API Gateway answers 504; the function runs on.
         integrate::within(target.method.integration.timeout, invoked).await??;
         // A base64 answer is decoded when the client accepts a binary media type.

@@ -94,7 +94,9 @@ impl Gateway {
                 ..Called::default()
             }),
             IntegrationKind::Aws { function } => {
-                let function = mapping::with_stage_variables(function, target.stage_variables);
+                let function =
+                    mapping::with_stage_variables(&function.to_string(), target.stage_variables);
+                let function = portico_config::FunctionRef::parse(&function);
                 self.call_function(ctx, &function, request).await
             }
             IntegrationKind::Http { url, .. } => {
@@ -134,29 +136,27 @@ impl Gateway {
     async fn call_function(
         &self,
         ctx: &mut RequestCtx,
-        function: &str,
+        function: &portico_config::FunctionRef,
         request: IntegrationRequest,
     ) -> Result<Called, Refusal> {
-        let pool = self
-            .runtime
-            .pool(function)
+        let callee = self
+            .callee(function)
             .ok_or_else(|| config_error("the method's function is missing"))?;
         ctx.event = if request.payload.trim().is_empty() {
             Bytes::from_static(b"{}")
         } else {
             Bytes::from(request.payload)
         };
-        let arn = self.function_arn(function, None);
         let asynchronous = request
             .headers
             .get("x-amz-invocation-type")
             .is_some_and(|v| v.as_bytes().eq_ignore_ascii_case(b"Event"));
         if asynchronous {
-            integrate::lambda::invoke_async(ctx, pool, arn)?;
+            integrate::lambda::invoke_async(ctx, &callee)?;
             return Ok(Called::default());
         }
         let mode = portico_config::InvokeMode::Buffered;
-        integrate::lambda::invoke(ctx, pool, arn, mode).await?;
+        integrate::lambda::invoke(ctx, &callee, mode).await?;
         let Some(invoked) = ctx.invoked.take() else {
             return Err(Refusal::new(Kind::FunctionFailed, "no outcome"));
         };
@@ -166,7 +166,7 @@ impl Gateway {
                 ..Called::default()
             }),
             Outcome::Stream(mut stream) => {
-                let limit = pool.function().limits.buffered_response;
+                let limit = callee.pool.function().limits.buffered_response;
                 let body = crate::body::collect(&mut stream, limit)
                     .await
                     .map_err(|(e, _)| Refusal::new(Kind::FunctionFailed, e))?;

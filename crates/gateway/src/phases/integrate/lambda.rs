@@ -18,12 +18,44 @@ pub fn note_function(ctx: &mut RequestCtx, pool: &Pool) {
     });
 }
 
-/// The invocation of `ctx.event` as the function `invoked_arn` names.
-fn request(ctx: &RequestCtx, invoked_arn: String, mode: InvokeMode) -> InvokeRequest {
+/// A function as a request invokes it: its instances, its ARN as named (with the alias or
+/// version, if one was) and the version that runs.
+pub struct Callee {
+    pub pool: Arc<Pool>,
+    pub arn: String,
+    pub version: String,
+}
+
+impl Callee {
+    /// `function` on `runtime`, if it is there and has the version or alias named.
+    pub fn find(
+        runtime: &portico_runtime::Runtime,
+        function: &portico_config::FunctionRef,
+        (region, account): (&str, &str),
+    ) -> Option<Callee> {
+        let pool = runtime.pool(&function.name)?;
+        let version = pool.function().version_of(function.qualifier.as_deref())?;
+        let arn = portico_events::invoke_api::function_arn(
+            region,
+            account,
+            &function.name,
+            function.qualifier.as_deref(),
+        );
+        Some(Callee {
+            pool: pool.clone(),
+            arn,
+            version,
+        })
+    }
+}
+
+/// The invocation of `ctx.event` of `callee`.
+fn request(ctx: &RequestCtx, callee: &Callee, mode: InvokeMode) -> InvokeRequest {
     InvokeRequest {
         request_id: ctx.request_id.clone(),
         payload: ctx.event.clone(),
-        invoked_arn,
+        invoked_arn: callee.arn.clone(),
+        version: callee.version.clone(),
         trace_id: ctx.trace_id.clone(),
         client_context: None,
         want_log_tail: false,
@@ -31,19 +63,18 @@ fn request(ctx: &RequestCtx, invoked_arn: String, mode: InvokeMode) -> InvokeReq
     }
 }
 
-/// Invokes `pool`'s function with the mapped event and waits for its outcome, stored in
+/// Invokes `callee` with the mapped event and waits for its outcome, stored in
 /// `ctx.invoked`; `mode` says whether the door streams the answer. Refused when the runtime
 /// does not take the invocation (no instance free within its wait, shutting down).
 pub async fn invoke(
     ctx: &mut RequestCtx,
-    pool: &Arc<Pool>,
-    invoked_arn: String,
+    callee: &Callee,
     mode: InvokeMode,
 ) -> Result<(), Refusal> {
-    let request = request(ctx, invoked_arn, mode);
-    note_function(ctx, pool);
+    let request = request(ctx, callee, mode);
+    note_function(ctx, &callee.pool);
     let started = std::time::Instant::now();
-    let invoked = pool.invoke(request).await;
+    let invoked = callee.pool.invoke(request).await;
     ctx.timeline.mark(crate::ctx::INTEGRATE, started);
     let invoked = invoked?;
     ctx.cold_start = invoked.init_duration;
@@ -53,12 +84,8 @@ pub async fn invoke(
 
 /// Queues an asynchronous invocation of the mapped event (`X-Amz-Invocation-Type: Event`):
 /// accepted at once, run when an instance is free.
-pub fn invoke_async(
-    ctx: &mut RequestCtx,
-    pool: &Arc<Pool>,
-    invoked_arn: String,
-) -> Result<(), Refusal> {
-    let request = request(ctx, invoked_arn, InvokeMode::Buffered);
-    note_function(ctx, pool);
-    Ok(pool.invoke_async(request)?)
+pub fn invoke_async(ctx: &mut RequestCtx, callee: &Callee) -> Result<(), Refusal> {
+    let request = request(ctx, callee, InvokeMode::Buffered);
+    note_function(ctx, &callee.pool);
+    Ok(callee.pool.invoke_async(request)?)
 }
