@@ -452,12 +452,16 @@ pub async fn rest_api(
                 },
                 authorizer: None,
             };
+            // The event's `path` is the resource path, as a proxy event's is (the stage is
+            // in `requestContext.path`).
+            let full = std::mem::replace(&mut ctx.path, target.resource_path.clone());
             let event = crate::phases::map::rest_authorizer_event(
                 ctx,
                 &event_target,
                 gate.account_id,
                 &method_arn,
             );
+            ctx.path = full;
             (function, identity, event)
         }
     };

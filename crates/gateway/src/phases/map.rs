@@ -28,7 +28,9 @@ pub fn function_url(ctx: &mut RequestCtx, function: &Function, account_id: &str)
         format: Format::V2,
         authorizer: authorizer.as_ref(),
     };
-    lambda_event(ctx, &endpoint, account_id, function.limits.sync_payload)
+    let flow = lambda_event(ctx, &endpoint, account_id, function.limits.sync_payload);
+    ctx.authorizer = authorizer;
+    flow
 }
 
 /// An API's Lambda proxy event (an HTTP API route's 2.0 or 1.0, a REST method's REST
@@ -89,8 +91,11 @@ fn lambda_event(
 
 /// The event for `target` in its format, with `body`.
 fn build(ctx: &RequestCtx, target: &Target<'_>, account_id: &str, body: &[u8]) -> Vec<u8> {
+    // The host without its port (`[::1]:3000` → `[::1]`).
     let host = ctx.header("host").unwrap_or("localhost");
-    let domain = host.rsplit_once(':').map_or(host, |(h, _)| h).to_string();
+    let domain = host
+        .parse::<http::uri::Authority>()
+        .map_or_else(|_| host.to_string(), |a| a.host().to_string());
     let added = [
         ("x-amzn-trace-id", ctx.trace_id.clone()),
         ("x-forwarded-for", ctx.remote.ip().to_string()),
@@ -134,7 +139,7 @@ fn build(ctx: &RequestCtx, target: &Target<'_>, account_id: &str, body: &[u8]) -
 }
 
 /// A Lambda authorizer's event (`type: REQUEST`, payload format 2.0 or 1.0): the request without
-/// its body, the route's ARN and the identity sources' values.
+/// its body (nor `isBase64Encoded`), the route's ARN and the identity sources' values.
 pub fn authorizer_event(
     ctx: &RequestCtx,
     target: &Target<'_>,
@@ -159,10 +164,15 @@ pub fn authorizer_event(
     let mut event: serde_json::Value = serde_json::from_slice(&event).unwrap_or_default();
     if let Some(fields) = event.as_object_mut() {
         fields.insert("type".into(), "REQUEST".into());
+        fields.remove("body");
+        fields.remove("isBase64Encoded");
         if v1 {
-            // The REST request authorizer's names: `methodArn`, one comma-joined identity.
+            // The REST request authorizer's shape: `methodArn`, the identity joined by commas
+            // (as `identitySource` and `authorizationToken`).
+            let joined = identity.join(",");
             fields.insert("methodArn".into(), route_arn.into());
-            fields.insert("identitySource".into(), identity.join(",").into());
+            fields.insert("identitySource".into(), joined.clone().into());
+            fields.insert("authorizationToken".into(), joined.into());
         } else {
             fields.insert("routeArn".into(), route_arn.into());
             fields.insert("identitySource".into(), identity.into());
@@ -284,6 +294,32 @@ mod tests {
             serde_json::from_value(event).unwrap();
         assert_eq!(read.raw_path.as_deref(), Some("/items/a%20b"));
         assert_eq!(read.body.as_deref(), Some(r#"{"n":1}"#));
+    }
+
+    #[test]
+    fn the_domain_name_is_the_host_without_its_port() {
+        for (host, domain) in [
+            ("abc.lambda-url.localhost:3000", "abc.lambda-url.localhost"),
+            ("abc.lambda-url.localhost", "abc.lambda-url.localhost"),
+            ("[::1]:3000", "[::1]"),
+            ("[::1]", "[::1]"),
+            ("127.0.0.1:3000", "127.0.0.1"),
+        ] {
+            let request = Request::get("/").header("host", host).body(()).unwrap();
+            let mut ctx = testing::request(request, Door::function_url("hello"));
+            let event = url_event(&mut ctx);
+            assert_eq!(event["requestContext"]["domainName"], domain, "{host}");
+        }
+    }
+
+    #[test]
+    fn the_function_url_event_leaves_the_callers_identity_for_later_phases() {
+        let mut ctx = url_request(None, b"");
+        let iam = json!({"iam": {"accessKey": "AKIDEXAMPLE"}});
+        ctx.authorizer = Some(iam.clone());
+        let event = url_event(&mut ctx);
+        assert_eq!(event["requestContext"]["authorizer"], iam);
+        assert_eq!(ctx.authorizer, Some(iam));
     }
 
     #[test]
@@ -502,7 +538,9 @@ mod tests {
             "routeArn",
             "methodArn",
             "identitySource",
+            "authorizationToken",
             "body",
+            "isBase64Encoded",
         ];
         let present = keys
             .iter()
@@ -534,7 +572,7 @@ mod tests {
             "type": "REQUEST",
             "methodArn": ARN,
             "identitySource": "token,7",
-            "body": null,
+            "authorizationToken": "token,7",
         });
         assert_eq!(authorizer_fields(&event), expected);
         assert_eq!(event["resource"], "/pets/{id}");

@@ -96,7 +96,11 @@ async fn lambda_authorizers_guard_methods_and_their_policies_are_cached() {
     let allowed = request("headerValue1").send().await.unwrap();
     assert_eq!(allowed.status(), 200);
     let event: Value = allowed.json().await.unwrap();
-    assert_eq!(event["requestContext"]["authorizer"]["principalId"], "me");
+    let authorizer = &event["requestContext"]["authorizer"];
+    assert_eq!(authorizer["principalId"], "me");
+    // The authorizer saw the resource path, and the stage in `requestContext.path`.
+    assert_eq!(authorizer["path"], "/request", "{event}");
+    assert_eq!(authorizer["contextPath"], "/dev/request");
     let refused = request("wrong").send().await.unwrap();
     assert_eq!(refused.status(), 403);
 }
