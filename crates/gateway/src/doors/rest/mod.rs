@@ -161,7 +161,7 @@ impl Gateway {
         let staged = |text: &str| mapping::with_stage_variables(text, target.stage_variables);
         match &integration.kind {
             IntegrationKind::AwsProxy { function } => {
-                let function = FunctionRef::parse(&staged(&function.to_string()));
+                let function = mapping::staged_function(function, target.stage_variables);
                 self.rest_lambda_proxy(ctx, api, target, &function).await
             }
             IntegrationKind::HttpProxy { url, .. } => {

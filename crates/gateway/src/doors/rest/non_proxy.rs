@@ -94,9 +94,7 @@ impl Gateway {
                 ..Called::default()
             }),
             IntegrationKind::Aws { function } => {
-                let function =
-                    mapping::with_stage_variables(&function.to_string(), target.stage_variables);
-                let function = portico_config::FunctionRef::parse(&function);
+                let function = mapping::staged_function(function, target.stage_variables);
                 self.call_function(ctx, &function, request).await
             }
             IntegrationKind::Http { url, .. } => {

@@ -213,6 +213,21 @@ fn value_of(
     }
 }
 
+/// The function a Lambda integration invokes on a stage: its name and qualifier with their
+/// stage variables resolved (`function:${stageVariables.fn}`, `hello:${stageVariables.alias}`;
+/// a value may carry the qualifier too, `hello:live`).
+pub fn staged_function<'f>(
+    function: &'f portico_config::FunctionRef,
+    variables: &BTreeMap<String, String>,
+) -> std::borrow::Cow<'f, portico_config::FunctionRef> {
+    let staged = |text: &str| text.contains("${stageVariables.");
+    if !staged(&function.name) && !function.qualifier.as_deref().is_some_and(staged) {
+        return std::borrow::Cow::Borrowed(function);
+    }
+    let resolved = with_stage_variables(&function.to_string(), variables);
+    std::borrow::Cow::Owned(portico_config::FunctionRef::parse(&resolved))
+}
+
 /// `text` with each `${stageVariables.<name>}` replaced by the stage's value (empty when
 /// the stage has none), as API Gateway resolves integration URIs and function names.
 pub fn with_stage_variables(text: &str, variables: &BTreeMap<String, String>) -> String {
