@@ -14,6 +14,7 @@ pub mod raw;
 pub mod rest;
 mod route;
 mod template;
+pub mod websocket;
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
@@ -40,6 +41,8 @@ pub struct Config {
     pub apis: BTreeMap<String, Api>,
     /// REST APIs by name (one namespace with `apis`).
     pub rest_apis: BTreeMap<String, rest::RestApi>,
+    /// WebSocket APIs by name (one namespace with `apis`).
+    pub websocket_apis: BTreeMap<String, websocket::WebSocketApi>,
     /// Access key id → secret, for SigV4-signed (`aws_iam`) requests.
     pub credentials: BTreeMap<String, String>,
     /// What the config asks for that Portico accepts but does not serve, to print at
@@ -66,15 +69,18 @@ pub enum Endpoint {
 
 impl Config {
     /// The `AWS_ENDPOINT_URL_<SERVICE>` variables for functions, with Portico's own address
-    /// `portico` (`http://127.0.0.1:3000`) for `self`; the Lambda API is Portico unless the
-    /// config says otherwise.
+    /// `portico` (`http://127.0.0.1:3000`) for `self`; the Lambda API (and, with WebSocket
+    /// APIs, their management API) is Portico unless the config says otherwise.
     pub fn endpoint_variables(&self, portico: &str) -> Vec<(String, String)> {
-        let lambda =
-            (!self.endpoints.contains_key("lambda")).then_some(("lambda", &Endpoint::Portico));
+        let management = !self.websocket_apis.is_empty();
+        let own = [("lambda", true), ("apigatewaymanagementapi", management)]
+            .into_iter()
+            .filter(|&(service, served)| served && !self.endpoints.contains_key(service))
+            .map(|(service, _)| (service, &Endpoint::Portico));
         self.endpoints
             .iter()
             .map(|(service, endpoint)| (service.as_str(), endpoint))
-            .chain(lambda)
+            .chain(own)
             .map(|(service, endpoint)| {
                 let name = format!("AWS_ENDPOINT_URL_{}", service.to_ascii_uppercase());
                 let url = match endpoint {

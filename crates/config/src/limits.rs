@@ -52,6 +52,17 @@ pub struct Limits {
     pub streamed_response: Option<usize>,
     /// The log tail returned with `X-Amz-Log-Type: Tail`.
     pub log_tail: usize,
+    /// A WebSocket message (a client's, or one posted to `@connections`); past it a client's
+    /// connection is closed with 1009.
+    pub websocket_message: Option<usize>,
+    /// A WebSocket frame.
+    pub websocket_frame: Option<usize>,
+    /// How long a WebSocket connection may be idle, in seconds.
+    pub websocket_idle_s: Option<u64>,
+    /// How long a WebSocket connection may last, in seconds.
+    pub websocket_lifetime_s: Option<u64>,
+    /// How long a WebSocket route waits for its integration, in milliseconds.
+    pub websocket_timeout_ms: Option<u64>,
 }
 
 impl Limits {
@@ -66,6 +77,11 @@ impl Limits {
         buffered_response: Some(6 * 1024 * 1024 + 100),
         streamed_response: Some(200 * 1024 * 1024),
         log_tail: 4096,
+        websocket_message: Some(128 * 1024),
+        websocket_frame: Some(32 * 1024),
+        websocket_idle_s: Some(10 * 60),
+        websocket_lifetime_s: Some(2 * 60 * 60),
+        websocket_timeout_ms: Some(29_000),
     };
 
     pub const UNBOUNDED: Limits = Limits {
@@ -77,6 +93,11 @@ impl Limits {
         buffered_response: None,
         streamed_response: None,
         log_tail: 4096,
+        websocket_message: None,
+        websocket_frame: None,
+        websocket_idle_s: None,
+        websocket_lifetime_s: None,
+        websocket_timeout_ms: None,
     };
 }
 

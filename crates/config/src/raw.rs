@@ -79,7 +79,7 @@ pub struct RawCredential {
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RawApi {
-    /// `http` (HTTP API, payload format 2.0) or `rest` (REST API).
+    /// `http` (HTTP API, payload format 2.0), `rest` (REST API) or `websocket`.
     pub protocol: Spanned<String>,
     /// For `rest`: an OpenAPI 3 or Swagger 2 document (JSON or YAML) with API Gateway's
     /// extensions, relative to this file, or the document itself; its methods join the
@@ -112,6 +112,9 @@ pub struct RawApi {
     /// For `rest`: usage plans by name: a throttle and a quota for the keys they list.
     #[serde(default)]
     pub usage_plans: BTreeMap<Key, RawUsagePlan>,
+    /// For `websocket`: how a message picks its route; default `$request.body.action`.
+    #[serde(default)]
+    pub route_selection: Option<Spanned<String>>,
 }
 
 /// Where a REST API's OpenAPI document is.
@@ -317,6 +320,10 @@ pub struct RawRoute {
     /// The name of the API's authorizer that guards this route.
     #[serde(default)]
     pub authorizer: Option<Spanned<String>>,
+    /// For `websocket` routes: the function's answer is sent back to the client (a route
+    /// response).
+    #[serde(default)]
+    pub route_response: bool,
     /// For a JWT authorizer: the token must carry one of these scopes.
     #[serde(default)]
     pub scopes: Vec<String>,

@@ -248,7 +248,7 @@ fn broken_configs_say_where_and_how_to_fix() {
         (
             "functions:\n  hello: {runtime: python3.12, handler: app.handler, code: ./hello}\napis:\n  pets:\n    protocol: rest\n    stages: {$default: {}}\n    routes:\n      $default: {function: hello}\n      GET /a: {function: hello, payload_format: \"1.0\"}\n      GET /b: {function: hello, timeout_ms: 300001}\n      GET /c: {function: helo}\n",
             &[
-                "6:14 `$default` is not a valid stage name | use letters, digits, `-` and `_` (REST APIs have no `$default` stage)",
+                "6:14 `$default` is not a valid stage name | use letters, digits, `-` and `_` (REST and WebSocket APIs have no `$default` stage)",
                 "8:7 REST APIs have no `$default` route | use a greedy resource, `ANY /{proxy+}`",
                 "9:7 route `GET /a`: `payload_format` is for HTTP API routes",
                 "10:45 timeout_ms 300001 is out of range | timeout_ms is 50 to 300000 milliseconds",
@@ -314,10 +314,20 @@ fn broken_configs_say_where_and_how_to_fix() {
             ],
         ),
         (
-            "apis:\n  shop:\n    protocol: websocket\n    stages: {\"bad stage\": {}}\n",
+            "apis:\n  shop:\n    protocol: graphql\n",
+            &["3:15 protocol `graphql` is not served | use `http` (HTTP APIs), `rest` (REST APIs) or `websocket` (WebSocket APIs)"],
+        ),
+        (
+            "functions:\n  hello: {runtime: python3.12, handler: app.handler, code: ./hello}\napis:\n  chat:\n    protocol: websocket\n    route_selection: $request.header.x\n    cors: {allow_origins: ['*']}\n    stages: {\"bad stage\": {}}\n    routes:\n      $connect: {function: hello, route_response: true}\n      $ping: {function: hello}\n      send: {http: 'http://127.0.0.1:1/'}\n      other: {function: helo}\n",
             &[
-                "3:15 protocol `websocket` is not served yet",
-                "4:14 `bad stage` is not a valid stage name",
+                "4:3 `cors` is not served on WebSocket APIs | a WebSocket API has `route_selection`, `stages` and `routes` (`$connect`, `$disconnect`, `$default` and your own keys), each with its `function`",
+                "6:22 route_selection: `$request.header.x` is not a variable a route selection expression may use | write `$request.body.action` (the default), or `${request.body.a}/${request.body.b}`",
+                "8:14 `bad stage` is not a valid stage name | use letters, digits, `-` and `_` (REST and WebSocket APIs have no `$default` stage)",
+                "10:7 route `$connect`: `route_response` is for message routes",
+                "11:7 `$ping` is not a route key of WebSocket APIs",
+                "12:7 route `send`: `http` is not served on WebSocket routes yet",
+                "12:7 route `send` has no `function`",
+                "13:25 route `other` invokes `helo`, which is not a function here | did you mean `hello`?",
             ],
         ),
     ];

@@ -188,7 +188,7 @@ fn identity(source_ip: &str, user_agent: Option<&str>) -> Value {
 }
 
 /// `x-forwarded-for` as `X-Forwarded-For`.
-fn title_case(name: &str) -> String {
+pub fn title_case(name: &str) -> String {
     name.split('-')
         .map(|word| {
             let mut chars = word.chars();

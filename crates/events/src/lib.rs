@@ -20,5 +20,6 @@ pub mod response;
 pub mod runtime_api;
 pub mod time;
 pub mod web;
+pub mod websocket;
 
 pub use errors::{ApiError, ErrorResponse, GatewayResponse, ServiceError, UrlError};

@@ -62,6 +62,7 @@ pub use refusal::Refusal;
 pub enum ApiDoor<'a> {
     Http(&'a str),
     Rest(&'a str),
+    WebSocket(&'a str),
     Unknown(&'a str),
 }
 
@@ -70,6 +71,10 @@ pub struct Gateway {
     runtime: Arc<Runtime>,
     apis: std::collections::BTreeMap<String, portico_config::Api>,
     rest_apis: std::collections::BTreeMap<String, portico_config::rest::RestApi>,
+    websocket_apis:
+        std::collections::BTreeMap<String, Arc<portico_config::websocket::WebSocketApi>>,
+    /// The WebSocket APIs' open connections.
+    connections: Arc<dyn doors::websocket::Connections>,
     /// The REST APIs, compiled: what each method is checked and mapped by.
     plans: doors::rest::mapping::plan::Plans,
     /// The REST APIs' stage caches.
@@ -150,6 +155,12 @@ impl Gateway {
             stage_logs,
             apis: config.apis.clone(),
             rest_apis: config.rest_apis.clone(),
+            websocket_apis: config
+                .websocket_apis
+                .iter()
+                .map(|(name, api)| (name.clone(), Arc::new(api.clone())))
+                .collect(),
+            connections: Arc::new(doors::websocket::LocalConnections::default()),
             limiter: Box::new(limiter::LocalBuckets::default()),
             authorizer_cache: Box::new(portico_auth::LocalCache::default()),
             jwks: jwks::Jwks::default(),
@@ -193,7 +204,7 @@ impl Gateway {
     /// Whether anything served needs the header names as the client spelt them: REST APIs
     /// pass them on so.
     pub fn keeps_header_case(&self) -> bool {
-        !self.rest_apis.is_empty()
+        !self.rest_apis.is_empty() || !self.websocket_apis.is_empty()
     }
 
     /// The door of the API a request's host or path names, with its name as the config
@@ -203,6 +214,8 @@ impl Gateway {
         let known = |name: &str| {
             if let Some((name, _)) = self.rest_apis.get_key_value(name) {
                 Some(ApiDoor::Rest(name.as_str()))
+            } else if let Some((name, _)) = self.websocket_apis.get_key_value(name) {
+                Some(ApiDoor::WebSocket(name.as_str()))
             } else {
                 let (name, _) = self.apis.get_key_value(name)?;
                 Some(ApiDoor::Http(name.as_str()))
@@ -210,7 +223,11 @@ impl Gateway {
         };
         known(name)
             .or_else(|| {
-                let names = self.apis.keys().chain(self.rest_apis.keys());
+                let names = self
+                    .apis
+                    .keys()
+                    .chain(self.rest_apis.keys())
+                    .chain(self.websocket_apis.keys());
                 phases::resolve::spelled(name, names.map(String::as_str)).and_then(known)
             })
             .unwrap_or(ApiDoor::Unknown(name))

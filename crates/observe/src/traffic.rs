@@ -32,7 +32,7 @@ pub struct RouteId {
 }
 
 /// The door and API a request came through, as every record names it: `url:<function>`,
-/// `api:<name>` (an HTTP API), `rest:<name>`, `lambda` (the Invoke API), and one name for
+/// `api:<name>` (an HTTP API), `rest:<name>`, `ws:<name>`, `lambda` (the Invoke API), and one name for
 /// all requests to a function URL or an API that does not exist (`url:-`, `api:-`), so
 /// that made-up names cannot grow the metrics and the dashboard without end.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -40,6 +40,7 @@ pub enum Target {
     FunctionUrl(String),
     HttpApi(String),
     RestApi(String),
+    WebSocketApi(String),
     Invoke,
     UnknownUrl,
     UnknownApi,
@@ -57,6 +58,10 @@ impl Target {
     pub fn rest_api(api: &str) -> Target {
         Target::RestApi(api.to_string())
     }
+
+    pub fn websocket_api(api: &str) -> Target {
+        Target::WebSocketApi(api.to_string())
+    }
 }
 
 impl std::fmt::Display for Target {
@@ -65,6 +70,7 @@ impl std::fmt::Display for Target {
             Target::FunctionUrl(function) => write!(f, "url:{function}"),
             Target::HttpApi(api) => write!(f, "api:{api}"),
             Target::RestApi(api) => write!(f, "rest:{api}"),
+            Target::WebSocketApi(api) => write!(f, "ws:{api}"),
             Target::Invoke => f.write_str("lambda"),
             Target::UnknownUrl => f.write_str("url:-"),
             Target::UnknownApi => f.write_str("api:-"),

@@ -124,7 +124,11 @@ pub async fn serve(
     served.gateway.runtime().shutdown().await;
 }
 
-async fn dispatch(gateway: &Gateway, req: Request<Incoming>, remote: SocketAddr) -> Response<Body> {
+async fn dispatch(
+    gateway: &Gateway,
+    mut req: Request<Incoming>,
+    remote: SocketAddr,
+) -> Response<Body> {
     let host = req
         .headers()
         .get(http::header::HOST)
@@ -146,11 +150,21 @@ async fn dispatch(gateway: &Gateway, req: Request<Incoming>, remote: SocketAddr)
         }
         Door::Api { api, path } => match gateway.api_door(api) {
             ApiDoor::Rest(api) => gateway.rest_api(api, path, req, remote).await,
+            ApiDoor::WebSocket(api) => {
+                // The connection, once the 101 answer is sent.
+                let upgrade = hyper::upgrade::on(&mut req);
+                let upgrade = async move { upgrade.await.ok().map(TokioIo::new) };
+                gateway.websocket_api(api, path, req, remote, upgrade).await
+            }
             ApiDoor::Http(api) | ApiDoor::Unknown(api) => {
                 gateway.http_api(api, path, req, remote).await
             }
         },
         Door::InvokeApi => gateway.invoke_api(req, remote).await,
+        Door::Connections => {
+            let path = req.uri().path().to_string();
+            gateway.connections_api(path, req, remote).await
+        }
         Door::NotFound => not_found(&path),
     }
 }

@@ -35,6 +35,9 @@ pub enum Door<'a> {
         path: String,
     },
     InvokeApi,
+    /// A WebSocket API's management API on Portico's own address (`/@connections/<id>`,
+    /// `/<stage>/@connections/<id>`): the connection id says which API.
+    Connections,
     NotFound,
 }
 
@@ -89,6 +92,9 @@ pub fn door<'a>(host: Option<&'a str>, path: &'a str) -> Door<'a> {
     }
     if path.starts_with(LAMBDA_API_PREFIX) || path.starts_with(LAMBDA_STREAMING_API_PREFIX) {
         return Door::InvokeApi;
+    }
+    if path.contains("/@connections/") || path.contains("/%40connections/") {
+        return Door::Connections;
     }
     Door::NotFound
 }
@@ -198,6 +204,22 @@ fn served(config: &Config, addr: SocketAddr) -> Vec<Served> {
                     function: rest_function(kind).and_then(|f| function(&f.name)),
                 });
             }
+        }
+    }
+    for (name, api) in &config.websocket_apis {
+        for stage in api.stages.keys() {
+            let routes: Vec<&str> = api.routes.keys().map(String::as_str).collect();
+            served.push(Served {
+                kind: "WebSocket API",
+                label: format!("{name} {stage}: {}", routes.join(", ")),
+                host_url: Some(format!("ws://{name}.execute-api.localhost:{port}/{stage}")),
+                url: format!("ws://{addr}{API_PATH_PREFIX}{name}/{stage}"),
+                id: id(Target::websocket_api(name), stage, "$connect"),
+                function: api
+                    .routes
+                    .get(portico_config::websocket::CONNECT)
+                    .and_then(|r| function(&r.function.name)),
+            });
         }
     }
     for name in config.functions.keys() {

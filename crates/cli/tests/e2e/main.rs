@@ -14,3 +14,4 @@ mod metrics;
 mod rest_api;
 mod runtimes;
 mod templates;
+mod websocket;

@@ -4,7 +4,7 @@
 //! that gathers every diagnostic, the file's top level (account, credentials, tracing, admin,
 //! endpoints) and the checks its parts share; each part is compiled in its own module:
 //! functions, HTTP APIs and their routes, their authorizers and parameter mappings, stages and
-//! throttles, and REST APIs.
+//! throttles, REST APIs and WebSocket APIs.
 
 mod authorizers;
 mod functions;
@@ -12,6 +12,7 @@ mod http;
 mod mappings;
 mod rest;
 mod stages;
+mod websocket;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
@@ -256,6 +257,7 @@ impl Compiler {
         );
         let mut apis = BTreeMap::new();
         let mut rest_apis = BTreeMap::new();
+        let mut websocket_apis = BTreeMap::new();
         let api_names: Vec<Spanned<String>> = raw.apis.keys().map(|k| k.0.clone()).collect();
         for (crate::raw::Key(name), raw) in raw.apis {
             self.api_name(&name);
@@ -270,11 +272,16 @@ impl Compiler {
                         rest_apis.insert(name.value, api);
                     }
                 }
+                "websocket" => {
+                    if let Some(api) = self.websocket_api(&name, raw, &functions, profile) {
+                        websocket_apis.insert(name.value, api);
+                    }
+                }
                 other => {
                     self.error(
                         &raw.protocol,
-                        format!("protocol `{other}` is not served yet"),
-                        "use `http` (HTTP APIs) or `rest` (REST APIs); WebSocket APIs come later",
+                        format!("protocol `{other}` is not served"),
+                        "use `http` (HTTP APIs), `rest` (REST APIs) or `websocket` (WebSocket APIs)",
                     );
                     // Its other problems are worth knowing now too.
                     self.api(&name, raw, &functions, profile);
@@ -328,6 +335,7 @@ impl Compiler {
             functions,
             apis,
             rest_apis,
+            websocket_apis,
             credentials,
             warnings: Vec::new(),
             admin_prices: admin_prices.map(|p| self.base.join(p.value)),

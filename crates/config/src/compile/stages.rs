@@ -34,7 +34,7 @@ impl Compiler {
                 let allowed = if allow_default {
                     "use `$default` or letters, digits, `-` and `_`"
                 } else {
-                    "use letters, digits, `-` and `_` (REST APIs have no `$default` stage)"
+                    "use letters, digits, `-` and `_` (REST and WebSocket APIs have no `$default` stage)"
                 };
                 self.error(
                     &stage,

@@ -7,8 +7,11 @@
 //! - `rest`: API Gateway v1 (stages, resources and methods, authorizers, API keys and usage
 //!   plans, validators, the stage cache, proxy and non-proxy integrations, gateway responses).
 //! - `invoke`: the Lambda service's `Invoke` and `InvokeWithResponseStream`.
+//! - `websocket`: API Gateway's WebSocket APIs (`$connect`, routed messages, `$disconnect`)
+//!   and their `@connections` management API.
 
 mod function_url;
 pub mod http_api;
 mod invoke;
 pub mod rest;
+pub mod websocket;

@@ -1,0 +1,96 @@
+"""Drives a WebSocket API with the `websockets` client from PyPI and the management API
+with boto3's `apigatewaymanagementapi` client, as a browser and a backend would, and prints
+what they saw as JSON. Usage: ws_chat.py ENDPOINT API STAGE"""
+
+import asyncio
+import json
+import sys
+
+import boto3
+import websockets
+from botocore.config import Config
+
+endpoint, api, stage = sys.argv[1], sys.argv[2], sys.argv[3]
+url = endpoint.replace("http://", "ws://") + f"/execute-api/{api}/{stage}"
+management = boto3.client(
+    "apigatewaymanagementapi",
+    endpoint_url=f"{endpoint}/execute-api/{api}/{stage}",
+    region_name="us-east-1",
+    aws_access_key_id="test",
+    aws_secret_access_key="test",
+    config=Config(retries={"max_attempts": 1}),
+)
+
+
+def error_code(call):
+    try:
+        call()
+    except management.exceptions.ClientError as e:
+        return {"Code": e.response["Error"]["Code"], "Status": e.response["ResponseMetadata"]["HTTPStatusCode"]}
+    return None
+
+
+async def whoami(socket):
+    await socket.send(json.dumps({"action": "whoami"}))
+    return json.loads(await socket.recv())
+
+
+async def main():
+    out = {}
+    clients = [await websockets.connect(url) for _ in range(3)]
+    ids = [(await whoami(c))["connectionId"] for c in clients]
+    out["whoami"] = await whoami(clients[0])
+    out["distinct_ids"] = len(set(ids))
+    # A message to one route reaches every client through @connections.
+    await clients[1].send(json.dumps({"action": "sendmessage", "data": "hello all"}))
+    out["broadcast"] = [await asyncio.wait_for(c.recv(), 10) for c in clients]
+    # Not JSON, and JSON selecting no route: both to $default, whose answer comes back.
+    await clients[0].send("plain words")
+    out["default_text"] = json.loads(await clients[0].recv())
+    await clients[0].send(json.dumps({"action": "nosuchroute"}))
+    out["default_unmatched"] = json.loads(await clients[0].recv())
+    await clients[0].send(b"\x00\xff")
+    out["default_binary"] = json.loads(await clients[0].recv())
+    # A route whose function fails: API Gateway's error frame.
+    await clients[0].send(json.dumps({"action": "fail"}))
+    out["failed"] = json.loads(await clients[0].recv())
+    # The management API, with boto3.
+    info = management.get_connection(ConnectionId=ids[2])
+    out["get"] = {"has_connected_at": "ConnectedAt" in info, "source_ip": info["Identity"]["SourceIp"]}
+    management.post_to_connection(ConnectionId=ids[2], Data=b"direct")
+    out["posted"] = await clients[2].recv()
+    management.post_to_connection(ConnectionId=ids[2], Data=b"\xff\x00")
+    out["posted_binary"] = list(await clients[2].recv())
+    management.delete_connection(ConnectionId=ids[2])
+    try:
+        await asyncio.wait_for(clients[2].recv(), 10)
+        out["deleted_close"] = None
+    except websockets.ConnectionClosed as closed:
+        out["deleted_close"] = closed.rcvd.code if closed.rcvd else None
+    out["gone_post"] = error_code(lambda: management.post_to_connection(ConnectionId=ids[2], Data=b"x"))
+    out["gone_get"] = error_code(lambda: management.get_connection(ConnectionId="AAAAAAAAAAAAAAA="))
+    out["bad_id"] = error_code(lambda: management.get_connection(ConnectionId="not an id!"))
+    out["too_large"] = error_code(lambda: management.post_to_connection(ConnectionId=ids[0], Data=b"x" * (128 * 1024 + 1)))
+    # A message over 128 KB closes the sender's connection with 1009.
+    await clients[1].send("y" * (128 * 1024 + 1))
+    try:
+        await asyncio.wait_for(clients[1].recv(), 10)
+        out["oversized_close"] = None
+    except websockets.ConnectionClosed as closed:
+        out["oversized_close"] = closed.rcvd.code if closed.rcvd else None
+    # $connect refuses: the handshake is answered with its status.
+    try:
+        await websockets.connect(url + "?refuse=yes")
+        out["refused"] = None
+    except websockets.InvalidStatus as e:
+        out["refused"] = e.response.status_code
+    # A client that vanishes without a close frame: its id is printed by $disconnect.
+    vanishing = await websockets.connect(url)
+    out["vanished_id"] = (await whoami(vanishing))["connectionId"]
+    vanishing.transport.abort()
+    await clients[0].close()
+    out["ids"] = ids
+    print(json.dumps(out))
+
+
+asyncio.run(main())

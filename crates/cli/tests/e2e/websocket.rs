@@ -1,0 +1,90 @@
+//! WebSocket APIs, driven by the `websockets` client from PyPI and boto3's
+//! `apigatewaymanagementapi` client, against a chat backend written as AWS documents one.
+
+use serde_json::json;
+
+use crate::harness::Portico;
+
+#[tokio::test]
+async fn a_chat_app_connects_broadcasts_and_disconnects_as_on_aws() {
+    let store = tempfile::tempdir().unwrap();
+    let config = format!(
+        r#"
+functions:
+  connect: {{runtime: python3.12, handler: chat.connect, code: "@fixtures/websocket", environment: {{CHAT_STORE: "{store}"}}}}
+  disconnect: {{runtime: python3.12, handler: chat.disconnect, code: "@fixtures/websocket", environment: {{CHAT_STORE: "{store}"}}}}
+  send: {{runtime: python3.12, handler: chat.send_message, code: "@fixtures/websocket", environment: {{CHAT_STORE: "{store}"}}, concurrency: 2}}
+  whoami: {{runtime: python3.12, handler: chat.whoami, code: "@fixtures/websocket", environment: {{CHAT_STORE: "{store}"}}}}
+  echo: {{runtime: python3.12, handler: chat.echo, code: "@fixtures/websocket", environment: {{CHAT_STORE: "{store}"}}}}
+  fail: {{runtime: python3.12, handler: chat.fail, code: "@fixtures/websocket", environment: {{CHAT_STORE: "{store}"}}}}
+apis:
+  chat:
+    protocol: websocket
+    stages: {{dev: {{}}}}
+    routes:
+      $connect: {{function: connect}}
+      $disconnect: {{function: disconnect}}
+      $default: {{function: echo, route_response: true}}
+      sendmessage: {{function: send}}
+      whoami: {{function: whoami, route_response: true}}
+      fail: {{function: fail}}
+"#,
+        store = store.path().display()
+    );
+    let p = Portico::start(&config);
+    let url = format!("ws://chat.execute-api.localhost:{}/dev", p.addr.port());
+    assert!(p.banner.contains(&url), "{}", p.banner);
+    let got = p.python("ws_chat.py", &["chat", "dev"]);
+    assert_eq!(got["distinct_ids"], 3, "{got}");
+    assert_eq!(got["whoami"]["routeKey"], "whoami", "{got}");
+    assert_eq!(got["whoami"]["eventType"], "MESSAGE");
+    assert_eq!(got["whoami"]["hasMessageId"], true);
+    assert_eq!(
+        got["broadcast"],
+        json!(["hello all", "hello all", "hello all"])
+    );
+    assert_eq!(
+        got["default_text"],
+        json!({"echo": "plain words", "base64": false})
+    );
+    assert_eq!(
+        got["default_unmatched"]["echo"],
+        r#"{"action": "nosuchroute"}"#
+    );
+    assert_eq!(
+        got["default_binary"],
+        json!({"echo": "AP8=", "base64": true})
+    );
+    assert_eq!(got["failed"]["message"], "Internal server error");
+    assert_eq!(got["failed"]["connectionId"], got["ids"][0]);
+    assert_eq!(
+        got["get"],
+        json!({"has_connected_at": true, "source_ip": "127.0.0.1"})
+    );
+    assert_eq!(got["posted"], "direct");
+    // Bytes that are not UTF-8 arrive as a binary frame.
+    assert_eq!(got["posted_binary"], json!([255, 0]));
+    assert_eq!(got["deleted_close"], 1000);
+    let gone = json!({"Code": "GoneException", "Status": 410});
+    assert_eq!(got["gone_post"], gone);
+    assert_eq!(got["gone_get"], gone);
+    assert_eq!(
+        got["bad_id"],
+        json!({"Code": "BadRequestException", "Status": 400})
+    );
+    assert_eq!(
+        got["too_large"],
+        json!({"Code": "PayloadTooLargeException", "Status": 413})
+    );
+    assert_eq!(got["oversized_close"], 1009);
+    assert_eq!(got["refused"], 403);
+    // $disconnect ran for every connection, the vanished one included (1006: no close frame).
+    let vanished = got["vanished_id"].as_str().unwrap();
+    p.wait_for_log(&format!("disconnect {vanished} 1006"));
+    let deleted = got["ids"][2].as_str().unwrap();
+    assert!(
+        p.logs().contains(&format!("disconnect {deleted} 1000")),
+        "{}",
+        p.logs()
+    );
+}

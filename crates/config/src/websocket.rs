@@ -1,0 +1,177 @@
+//! WebSocket APIs: their routes and the route selection expression that picks one for each
+//! message, parsed at load.
+
+use std::collections::BTreeMap;
+
+use serde_json::Value;
+
+use crate::{FunctionRef, Limits, Stage};
+
+/// A WebSocket API (`protocol: websocket`).
+#[derive(Debug, Clone)]
+pub struct WebSocketApi {
+    pub name: String,
+    pub stages: BTreeMap<String, Stage>,
+    /// How a message picks its route.
+    pub route_selection: Selection,
+    /// Routes by key: `$connect`, `$disconnect`, `$default` and custom keys.
+    pub routes: BTreeMap<String, WebSocketRoute>,
+    /// The file's limits profile (message sizes, idle time, lifetime).
+    pub limits: Limits,
+}
+
+/// What a route does with its event.
+#[derive(Debug, Clone)]
+pub struct WebSocketRoute {
+    pub function: FunctionRef,
+    /// The function's answer (its `body`, or the whole answer) goes back to the client.
+    pub route_response: bool,
+}
+
+/// The route keys API Gateway gives a meaning of its own.
+pub const CONNECT: &str = "$connect";
+pub const DISCONNECT: &str = "$disconnect";
+pub const DEFAULT: &str = "$default";
+
+/// A route selection expression (`$request.body.action`, `${request.body.service}/${request.body.action}`),
+/// as API Gateway evaluates it against a message's JSON body.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Selection {
+    /// As written.
+    pub text: String,
+    parts: Vec<Part>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Part {
+    Text(String),
+    /// A path into the body (`action`, `a.b`); empty for the whole body.
+    Body(Vec<String>),
+}
+
+impl Default for Selection {
+    fn default() -> Selection {
+        Selection::parse("$request.body.action").expect("the default expression parses")
+    }
+}
+
+impl Selection {
+    /// Reads an expression: text, `$request.body.<path>` and `${request.body.<path>}`
+    /// variables, `\$` for a literal `$`. `Err` says what is wrong.
+    pub fn parse(text: &str) -> Result<Selection, String> {
+        let mut parts = Vec::new();
+        let mut literal = String::new();
+        let mut rest = text;
+        while let Some(c) = rest.chars().next() {
+            if let Some(after) = rest.strip_prefix("\\$") {
+                literal.push('$');
+                rest = after;
+                continue;
+            }
+            if c != '$' {
+                literal.push(c);
+                rest = &rest[c.len_utf8()..];
+                continue;
+            }
+            let (variable, after) = if let Some(braced) = rest.strip_prefix("${") {
+                let end = braced
+                    .find('}')
+                    .ok_or_else(|| format!("`{rest}` opens `${{` without a closing `}}`"))?;
+                (&braced[..end], &braced[end + 1..])
+            } else {
+                let body = &rest[1..];
+                let end = body
+                    .find(|c: char| !(c.is_ascii_alphanumeric() || c == '_' || c == '.'))
+                    .unwrap_or(body.len());
+                (&body[..end], &body[end..])
+            };
+            let path = match variable.strip_prefix("request.body") {
+                Some("") => Vec::new(),
+                Some(path) if path.starts_with('.') && path.len() > 1 => {
+                    path[1..].split('.').map(str::to_string).collect()
+                }
+                _ => {
+                    return Err(format!(
+                        "`${variable}` is not a variable a route selection expression may use"
+                    ));
+                }
+            };
+            if path.iter().any(String::is_empty) {
+                return Err(format!("`${variable}` has an empty part"));
+            }
+            if !literal.is_empty() {
+                parts.push(Part::Text(std::mem::take(&mut literal)));
+            }
+            parts.push(Part::Body(path));
+            rest = after;
+        }
+        if !literal.is_empty() {
+            parts.push(Part::Text(literal));
+        }
+        Ok(Selection {
+            text: text.to_string(),
+            parts,
+        })
+    }
+
+    /// The route key a message with this JSON `body` selects: each variable's value as text
+    /// (a missing one empty, an object or array as its JSON).
+    pub fn select(&self, body: &Value) -> String {
+        let mut out = String::new();
+        for part in &self.parts {
+            match part {
+                Part::Text(text) => out.push_str(text),
+                Part::Body(path) => {
+                    let found = path.iter().try_fold(body, |value, key| value.get(key));
+                    match found {
+                        None | Some(Value::Null) => {}
+                        Some(Value::String(s)) => out.push_str(s),
+                        Some(other) => out.push_str(&other.to_string()),
+                    }
+                }
+            }
+        }
+        out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn expressions_select_as_api_gateway_does() {
+        let body = json!({"action": "send", "service": "chat", "n": 3, "deep": {"k": "v"}});
+        let rows = [
+            ("$request.body.action", "send"),
+            (
+                "${request.body.service}/${request.body.action}",
+                "chat/send",
+            ),
+            ("$request.body.deep.k", "v"),
+            ("$request.body.n", "3"),
+            ("$request.body.missing", ""),
+            ("\\$default", "$default"),
+            ("constant", "constant"),
+            ("$request.body.action-x", "send-x"),
+        ];
+        for (text, selected) in rows {
+            let selection = Selection::parse(text).unwrap();
+            assert_eq!(selection.select(&body), selected, "{text}");
+        }
+        assert_eq!(Selection::default().select(&body), "send");
+    }
+
+    #[test]
+    fn broken_expressions_say_why() {
+        for bad in [
+            "$request.header.x",
+            "${request.body.a",
+            "$request.body..a",
+            "$context.x",
+        ] {
+            assert!(Selection::parse(bad).is_err(), "{bad}");
+        }
+    }
+}

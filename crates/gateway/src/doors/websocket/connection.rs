@@ -1,0 +1,232 @@
+//! One open connection: frames from the client are routed and their routes invoked (a
+//! bounded number at a time, so a client that floods waits), messages for the client are
+//! written as they come from its outbox, and when it ends (a close frame, a broken socket,
+//! `DELETE @connections`, idle or past its lifetime) `$disconnect` runs.
+
+use std::sync::Arc;
+use std::time::{Duration, SystemTime};
+
+use bytes::Bytes;
+use futures_util::{SinkExt, StreamExt};
+use portico_config::websocket::{DEFAULT, DISCONNECT};
+use portico_events::websocket::{self as ws, Body as Frame, EventType, close};
+use tokio::io::{AsyncRead, AsyncWrite};
+use tokio::sync::{Notify, Semaphore, mpsc};
+use tokio_tungstenite::WebSocketStream;
+use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
+use tokio_tungstenite::tungstenite::protocol::{CloseFrame, Role, WebSocketConfig};
+use tokio_tungstenite::tungstenite::{Error as WsError, Message};
+
+use super::registry::Outgoing;
+use super::{MESSAGES, Session};
+
+/// How many of a connection's messages may be with their functions at once; the next
+/// frame is read when one is done.
+const IN_FLIGHT: usize = 10;
+
+/// Runs the connection `upgrade` yields until it ends, then `$disconnect`.
+pub(super) async fn run<U, IO>(
+    session: Arc<Session>,
+    upgrade: U,
+    mut inbox: mpsc::Receiver<Outgoing>,
+    close_asked: Arc<Notify>,
+) where
+    U: Future<Output = Option<IO>> + Send + 'static,
+    IO: AsyncRead + AsyncWrite + Unpin + Send + 'static,
+{
+    let (status, reason) = match upgrade.await {
+        Some(io) => serve(&session, io, &mut inbox, &close_asked).await,
+        None => (
+            close::ABNORMAL,
+            "the handshake did not complete".to_string(),
+        ),
+    };
+    session.connections.remove(&session.connection_id);
+    metrics::gauge!(super::CONNECTIONS, "api" => session.api.name.clone()).decrement(1.0);
+    if let Some(route) = session.api.routes.get(DISCONNECT) {
+        let request_id = portico_events::time::apigw_request_id();
+        let now = SystemTime::now();
+        let context = session.context(DISCONNECT, EventType::Disconnect, &request_id, now);
+        let event = ws::disconnect_event(&context, session.upgrade(), status, &reason);
+        // Best effort, as on AWS: its answer cannot reach anyone.
+        let _ = session.invoke(route, event).await;
+    }
+}
+
+/// Serves frames both ways until the connection ends; its close status and reason.
+async fn serve<IO>(
+    session: &Arc<Session>,
+    io: IO,
+    inbox: &mut mpsc::Receiver<Outgoing>,
+    close_asked: &Notify,
+) -> (u16, String)
+where
+    IO: AsyncRead + AsyncWrite + Unpin + Send + 'static,
+{
+    let limits = &session.api.limits;
+    let config = WebSocketConfig::default()
+        .max_message_size(limits.websocket_message)
+        .max_frame_size(limits.websocket_frame);
+    let socket = WebSocketStream::from_raw_socket(io, Role::Server, Some(config)).await;
+    let (mut sink, mut stream) = socket.split();
+    // Route responses and error frames from the message tasks join the outbox's messages.
+    let (replies, mut replied) = mpsc::channel::<Outgoing>(super::OUTBOX);
+    let in_flight = Arc::new(Semaphore::new(IN_FLIGHT));
+    let far = Duration::from_secs(365 * 24 * 3600);
+    let lifetime = limits.websocket_lifetime_s.map_or(far, Duration::from_secs);
+    let idle = limits.websocket_idle_s.map_or(far, Duration::from_secs);
+    let ends = tokio::time::sleep(lifetime);
+    tokio::pin!(ends);
+    let api = session.api.name.clone();
+    loop {
+        let idle_until = tokio::time::sleep(idle);
+        let outgoing = tokio::select! {
+            frame = stream.next() => {
+                let (body, binary) = match frame {
+                    Some(Ok(Message::Text(text))) => (Bytes::from(text), false),
+                    Some(Ok(Message::Binary(bytes))) => (bytes, true),
+                    Some(Ok(Message::Close(frame))) => {
+                        return match frame {
+                            Some(frame) => (u16::from(frame.code), frame.reason.as_str().to_string()),
+                            None => (close::NO_STATUS, "Client-side close frame status not set".into()),
+                        };
+                    }
+                    // Pings are answered by the socket itself.
+                    Some(Ok(_)) => continue,
+                    Some(Err(WsError::Capacity(e))) => {
+                        let reason = format!("Message too big: {e}");
+                        let _ = sink.send(close_frame(close::TOO_BIG, &reason)).await;
+                        return (close::TOO_BIG, reason);
+                    }
+                    Some(Err(WsError::Utf8(_))) => {
+                        let reason = "Invalid UTF-8 in a text frame".to_string();
+                        let _ = sink.send(close_frame(1007, &reason)).await;
+                        return (1007, reason);
+                    }
+                    Some(Err(e)) => return (close::ABNORMAL, format!("the connection broke: {e}")),
+                    None => return (close::ABNORMAL, "the connection broke without a close frame".into()),
+                };
+                metrics::counter!(MESSAGES, "api" => api.clone(), "direction" => "in").increment(1);
+                session.connections.touch(&session.connection_id);
+                let Ok(permit) = in_flight.clone().acquire_owned().await else {
+                    continue;
+                };
+                let session = session.clone();
+                let replies = replies.clone();
+                tokio::spawn(async move {
+                    let reply = route_message(&session, &body, binary).await;
+                    if let Some(reply) = reply
+                        && replies.try_send(reply).is_err()
+                    {
+                        super::dropped(format!("ws:{}", session.api.name), "outbox_full");
+                        tracing::warn!(
+                            "WebSocket connection {}: a route response is dropped: the client reads too slowly",
+                            session.connection_id
+                        );
+                    }
+                    drop(permit);
+                });
+                continue;
+            }
+            Some(outgoing) = inbox.recv() => outgoing,
+            Some(outgoing) = replied.recv() => outgoing,
+            _ = close_asked.notified() => {
+                let reason = "closed by DELETE @connections".to_string();
+                let _ = sink.send(close_frame(close::NORMAL, &reason)).await;
+                return (close::NORMAL, reason);
+            }
+            _ = idle_until => {
+                let reason = "Going away: idle too long".to_string();
+                let _ = sink.send(close_frame(close::GOING_AWAY, &reason)).await;
+                return (close::GOING_AWAY, reason);
+            }
+            _ = &mut ends => {
+                let reason = "Going away: the connection's lifetime is over".to_string();
+                let _ = sink.send(close_frame(close::GOING_AWAY, &reason)).await;
+                return (close::GOING_AWAY, reason);
+            }
+        };
+        let message = match outgoing {
+            Outgoing::Text(text) => Message::text(text),
+            Outgoing::Binary(bytes) => Message::binary(bytes),
+        };
+        if let Err(e) = sink.send(message).await {
+            return (close::ABNORMAL, format!("the connection broke: {e}"));
+        }
+        metrics::counter!(MESSAGES, "api" => api.clone(), "direction" => "out").increment(1);
+    }
+}
+
+/// Routes a message by the API's route selection expression (a message that is not JSON,
+/// or selects no route, goes to `$default`), invokes the route's function, and says what
+/// goes back to the client: the route response, or an error frame.
+async fn route_message(session: &Session, body: &[u8], binary: bool) -> Option<Outgoing> {
+    let request_id = portico_events::time::apigw_request_id();
+    let routes = &session.api.routes;
+    let selected = match serde_json::from_slice::<serde_json::Value>(body) {
+        Ok(json) if !binary => Some(session.api.route_selection.select(&json)),
+        _ => None,
+    };
+    let route_key = selected
+        .filter(|key| routes.contains_key(key) && !key.starts_with('$'))
+        .unwrap_or_else(|| DEFAULT.to_string());
+    let error = |message: &str| {
+        let frame = ws::error_frame(message, &session.connection_id, &request_id);
+        Some(Outgoing::Text(frame))
+    };
+    let Some(route) = routes.get(&route_key) else {
+        return error("Forbidden");
+    };
+    let text;
+    let frame = if binary {
+        Frame::Binary(body)
+    } else {
+        text = String::from_utf8_lossy(body);
+        Frame::Text(&text)
+    };
+    let message_id = portico_events::time::apigw_request_id();
+    let now = SystemTime::now();
+    let context = session.context(&route_key, EventType::Message, &request_id, now);
+    let event = ws::message_event(&context, &message_id, frame);
+    match session.invoke(route, event).await {
+        Ok(answer) if route.route_response => route_response(&answer),
+        Ok(_) => None,
+        Err(failure) => error(failure.message()),
+    }
+}
+
+/// What a two-way route sends back: the answer's `body` (decoded when `isBase64Encoded`),
+/// or the whole answer when it has none.
+fn route_response(answer: &[u8]) -> Option<Outgoing> {
+    let value: serde_json::Value = match serde_json::from_slice(answer) {
+        Ok(value) => value,
+        Err(_) => return Some(Outgoing::Text(String::from_utf8_lossy(answer).into_owned())),
+    };
+    match value.get("body") {
+        Some(serde_json::Value::String(body)) => {
+            if value.get("isBase64Encoded") == Some(&serde_json::Value::Bool(true)) {
+                use base64::Engine;
+                let bytes = base64::engine::general_purpose::STANDARD
+                    .decode(body)
+                    .ok()?;
+                return Some(Outgoing::Binary(Bytes::from(bytes)));
+            }
+            Some(Outgoing::Text(body.clone()))
+        }
+        Some(other) => Some(Outgoing::Text(other.to_string())),
+        None if value.is_null() => None,
+        None => Some(Outgoing::Text(value.to_string())),
+    }
+}
+
+fn close_frame(code: u16, reason: &str) -> Message {
+    // A close frame's reason is at most 123 bytes.
+    let mut end = reason.len().min(123);
+    while !reason.is_char_boundary(end) {
+        end -= 1;
+    }
+    Message::Close(Some(CloseFrame {
+        code: CloseCode::from(code),
+        reason: reason[..end].to_string().into(),
+    }))
+}

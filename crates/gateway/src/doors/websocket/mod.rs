@@ -1,0 +1,488 @@
+//! The WebSocket API door: the handshake on a stage's path (`/dev`) runs `$connect` before it
+//! is accepted; the connection's task (`connection.rs`) then routes each message by the API's
+//! route selection expression and runs `$disconnect` when it ends. The management API
+//! (`/<stage>/@connections/<id>`: POST, GET, DELETE) reaches connections through the
+//! registry (`registry.rs`).
+
+mod connection;
+pub mod registry;
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::SystemTime;
+
+use bytes::Bytes;
+use http::{HeaderValue, Request, Response, StatusCode};
+use portico_config::websocket::{CONNECT, WebSocketApi, WebSocketRoute};
+use portico_events::websocket::{self as ws, EventType, Upgrade};
+use portico_observe::Target;
+use portico_runtime::{InvokeRequest, Outcome, Runtime};
+use serde_json::Value;
+use tokio::io::{AsyncRead, AsyncWrite};
+
+use crate::Gateway;
+use crate::body::{Body, ReadError, collect, read};
+use crate::ctx::RequestCtx;
+use crate::phases::integrate::lambda::Callee;
+
+pub use registry::{Connections, Local as LocalConnections};
+
+/// How many messages may wait for a slow client; past it, more are refused (a POST gets
+/// 429) and counted as dropped.
+const OUTBOX: usize = 64;
+
+/// What a connection's task needs after the handshake: what it invokes, and what each of
+/// its events says about it.
+pub(crate) struct Session {
+    runtime: Arc<Runtime>,
+    api: Arc<WebSocketApi>,
+    connections: Arc<dyn Connections>,
+    region: String,
+    account_id: String,
+    connection_id: String,
+    stage: String,
+    domain_name: String,
+    source_ip: String,
+    user_agent: Option<String>,
+    connected_at: SystemTime,
+    /// The handshake's headers as the client spelt them, and its query string, for
+    /// `$connect` and `$disconnect`.
+    headers: Vec<(String, String)>,
+    query: String,
+}
+
+/// How an integration failed, as the client is told (an error frame's `message`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Failure {
+    /// The function failed, was missing or answered garbage.
+    Internal,
+    /// Past the route's integration timeout.
+    TimedOut,
+}
+
+impl Failure {
+    fn message(self) -> &'static str {
+        match self {
+            Failure::Internal => "Internal server error",
+            Failure::TimedOut => "Endpoint request timed out",
+        }
+    }
+}
+
+impl Session {
+    fn context<'a>(
+        &'a self,
+        route_key: &'a str,
+        event_type: EventType,
+        request_id: &'a str,
+        request_time: SystemTime,
+    ) -> ws::Context<'a> {
+        ws::Context {
+            route_key,
+            event_type,
+            connection_id: &self.connection_id,
+            connected_at: self.connected_at,
+            request_time,
+            request_id,
+            domain_name: &self.domain_name,
+            stage: &self.stage,
+            api_id: &self.api.name,
+            source_ip: &self.source_ip,
+            user_agent: self.user_agent.as_deref(),
+            authorizer: None,
+        }
+    }
+
+    fn upgrade(&self) -> Upgrade<'_> {
+        Upgrade {
+            headers: &self.headers,
+            query: &self.query,
+        }
+    }
+
+    /// Invokes `route`'s function with `event` and reads its whole answer, within the
+    /// route's integration timeout.
+    async fn invoke(&self, route: &WebSocketRoute, event: Vec<u8>) -> Result<Bytes, Failure> {
+        let where_ = (self.region.as_str(), self.account_id.as_str());
+        let Some(callee) = Callee::find(&self.runtime, &route.function, where_) else {
+            tracing::warn!(
+                "WebSocket API {}: the function {} is missing",
+                self.api.name,
+                route.function
+            );
+            return Err(Failure::Internal);
+        };
+        let request = InvokeRequest {
+            request_id: portico_events::time::request_id(),
+            payload: Bytes::from(event),
+            invoked_arn: callee.arn.clone(),
+            version: callee.version.clone(),
+            trace_id: portico_events::time::trace_id(SystemTime::now()),
+            client_context: None,
+            want_log_tail: false,
+            response_stream: false,
+        };
+        let limits = callee.pool.function().limits;
+        let invoked = callee.pool.invoke(request);
+        let invoked = match self.api.limits.websocket_timeout_ms {
+            Some(ms) => {
+                match tokio::time::timeout(std::time::Duration::from_millis(ms), invoked).await {
+                    Ok(invoked) => invoked,
+                    Err(_) => return Err(Failure::TimedOut),
+                }
+            }
+            None => invoked.await,
+        };
+        let outcome = match invoked {
+            Ok(invoked) => invoked.outcome,
+            Err(e) => {
+                tracing::warn!("WebSocket API {}: {e}", self.api.name);
+                return Err(Failure::Internal);
+            }
+        };
+        match outcome {
+            Outcome::Response { body, .. } => Ok(body),
+            Outcome::Stream(mut stream) => collect(&mut stream, limits.buffered_response)
+                .await
+                .map_err(|_| Failure::Internal),
+            Outcome::FunctionError { error_type, .. } => {
+                tracing::info!(
+                    "WebSocket API {} connection {}: the function failed ({error_type})",
+                    self.api.name,
+                    self.connection_id
+                );
+                Err(Failure::Internal)
+            }
+        }
+    }
+}
+
+/// A Lambda proxy answer's status code: its `statusCode`, or 200 for an answer without one
+/// (a handler that returns nothing is a success).
+fn answered_status(answer: &[u8]) -> u16 {
+    serde_json::from_slice::<Value>(answer)
+        .ok()
+        .and_then(|v| v.get("statusCode")?.as_u64())
+        .and_then(|s| u16::try_from(s).ok())
+        .unwrap_or(200)
+}
+
+impl Gateway {
+    /// Serves a request to the WebSocket API `api` (its name as the config spells it):
+    /// a call of the management API, else a handshake on a stage's path. `upgrade` yields
+    /// the connection once the 101 answer is sent.
+    pub async fn websocket_api<B, U, IO>(
+        &self,
+        api: &str,
+        path: String,
+        req: Request<B>,
+        remote: SocketAddr,
+        upgrade: U,
+    ) -> Response<Body>
+    where
+        B: http_body::Body<Data = Bytes>,
+        U: Future<Output = Option<IO>> + Send + 'static,
+        IO: AsyncRead + AsyncWrite + Unpin + Send + 'static,
+    {
+        if ws::connection_path(&path).is_some() {
+            return self.connections_api(path, req, remote).await;
+        }
+        let (parts, _) = req.into_parts();
+        let target = Target::websocket_api(api);
+        let mut ctx = RequestCtx::new(parts, path, remote, self.local_port, target);
+        let response = match self.websocket_apis.get(api) {
+            Some(config) => self.handshake(&mut ctx, config, upgrade).await,
+            None => message(StatusCode::FORBIDDEN, "Forbidden"),
+        };
+        self.record(&ctx, &response, None);
+        response
+    }
+
+    /// resolve (the stage) → integrate (`$connect`) → respond (101, or the refusal).
+    async fn handshake<U, IO>(
+        &self,
+        ctx: &mut RequestCtx,
+        api: &Arc<WebSocketApi>,
+        upgrade: U,
+    ) -> Response<Body>
+    where
+        U: Future<Output = Option<IO>> + Send + 'static,
+        IO: AsyncRead + AsyncWrite + Unpin + Send + 'static,
+    {
+        let stage = ctx.path.trim_matches('/');
+        if !api.stages.contains_key(stage) {
+            return message(StatusCode::FORBIDDEN, "Forbidden");
+        }
+        let stage = stage.to_string();
+        let key = ctx.header("sec-websocket-key").map(str::to_string);
+        let upgrading = ctx.method == http::Method::GET
+            && ctx
+                .header("upgrade")
+                .is_some_and(|u| u.eq_ignore_ascii_case("websocket"))
+            && ctx.header("sec-websocket-version") == Some("13");
+        let Some(key) = key.filter(|_| upgrading) else {
+            return message(
+                StatusCode::UPGRADE_REQUIRED,
+                "Upgrade Required: connect with a WebSocket client (ws://)",
+            );
+        };
+        ctx.route = Some((stage.clone(), CONNECT.to_string()));
+        let session = Arc::new(Session {
+            runtime: self.runtime.clone(),
+            api: api.clone(),
+            connections: self.connections.clone(),
+            region: self.region.clone(),
+            account_id: self.account_id.clone(),
+            connection_id: ws::connection_id(),
+            stage,
+            domain_name: ctx.header("host").unwrap_or("localhost").to_string(),
+            source_ip: ctx.remote.ip().to_string(),
+            user_agent: ctx.header("user-agent").map(str::to_string),
+            connected_at: ctx.received,
+            headers: spelt_headers(ctx),
+            query: ctx.query.clone(),
+        });
+        let mut protocol = None;
+        if let Some(route) = api.routes.get(CONNECT) {
+            let request_id = portico_events::time::apigw_request_id();
+            let context = session.context(CONNECT, EventType::Connect, &request_id, ctx.received);
+            let event = ws::connect_event(&context, session.upgrade());
+            let started = std::time::Instant::now();
+            let answer = session.invoke(route, event).await;
+            ctx.timeline.mark(crate::ctx::INTEGRATE, started);
+            match answer {
+                Ok(answer) => {
+                    let status = answered_status(&answer);
+                    if !(200..300).contains(&status) {
+                        let status = StatusCode::from_u16(status).unwrap_or(StatusCode::FORBIDDEN);
+                        return message(status, "Forbidden");
+                    }
+                    protocol = subprotocol(&answer);
+                }
+                Err(failure) => {
+                    return message(StatusCode::INTERNAL_SERVER_ERROR, failure.message());
+                }
+            }
+        }
+        let (outbox, inbox) = tokio::sync::mpsc::channel(OUTBOX);
+        let close = Arc::new(tokio::sync::Notify::new());
+        let info = registry::Info {
+            api: api.name.clone(),
+            stage: session.stage.clone(),
+            connected_at: session.connected_at,
+            last_active_at: SystemTime::now(),
+            source_ip: session.source_ip.clone(),
+            user_agent: session.user_agent.clone(),
+        };
+        self.connections
+            .insert(&session.connection_id, info, outbox, close.clone());
+        metrics::gauge!(CONNECTIONS, "api" => api.name.clone()).increment(1.0);
+        tokio::spawn(connection::run(session, upgrade, inbox, close));
+        let mut response = Response::new(Body::empty());
+        *response.status_mut() = StatusCode::SWITCHING_PROTOCOLS;
+        let headers = response.headers_mut();
+        headers.insert(http::header::UPGRADE, HeaderValue::from_static("websocket"));
+        headers.insert(
+            http::header::CONNECTION,
+            HeaderValue::from_static("Upgrade"),
+        );
+        let accept = tokio_tungstenite::tungstenite::handshake::derive_accept_key(key.as_bytes());
+        if let Ok(accept) = HeaderValue::from_str(&accept) {
+            headers.insert(http::header::SEC_WEBSOCKET_ACCEPT, accept);
+        }
+        if let Some(protocol) = protocol.and_then(|p| HeaderValue::from_str(&p).ok()) {
+            headers.insert(http::header::SEC_WEBSOCKET_PROTOCOL, protocol);
+        }
+        response
+    }
+
+    /// The management API: `POST` sends the body to the connection as one message (text if
+    /// it is UTF-8), `GET` describes it, `DELETE` closes it; a connection that is not open
+    /// is 410 `GoneException`.
+    pub async fn connections_api<B>(
+        &self,
+        path: String,
+        req: Request<B>,
+        remote: SocketAddr,
+    ) -> Response<Body>
+    where
+        B: http_body::Body<Data = Bytes>,
+    {
+        let (parts, body) = req.into_parts();
+        let mut ctx = RequestCtx::new(parts, path, remote, self.local_port, Target::UnknownApi);
+        let id = ws::connection_path(&ctx.path).unwrap_or_default();
+        if let Some(info) = self.connections.info(&id) {
+            ctx.target = Target::websocket_api(&info.api);
+            ctx.route = Some((info.stage, "@connections".into()));
+        }
+        let response = self.manage(&ctx, &id, body).await;
+        self.record(&ctx, &response, None);
+        response
+    }
+
+    async fn manage<B>(&self, ctx: &RequestCtx, id: &str, body: B) -> Response<Body>
+    where
+        B: http_body::Body<Data = Bytes>,
+    {
+        if !ws::is_connection_id(id) {
+            let why = format!("Invalid connectionId: {id}");
+            return error(StatusCode::BAD_REQUEST, "BadRequestException", &why);
+        }
+        let gone = || error(StatusCode::GONE, "GoneException", "");
+        match ctx.method {
+            http::Method::POST => {
+                let limit = self
+                    .connections
+                    .info(id)
+                    .and_then(|info| self.websocket_apis.get(&info.api))
+                    .map_or(portico_config::Limits::AWS.websocket_message, |api| {
+                        api.limits.websocket_message
+                    });
+                let data = match read(body, limit).await {
+                    Ok(data) => data,
+                    Err(ReadError::TooLarge) => {
+                        let why = format!(
+                            "Message too long. Max size is {} bytes",
+                            limit.unwrap_or_default()
+                        );
+                        return error(
+                            StatusCode::PAYLOAD_TOO_LARGE,
+                            "PayloadTooLargeException",
+                            &why,
+                        );
+                    }
+                    Err(ReadError::Broken) => {
+                        return error(
+                            StatusCode::BAD_REQUEST,
+                            "BadRequestException",
+                            "the request body broke off",
+                        );
+                    }
+                };
+                let message = match String::from_utf8(data.to_vec()) {
+                    Ok(text) => registry::Outgoing::Text(text),
+                    Err(_) => registry::Outgoing::Binary(data),
+                };
+                match self.connections.send(id, message) {
+                    Ok(()) => {
+                        self.connections.touch(id);
+                        Response::new(Body::empty())
+                    }
+                    Err(registry::Undelivered::Gone) => gone(),
+                    Err(registry::Undelivered::Full) => {
+                        dropped(ctx.target.to_string(), "outbox_full");
+                        tracing::warn!(
+                            "@connections/{id}: the client reads too slowly; {OUTBOX} messages wait already, so this one is refused"
+                        );
+                        error(
+                            StatusCode::TOO_MANY_REQUESTS,
+                            "LimitExceededException",
+                            "the connection's client is not reading its messages fast enough",
+                        )
+                    }
+                }
+            }
+            http::Method::GET => match self.connections.info(id) {
+                Some(info) => {
+                    let body = ws::connection_info(
+                        info.connected_at,
+                        info.last_active_at,
+                        &info.source_ip,
+                        info.user_agent.as_deref(),
+                    );
+                    json(StatusCode::OK, body)
+                }
+                None => gone(),
+            },
+            http::Method::DELETE => match self.connections.close(id) {
+                Ok(()) => {
+                    let mut response = Response::new(Body::empty());
+                    *response.status_mut() = StatusCode::NO_CONTENT;
+                    response
+                }
+                Err(_) => gone(),
+            },
+            _ => error(
+                StatusCode::NOT_FOUND,
+                "NotFoundException",
+                "the management API takes POST, GET and DELETE of @connections/<id>",
+            ),
+        }
+    }
+}
+
+/// The handshake's headers as the client spelt them (else title-cased), with those API
+/// Gateway adds.
+fn spelt_headers(ctx: &RequestCtx) -> Vec<(String, String)> {
+    let spelt = |name: &str| {
+        ctx.header_names
+            .iter()
+            .find(|n| n.eq_ignore_ascii_case(name))
+            .cloned()
+            .unwrap_or_else(|| portico_events::http_v1::title_case(name))
+    };
+    let mut headers: Vec<(String, String)> = ctx
+        .headers
+        .iter()
+        .map(|(name, value)| {
+            let value = String::from_utf8_lossy(value.as_bytes()).into_owned();
+            (spelt(name.as_str()), value)
+        })
+        .collect();
+    headers.push(("X-Amzn-Trace-Id".into(), ctx.trace_id.clone()));
+    headers.push(("X-Forwarded-For".into(), ctx.remote.ip().to_string()));
+    headers.push(("X-Forwarded-Port".into(), ctx.local_port.to_string()));
+    headers.push(("X-Forwarded-Proto".into(), "http".into()));
+    headers
+}
+
+/// The subprotocol `$connect`'s answer chose (its `Sec-WebSocket-Protocol` header).
+fn subprotocol(answer: &[u8]) -> Option<String> {
+    let answer: Value = serde_json::from_slice(answer).ok()?;
+    let headers = answer.get("headers")?.as_object()?;
+    headers
+        .iter()
+        .find(|(k, _)| k.eq_ignore_ascii_case("sec-websocket-protocol"))
+        .and_then(|(_, v)| v.as_str())
+        .map(str::to_string)
+}
+
+/// Open WebSocket connections, by API.
+pub const CONNECTIONS: &str = "portico_websocket_connections";
+/// Messages by API and direction (`in`, `out`).
+pub const MESSAGES: &str = "portico_websocket_messages_total";
+/// Messages not delivered, by API and reason.
+pub const DROPPED: &str = "portico_websocket_dropped_total";
+
+fn dropped(api: String, reason: &'static str) {
+    metrics::counter!(DROPPED, "api" => api, "reason" => reason).increment(1);
+}
+
+fn message(status: StatusCode, text: &str) -> Response<Body> {
+    json(
+        status,
+        serde_json::json!({ "message": text })
+            .to_string()
+            .into_bytes(),
+    )
+}
+
+/// A management API error: its `x-amzn-ErrorType` and `{"message": ...}`.
+fn error(status: StatusCode, error_type: &'static str, text: &str) -> Response<Body> {
+    let mut response = message(status, text);
+    response.headers_mut().insert(
+        portico_events::invoke_api::ERROR_TYPE,
+        HeaderValue::from_static(error_type),
+    );
+    response
+}
+
+fn json(status: StatusCode, body: Vec<u8>) -> Response<Body> {
+    let mut response = Response::new(Body::full(body));
+    *response.status_mut() = status;
+    response.headers_mut().insert(
+        http::header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json"),
+    );
+    response
+}
