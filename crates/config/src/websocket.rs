@@ -16,6 +16,8 @@ pub struct WebSocketApi {
     pub route_selection: Selection,
     /// Routes by key: `$connect`, `$disconnect`, `$default` and custom keys.
     pub routes: BTreeMap<String, WebSocketRoute>,
+    /// Lambda REQUEST authorizers by name, for `$connect` to name.
+    pub authorizers: BTreeMap<String, WebSocketAuthorizer>,
     /// The file's limits profile (message sizes, idle time, lifetime).
     pub limits: Limits,
 }
@@ -26,6 +28,17 @@ pub struct WebSocketRoute {
     pub function: FunctionRef,
     /// The function's answer (its `body`, or the whole answer) goes back to the client.
     pub route_response: bool,
+    /// On `$connect`: the authorizer that decides whether the connection is made.
+    pub authorizer: Option<String>,
+}
+
+/// A Lambda REQUEST authorizer of `$connect`: its answer (an IAM policy) allows the
+/// connection, and its principal and context reach every later event of it.
+#[derive(Debug, Clone)]
+pub struct WebSocketAuthorizer {
+    pub function: String,
+    /// Every one must be present, or the handshake is refused with 401 unasked.
+    pub identity_sources: Vec<crate::IdentitySource>,
 }
 
 /// The route keys API Gateway gives a meaning of its own.

@@ -315,12 +315,14 @@ fn broken_configs_say_where_and_how_to_fix() {
         ),
         (
             "apis:\n  shop:\n    protocol: graphql\n",
-            &["3:15 protocol `graphql` is not served | use `http` (HTTP APIs), `rest` (REST APIs) or `websocket` (WebSocket APIs)"],
+            &[
+                "3:15 protocol `graphql` is not served | use `http` (HTTP APIs), `rest` (REST APIs) or `websocket` (WebSocket APIs)",
+            ],
         ),
         (
             "functions:\n  hello: {runtime: python3.12, handler: app.handler, code: ./hello}\napis:\n  chat:\n    protocol: websocket\n    route_selection: $request.header.x\n    cors: {allow_origins: ['*']}\n    stages: {\"bad stage\": {}}\n    routes:\n      $connect: {function: hello, route_response: true}\n      $ping: {function: hello}\n      send: {http: 'http://127.0.0.1:1/'}\n      other: {function: helo}\n",
             &[
-                "4:3 `cors` is not served on WebSocket APIs | a WebSocket API has `route_selection`, `stages` and `routes` (`$connect`, `$disconnect`, `$default` and your own keys), each with its `function`",
+                "4:3 `cors` is not served on WebSocket APIs | a WebSocket API has `route_selection`, `stages`, `authorizers` and `routes` (`$connect`, `$disconnect`, `$default` and your own keys), each with its `function`",
                 "6:22 route_selection: `$request.header.x` is not a variable a route selection expression may use | write `$request.body.action` (the default), or `${request.body.a}/${request.body.b}`",
                 "8:14 `bad stage` is not a valid stage name | use letters, digits, `-` and `_` (REST and WebSocket APIs have no `$default` stage)",
                 "10:7 route `$connect`: `route_response` is for message routes",
@@ -328,6 +330,15 @@ fn broken_configs_say_where_and_how_to_fix() {
                 "12:7 route `send`: `http` is not served on WebSocket routes yet",
                 "12:7 route `send` has no `function`",
                 "13:25 route `other` invokes `helo`, which is not a function here | did you mean `hello`?",
+            ],
+        ),
+        (
+            "functions:\n  hello: {runtime: python3.12, handler: app.handler, code: ./hello}\napis:\n  chat:\n    protocol: websocket\n    authorizers:\n      a: {type: jwt, issuer: x}\n      b: {type: lambda, function: hello, identity_source: route.request.body.x}\n    routes:\n      $connect: {function: hello, authorizer: c}\n      send: {function: hello, authorizer: b}\n",
+            &[
+                "7:17 authorizer `a`: WebSocket APIs take Lambda REQUEST authorizers only | write `type: lambda` with its `function` and `identity_source`",
+                "8:59 `route.request.body.x` is not an identity source of a WebSocket API | write `route.request.header.<name>` or `route.request.querystring.<name>`",
+                "10:47 route `$connect` names the authorizer `c`, which this API does not declare | declare it under `authorizers:`; this API has: b",
+                "11:43 route `send`: authorizers guard `$connect` only | put `authorizer:` on `$connect`: its decision holds for the whole connection, as on AWS",
             ],
         ),
     ];

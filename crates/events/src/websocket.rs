@@ -72,6 +72,25 @@ pub fn connect_event(context: &Context<'_>, upgrade: Upgrade<'_>) -> Vec<u8> {
     to_bytes(event)
 }
 
+/// A `$connect` authorizer's `REQUEST` event: the handshake's headers and query string,
+/// the stage's variables, the connect context and the `methodArn` asked about.
+pub fn authorizer_event(
+    context: &Context<'_>,
+    upgrade: Upgrade<'_>,
+    method_arn: &str,
+    stage_variables: &std::collections::BTreeMap<String, String>,
+) -> Vec<u8> {
+    let mut event = request_parts(upgrade);
+    event.insert("type".into(), json!("REQUEST"));
+    event.insert("methodArn".into(), json!(method_arn));
+    event.insert("stageVariables".into(), json!(stage_variables));
+    event.insert(
+        "requestContext".into(),
+        request_context(context, None, None),
+    );
+    to_bytes(event)
+}
+
 /// A `MESSAGE` event (a custom route's or `$default`'s), with the message's id.
 pub fn message_event(context: &Context<'_>, message_id: &str, body: Body<'_>) -> Vec<u8> {
     use base64::Engine;
@@ -316,6 +335,32 @@ mod tests {
             Some("L0SM9cOFvHcCIhw=")
         );
         assert_eq!(read.request_context.route_key.as_deref(), Some("$connect"));
+    }
+
+    #[test]
+    fn an_authorizer_event_names_the_connect_method() {
+        let headers = headers();
+        let upgrade = Upgrade {
+            headers: &headers,
+            query: "token=abc",
+        };
+        let arn = "arn:aws:execute-api:us-east-1:000000000000:chat/dev/$connect";
+        let variables = [("v".to_string(), "1".to_string())].into();
+        let event = authorizer_event(
+            &context(EventType::Connect, "$connect"),
+            upgrade,
+            arn,
+            &variables,
+        );
+        let value: Value = serde_json::from_slice(&event).unwrap();
+        assert_eq!(value["type"], "REQUEST");
+        assert_eq!(value["methodArn"], arn);
+        assert_eq!(value["queryStringParameters"], json!({"token": "abc"}));
+        assert_eq!(value["stageVariables"], json!({"v": "1"}));
+        assert_eq!(value["requestContext"]["eventType"], "CONNECT");
+        let read: aws_lambda_events::event::apigw::ApiGatewayCustomAuthorizerRequestTypeRequest =
+            serde_json::from_value(value).unwrap();
+        assert_eq!(read.method_arn.as_deref(), Some(arn));
     }
 
     #[test]

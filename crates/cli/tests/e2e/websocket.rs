@@ -88,3 +88,41 @@ apis:
         p.logs()
     );
 }
+
+#[tokio::test]
+async fn a_connect_authorizer_decides_and_its_context_reaches_every_event() {
+    let p = Portico::start(
+        r#"
+functions:
+  authorize: {runtime: python3.12, handler: chat.authorize, code: "@fixtures/websocket", environment: {CHAT_STORE: /nonexistent}}
+  who: {runtime: python3.12, handler: chat.who_is_it, code: "@fixtures/websocket", environment: {CHAT_STORE: /nonexistent}}
+apis:
+  guarded:
+    protocol: websocket
+    stages: {live: {}}
+    authorizers:
+      token: {type: lambda, function: authorize, identity_source: route.request.querystring.token}
+    routes:
+      $connect: {function: who, authorizer: token}
+      who: {function: who, route_response: true}
+"#,
+    );
+    let got = p.python("ws_chat.py", &["guarded", "live", "authorizer"]);
+    // No token: refused unasked; `Unauthorized` raised: 401; a Deny policy: 403.
+    assert_eq!(got["no_token"], 401, "{got}");
+    assert_eq!(got["unauthorized"], 401);
+    assert_eq!(got["denied"], 403);
+    assert_eq!(
+        got["authorizer"],
+        json!({"principalId": "ada", "user": "ada", "level": "3"})
+    );
+    // Asked for the three tokens only, not for the handshake without one (each handshake
+    // waited for its answer, so a fourth would be logged by now).
+    p.wait_for_lines("Billed Duration", 3);
+    let asked = p
+        .logs()
+        .lines()
+        .filter(|l| l.contains("REPORT RequestId") && l.contains("function=authorize"))
+        .count();
+    assert_eq!(asked, 3, "{}", p.logs());
+}

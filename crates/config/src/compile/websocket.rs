@@ -6,7 +6,7 @@ use serde_saphyr::Spanned;
 
 use super::Compiler;
 use crate::raw::RawApi;
-use crate::websocket::{Selection, WebSocketApi, WebSocketRoute};
+use crate::websocket::{Selection, WebSocketApi, WebSocketAuthorizer, WebSocketRoute};
 use crate::{Function, Profile};
 
 impl Compiler {
@@ -26,14 +26,13 @@ impl Compiler {
             ("binary_media_types", !raw.binary_media_types.is_empty()),
             ("cognito_endpoint", raw.cognito_endpoint.is_some()),
             ("cors", raw.cors.is_some()),
-            ("authorizers", !raw.authorizers.is_empty()),
         ];
         for (field, given) in not_here {
             if given {
                 self.error(
                     name,
                     format!("`{field}` is not served on WebSocket APIs"),
-                    "a WebSocket API has `route_selection`, `stages` and `routes` (`$connect`, `$disconnect`, `$default` and your own keys), each with its `function`",
+                    "a WebSocket API has `route_selection`, `stages`, `authorizers` and `routes` (`$connect`, `$disconnect`, `$default` and your own keys), each with its `function`",
                 );
             }
         }
@@ -51,6 +50,12 @@ impl Compiler {
                 }
             },
         };
+        let mut authorizers = BTreeMap::new();
+        for (crate::raw::Key(auth_name), auth) in raw.authorizers {
+            if let Some(authorizer) = self.websocket_authorizer(&auth_name, auth, functions) {
+                authorizers.insert(auth_name.value, authorizer);
+            }
+        }
         let mut routes = BTreeMap::new();
         for (crate::raw::Key(key), route) in raw.routes {
             let what = format!("route `{}`", key.value);
@@ -68,7 +73,6 @@ impl Compiler {
             }
             let unserved = [
                 ("http", route.http.is_some()),
-                ("authorizer", route.authorizer.is_some()),
                 ("auth", route.auth.is_some()),
                 ("throttle", route.throttle.is_some()),
                 ("payload_format", route.payload_format.is_some()),
@@ -99,6 +103,32 @@ impl Compiler {
                     "`$connect`'s answer decides whether the connection is accepted, and `$disconnect`'s is dropped, as on AWS",
                 );
             }
+            if let Some(authorizer) = &route.authorizer {
+                if key.value != crate::websocket::CONNECT {
+                    self.error(
+                        authorizer,
+                        format!("{what}: authorizers guard `$connect` only"),
+                        "put `authorizer:` on `$connect`: its decision holds for the whole connection, as on AWS",
+                    );
+                } else if !authorizers.contains_key(&authorizer.value) {
+                    let names: Vec<&str> = authorizers.keys().map(String::as_str).collect();
+                    self.error(
+                        authorizer,
+                        format!(
+                            "{what} names the authorizer `{}`, which this API does not declare",
+                            authorizer.value
+                        ),
+                        format!(
+                            "declare it under `authorizers:`; this API has: {}",
+                            if names.is_empty() {
+                                "none".to_string()
+                            } else {
+                                names.join(", ")
+                            }
+                        ),
+                    );
+                }
+            }
             let Some(function) = &route.function else {
                 self.error(
                     &key,
@@ -113,6 +143,7 @@ impl Compiler {
                 WebSocketRoute {
                     function,
                     route_response: route.route_response,
+                    authorizer: route.authorizer.map(|a| a.value),
                 },
             );
         }
@@ -124,7 +155,82 @@ impl Compiler {
             stages,
             route_selection,
             routes,
+            authorizers,
             limits: profile.limits(),
+        })
+    }
+
+    /// A `$connect` authorizer: `type: lambda` with its `function` and `identity_source`
+    /// (`route.request.header.<name>`, `route.request.querystring.<name>`, as WebSocket APIs
+    /// write them, or the `$request.` forms).
+    fn websocket_authorizer(
+        &mut self,
+        name: &Spanned<String>,
+        raw: crate::raw::RawAuthorizer,
+        functions: &BTreeMap<String, Function>,
+    ) -> Option<WebSocketAuthorizer> {
+        let what = format!("authorizer `{}`", name.value);
+        if raw.kind.value != "lambda" {
+            self.error(
+                &raw.kind,
+                format!("{what}: WebSocket APIs take Lambda REQUEST authorizers only"),
+                "write `type: lambda` with its `function` and `identity_source`",
+            );
+            return None;
+        }
+        let unserved = [
+            ("issuer", raw.issuer.is_some()),
+            ("jwks_uri", raw.jwks_uri.is_some()),
+            ("audience", !raw.audience.is_empty()),
+            ("payload_format", raw.payload_format.is_some()),
+            ("simple_responses", raw.simple_responses),
+            ("ttl", raw.ttl.is_some()),
+        ];
+        for (field, given) in unserved {
+            if given {
+                self.error(
+                    name,
+                    format!("{what}: `{field}` is not taken by WebSocket authorizers"),
+                    "a WebSocket authorizer answers with an IAM policy, and is asked at every $connect",
+                );
+            }
+        }
+        let Some(function) = &raw.function else {
+            self.error(
+                name,
+                format!("{what} has no `function`"),
+                "add `function: <name>`",
+            );
+            return None;
+        };
+        self.known_function(function, &what, functions);
+        let mut identity_sources = Vec::new();
+        for source in raw
+            .identity_source
+            .as_ref()
+            .map(crate::raw::Sources::each)
+            .unwrap_or_default()
+        {
+            let text = source
+                .value
+                .strip_prefix("route.")
+                .map(|rest| format!("${rest}"))
+                .unwrap_or_else(|| source.value.clone());
+            match crate::IdentitySource::parse(&text) {
+                Some(parsed) => identity_sources.push(parsed),
+                None => self.error(
+                    &source,
+                    format!(
+                        "`{}` is not an identity source of a WebSocket API",
+                        source.value
+                    ),
+                    "write `route.request.header.<name>` or `route.request.querystring.<name>`",
+                ),
+            }
+        }
+        Some(WebSocketAuthorizer {
+            function: function.value.clone(),
+            identity_sources,
         })
     }
 }

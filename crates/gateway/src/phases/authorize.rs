@@ -514,6 +514,53 @@ pub async fn rest_api(
     }
 }
 
+/// A WebSocket API's `$connect` authorizer: every identity source present (else 401, the
+/// function unasked), then its IAM policy must allow `method_arn` (the stage's `$connect`);
+/// the principal and context, as REST APIs give them, for every event of the connection.
+/// `event` builds the authorizer's event. A refusal is the handshake's status and why.
+pub async fn websocket_connect(
+    ctx: &RequestCtx,
+    gate: &Gate<'_, portico_config::websocket::WebSocketApi>,
+    authorizer: &portico_config::websocket::WebSocketAuthorizer,
+    method_arn: &str,
+    event: Vec<u8>,
+) -> Result<serde_json::Value, (http::StatusCode, String)> {
+    use http::StatusCode;
+    for source in &authorizer.identity_sources {
+        let present = match source {
+            IdentitySource::Header(name) => ctx.header(name).is_some_and(|v| !v.is_empty()),
+            IdentitySource::Query(name) => form_urlencoded::parse(ctx.query.as_bytes())
+                .any(|(k, v)| k == name.as_str() && !v.is_empty()),
+        };
+        if !present {
+            let why = format!("no identity source {source:?}");
+            return Err((StatusCode::UNAUTHORIZED, why));
+        }
+    }
+    let status = |response: GatewayResponse| match response {
+        GatewayResponse::Unauthorized => StatusCode::UNAUTHORIZED,
+        _ => StatusCode::INTERNAL_SERVER_ERROR,
+    };
+    let answer = ask_rest_authorizer(ctx, gate, &authorizer.function, event.into())
+        .await
+        .map_err(|(response, why)| (status(response), why))?;
+    let unusable = |why: String| {
+        let why = format!("the authorizer's answer is unusable: {why}");
+        (StatusCode::INTERNAL_SERVER_ERROR, why)
+    };
+    match portico_auth::lambda::decide_value(&answer, false, method_arn) {
+        Ok(Decision::Allow { context }) => {
+            rest_context(&answer["principalId"], context).map_err(unusable)
+        }
+        Ok(Decision::Deny { .. }) => Err((
+            StatusCode::FORBIDDEN,
+            format!("the authorizer's policy does not allow {method_arn}"),
+        )),
+        Ok(Decision::Answer(_)) => Err(unusable("no decision".into())),
+        Err(why) => Err(unusable(why.0)),
+    }
+}
+
 /// What an allowed request carries on (`requestContext.authorizer`,
 /// `$context.authorizer.*`): the principal and the answer's `context`, its numbers and
 /// booleans made strings as API Gateway makes them; an object or array in it makes the
@@ -571,9 +618,9 @@ fn rest_identity(
 
 /// Invokes a REST Lambda authorizer: its answer, or the gateway response for its failure
 /// (an `Unauthorized` error is 401, anything else 500).
-async fn ask_rest_authorizer(
+async fn ask_rest_authorizer<A>(
     ctx: &RequestCtx,
-    gate: &Gate<'_, portico_config::rest::RestApi>,
+    gate: &Gate<'_, A>,
     function: &str,
     event: bytes::Bytes,
 ) -> Result<serde_json::Value, (GatewayResponse, String)> {

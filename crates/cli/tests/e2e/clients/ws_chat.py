@@ -1,6 +1,6 @@
 """Drives a WebSocket API with the `websockets` client from PyPI and the management API
 with boto3's `apigatewaymanagementapi` client, as a browser and a backend would, and prints
-what they saw as JSON. Usage: ws_chat.py ENDPOINT API STAGE"""
+what they saw as JSON. Usage: ws_chat.py ENDPOINT API STAGE [chat|authorizer]"""
 
 import asyncio
 import json
@@ -11,6 +11,7 @@ import websockets
 from botocore.config import Config
 
 endpoint, api, stage = sys.argv[1], sys.argv[2], sys.argv[3]
+scenario = sys.argv[4] if len(sys.argv) > 4 else "chat"
 url = endpoint.replace("http://", "ws://") + f"/execute-api/{api}/{stage}"
 management = boto3.client(
     "apigatewaymanagementapi",
@@ -93,4 +94,25 @@ async def main():
     print(json.dumps(out))
 
 
-asyncio.run(main())
+async def refused_status(address):
+    try:
+        await websockets.connect(address)
+    except websockets.InvalidStatus as e:
+        return e.response.status_code
+    return None
+
+
+async def authorizer():
+    """A `$connect` authorizer: its decisions, and its context on a later event."""
+    out = {
+        "no_token": await refused_status(url),
+        "unauthorized": await refused_status(url + "?token=wrong"),
+        "denied": await refused_status(url + "?token=deny"),
+    }
+    async with websockets.connect(url + "?token=let-me-in") as socket:
+        await socket.send(json.dumps({"action": "who"}))
+        out["authorizer"] = json.loads(await socket.recv())
+    print(json.dumps(out))
+
+
+asyncio.run(main() if scenario == "chat" else authorizer())

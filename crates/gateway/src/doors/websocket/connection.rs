@@ -115,8 +115,9 @@ where
                 let replies = replies.clone();
                 tokio::spawn(async move {
                     let reply = route_message(&session, &body, binary).await;
+                    // A closed channel: the connection ended meanwhile, nobody to tell.
                     if let Some(reply) = reply
-                        && replies.try_send(reply).is_err()
+                        && let Err(mpsc::error::TrySendError::Full(_)) = replies.try_send(reply)
                     {
                         super::dropped(format!("ws:{}", session.api.name), "outbox_full");
                         tracing::warn!(

@@ -49,6 +49,9 @@ pub(crate) struct Session {
     /// `$connect` and `$disconnect`.
     headers: Vec<(String, String)>,
     query: String,
+    /// What the `$connect` authorizer allowed the connection with: its principal and
+    /// context, on every event.
+    authorizer: Option<Value>,
 }
 
 /// How an integration failed, as the client is told (an error frame's `message`).
@@ -89,7 +92,7 @@ impl Session {
             api_id: &self.api.name,
             source_ip: &self.source_ip,
             user_agent: self.user_agent.as_deref(),
-            authorizer: None,
+            authorizer: self.authorizer.as_ref(),
         }
     }
 
@@ -227,7 +230,7 @@ impl Gateway {
             );
         };
         ctx.route = Some((stage.clone(), CONNECT.to_string()));
-        let session = Arc::new(Session {
+        let mut session = Session {
             runtime: self.runtime.clone(),
             api: api.clone(),
             connections: self.connections.clone(),
@@ -241,7 +244,45 @@ impl Gateway {
             connected_at: ctx.received,
             headers: spelt_headers(ctx),
             query: ctx.query.clone(),
-        });
+            authorizer: None,
+        };
+        // authorize
+        let authorizer = api.routes.get(CONNECT).and_then(|r| r.authorizer.as_ref());
+        if let Some(authorizer) = authorizer.and_then(|name| api.authorizers.get(name)) {
+            let method_arn = format!(
+                "arn:aws:execute-api:{}:{}:{}/{}/{CONNECT}",
+                self.region, self.account_id, api.name, session.stage
+            );
+            let request_id = portico_events::time::apigw_request_id();
+            let context = session.context(CONNECT, EventType::Connect, &request_id, ctx.received);
+            let variables = &api.stages[&session.stage].variables;
+            let event = ws::authorizer_event(&context, session.upgrade(), &method_arn, variables);
+            let gate = self.gate(api.as_ref());
+            match crate::phases::authorize::websocket_connect(
+                ctx,
+                &gate,
+                authorizer,
+                &method_arn,
+                event,
+            )
+            .await
+            {
+                Ok(allowed) => session.authorizer = Some(allowed),
+                Err((status, why)) => {
+                    tracing::info!(
+                        "WebSocket API {}: the handshake is refused: {why}",
+                        api.name
+                    );
+                    let text = match status {
+                        StatusCode::UNAUTHORIZED => "Unauthorized",
+                        StatusCode::FORBIDDEN => "Forbidden",
+                        _ => "Internal server error",
+                    };
+                    return message(status, text);
+                }
+            }
+        }
+        let session = Arc::new(session);
         let mut protocol = None;
         if let Some(route) = api.routes.get(CONNECT) {
             let request_id = portico_events::time::apigw_request_id();
