@@ -90,9 +90,11 @@ apis:
 }
 
 #[tokio::test]
-async fn a_connect_authorizer_decides_and_its_context_reaches_every_event() {
+async fn a_connect_authorizer_decides_and_the_management_api_checks_signatures() {
     let p = Portico::start(
         r#"
+credentials:
+  AKIDPORTICOTEST: {secret: portico-test-secret}
 functions:
   authorize: {runtime: python3.12, handler: chat.authorize, code: "@fixtures/websocket", environment: {CHAT_STORE: /nonexistent}}
   who: {runtime: python3.12, handler: chat.who_is_it, code: "@fixtures/websocket", environment: {CHAT_STORE: /nonexistent}}
@@ -115,6 +117,14 @@ apis:
     assert_eq!(
         got["authorizer"],
         json!({"principalId": "ada", "user": "ada", "level": "3"})
+    );
+    assert_eq!(
+        got["wrong_key"],
+        json!({"Code": "ForbiddenException", "Status": 403})
+    );
+    assert_eq!(
+        got["right_key"],
+        json!({"Code": "GoneException", "Status": 410})
     );
     // Asked for the three tokens only, not for the handshake without one (each handshake
     // waited for its answer, so a fourth would be logged by now).

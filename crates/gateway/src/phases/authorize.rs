@@ -40,6 +40,12 @@ pub fn http_api_iam(ctx: &mut RequestCtx, signing: &Signing<'_>) -> Flow {
     }
 }
 
+/// A call of a WebSocket API's management API, when Portico knows keys (`credentials:`):
+/// it must be signed (service `execute-api`) by one of them; the body is read already.
+pub fn websocket_management(ctx: &mut RequestCtx, signing: &Signing<'_>) -> Result<(), String> {
+    iam(ctx, signing, "execute-api").map_err(|e| e.to_string())
+}
+
 /// A REST API method with `AWS_IAM` authorization (once the body is read): no signature is
 /// REST's 403 "Missing Authentication Token", a wrong one its invalid-signature 403.
 pub fn rest_api_iam(ctx: &mut RequestCtx, signing: &Signing<'_>) -> Flow {

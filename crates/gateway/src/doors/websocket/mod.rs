@@ -356,12 +356,14 @@ impl Gateway {
             ctx.target = Target::websocket_api(&info.api);
             ctx.route = Some((info.stage, "@connections".into()));
         }
-        let response = self.manage(&ctx, &id, body).await;
+        let response = self.manage(&mut ctx, &id, body).await;
         self.record(&ctx, &response, None);
         response
     }
 
-    async fn manage<B>(&self, ctx: &RequestCtx, id: &str, body: B) -> Response<Body>
+    /// validate (the id, the body within the message limit) → authorize (a signature, when
+    /// Portico knows keys) → integrate (the connection).
+    async fn manage<B>(&self, ctx: &mut RequestCtx, id: &str, body: B) -> Response<Body>
     where
         B: http_body::Body<Data = Bytes>,
     {
@@ -369,37 +371,41 @@ impl Gateway {
             let why = format!("Invalid connectionId: {id}");
             return error(StatusCode::BAD_REQUEST, "BadRequestException", &why);
         }
+        let limit = self
+            .connections
+            .info(id)
+            .and_then(|info| self.websocket_apis.get(&info.api))
+            .map_or(portico_config::Limits::AWS.websocket_message, |api| {
+                api.limits.websocket_message
+            });
+        ctx.body = match read(body, limit).await {
+            Ok(data) => data,
+            Err(ReadError::TooLarge) => {
+                let why = format!(
+                    "Message too long. Max size is {} bytes",
+                    limit.unwrap_or_default()
+                );
+                return error(
+                    StatusCode::PAYLOAD_TOO_LARGE,
+                    "PayloadTooLargeException",
+                    &why,
+                );
+            }
+            Err(ReadError::Broken) => {
+                let why = "the request body broke off";
+                return error(StatusCode::BAD_REQUEST, "BadRequestException", why);
+            }
+        };
+        if !self.credentials.is_empty()
+            && let Err(why) = crate::phases::authorize::websocket_management(ctx, &self.signing())
+        {
+            tracing::info!("@connections/{id}: refused: {why}");
+            return error(StatusCode::FORBIDDEN, "ForbiddenException", "Forbidden");
+        }
         let gone = || error(StatusCode::GONE, "GoneException", "");
         match ctx.method {
             http::Method::POST => {
-                let limit = self
-                    .connections
-                    .info(id)
-                    .and_then(|info| self.websocket_apis.get(&info.api))
-                    .map_or(portico_config::Limits::AWS.websocket_message, |api| {
-                        api.limits.websocket_message
-                    });
-                let data = match read(body, limit).await {
-                    Ok(data) => data,
-                    Err(ReadError::TooLarge) => {
-                        let why = format!(
-                            "Message too long. Max size is {} bytes",
-                            limit.unwrap_or_default()
-                        );
-                        return error(
-                            StatusCode::PAYLOAD_TOO_LARGE,
-                            "PayloadTooLargeException",
-                            &why,
-                        );
-                    }
-                    Err(ReadError::Broken) => {
-                        return error(
-                            StatusCode::BAD_REQUEST,
-                            "BadRequestException",
-                            "the request body broke off",
-                        );
-                    }
-                };
+                let data = ctx.body.clone();
                 let message = match String::from_utf8(data.to_vec()) {
                     Ok(text) => registry::Outgoing::Text(text),
                     Err(_) => registry::Outgoing::Binary(data),
