@@ -283,6 +283,18 @@ const PROPERTIES: &[(&str, &[&str])] = &[
             "AuthorizationScopes",
             "OperationName",
             "RequestParameters",
+            "RouteResponseSelectionExpression",
+            "ApiKeyRequired",
+        ],
+    ),
+    (
+        "AWS::ApiGatewayV2::RouteResponse",
+        &[
+            "ApiId",
+            "RouteId",
+            "RouteResponseKey",
+            "ResponseModels",
+            "ModelSelectionExpression",
         ],
     ),
     (
@@ -2721,7 +2733,8 @@ impl Translation<'_> {
     /// Every `AWS::ApiGatewayV2::Api` of protocol HTTP, with its routes, integrations,
     /// authorizers and stages, as Portico's `protocol: http` APIs.
     fn cfn_http_apis(&mut self, all: &[Declared<'_>]) -> Vec<(String, Value)> {
-        let mut served: BTreeMap<&str, &Declared<'_>> = BTreeMap::new();
+        // Each served API, and whether it is a WebSocket API.
+        let mut served: BTreeMap<&str, (&Declared<'_>, bool)> = BTreeMap::new();
         let mut every: BTreeMap<&str, &Declared<'_>> = BTreeMap::new();
         for api in all.iter().filter(|d| d.kind == "AWS::ApiGatewayV2::Api") {
             every.insert(api.id.as_str(), api);
@@ -2743,19 +2756,14 @@ impl Translation<'_> {
                 .as_deref()
             {
                 Some("HTTP") => {
-                    served.insert(api.id.as_str(), api);
+                    served.insert(api.id.as_str(), (api, false));
                 }
                 None if api.get("Body").is_some() || api.get("BodyS3Location").is_some() => {
-                    served.insert(api.id.as_str(), api);
+                    served.insert(api.id.as_str(), (api, false));
                 }
-                Some("WEBSOCKET") => self.warn(
-                    &api.prop("ProtocolType"),
-                    format!(
-                        "`{}` is a WebSocket API, which Portico does not serve yet",
-                        api.id
-                    ),
-                    "Portico serves HTTP APIs (ProtocolType: HTTP) and REST APIs",
-                ),
+                Some("WEBSOCKET") => {
+                    served.insert(api.id.as_str(), (api, true));
+                }
                 Some(other) => self.error(
                     &api.prop("ProtocolType"),
                     format!("`{other}` is not a protocol type"),
@@ -2781,21 +2789,80 @@ impl Translation<'_> {
             }
         }
         let mut out = Vec::new();
-        for (id, api) in served {
+        for (id, (api, websocket)) in served {
             let mine = children.get(id).map(Vec::as_slice).unwrap_or_default();
-            if let Some(emitted) = self.cfn_http_api(api, mine) {
+            if let Some(emitted) = self.cfn_http_api(api, mine, websocket) {
                 out.push((id.to_string(), emitted));
             }
         }
         out
     }
 
-    /// One HTTP API: `None` when it has no stage.
-    fn cfn_http_api(&mut self, api: &Declared<'_>, children: &[&Declared<'_>]) -> Option<Value> {
+    /// What a WebSocket API has that an HTTP API has not: its `protocol` and
+    /// `RouteSelectionExpression`, route responses (`AWS::ApiGatewayV2::RouteResponse`
+    /// keyed `$default`), and authorizers as `$connect` takes them.
+    fn cfn_websocket_parts(
+        &mut self,
+        api: &Declared<'_>,
+        children: &[&Declared<'_>],
+        route_ids: &BTreeMap<String, String>,
+        routes: &mut Map<String, Value>,
+        authorizers: &mut Map<String, Value>,
+        emitted: &mut Map<String, Value>,
+    ) {
+        emitted.insert("protocol".into(), "websocket".into());
+        if let Some(expression) = api.text("RouteSelectionExpression") {
+            emitted.insert("route_selection".into(), expression.into());
+        }
+        for d in children {
+            match d.kind.as_str() {
+                "AWS::ApiGatewayV2::RouteResponse" => {
+                    let route = d.text("RouteId").and_then(|id| {
+                        route_ids
+                            .iter()
+                            .find(|(_, rid)| rid.as_str() == id)
+                            .map(|(k, _)| k)
+                    });
+                    match (route.and_then(|k| routes.get_mut(k)), d.text("RouteResponseKey")) {
+                        (Some(Value::Object(route)), Some("$default")) => {
+                            route.insert("route_response".into(), true.into());
+                        }
+                        _ => self.warn(
+                            &d.at(),
+                            format!("`{}` is not a `$default` route response of a route of `{}`; it is not served", d.id, api.id),
+                            "write `RouteId: !Ref MyRoute` and `RouteResponseKey: $default`",
+                        ),
+                    }
+                }
+                "AWS::ApiGatewayV2::IntegrationResponse" | "AWS::ApiGatewayV2::Model" => {
+                    self.warn(
+                        &child(&d.at(), "Type"),
+                        format!("`{}` ({}) is not served: Portico's WebSocket routes are Lambda proxy integrations", d.id, d.kind),
+                        "remove it",
+                    );
+                }
+                _ => {}
+            }
+        }
+        // A `$connect` authorizer: its function and identity sources.
+        for authorizer in authorizers.values_mut() {
+            if let Value::Object(fields) = authorizer {
+                fields.retain(|k, _| matches!(k.as_str(), "type" | "function" | "identity_source"));
+            }
+        }
+    }
+
+    /// One HTTP API, or (`websocket`) WebSocket API: `None` when it has no stage.
+    fn cfn_http_api(
+        &mut self,
+        api: &Declared<'_>,
+        children: &[&Declared<'_>],
+        websocket: bool,
+    ) -> Option<Value> {
         let name = api.id.as_str();
         let out = child("/apis", name);
         let of = |kind: &'static str| children.iter().copied().filter(move |d| d.kind == kind);
-        for d in children {
+        for d in children.iter().filter(|_| !websocket) {
             if matches!(
                 d.kind.as_str(),
                 "AWS::ApiGatewayV2::RouteResponse"
@@ -2815,14 +2882,14 @@ impl Translation<'_> {
         // Each integration as a route's fields; `None`: reported.
         let mut integrations: BTreeMap<&str, Option<Map<String, Value>>> = BTreeMap::new();
         for i in of("AWS::ApiGatewayV2::Integration") {
-            let fields = self.cfn_http_integration(i);
+            let fields = self.cfn_http_integration(i, websocket);
             integrations.insert(i.id.as_str(), fields);
         }
         let mut authorizers = Map::new();
         // Authorizer id -> its name and whether it is a JWT one; `None`: reported.
         let mut authorizer_names: BTreeMap<&str, Option<(String, bool)>> = BTreeMap::new();
         for a in of("AWS::ApiGatewayV2::Authorizer") {
-            let named = match self.cfn_http_authorizer_resource(a) {
+            let named = match self.cfn_http_authorizer_resource(a, websocket) {
                 Some((auth_name, config, jwt)) if !authorizers.contains_key(&auth_name) => {
                     self.origin(&child(&format!("{out}/authorizers"), &auth_name), &a.at());
                     authorizers.insert(auth_name.clone(), config);
@@ -2924,12 +2991,31 @@ impl Translation<'_> {
             }
             route_ids.insert(key.clone(), r.id.clone());
             route.retain(|_, v| !v.is_null());
+            if websocket {
+                // A WebSocket route has its function, its authorizer and, with a route
+                // response, its answer sent back; an HTTP integration's fields do not apply.
+                route.retain(|k, _| k == "function" || k == "authorizer");
+                if r.get("RouteResponseSelectionExpression").is_some() {
+                    route.insert("route_response".into(), true.into());
+                }
+            }
             routes.insert(key, Value::Object(route));
         }
         let mut emitted = Map::new();
-        emitted.insert("protocol".into(), "http".into());
+        if websocket {
+            self.cfn_websocket_parts(
+                api,
+                children,
+                &route_ids,
+                &mut routes,
+                &mut authorizers,
+                &mut emitted,
+            );
+        } else {
+            emitted.insert("protocol".into(), "http".into());
+        }
         self.origin(&out, &api.at());
-        if let Some(cors) = api.get("CorsConfiguration") {
+        if let Some(cors) = api.get("CorsConfiguration").filter(|_| !websocket) {
             emitted.insert("cors".into(), cors_config(cors));
             self.origin(&format!("{out}/cors"), &api.prop("CorsConfiguration"));
         }
@@ -2998,12 +3084,16 @@ impl Translation<'_> {
             }
         }
         if stages.is_empty() {
+            let (kind, stage) = match websocket {
+                true => ("WebSocket", "`StageName: production`"),
+                false => ("HTTP", "`StageName: $default`, `AutoDeploy: true`"),
+            };
             self.warn(
                 &api.at(),
                 format!(
-                    "the HTTP API `{name}` has no stage, so it cannot be invoked and is not served"
+                    "the {kind} API `{name}` has no stage, so it cannot be invoked and is not served"
                 ),
-                "add an AWS::ApiGatewayV2::Stage (`StageName: $default`, `AutoDeploy: true`)",
+                format!("add an AWS::ApiGatewayV2::Stage ({stage})"),
             );
             return None;
         }
@@ -3014,7 +3104,11 @@ impl Translation<'_> {
 
     /// An `AWS::ApiGatewayV2::Integration` as the fields of the routes it serves; `None`
     /// when it cannot be served (reported).
-    fn cfn_http_integration(&mut self, i: &Declared<'_>) -> Option<Map<String, Value>> {
+    fn cfn_http_integration(
+        &mut self,
+        i: &Declared<'_>,
+        websocket: bool,
+    ) -> Option<Map<String, Value>> {
         let mut fields = Map::new();
         let kind_name = match i.get("IntegrationType") {
             Some(k) => scalar_text(k).to_ascii_uppercase(),
@@ -3084,6 +3178,8 @@ impl Translation<'_> {
                         );
                         return None;
                     }
+                    // WebSocket APIs' Lambda integrations have no payload format.
+                    None if websocket => {}
                     None => {
                         self.error(
                             &i.at(),
@@ -3239,7 +3335,11 @@ impl Translation<'_> {
     }
 
     /// An `AWS::ApiGatewayV2::Authorizer`: its name, its config and whether it is a JWT one.
-    fn cfn_http_authorizer_resource(&mut self, a: &Declared<'_>) -> Option<(String, Value, bool)> {
+    fn cfn_http_authorizer_resource(
+        &mut self,
+        a: &Declared<'_>,
+        websocket: bool,
+    ) -> Option<(String, Value, bool)> {
         let auth_name = a.text("Name").unwrap_or(&a.id).to_string();
         let sources = match a.get("IdentitySource") {
             None => None,
@@ -3326,6 +3426,7 @@ impl Translation<'_> {
                         );
                         return None;
                     }
+                    None if websocket => {}
                     None => {
                         self.error(
                             &a.at(),
@@ -3722,6 +3823,93 @@ Resources:
         let problems = errors(&broken, dir.path());
         let problem = find(&problems, "`greeter` has no alias `prod` in this template");
         assert_eq!(problem.line, line_of(&broken, "Qualifier: prod"));
+    }
+
+    /// The shape of AWS's WebSocket chat sample: an `AWS::ApiGatewayV2::Api` with
+    /// `ProtocolType: WEBSOCKET`, its routes, integrations, a route response, an authorizer
+    /// and a stage.
+    const WEBSOCKET: &str = r#"
+Resources:
+  Connect:
+    Type: AWS::Lambda::Function
+    Properties: {Runtime: python3.12, Handler: index.handler, Code: {ZipFile: "def handler(e, c): return {}"}}
+  Send:
+    Type: AWS::Lambda::Function
+    Properties: {Runtime: python3.12, Handler: index.handler, Code: {ZipFile: "def handler(e, c): return {}"}}
+  Auth:
+    Type: AWS::Lambda::Function
+    Properties: {Runtime: python3.12, Handler: index.handler, Code: {ZipFile: "def handler(e, c): return {}"}}
+  ChatApi:
+    Type: AWS::ApiGatewayV2::Api
+    Properties: {Name: chat, ProtocolType: WEBSOCKET, RouteSelectionExpression: "$request.body.action"}
+  ConnectRoute:
+    Type: AWS::ApiGatewayV2::Route
+    Properties:
+      ApiId: !Ref ChatApi
+      RouteKey: $connect
+      AuthorizationType: CUSTOM
+      AuthorizerId: !Ref TokenAuth
+      Target: !Join ['/', [integrations, !Ref ConnectInteg]]
+  ConnectInteg:
+    Type: AWS::ApiGatewayV2::Integration
+    Properties:
+      ApiId: !Ref ChatApi
+      IntegrationType: AWS_PROXY
+      IntegrationUri: !Sub arn:aws:apigateway:${AWS::Region}:lambda:path/2015-03-31/functions/${Connect.Arn}/invocations
+  SendRoute:
+    Type: AWS::ApiGatewayV2::Route
+    Properties:
+      ApiId: !Ref ChatApi
+      RouteKey: sendmessage
+      Target: !Sub integrations/${SendInteg}
+  SendInteg:
+    Type: AWS::ApiGatewayV2::Integration
+    Properties:
+      ApiId: !Ref ChatApi
+      IntegrationType: AWS_PROXY
+      IntegrationUri: !Sub arn:aws:apigateway:${AWS::Region}:lambda:path/2015-03-31/functions/${Send.Arn}/invocations
+  SendResponse:
+    Type: AWS::ApiGatewayV2::RouteResponse
+    Properties: {ApiId: !Ref ChatApi, RouteId: !Ref SendRoute, RouteResponseKey: $default}
+  TokenAuth:
+    Type: AWS::ApiGatewayV2::Authorizer
+    Properties:
+      ApiId: !Ref ChatApi
+      Name: token
+      AuthorizerType: REQUEST
+      AuthorizerUri: !Sub arn:aws:apigateway:${AWS::Region}:lambda:path/2015-03-31/functions/${Auth.Arn}/invocations
+      IdentitySource: [route.request.querystring.token]
+  Deployment:
+    Type: AWS::ApiGatewayV2::Deployment
+    DependsOn: [ConnectRoute, SendRoute]
+    Properties: {ApiId: !Ref ChatApi}
+  Stage:
+    Type: AWS::ApiGatewayV2::Stage
+    Properties: {StageName: Prod, ApiId: !Ref ChatApi, DeploymentId: !Ref Deployment}
+"#;
+
+    #[test]
+    fn a_websocket_api_of_resources_is_portico_s_websocket_api() {
+        let dir = tempfile::tempdir().unwrap();
+        let (config, warnings) = config(WEBSOCKET, dir.path());
+        assert_eq!(
+            config["apis"]["ChatApi"],
+            json!({
+                "protocol": "websocket",
+                "route_selection": "$request.body.action",
+                "authorizers": {"token": {"type": "lambda", "function": "Auth", "identity_source": ["route.request.querystring.token"]}},
+                "routes": {
+                    "$connect": {"function": "Connect", "authorizer": "token"},
+                    "sendmessage": {"function": "Send", "route_response": true},
+                },
+                "stages": {"Prod": {}},
+            })
+        );
+        assert!(warnings.is_empty(), "{warnings:#?}");
+        let compiled = compiled(WEBSOCKET, dir.path());
+        let api = &compiled.websocket_apis["ChatApi"];
+        assert_eq!(api.routes["$connect"].authorizer.as_deref(), Some("token"));
+        assert!(api.routes["sendmessage"].route_response);
     }
 
     #[test]
@@ -4434,9 +4622,11 @@ Outputs:
             config["apis"],
             json!({"Api": {"protocol": "http", "routes": {"$default": {"function": "Fn"}}, "stages": {"$default": {}}}})
         );
-        let socket = find(&warnings, "`Socket` is a WebSocket API");
-        assert_eq!(socket.line, line_of(template, "ProtocolType: WEBSOCKET"));
-        assert_eq!(warnings.len(), 1, "{warnings:#?}");
+        // A WebSocket API without a stage is not served, as an HTTP API without one.
+        let socket = find(&warnings, "the WebSocket API `Socket` has no stage");
+        assert_eq!(socket.line, line_of(template, "  Socket:"));
+        find(&warnings, "route `SocketRoute` has no `Target`");
+        assert_eq!(warnings.len(), 2, "{warnings:#?}");
     }
 
     #[test]
