@@ -14,6 +14,7 @@ functions:
   connect: {{runtime: python3.12, handler: chat.connect, code: "@fixtures/websocket", environment: {{CHAT_STORE: "{store}"}}}}
   disconnect: {{runtime: python3.12, handler: chat.disconnect, code: "@fixtures/websocket", environment: {{CHAT_STORE: "{store}"}}}}
   send: {{runtime: python3.12, handler: chat.send_message, code: "@fixtures/websocket", environment: {{CHAT_STORE: "{store}"}}, concurrency: 2}}
+  nodesend: {{runtime: nodejs20.x, handler: broadcast.handler, code: "@fixtures/websocket", environment: {{CHAT_STORE: "{store}"}}}}
   whoami: {{runtime: python3.12, handler: chat.whoami, code: "@fixtures/websocket", environment: {{CHAT_STORE: "{store}"}}}}
   echo: {{runtime: python3.12, handler: chat.echo, code: "@fixtures/websocket", environment: {{CHAT_STORE: "{store}"}}}}
   fail: {{runtime: python3.12, handler: chat.fail, code: "@fixtures/websocket", environment: {{CHAT_STORE: "{store}"}}}}
@@ -26,6 +27,7 @@ apis:
       $disconnect: {{function: disconnect}}
       $default: {{function: echo, route_response: true}}
       sendmessage: {{function: send}}
+      nodesend: {{function: nodesend}}
       whoami: {{function: whoami, route_response: true}}
       fail: {{function: fail}}
 "#,
@@ -42,6 +44,10 @@ apis:
     assert_eq!(
         got["broadcast"],
         json!(["hello all", "hello all", "hello all"])
+    );
+    assert_eq!(
+        got["node_broadcast"],
+        json!(["from node", "from node", "from node"])
     );
     assert_eq!(
         got["default_text"],

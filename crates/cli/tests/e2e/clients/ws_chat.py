@@ -49,6 +49,9 @@ async def main():
     # A message to one route reaches every client through @connections.
     await clients[1].send(json.dumps({"action": "sendmessage", "data": "hello all"}))
     out["broadcast"] = [await asyncio.wait_for(c.recv(), 10) for c in clients]
+    # The same from a Node handler with the SDK for JavaScript v3.
+    await clients[2].send(json.dumps({"action": "nodesend", "data": "from node"}))
+    out["node_broadcast"] = [await asyncio.wait_for(c.recv(), 30) for c in clients]
     # Not JSON, and JSON selecting no route: both to $default, whose answer comes back.
     await clients[0].send("plain words")
     out["default_text"] = json.loads(await clients[0].recv())
