@@ -142,3 +142,24 @@ apis:
         .count();
     assert_eq!(asked, 3, "{}", p.logs());
 }
+
+#[tokio::test]
+async fn a_thousand_connections_at_once_each_reached_through_the_management_api() {
+    let p = Portico::start(
+        r#"
+functions:
+  whoami: {runtime: python3.12, handler: chat.whoami, code: "@fixtures/websocket", environment: {CHAT_STORE: /nonexistent}}
+apis:
+  many:
+    protocol: websocket
+    stages: {dev: {}}
+    routes:
+      whoami: {function: whoami, route_response: true}
+"#,
+    );
+    let got = p.python("ws_chat.py", &["many", "dev", "1000"]);
+    assert_eq!(
+        got,
+        json!({"open": 1000, "distinct": 1000, "each_got_its_own": true})
+    );
+}

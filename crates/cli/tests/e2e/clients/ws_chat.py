@@ -129,4 +129,32 @@ async def authorizer():
     print(json.dumps(out))
 
 
-asyncio.run(main() if scenario == "chat" else authorizer())
+async def many(count):
+    """`count` connections at once: each learns its id, each gets a message posted to it,
+    then all close."""
+    opening = asyncio.Semaphore(100)
+
+    async def connect():
+        async with opening:
+            return await websockets.connect(url, open_timeout=30)
+
+    sockets = await asyncio.gather(*(connect() for _ in range(count)))
+    asking = asyncio.Semaphore(10)
+
+    async def ask(socket):
+        async with asking:
+            return await whoami(socket)
+
+    ids = [answer["connectionId"] for answer in await asyncio.gather(*(ask(s) for s in sockets))]
+    for connection_id in ids:
+        management.post_to_connection(ConnectionId=connection_id, Data=connection_id.encode())
+    received = await asyncio.gather(*(asyncio.wait_for(s.recv(), 30) for s in sockets))
+    await asyncio.gather(*(s.close() for s in sockets))
+    print(json.dumps({"open": len(sockets), "distinct": len(set(ids)), "each_got_its_own": received == ids}))
+
+
+scenarios = {"chat": main, "authorizer": authorizer}
+if scenario.isdigit():
+    asyncio.run(many(int(scenario)))
+else:
+    asyncio.run(scenarios[scenario]())

@@ -86,6 +86,8 @@ where
                     Some(Ok(Message::Text(text))) => (Bytes::from(text), false),
                     Some(Ok(Message::Binary(bytes))) => (bytes, true),
                     Some(Ok(Message::Close(frame))) => {
+                        // The socket has queued its reply to the close: send it.
+                        let _ = sink.close().await;
                         return match frame {
                             Some(frame) => (u16::from(frame.code), frame.reason.as_str().to_string()),
                             None => (close::NO_STATUS, "Client-side close frame status not set".into()),
