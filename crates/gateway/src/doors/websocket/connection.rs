@@ -24,6 +24,9 @@ use super::{MESSAGES, Session};
 /// frame is read when one is done.
 const IN_FLIGHT: usize = 10;
 
+/// The bytes read from a connection at a time.
+const READ_BUFFER: usize = 4 * 1024;
+
 /// Runs the connection `upgrade` yields until it ends, then `$disconnect`.
 pub(super) async fn run<U, IO>(
     session: Arc<Session>,
@@ -64,7 +67,11 @@ where
     IO: AsyncRead + AsyncWrite + Unpin + Send + 'static,
 {
     let limits = &session.api.limits;
+    // Small buffers: most connections sit idle (tungstenite's 128 KiB defaults would cost
+    // that much per connection); each message is written as it is sent.
     let config = WebSocketConfig::default()
+        .read_buffer_size(READ_BUFFER)
+        .write_buffer_size(0)
         .max_message_size(limits.websocket_message)
         .max_frame_size(limits.websocket_frame);
     let socket = WebSocketStream::from_raw_socket(io, Role::Server, Some(config)).await;
