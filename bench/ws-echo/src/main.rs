@@ -7,7 +7,9 @@ use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
 
 #[tokio::main]
 async fn main() -> std::io::Result<()> {
-    let addr = std::env::args().nth(1).unwrap_or_else(|| "127.0.0.1:3901".into());
+    let addr = std::env::args()
+        .nth(1)
+        .unwrap_or_else(|| "127.0.0.1:3901".into());
     let listener = TcpListener::bind(&addr).await?;
     loop {
         let (stream, _) = listener.accept().await?;
@@ -16,7 +18,8 @@ async fn main() -> std::io::Result<()> {
             let config = WebSocketConfig::default()
                 .read_buffer_size(4 * 1024)
                 .write_buffer_size(0);
-            let Ok(socket) = tokio_tungstenite::accept_async_with_config(stream, Some(config)).await
+            let Ok(socket) =
+                tokio_tungstenite::accept_async_with_config(stream, Some(config)).await
             else {
                 return;
             };

@@ -31,15 +31,12 @@ impl Compiler {
             ("binary_media_types", !raw.binary_media_types.is_empty()),
             ("cognito_endpoint", raw.cognito_endpoint.is_some()),
         ];
-        for (field, given) in rest_only {
-            if given {
-                self.error(
-                    name,
-                    format!("`{field}` is for REST APIs"),
-                    "HTTP APIs have no API keys or OpenAPI imports here; use `protocol: rest`",
-                );
-            }
-        }
+        self.not_taken(
+            name,
+            &rest_only,
+            |field| format!("`{field}` is for REST APIs"),
+            "HTTP APIs have no API keys or OpenAPI imports here; use `protocol: rest`",
+        );
         let mut authorizers = BTreeMap::new();
         for (crate::raw::Key(auth_name), raw_auth) in raw.authorizers {
             if let Some(authorizer) = self.authorizer(&auth_name, raw_auth, functions) {

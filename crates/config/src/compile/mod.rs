@@ -379,6 +379,20 @@ impl Compiler {
         }
     }
 
+    /// Reports each of `fields` (a key and whether it was given) that was given where it is
+    /// not taken: `message(key)` at `place`, with `help`.
+    pub(crate) fn not_taken<T>(
+        &mut self,
+        place: &Spanned<T>,
+        fields: &[(&str, bool)],
+        message: impl Fn(&str) -> String,
+        help: &str,
+    ) {
+        for (field, _) in fields.iter().filter(|(_, given)| *given) {
+            self.error(place, message(field), help);
+        }
+    }
+
     /// Reports names that differ only in case (`what` they name and `why` that matters): the
     /// second of each pair, as `names` come.
     fn same_but_for_case(&mut self, what: &str, names: &[Spanned<String>], why: &str) {

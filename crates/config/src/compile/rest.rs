@@ -265,15 +265,12 @@ impl Compiler {
             ("response_parameters", !route.response_parameters.is_empty()),
             ("throttle", route.throttle.is_some()),
         ];
-        for (field, given) in http_only {
-            if given {
-                self.error(
-                    key,
-                    format!("route `{}`: `{field}` is for HTTP API routes", key.value),
-                    "REST APIs take these from their OpenAPI document",
-                );
-            }
-        }
+        self.not_taken(
+            key,
+            &http_only,
+            |field| format!("route `{}`: `{field}` is for HTTP API routes", key.value),
+            "REST APIs take these from their OpenAPI document",
+        );
         let parsed = match RouteKey::parse(&key.value) {
             Ok(RouteKey::Default) => {
                 self.error(

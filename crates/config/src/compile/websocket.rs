@@ -27,15 +27,12 @@ impl Compiler {
             ("cognito_endpoint", raw.cognito_endpoint.is_some()),
             ("cors", raw.cors.is_some()),
         ];
-        for (field, given) in not_here {
-            if given {
-                self.error(
-                    name,
-                    format!("`{field}` is not served on WebSocket APIs"),
-                    "a WebSocket API has `route_selection`, `stages`, `authorizers` and `routes` (`$connect`, `$disconnect`, `$default` and your own keys), each with its `function`",
-                );
-            }
-        }
+        self.not_taken(
+            name,
+            &not_here,
+            |field| format!("`{field}` is not served on WebSocket APIs"),
+            "a WebSocket API has `route_selection`, `stages`, `authorizers` and `routes` (`$connect`, `$disconnect`, `$default` and your own keys), each with its `function`",
+        );
         let route_selection = match &raw.route_selection {
             None => Selection::default(),
             Some(text) => match Selection::parse(&text.value) {
@@ -82,15 +79,12 @@ impl Compiler {
                 ("request_parameters", !route.request_parameters.is_empty()),
                 ("response_parameters", !route.response_parameters.is_empty()),
             ];
-            for (field, given) in unserved {
-                if given {
-                    self.error(
-                        &key,
-                        format!("{what}: `{field}` is not served on WebSocket routes yet"),
-                        "give the route `function:` (and `route_response: true` to send its answer back)",
-                    );
-                }
-            }
+            self.not_taken(
+                &key,
+                &unserved,
+                |field| format!("{what}: `{field}` is not served on WebSocket routes yet"),
+                "give the route `function:` (and `route_response: true` to send its answer back)",
+            );
             if route.route_response
                 && matches!(
                     key.value.as_str(),
@@ -186,15 +180,12 @@ impl Compiler {
             ("simple_responses", raw.simple_responses),
             ("ttl", raw.ttl.is_some()),
         ];
-        for (field, given) in unserved {
-            if given {
-                self.error(
-                    name,
-                    format!("{what}: `{field}` is not taken by WebSocket authorizers"),
-                    "a WebSocket authorizer answers with an IAM policy, and is asked at every $connect",
-                );
-            }
-        }
+        self.not_taken(
+            name,
+            &unserved,
+            |field| format!("{what}: `{field}` is not taken by WebSocket authorizers"),
+            "a WebSocket authorizer answers with an IAM policy, and is asked at every $connect",
+        );
         let Some(function) = &raw.function else {
             self.error(
                 name,
