@@ -117,6 +117,19 @@ pub struct RawApi {
     pub route_selection: Option<Spanned<String>>,
 }
 
+impl RawApi {
+    /// The keys only REST APIs take, and whether each is given.
+    pub fn rest_only(&self) -> [(&'static str, bool); 5] {
+        [
+            ("api_keys", !self.api_keys.is_empty()),
+            ("usage_plans", !self.usage_plans.is_empty()),
+            ("openapi", self.openapi.is_some()),
+            ("binary_media_types", !self.binary_media_types.is_empty()),
+            ("cognito_endpoint", self.cognito_endpoint.is_some()),
+        ]
+    }
+}
+
 /// Where a REST API's OpenAPI document is.
 #[derive(Debug, Deserialize)]
 #[serde(untagged)]

@@ -18,22 +18,15 @@ impl Compiler {
     pub(super) fn api(
         &mut self,
         name: &Spanned<String>,
-        raw: RawApi,
+        mut raw: RawApi,
         functions: &BTreeMap<String, Function>,
         profile: Profile,
     ) -> Option<Api> {
         let errors_before = self.diagnostics.len();
-        let stages = self.stages(raw.stages, true);
-        let rest_only = [
-            ("api_keys", !raw.api_keys.is_empty()),
-            ("usage_plans", !raw.usage_plans.is_empty()),
-            ("openapi", raw.openapi.is_some()),
-            ("binary_media_types", !raw.binary_media_types.is_empty()),
-            ("cognito_endpoint", raw.cognito_endpoint.is_some()),
-        ];
+        let stages = self.stages(raw.stages.take(), true);
         self.not_taken(
             name,
-            &rest_only,
+            &raw.rest_only(),
             |field| format!("`{field}` is for REST APIs"),
             "HTTP APIs have no API keys or OpenAPI imports here; use `protocol: rest`",
         );

@@ -13,20 +13,14 @@ impl Compiler {
     pub(super) fn websocket_api(
         &mut self,
         name: &Spanned<String>,
-        raw: RawApi,
+        mut raw: RawApi,
         functions: &BTreeMap<String, Function>,
         profile: Profile,
     ) -> Option<WebSocketApi> {
         let errors_before = self.diagnostics.len();
-        let stages = self.stages(raw.stages, false);
-        let not_here = [
-            ("api_keys", !raw.api_keys.is_empty()),
-            ("usage_plans", !raw.usage_plans.is_empty()),
-            ("openapi", raw.openapi.is_some()),
-            ("binary_media_types", !raw.binary_media_types.is_empty()),
-            ("cognito_endpoint", raw.cognito_endpoint.is_some()),
-            ("cors", raw.cors.is_some()),
-        ];
+        let stages = self.stages(raw.stages.take(), false);
+        let mut not_here = raw.rest_only().to_vec();
+        not_here.push(("cors", raw.cors.is_some()));
         self.not_taken(
             name,
             &not_here,
