@@ -430,10 +430,12 @@ fn machine_cache(config: &Config) -> PathBuf {
         .unwrap_or_else(|| config.dir.join(".portico"))
 }
 
-/// Where the gateway hands what it records, shared by every config it serves in turn.
+/// What every config served in turn shares: where the gateway hands what it records, and
+/// the open WebSocket connections (which outlive a reload).
 struct Recorders {
     observatory: Option<Arc<portico_observe::Observatory>>,
     tracer: Option<Arc<portico_observe::otlp::Tracer>>,
+    websockets: Arc<portico_gateway::doors::websocket::Hub>,
 }
 
 /// What `config` serves at `addr`: its functions' runtime and the gateway in front of them,
@@ -469,6 +471,7 @@ fn served(
     if let Some(tracer) = &recorders.tracer {
         gateway.trace(tracer.clone());
     }
+    gateway.join(recorders.websockets.clone());
     Ok(portico_server::Served {
         gateway: Arc::new(gateway),
         routes: portico_server::routes::routes(config, addr),
@@ -609,10 +612,12 @@ fn relevant(path: &Path) -> bool {
     }) && !path.extension().is_some_and(|e| e == "pyc" || e == "swp")
 }
 
-/// Stops the instances of what was served before a reload, once no request holds it.
+/// Stops the instances of what was served before a reload, once no request holds it and
+/// no invocation of its runtime is on its way (a WebSocket message's, which holds the
+/// runtime rather than what was served).
 async fn retire(previous: Arc<portico_server::Served>) {
     let mut idle = tokio::time::interval(Duration::from_millis(50));
-    while Arc::strong_count(&previous) > 1 {
+    while Arc::strong_count(&previous) > 1 || Arc::strong_count(previous.gateway.runtime()) > 1 {
         idle.tick().await;
     }
     previous.gateway.runtime().shutdown().await;
@@ -779,6 +784,7 @@ async fn serve(
     let recorders = Recorders {
         observatory: observatory.clone(),
         tracer: tracer.as_ref().map(|(t, _)| t.clone()),
+        websockets: Arc::default(),
     };
     let mut config = config;
     let served = served(&mut config, addr, &work, async_retry_delay, &recorders)

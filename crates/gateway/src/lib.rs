@@ -73,8 +73,8 @@ pub struct Gateway {
     rest_apis: std::collections::BTreeMap<String, portico_config::rest::RestApi>,
     websocket_apis:
         std::collections::BTreeMap<String, Arc<portico_config::websocket::WebSocketApi>>,
-    /// The WebSocket APIs' open connections.
-    connections: Arc<dyn doors::websocket::Connections>,
+    /// The WebSocket APIs' open connections, and what serves them.
+    hub: Arc<doors::websocket::Hub>,
     /// The REST APIs, compiled: what each method is checked and mapped by.
     plans: doors::rest::mapping::plan::Plans,
     /// The REST APIs' stage caches.
@@ -148,7 +148,7 @@ impl Gateway {
                     .collect(),
             }
         })?;
-        Ok(Gateway {
+        let gateway = Gateway {
             runtime,
             plans,
             response_cache: Box::new(phases::cache::LocalResponses::default()),
@@ -160,7 +160,7 @@ impl Gateway {
                 .iter()
                 .map(|(name, api)| (name.clone(), Arc::new(api.clone())))
                 .collect(),
-            connections: Arc::new(doors::websocket::LocalConnections::default()),
+            hub: Arc::new(doors::websocket::Hub::default()),
             limiter: Box::new(limiter::LocalBuckets::default()),
             authorizer_cache: Box::new(portico_auth::LocalCache::default()),
             jwks: jwks::Jwks::default(),
@@ -171,12 +171,24 @@ impl Gateway {
             local_port,
             observatory: None,
             tracer: None,
-        })
+        };
+        gateway
+            .hub
+            .serve(gateway.runtime.clone(), gateway.websocket_apis.clone());
+        Ok(gateway)
     }
 
     /// Hands every request's record to `observatory` from now on.
     pub fn observe(&mut self, observatory: Arc<portico_observe::Observatory>) {
         self.observatory = Some(observatory);
+    }
+
+    /// Serves WebSocket connections through `hub`, shared with the gateway of the config
+    /// served before: a reload keeps the open connections, and they are served by this
+    /// config from now on.
+    pub fn join(&mut self, hub: Arc<doors::websocket::Hub>) {
+        hub.serve(self.runtime.clone(), self.websocket_apis.clone());
+        self.hub = hub;
     }
 
     /// Sends every request's spans to `tracer` from now on.

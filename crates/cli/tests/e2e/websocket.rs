@@ -163,3 +163,69 @@ apis:
         json!({"open": 1000, "distinct": 1000, "each_got_its_own": true})
     );
 }
+
+/// `serve --watch`: a reload keeps the open connections, and serves them by the new config:
+/// the management API still reaches a connection made before, and its next message runs the
+/// new code.
+#[tokio::test]
+async fn open_connections_outlive_a_reload_and_meet_the_new_code() {
+    use futures_util::{SinkExt, StreamExt};
+    use tokio_tungstenite::tungstenite::Message;
+    let app = tempfile::tempdir().unwrap();
+    let handler = |version: &str| {
+        format!(
+            "import json\n\ndef handler(event, context):\n    \
+             return {{'statusCode': 200, 'body': json.dumps({{'id': event['requestContext']['connectionId'], 'version': '{version}'}})}}\n"
+        )
+    };
+    std::fs::write(app.path().join("app.py"), handler("v1")).unwrap();
+    std::fs::write(
+        app.path().join("portico.yaml"),
+        "functions:\n  who: {runtime: python3.12, handler: app.handler, code: .}\n\
+         apis:\n  chat:\n    protocol: websocket\n    stages: {dev: {}}\n    \
+         routes:\n      $default: {function: who, route_response: true}\n",
+    )
+    .unwrap();
+    let dir = app.path().to_path_buf();
+    let p = Portico::serve_in(app, &["--watch"]);
+    let url = format!("ws://{}/execute-api/chat/dev", p.addr);
+    let (mut socket, _) = tokio_tungstenite::connect_async(url).await.unwrap();
+    let mut ask = async || -> serde_json::Value {
+        socket.send(Message::text("who?")).await.unwrap();
+        loop {
+            if let Message::Text(text) = socket.next().await.unwrap().unwrap() {
+                return serde_json::from_str(text.as_str()).unwrap();
+            }
+        }
+    };
+    let before = ask().await;
+    assert_eq!(before["version"], "v1");
+    std::fs::write(dir.join("app.py"), handler("v2")).unwrap();
+    p.wait_for_log("reloaded ");
+    let after = ask().await;
+    assert_eq!(
+        after,
+        json!({"id": before["id"], "version": "v2"}),
+        "{}",
+        p.logs()
+    );
+    // The management API of the new config reaches the connection made before.
+    let id = before["id"].as_str().unwrap();
+    let posted = p
+        .client()
+        .post(format!(
+            "{}/execute-api/chat/dev/@connections/{id}",
+            p.endpoint()
+        ))
+        .body("still here")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(posted.status(), 200);
+    let got = loop {
+        if let Message::Text(text) = socket.next().await.unwrap().unwrap() {
+            break text.as_str().to_string();
+        }
+    };
+    assert_eq!(got, "still here");
+}

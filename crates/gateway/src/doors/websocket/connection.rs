@@ -44,9 +44,10 @@ pub(super) async fn run<U, IO>(
             "the handshake did not complete".to_string(),
         ),
     };
-    session.connections.remove(&session.connection_id);
+    session.hub.connections.remove(&session.connection_id);
     metrics::gauge!(super::CONNECTIONS, "api" => session.api.name.clone()).decrement(1.0);
-    if let Some(route) = session.api.routes.get(DISCONNECT) {
+    let api = session.now().map(|(_, api)| api);
+    if let Some(route) = api.as_ref().and_then(|api| api.routes.get(DISCONNECT)) {
         let request_id = portico_events::time::apigw_request_id();
         let now = SystemTime::now();
         let context = session.context(DISCONNECT, EventType::Disconnect, &request_id, now);
@@ -116,7 +117,7 @@ where
                     None => return (close::ABNORMAL, "the connection broke without a close frame".into()),
                 };
                 metrics::counter!(MESSAGES, "api" => api.clone(), "direction" => "in").increment(1);
-                session.connections.touch(&session.connection_id);
+                session.hub.connections.touch(&session.connection_id);
                 let Ok(permit) = in_flight.clone().acquire_owned().await else {
                     continue;
                 };
@@ -172,18 +173,22 @@ where
 /// goes back to the client: the route response, or an error frame.
 async fn route_message(session: &Session, body: &[u8], binary: bool) -> Option<Outgoing> {
     let request_id = portico_events::time::apigw_request_id();
-    let routes = &session.api.routes;
+    let error = |message: &str| {
+        let frame = ws::error_frame(message, &session.connection_id, &request_id);
+        Some(Outgoing::Text(frame))
+    };
+    // The API as it is served now: a reload may have changed its routes.
+    let Some((_, api)) = session.now() else {
+        return error("Forbidden");
+    };
+    let routes = &api.routes;
     let selected = match serde_json::from_slice::<serde_json::Value>(body) {
-        Ok(json) if !binary => Some(session.api.route_selection.select(&json)),
+        Ok(json) if !binary => Some(api.route_selection.select(&json)),
         _ => None,
     };
     let route_key = selected
         .filter(|key| routes.contains_key(key) && !key.starts_with('$'))
         .unwrap_or_else(|| DEFAULT.to_string());
-    let error = |message: &str| {
-        let frame = ws::error_frame(message, &session.connection_id, &request_id);
-        Some(Outgoing::Text(frame))
-    };
     let Some(route) = routes.get(&route_key) else {
         return error("Forbidden");
     };

@@ -31,12 +31,54 @@ pub use registry::{Connections, Local as LocalConnections};
 /// 429) and counted as dropped.
 const OUTBOX: usize = 64;
 
+/// What WebSocket connections reach across reloads of the config: the open connections,
+/// and the runtime and WebSocket APIs served now. A connection made before a reload is
+/// served by the new config's routes and functions, as an API redeployed on AWS serves the
+/// connections it has.
+pub struct Hub {
+    pub(crate) connections: Arc<dyn Connections>,
+    now: std::sync::RwLock<Option<ServedNow>>,
+}
+
+struct ServedNow {
+    runtime: Arc<Runtime>,
+    apis: Apis,
+}
+
+/// WebSocket APIs by name.
+pub(crate) type Apis = std::collections::BTreeMap<String, Arc<WebSocketApi>>;
+
+impl Default for Hub {
+    /// The connections of this process, nothing served yet.
+    fn default() -> Hub {
+        Hub {
+            connections: Arc::new(LocalConnections::default()),
+            now: std::sync::RwLock::new(None),
+        }
+    }
+}
+
+impl Hub {
+    /// Serves connections by `runtime` and `apis` from now on.
+    pub(crate) fn serve(&self, runtime: Arc<Runtime>, apis: Apis) {
+        let mut now = self.now.write().unwrap_or_else(|e| e.into_inner());
+        *now = Some(ServedNow { runtime, apis });
+    }
+
+    /// The runtime served now, and the API `name` as it is now (`None` if it is gone).
+    fn now(&self, name: &str) -> Option<(Arc<Runtime>, Arc<WebSocketApi>)> {
+        let now = self.now.read().unwrap_or_else(|e| e.into_inner());
+        let now = now.as_ref()?;
+        Some((now.runtime.clone(), now.apis.get(name)?.clone()))
+    }
+}
+
 /// What a connection's task needs after the handshake: what it invokes, and what each of
 /// its events says about it.
 pub(crate) struct Session {
-    runtime: Arc<Runtime>,
+    hub: Arc<Hub>,
+    /// The API as the connection was made (its limits hold for the connection's life).
     api: Arc<WebSocketApi>,
-    connections: Arc<dyn Connections>,
     region: String,
     account_id: String,
     connection_id: String,
@@ -103,11 +145,18 @@ impl Session {
         }
     }
 
-    /// Invokes `route`'s function with `event` and reads its whole answer, within the
-    /// route's integration timeout.
+    /// The API as it is served now, with its runtime.
+    fn now(&self) -> Option<(Arc<Runtime>, Arc<WebSocketApi>)> {
+        self.hub.now(&self.api.name)
+    }
+
+    /// Invokes `route`'s function (in the runtime served now) with `event` and reads its
+    /// whole answer, within the route's integration timeout.
     async fn invoke(&self, route: &WebSocketRoute, event: Vec<u8>) -> Result<Bytes, Failure> {
         let where_ = (self.region.as_str(), self.account_id.as_str());
-        let Some(callee) = Callee::find(&self.runtime, &route.function, where_) else {
+        let runtime = self.now().map(|(runtime, _)| runtime);
+        let callee = runtime.and_then(|r| Callee::find(&r, &route.function, where_));
+        let Some(callee) = callee else {
             tracing::warn!(
                 "WebSocket API {}: the function {} is missing",
                 self.api.name,
@@ -231,9 +280,8 @@ impl Gateway {
         };
         ctx.route = Some((stage.clone(), CONNECT.to_string()));
         let mut session = Session {
-            runtime: self.runtime.clone(),
+            hub: self.hub.clone(),
             api: api.clone(),
-            connections: self.connections.clone(),
             region: self.region.clone(),
             account_id: self.account_id.clone(),
             connection_id: ws::connection_id(),
@@ -315,7 +363,8 @@ impl Gateway {
             source_ip: session.source_ip.clone(),
             user_agent: session.user_agent.clone(),
         };
-        self.connections
+        self.hub
+            .connections
             .insert(&session.connection_id, info, outbox, close.clone());
         metrics::gauge!(CONNECTIONS, "api" => api.name.clone()).increment(1.0);
         tokio::spawn(connection::run(session, upgrade, inbox, close));
@@ -352,7 +401,7 @@ impl Gateway {
         let (parts, body) = req.into_parts();
         let mut ctx = RequestCtx::new(parts, path, remote, self.local_port, Target::UnknownApi);
         let id = ws::connection_path(&ctx.path).unwrap_or_default();
-        if let Some(info) = self.connections.info(&id) {
+        if let Some(info) = self.hub.connections.info(&id) {
             ctx.target = Target::websocket_api(&info.api);
             ctx.route = Some((info.stage, "@connections".into()));
         }
@@ -372,6 +421,7 @@ impl Gateway {
             return error(StatusCode::BAD_REQUEST, "BadRequestException", &why);
         }
         let limit = self
+            .hub
             .connections
             .info(id)
             .and_then(|info| self.websocket_apis.get(&info.api))
@@ -410,9 +460,9 @@ impl Gateway {
                     Ok(text) => registry::Outgoing::Text(text),
                     Err(_) => registry::Outgoing::Binary(data),
                 };
-                match self.connections.send(id, message) {
+                match self.hub.connections.send(id, message) {
                     Ok(()) => {
-                        self.connections.touch(id);
+                        self.hub.connections.touch(id);
                         Response::new(Body::empty())
                     }
                     Err(registry::Undelivered::Gone) => gone(),
@@ -429,7 +479,7 @@ impl Gateway {
                     }
                 }
             }
-            http::Method::GET => match self.connections.info(id) {
+            http::Method::GET => match self.hub.connections.info(id) {
                 Some(info) => {
                     let body = ws::connection_info(
                         info.connected_at,
@@ -441,7 +491,7 @@ impl Gateway {
                 }
                 None => gone(),
             },
-            http::Method::DELETE => match self.connections.close(id) {
+            http::Method::DELETE => match self.hub.connections.close(id) {
                 Ok(()) => {
                     let mut response = Response::new(Body::empty());
                     *response.status_mut() = StatusCode::NO_CONTENT;
