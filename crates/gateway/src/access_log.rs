@@ -99,10 +99,16 @@ impl StageLogs {
         failure: Option<&str>,
     ) {
         let Some((stage, _)) = &ctx.route else { return };
+        self.write_line(api, stage, |name| value(ctx, response, failure, name));
+    }
+
+    /// Writes a line, each `$context` variable's value told by `value`, if `api`'s `stage`
+    /// has an access log (a WebSocket event's, which has no HTTP request of its own).
+    pub fn write_line(&self, api: &str, stage: &str, value: impl Fn(&str) -> Option<String>) {
         let Some(sink) = self.sinks.get(api).and_then(|stages| stages.get(stage)) else {
             return;
         };
-        let mut line = render(&sink.format, |name| value(ctx, response, failure, name));
+        let mut line = render(&sink.format, value);
         line.push('\n');
         let _ = sink.writer.clone().write_all(line.as_bytes());
     }

@@ -80,7 +80,7 @@ pub struct Gateway {
     /// The REST APIs' stage caches.
     response_cache: Box<dyn phases::cache::ResponseCache>,
     /// Stages' access logs.
-    stage_logs: access_log::StageLogs,
+    stage_logs: Arc<access_log::StageLogs>,
     limiter: Box<dyn limiter::Limiter>,
     authorizer_cache: Box<dyn portico_auth::DecisionCache>,
     jwks: jwks::Jwks,
@@ -104,7 +104,12 @@ fn stage_logs(config: &Config) -> Vec<(&str, &str, &portico_config::AccessLog)> 
         .rest_apis
         .values()
         .map(|a| (a.name.as_str(), &a.stages));
+    let websocket = config
+        .websocket_apis
+        .values()
+        .map(|a| (a.name.as_str(), &a.stages));
     http.chain(rest)
+        .chain(websocket)
         .flat_map(|(api, stages)| {
             stages
                 .iter()
@@ -152,7 +157,7 @@ impl Gateway {
             runtime,
             plans,
             response_cache: Box::new(phases::cache::LocalResponses::default()),
-            stage_logs,
+            stage_logs: Arc::new(stage_logs),
             apis: config.apis.clone(),
             rest_apis: config.rest_apis.clone(),
             websocket_apis: config
@@ -172,9 +177,11 @@ impl Gateway {
             observatory: None,
             tracer: None,
         };
-        gateway
-            .hub
-            .serve(gateway.runtime.clone(), gateway.websocket_apis.clone());
+        gateway.hub.serve(
+            gateway.runtime.clone(),
+            gateway.websocket_apis.clone(),
+            gateway.stage_logs.clone(),
+        );
         Ok(gateway)
     }
 
@@ -187,7 +194,11 @@ impl Gateway {
     /// served before: a reload keeps the open connections, and they are served by this
     /// config from now on.
     pub fn join(&mut self, hub: Arc<doors::websocket::Hub>) {
-        hub.serve(self.runtime.clone(), self.websocket_apis.clone());
+        hub.serve(
+            self.runtime.clone(),
+            self.websocket_apis.clone(),
+            self.stage_logs.clone(),
+        );
         self.hub = hub;
     }
 

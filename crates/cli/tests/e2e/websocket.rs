@@ -107,7 +107,9 @@ functions:
 apis:
   guarded:
     protocol: websocket
-    stages: {live: {}}
+    stages:
+      live:
+        access_log: {format: 'ws $context.eventType $context.routeKey $context.status $context.connectionId $context.messageId $context.authorizer.user $context.requestId $context.error.message'}
     authorizers:
       token: {type: lambda, function: authorize, identity_source: route.request.querystring.token}
     routes:
@@ -132,6 +134,27 @@ apis:
         got["right_key"],
         json!({"Code": "GoneException", "Status": 410})
     );
+    // Each handshake and message has its access log line, with AWS's WebSocket variables.
+    let connects = p.wait_for_lines("ws CONNECT $connect", 4);
+    let statuses: Vec<&str> = connects
+        .iter()
+        .map(|l| l.split(' ').nth(3).unwrap())
+        .collect();
+    assert_eq!(statuses, ["401", "401", "403", "200"], "{connects:#?}");
+    assert!(
+        connects[0].ends_with(" the identity source route.request.querystring.token is missing"),
+        "{}",
+        connects[0]
+    );
+    let message = &p.wait_for_lines("ws MESSAGE who 200", 1)[0];
+    let fields: Vec<&str> = message.split(' ').collect();
+    // The connection's id, the message's own, the authorizer's context, a request id; no
+    // error.
+    assert_eq!(fields[4], connects[3].split(' ').nth(4).unwrap());
+    assert_eq!(fields[5].len(), 16, "{message}");
+    assert_eq!(fields[6], "ada");
+    assert_eq!(fields[7].len(), 16, "{message}");
+    assert_eq!(fields[8..], ["-"]);
     // Asked for the three tokens only, not for the handshake without one (each handshake
     // waited for its answer, so a fourth would be logged by now).
     p.wait_for_lines("Billed Duration", 3);

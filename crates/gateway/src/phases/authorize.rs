@@ -533,13 +533,19 @@ pub async fn websocket_connect(
 ) -> Result<serde_json::Value, (http::StatusCode, String)> {
     use http::StatusCode;
     for source in &authorizer.identity_sources {
-        let present = match source {
-            IdentitySource::Header(name) => ctx.header(name).is_some_and(|v| !v.is_empty()),
-            IdentitySource::Query(name) => form_urlencoded::parse(ctx.query.as_bytes())
-                .any(|(k, v)| k == name.as_str() && !v.is_empty()),
+        let (present, written) = match source {
+            IdentitySource::Header(name) => (
+                ctx.header(name).is_some_and(|v| !v.is_empty()),
+                format!("route.request.header.{name}"),
+            ),
+            IdentitySource::Query(name) => (
+                form_urlencoded::parse(ctx.query.as_bytes())
+                    .any(|(k, v)| k == name.as_str() && !v.is_empty()),
+                format!("route.request.querystring.{name}"),
+            ),
         };
         if !present {
-            let why = format!("no identity source {source:?}");
+            let why = format!("the identity source {written} is missing");
             return Err((StatusCode::UNAUTHORIZED, why));
         }
     }

@@ -18,7 +18,7 @@ use tokio_tungstenite::tungstenite::protocol::{CloseFrame, Role, WebSocketConfig
 use tokio_tungstenite::tungstenite::{Error as WsError, Message};
 
 use super::registry::Outgoing;
-use super::{MESSAGES, Session};
+use super::{Logged, MESSAGES, Session};
 
 /// How many of a connection's messages may be with their functions at once; the next
 /// frame is read when one is done.
@@ -53,7 +53,18 @@ pub(super) async fn run<U, IO>(
         let context = session.context(DISCONNECT, EventType::Disconnect, &request_id, now);
         let event = ws::disconnect_event(&context, session.upgrade(), status, &reason);
         // Best effort, as on AWS: its answer cannot reach anyone.
-        let _ = session.invoke(route, event).await;
+        let started = std::time::Instant::now();
+        let failed = session.invoke(route, event).await.err();
+        session.log(&Logged {
+            route_key: DISCONNECT,
+            event_type: EventType::Disconnect,
+            request_id: &request_id,
+            message_id: None,
+            request_time: now,
+            status: if failed.is_some() { 500 } else { 200 },
+            integration_latency: Some(started.elapsed()),
+            error: failed.map(|f| f.message()),
+        });
     }
 }
 
@@ -189,7 +200,22 @@ async fn route_message(session: &Session, body: &[u8], binary: bool) -> Option<O
     let route_key = selected
         .filter(|key| routes.contains_key(key) && !key.starts_with('$'))
         .unwrap_or_else(|| DEFAULT.to_string());
+    let message_id = portico_events::time::apigw_request_id();
+    let now = SystemTime::now();
+    let log = |status: u16, latency, failure: Option<&str>| {
+        session.log(&Logged {
+            route_key: &route_key,
+            event_type: EventType::Message,
+            request_id: &request_id,
+            message_id: Some(&message_id),
+            request_time: now,
+            status,
+            integration_latency: latency,
+            error: failure,
+        })
+    };
     let Some(route) = routes.get(&route_key) else {
+        log(403, None, Some("no route matches the message"));
         return error("Forbidden");
     };
     let text;
@@ -199,14 +225,27 @@ async fn route_message(session: &Session, body: &[u8], binary: bool) -> Option<O
         text = String::from_utf8_lossy(body);
         Frame::Text(&text)
     };
-    let message_id = portico_events::time::apigw_request_id();
-    let now = SystemTime::now();
     let context = session.context(&route_key, EventType::Message, &request_id, now);
     let event = ws::message_event(&context, &message_id, frame);
-    match session.invoke(route, event).await {
-        Ok(answer) if route.route_response => route_response(&answer),
-        Ok(_) => None,
-        Err(failure) => error(failure.message()),
+    let started = std::time::Instant::now();
+    let answer = session.invoke(route, event).await;
+    let latency = Some(started.elapsed());
+    match answer {
+        Ok(answer) => {
+            log(200, latency, None);
+            route
+                .route_response
+                .then(|| route_response(&answer))
+                .flatten()
+        }
+        Err(failure) => {
+            let status = match failure {
+                super::Failure::TimedOut => 504,
+                super::Failure::Internal => 500,
+            };
+            log(status, latency, Some(failure.message()));
+            error(failure.message())
+        }
     }
 }
 

@@ -43,6 +43,7 @@ pub struct Hub {
 struct ServedNow {
     runtime: Arc<Runtime>,
     apis: Apis,
+    logs: Arc<crate::access_log::StageLogs>,
 }
 
 /// WebSocket APIs by name.
@@ -59,10 +60,25 @@ impl Default for Hub {
 }
 
 impl Hub {
-    /// Serves connections by `runtime` and `apis` from now on.
-    pub(crate) fn serve(&self, runtime: Arc<Runtime>, apis: Apis) {
+    /// Serves connections by `runtime` and `apis` from now on, their events logged to `logs`.
+    pub(crate) fn serve(
+        &self,
+        runtime: Arc<Runtime>,
+        apis: Apis,
+        logs: Arc<crate::access_log::StageLogs>,
+    ) {
         let mut now = self.now.write().unwrap_or_else(|e| e.into_inner());
-        *now = Some(ServedNow { runtime, apis });
+        *now = Some(ServedNow {
+            runtime,
+            apis,
+            logs,
+        });
+    }
+
+    /// The stages' access logs served now.
+    fn logs(&self) -> Option<Arc<crate::access_log::StageLogs>> {
+        let now = self.now.read().unwrap_or_else(|e| e.into_inner());
+        Some(now.as_ref()?.logs.clone())
     }
 
     /// The runtime served now, and the API `name` as it is now (`None` if it is gone).
@@ -114,7 +130,62 @@ impl Failure {
     }
 }
 
+/// One event of a connection, as its stage's access log tells it.
+pub(crate) struct Logged<'a> {
+    pub route_key: &'a str,
+    pub event_type: EventType,
+    pub request_id: &'a str,
+    pub message_id: Option<&'a str>,
+    pub request_time: SystemTime,
+    /// The status API Gateway would log: 200 served, 4XX/5XX refused or failed.
+    pub status: u16,
+    pub integration_latency: Option<std::time::Duration>,
+    pub error: Option<&'a str>,
+}
+
 impl Session {
+    /// Writes `event`'s line to the stage's access log, if it has one: the `$context`
+    /// variables of WebSocket APIs (`connectionId`, `eventType`, `messageId`, `routeKey`,
+    /// `connectedAt`, ...) besides those every API has.
+    fn log(&self, event: &Logged<'_>) {
+        let Some(logs) = self.hub.logs() else { return };
+        logs.write_line(&self.api.name, &self.stage, |name| {
+            Some(match name {
+                "requestId" | "extendedRequestId" => event.request_id.to_string(),
+                "connectionId" => self.connection_id.clone(),
+                "eventType" => match event.event_type {
+                    EventType::Connect => "CONNECT",
+                    EventType::Message => "MESSAGE",
+                    EventType::Disconnect => "DISCONNECT",
+                }
+                .to_string(),
+                "messageId" => event.message_id?.to_string(),
+                "messageDirection" => "IN".to_string(),
+                "routeKey" => event.route_key.to_string(),
+                "stage" => self.stage.clone(),
+                "apiId" => self.api.name.clone(),
+                "domainName" => self.domain_name.clone(),
+                "status" => event.status.to_string(),
+                "connectedAt" => portico_events::time::epoch_ms(self.connected_at).to_string(),
+                "requestTime" => portico_events::time::clf(event.request_time),
+                "requestTimeEpoch" => {
+                    portico_events::time::epoch_ms(event.request_time).to_string()
+                }
+                "identity.sourceIp" => self.source_ip.clone(),
+                "identity.userAgent" => self.user_agent.clone()?,
+                "integrationLatency" => event.integration_latency?.as_millis().to_string(),
+                "error.message" => event.error?.to_string(),
+                other => {
+                    let key = other.strip_prefix("authorizer.")?;
+                    match self.authorizer.as_ref()?.get(key)? {
+                        Value::String(s) => s.clone(),
+                        other => other.to_string(),
+                    }
+                }
+            })
+        });
+    }
+
     fn context<'a>(
         &'a self,
         route_key: &'a str,
@@ -294,6 +365,21 @@ impl Gateway {
             query: ctx.query.clone(),
             authorizer: None,
         };
+        // The handshake's line in the stage's access log, however it ends.
+        let request_id = portico_events::time::apigw_request_id();
+        let received = ctx.received;
+        let log = |session: &Session, status: StatusCode, latency, error: Option<&str>| {
+            session.log(&Logged {
+                route_key: CONNECT,
+                event_type: EventType::Connect,
+                request_id: &request_id,
+                message_id: None,
+                request_time: received,
+                status: status.as_u16(),
+                integration_latency: latency,
+                error,
+            });
+        };
         // authorize
         let authorizer = api.routes.get(CONNECT).and_then(|r| r.authorizer.as_ref());
         if let Some(authorizer) = authorizer.and_then(|name| api.authorizers.get(name)) {
@@ -301,8 +387,7 @@ impl Gateway {
                 "arn:aws:execute-api:{}:{}:{}/{}/{CONNECT}",
                 self.region, self.account_id, api.name, session.stage
             );
-            let request_id = portico_events::time::apigw_request_id();
-            let context = session.context(CONNECT, EventType::Connect, &request_id, ctx.received);
+            let context = session.context(CONNECT, EventType::Connect, &request_id, received);
             let variables = &api.stages[&session.stage].variables;
             let event = ws::authorizer_event(&context, session.upgrade(), &method_arn, variables);
             let gate = self.gate(api.as_ref());
@@ -326,33 +411,39 @@ impl Gateway {
                         StatusCode::FORBIDDEN => "Forbidden",
                         _ => "Internal server error",
                     };
+                    log(&session, status, None, Some(&why));
                     return message(status, text);
                 }
             }
         }
         let session = Arc::new(session);
         let mut protocol = None;
+        let mut latency = None;
         if let Some(route) = api.routes.get(CONNECT) {
-            let request_id = portico_events::time::apigw_request_id();
-            let context = session.context(CONNECT, EventType::Connect, &request_id, ctx.received);
+            let context = session.context(CONNECT, EventType::Connect, &request_id, received);
             let event = ws::connect_event(&context, session.upgrade());
             let started = std::time::Instant::now();
             let answer = session.invoke(route, event).await;
             ctx.timeline.mark(crate::ctx::INTEGRATE, started);
+            latency = Some(started.elapsed());
             match answer {
                 Ok(answer) => {
                     let status = answered_status(&answer);
                     if !(200..300).contains(&status) {
                         let status = StatusCode::from_u16(status).unwrap_or(StatusCode::FORBIDDEN);
+                        log(&session, status, latency, Some("$connect refused"));
                         return message(status, "Forbidden");
                     }
                     protocol = subprotocol(&answer);
                 }
                 Err(failure) => {
-                    return message(StatusCode::INTERNAL_SERVER_ERROR, failure.message());
+                    let status = StatusCode::INTERNAL_SERVER_ERROR;
+                    log(&session, status, latency, Some(failure.message()));
+                    return message(status, failure.message());
                 }
             }
         }
+        log(&session, StatusCode::OK, latency, None);
         let (outbox, inbox) = tokio::sync::mpsc::channel(OUTBOX);
         let close = Arc::new(tokio::sync::Notify::new());
         let info = registry::Info {
