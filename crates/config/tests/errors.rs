@@ -320,11 +320,13 @@ fn broken_configs_say_where_and_how_to_fix() {
             ],
         ),
         (
-            "functions:\n  hello: {runtime: python3.12, handler: app.handler, code: ./hello}\napis:\n  chat:\n    protocol: websocket\n    route_selection: $request.header.x\n    cors: {allow_origins: ['*']}\n    stages: {\"bad stage\": {}}\n    routes:\n      $connect: {function: hello, route_response: true}\n      $ping: {function: hello}\n      send: {http: 'http://127.0.0.1:1/'}\n      other: {function: helo}\n",
+            "functions:\n  hello: {runtime: python3.12, handler: app.handler, code: ./hello}\napis:\n  chat:\n    protocol: websocket\n    route_selection: $request.header.x\n    cors: {allow_origins: ['*']}\n    stages: {\"bad stage\": {}, prod: {throttle: {rate: 1, burst: 1}, cache_ttl: 60}}\n    routes:\n      $connect: {function: hello, route_response: true}\n      $ping: {function: hello}\n      send: {http: 'http://127.0.0.1:1/'}\n      other: {function: helo}\n",
             &[
                 "4:3 `cors` is not served on WebSocket APIs | a WebSocket API has `route_selection`, `stages`, `authorizers` and `routes` (`$connect`, `$disconnect`, `$default` and your own keys), each with its `function`",
                 "6:22 route_selection: `$request.header.x` is not a variable a route selection expression may use | write `$request.body.action` (the default), or `${request.body.a}/${request.body.b}`",
                 "8:14 `bad stage` is not a valid stage name | use letters, digits, `-` and `_` (REST and WebSocket APIs have no `$default` stage)",
+                "8:31 stage `prod`: `throttle` is not served on WebSocket APIs | a WebSocket API's stage takes `variables` and `access_log`",
+                "8:31 stage `prod`: `cache_ttl` is not served on WebSocket APIs",
                 "10:7 route `$connect`: `route_response` is for message routes",
                 "11:7 `$ping` is not a route key of WebSocket APIs",
                 "12:7 route `send`: `http` is not served on WebSocket routes yet",

@@ -18,6 +18,24 @@ impl Compiler {
         profile: Profile,
     ) -> Option<WebSocketApi> {
         let errors_before = self.diagnostics.len();
+        for (crate::raw::Key(stage), raw_stage) in raw.stages.iter().flatten() {
+            let unserved = [
+                ("throttle", raw_stage.throttle.is_some()),
+                ("cache_ttl", raw_stage.cache_ttl.is_some()),
+                ("cache_methods", !raw_stage.cache_methods.is_empty()),
+            ];
+            self.not_taken(
+                stage,
+                &unserved,
+                |field| {
+                    format!(
+                        "stage `{}`: `{field}` is not served on WebSocket APIs",
+                        stage.value
+                    )
+                },
+                "a WebSocket API's stage takes `variables` and `access_log`",
+            );
+        }
         let stages = self.stages(raw.stages.take(), false);
         let mut not_here = raw.rest_only().to_vec();
         not_here.push(("cors", raw.cors.is_some()));
