@@ -84,6 +84,7 @@ apis:
     );
     assert_eq!(got["oversized_close"], 1009);
     assert_eq!(got["refused"], 403);
+    assert_eq!(got["subprotocol"], "chat.v2");
     // $disconnect ran for every connection, the vanished one included (1006: no close frame).
     let vanished = got["vanished_id"].as_str().unwrap();
     p.wait_for_log(&format!("disconnect {vanished} 1006"));

@@ -92,6 +92,9 @@ async def main():
         out["refused"] = None
     except websockets.InvalidStatus as e:
         out["refused"] = e.response.status_code
+    # The subprotocol $connect chose.
+    async with websockets.connect(url, subprotocols=["chat.v2", "chat.v1"]) as chosen:
+        out["subprotocol"] = chosen.subprotocol
     # A client that vanishes without a close frame: its id is printed by $disconnect.
     vanishing = await websockets.connect(url)
     out["vanished_id"] = (await whoami(vanishing))["connectionId"]
