@@ -37,7 +37,8 @@ pub enum EventType {
 }
 
 impl EventType {
-    fn name(self) -> &'static str {
+    /// As events and access logs name it.
+    pub fn name(self) -> &'static str {
         match self {
             EventType::Connect => "CONNECT",
             EventType::Message => "MESSAGE",
@@ -147,6 +148,8 @@ pub mod close {
     pub const NO_STATUS: u16 = 1005;
     /// What `$disconnect` says when the connection broke without a close frame.
     pub const ABNORMAL: u16 = 1006;
+    /// A text frame that is not UTF-8.
+    pub const INVALID_DATA: u16 = 1007;
 }
 
 /// The `@connections/<id>` part of a management API path (`@` may come percent-encoded),

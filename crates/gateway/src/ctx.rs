@@ -179,6 +179,16 @@ impl RequestCtx {
         self.apigw_request_id.as_deref().unwrap_or(&self.request_id)
     }
 
+    /// The headers API Gateway adds to what it passes on (lower-case names).
+    pub fn added_headers(&self) -> [(&'static str, String); 4] {
+        [
+            ("x-amzn-trace-id", self.trace_id.clone()),
+            ("x-forwarded-for", self.remote.ip().to_string()),
+            ("x-forwarded-port", self.local_port.to_string()),
+            ("x-forwarded-proto", "http".to_string()),
+        ]
+    }
+
     pub fn header(&self, name: &str) -> Option<&str> {
         self.headers.get(name).and_then(|v| v.to_str().ok())
     }

@@ -85,6 +85,15 @@ apis:
     assert_eq!(got["oversized_close"], 1009);
     assert_eq!(got["refused"], 403);
     assert_eq!(got["subprotocol"], "chat.v2");
+    // Every message the clients sent is counted: 5 whoami, sendmessage, nodesend, the text,
+    // the unmatched, the binary and the failing one (the oversized one was never read whole).
+    let text = crate::metrics::scrape(&p).await;
+    let incoming = [("target", "ws:chat"), ("direction", "in")];
+    assert_eq!(
+        crate::metrics::metric(&text, "portico_websocket_messages_total", &incoming),
+        Some(11.0),
+        "{text}"
+    );
     // $disconnect ran for every connection, the vanished one included (1006: no close frame).
     let vanished = got["vanished_id"].as_str().unwrap();
     p.wait_for_log(&format!("disconnect {vanished} 1006"));

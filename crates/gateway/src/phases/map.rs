@@ -96,12 +96,7 @@ fn build(ctx: &RequestCtx, target: &Target<'_>, account_id: &str, body: &[u8]) -
     let domain = host
         .parse::<http::uri::Authority>()
         .map_or_else(|_| host.to_string(), |a| a.host().to_string());
-    let added = [
-        ("x-amzn-trace-id", ctx.trace_id.clone()),
-        ("x-forwarded-for", ctx.remote.ip().to_string()),
-        ("x-forwarded-port", ctx.local_port.to_string()),
-        ("x-forwarded-proto", "http".to_string()),
-    ];
+    let added = ctx.added_headers();
     let source_ip = ctx.remote.ip().to_string();
     let info = RequestInfo {
         method: ctx.method.as_str(),

@@ -45,7 +45,7 @@ pub(super) async fn run<U, IO>(
         ),
     };
     session.hub.connections.remove(&session.connection_id);
-    metrics::gauge!(super::CONNECTIONS, "api" => session.api.name.clone()).decrement(1.0);
+    metrics::gauge!(super::CONNECTIONS, "target" => session.target()).decrement(1.0);
     let api = session.now().map(|(_, api)| api);
     if let Some(route) = api.as_ref().and_then(|api| api.routes.get(DISCONNECT)) {
         let request_id = portico_events::time::apigw_request_id();
@@ -96,10 +96,10 @@ where
     let idle = limits.websocket_idle_s.map_or(far, Duration::from_secs);
     let ends = tokio::time::sleep(lifetime);
     tokio::pin!(ends);
-    let api = session.api.name.clone();
-    loop {
+    let target = session.target();
+    let ending = loop {
         let idle_until = tokio::time::sleep(idle);
-        let outgoing = tokio::select! {
+        let step = tokio::select! {
             frame = stream.next() => {
                 let (body, binary) = match frame {
                     Some(Ok(Message::Text(text))) => (Bytes::from(text), false),
@@ -115,19 +115,15 @@ where
                     // Pings are answered by the socket itself.
                     Some(Ok(_)) => continue,
                     Some(Err(WsError::Capacity(e))) => {
-                        let reason = format!("Message too big: {e}");
-                        let _ = sink.send(close_frame(close::TOO_BIG, &reason)).await;
-                        return (close::TOO_BIG, reason);
+                        break (close::TOO_BIG, format!("Message too big: {e}"));
                     }
                     Some(Err(WsError::Utf8(_))) => {
-                        let reason = "Invalid UTF-8 in a text frame".to_string();
-                        let _ = sink.send(close_frame(1007, &reason)).await;
-                        return (1007, reason);
+                        break (close::INVALID_DATA, "Invalid UTF-8 in a text frame".into());
                     }
                     Some(Err(e)) => return (close::ABNORMAL, format!("the connection broke: {e}")),
                     None => return (close::ABNORMAL, "the connection broke without a close frame".into()),
                 };
-                metrics::counter!(MESSAGES, "api" => api.clone(), "direction" => "in").increment(1);
+                metrics::counter!(MESSAGES, "target" => target.clone(), "direction" => "in").increment(1);
                 session.hub.connections.touch(&session.connection_id);
                 let Ok(permit) = in_flight.clone().acquire_owned().await else {
                     continue;
@@ -140,7 +136,7 @@ where
                     if let Some(reply) = reply
                         && let Err(mpsc::error::TrySendError::Full(_)) = replies.try_send(reply)
                     {
-                        super::dropped(format!("ws:{}", session.api.name), "outbox_full");
+                        super::dropped(session.target(), "outbox_full");
                         tracing::warn!(
                             "WebSocket connection {}: a route response is dropped: the client reads too slowly",
                             session.connection_id
@@ -152,31 +148,25 @@ where
             }
             Some(outgoing) = inbox.recv() => outgoing,
             Some(outgoing) = replied.recv() => outgoing,
-            _ = close_asked.notified() => {
-                let reason = "closed by DELETE @connections".to_string();
-                let _ = sink.send(close_frame(close::NORMAL, &reason)).await;
-                return (close::NORMAL, reason);
-            }
-            _ = idle_until => {
-                let reason = "Going away: idle too long".to_string();
-                let _ = sink.send(close_frame(close::GOING_AWAY, &reason)).await;
-                return (close::GOING_AWAY, reason);
-            }
+            _ = close_asked.notified() => break (close::NORMAL, "closed by DELETE @connections".into()),
+            _ = idle_until => break (close::GOING_AWAY, "Going away: idle too long".into()),
             _ = &mut ends => {
-                let reason = "Going away: the connection's lifetime is over".to_string();
-                let _ = sink.send(close_frame(close::GOING_AWAY, &reason)).await;
-                return (close::GOING_AWAY, reason);
+                break (close::GOING_AWAY, "Going away: the connection's lifetime is over".into());
             }
         };
-        let message = match outgoing {
+        let message = match step {
             Outgoing::Text(text) => Message::text(text),
             Outgoing::Binary(bytes) => Message::binary(bytes),
         };
         if let Err(e) = sink.send(message).await {
             return (close::ABNORMAL, format!("the connection broke: {e}"));
         }
-        metrics::counter!(MESSAGES, "api" => api.clone(), "direction" => "out").increment(1);
-    }
+        metrics::counter!(MESSAGES, "target" => target.clone(), "direction" => "out").increment(1);
+    };
+    // Portico ends it: the client is told why in a close frame.
+    let (code, reason) = &ending;
+    let _ = sink.send(close_frame(*code, reason)).await;
+    ending
 }
 
 /// Routes a message by the API's route selection expression (a message that is not JSON,

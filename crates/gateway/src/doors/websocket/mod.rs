@@ -153,12 +153,7 @@ impl Session {
             Some(match name {
                 "requestId" | "extendedRequestId" => event.request_id.to_string(),
                 "connectionId" => self.connection_id.clone(),
-                "eventType" => match event.event_type {
-                    EventType::Connect => "CONNECT",
-                    EventType::Message => "MESSAGE",
-                    EventType::Disconnect => "DISCONNECT",
-                }
-                .to_string(),
+                "eventType" => event.event_type.name().to_string(),
                 "messageId" => event.message_id?.to_string(),
                 "messageDirection" => "IN".to_string(),
                 "routeKey" => event.route_key.to_string(),
@@ -216,6 +211,11 @@ impl Session {
         }
     }
 
+    /// The connection's API as metrics label it (`ws:<api>`).
+    fn target(&self) -> String {
+        Target::websocket_api(&self.api.name).to_string()
+    }
+
     /// The API as it is served now, with its runtime.
     fn now(&self) -> Option<(Arc<Runtime>, Arc<WebSocketApi>)> {
         self.hub.now(&self.api.name)
@@ -246,16 +246,14 @@ impl Session {
             response_stream: false,
         };
         let limits = callee.pool.function().limits;
-        let invoked = callee.pool.invoke(request);
-        let invoked = match self.api.limits.websocket_timeout_ms {
-            Some(ms) => {
-                match tokio::time::timeout(std::time::Duration::from_millis(ms), invoked).await {
-                    Ok(invoked) => invoked,
-                    Err(_) => return Err(Failure::TimedOut),
-                }
-            }
-            None => invoked.await,
-        };
+        let limit = self
+            .api
+            .limits
+            .websocket_timeout_ms
+            .map(std::time::Duration::from_millis);
+        let invoked = crate::phases::integrate::within(limit, callee.pool.invoke(request))
+            .await
+            .map_err(|_| Failure::TimedOut)?;
         let outcome = match invoked {
             Ok(invoked) => invoked.outcome,
             Err(e) => {
@@ -457,7 +455,7 @@ impl Gateway {
         self.hub
             .connections
             .insert(&session.connection_id, info, outbox, close.clone());
-        metrics::gauge!(CONNECTIONS, "api" => api.name.clone()).increment(1.0);
+        metrics::gauge!(CONNECTIONS, "target" => session.target()).increment(1.0);
         tokio::spawn(connection::run(session, upgrade, inbox, close));
         let mut response = Response::new(Body::empty());
         *response.status_mut() = StatusCode::SWITCHING_PROTOCOLS;
@@ -492,18 +490,25 @@ impl Gateway {
         let (parts, body) = req.into_parts();
         let mut ctx = RequestCtx::new(parts, path, remote, self.local_port, Target::UnknownApi);
         let id = ws::connection_path(&ctx.path).unwrap_or_default();
-        if let Some(info) = self.hub.connections.info(&id) {
+        let info = self.hub.connections.info(&id);
+        if let Some(info) = &info {
             ctx.target = Target::websocket_api(&info.api);
-            ctx.route = Some((info.stage, "@connections".into()));
+            ctx.route = Some((info.stage.clone(), "@connections".into()));
         }
-        let response = self.manage(&mut ctx, &id, body).await;
+        let response = self.manage(&mut ctx, &id, info, body).await;
         self.record(&ctx, &response, None);
         response
     }
 
     /// validate (the id, the body within the message limit) → authorize (a signature, when
-    /// Portico knows keys) → integrate (the connection).
-    async fn manage<B>(&self, ctx: &mut RequestCtx, id: &str, body: B) -> Response<Body>
+    /// Portico knows keys) → integrate (the connection `info` describes, if it is open).
+    async fn manage<B>(
+        &self,
+        ctx: &mut RequestCtx,
+        id: &str,
+        info: Option<registry::Info>,
+        body: B,
+    ) -> Response<Body>
     where
         B: http_body::Body<Data = Bytes>,
     {
@@ -511,10 +516,8 @@ impl Gateway {
             let why = format!("Invalid connectionId: {id}");
             return error(StatusCode::BAD_REQUEST, "BadRequestException", &why);
         }
-        let limit = self
-            .hub
-            .connections
-            .info(id)
+        let limit = info
+            .as_ref()
             .and_then(|info| self.websocket_apis.get(&info.api))
             .map_or(portico_config::Limits::AWS.websocket_message, |api| {
                 api.limits.websocket_message
@@ -570,7 +573,7 @@ impl Gateway {
                     }
                 }
             }
-            http::Method::GET => match self.hub.connections.info(id) {
+            http::Method::GET => match info {
                 Some(info) => {
                     let body = ws::connection_info(
                         info.connected_at,
@@ -617,10 +620,8 @@ fn spelt_headers(ctx: &RequestCtx) -> Vec<(String, String)> {
             (spelt(name.as_str()), value)
         })
         .collect();
-    headers.push(("X-Amzn-Trace-Id".into(), ctx.trace_id.clone()));
-    headers.push(("X-Forwarded-For".into(), ctx.remote.ip().to_string()));
-    headers.push(("X-Forwarded-Port".into(), ctx.local_port.to_string()));
-    headers.push(("X-Forwarded-Proto".into(), "http".into()));
+    let added = ctx.added_headers().into_iter();
+    headers.extend(added.map(|(name, value)| (portico_events::http_v1::title_case(name), value)));
     headers
 }
 
@@ -635,15 +636,16 @@ fn subprotocol(answer: &[u8]) -> Option<String> {
         .map(str::to_string)
 }
 
-/// Open WebSocket connections, by API.
+/// Open WebSocket connections, by target (`ws:<api>`).
 pub const CONNECTIONS: &str = "portico_websocket_connections";
-/// Messages by API and direction (`in`, `out`).
+/// Messages by target and direction (`in`, `out`).
 pub const MESSAGES: &str = "portico_websocket_messages_total";
-/// Messages not delivered, by API and reason.
+/// Messages not delivered, by target and reason.
 pub const DROPPED: &str = "portico_websocket_dropped_total";
 
-fn dropped(api: String, reason: &'static str) {
-    metrics::counter!(DROPPED, "api" => api, "reason" => reason).increment(1);
+/// Counts a message not delivered to a connection of `target` (`ws:<api>`).
+fn dropped(target: String, reason: &'static str) {
+    metrics::counter!(DROPPED, "target" => target, "reason" => reason).increment(1);
 }
 
 fn message(status: StatusCode, text: &str) -> Response<Body> {
