@@ -202,6 +202,11 @@ impl Gateway {
         self.hub = hub;
     }
 
+    /// The WebSocket connections this gateway serves (shared across reloads).
+    pub fn websockets(&self) -> &doors::websocket::Hub {
+        &self.hub
+    }
+
     /// Sends every request's spans to `tracer` from now on.
     pub fn trace(&mut self, tracer: Arc<portico_observe::otlp::Tracer>) {
         self.tracer = Some(tracer);

@@ -1,6 +1,7 @@
 //! Portico's listener: accepts connections (HTTP/1.1 and h2c), picks the front door for each
 //! request by host and path ([`routes::door`]), and shuts down gracefully: in-flight
-//! requests finish, then every function instance is stopped.
+//! requests finish and WebSocket connections are closed, then every function instance is
+//! stopped.
 //!
 //! Only this crate and the Runtime API server in `portico-runtime` know hyper.
 
@@ -114,9 +115,19 @@ pub async fn serve(
     }
     readiness.drain();
     drop(listener);
-    tracing::info!("shutting down: waiting for in-flight requests (Ctrl-C again to stop now)");
+    // WebSocket connections outlive the HTTP connections they were upgraded from: they are
+    // closed (1001) and their `$disconnect` runs while the functions are still there.
+    let served = serving.borrow().clone();
+    let websockets = served.gateway.websockets();
+    let open = match websockets.open() {
+        0 => String::new(),
+        n => format!(" and closing {n} WebSocket connection(s)"),
+    };
+    tracing::info!(
+        "shutting down: waiting for in-flight requests{open} (Ctrl-C again to stop now)"
+    );
     tokio::select! {
-        _ = graceful.shutdown() => {}
+        _ = async { tokio::join!(graceful.shutdown(), websockets.close_all()) } => {}
         _ = force => tracing::warn!("stopping now: in-flight requests are cut off"),
     }
     tracing::info!("stopping function instances");

@@ -262,3 +262,56 @@ async fn open_connections_outlive_a_reload_and_meet_the_new_code() {
     };
     assert_eq!(got, "still here");
 }
+
+/// Ctrl-C: an open connection is closed with 1001 (going away) and its `$disconnect` runs
+/// before Portico stops its functions.
+#[tokio::test]
+async fn stopping_portico_closes_each_connection_and_runs_its_disconnect() {
+    use futures_util::{SinkExt, StreamExt};
+    use tokio_tungstenite::tungstenite::Message;
+    let store = tempfile::tempdir().unwrap();
+    let config = format!(
+        r#"
+functions:
+  disconnect: {{runtime: python3.12, handler: chat.disconnect, code: "@fixtures/websocket", environment: {{CHAT_STORE: "{store}"}}}}
+  whoami: {{runtime: python3.12, handler: chat.whoami, code: "@fixtures/websocket", environment: {{CHAT_STORE: "{store}"}}}}
+apis:
+  chat:
+    protocol: websocket
+    stages: {{dev: {{}}}}
+    routes:
+      $disconnect: {{function: disconnect}}
+      $default: {{function: whoami, route_response: true}}
+"#,
+        store = store.path().display()
+    );
+    let p = Portico::start(&config);
+    let url = format!("ws://{}/execute-api/chat/dev", p.addr);
+    let (mut socket, _) = tokio_tungstenite::connect_async(url).await.unwrap();
+    socket.send(Message::text("who?")).await.unwrap();
+    let id = loop {
+        if let Message::Text(text) = socket.next().await.unwrap().unwrap() {
+            let who: serde_json::Value = serde_json::from_str(text.as_str()).unwrap();
+            break who["connectionId"].as_str().unwrap().to_string();
+        }
+    };
+    p.press_ctrl_c();
+    let close = loop {
+        match socket.next().await {
+            Some(Ok(Message::Close(frame))) => break frame,
+            Some(Ok(_)) => continue,
+            other => panic!("no close frame: {other:?}\n{}", p.logs()),
+        }
+    };
+    let close = close.expect("a close frame with a status");
+    assert_eq!(u16::from(close.code), 1001, "{close:?}");
+    assert_eq!(close.reason.as_str(), "Going away: Portico is stopping");
+    p.wait_for_log(&format!(
+        "disconnect {id} 1001 Going away: Portico is stopping"
+    ));
+    assert!(
+        p.logs().contains("closing 1 WebSocket connection(s)"),
+        "{}",
+        p.logs()
+    );
+}

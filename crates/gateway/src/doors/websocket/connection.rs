@@ -1,7 +1,7 @@
 //! One open connection: frames from the client are routed and their routes invoked (a
 //! bounded number at a time, so a client that floods waits), messages for the client are
 //! written as they come from its outbox, and when it ends (a close frame, a broken socket,
-//! `DELETE @connections`, idle or past its lifetime) `$disconnect` runs.
+//! `DELETE @connections`, idle, past its lifetime or Portico stopping) `$disconnect` runs.
 
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
@@ -149,6 +149,7 @@ where
             Some(outgoing) = inbox.recv() => outgoing,
             Some(outgoing) = replied.recv() => outgoing,
             _ = close_asked.notified() => break (close::NORMAL, "closed by DELETE @connections".into()),
+            _ = session.hub.stopping.cancelled() => break (close::GOING_AWAY, "Going away: Portico is stopping".into()),
             _ = idle_until => break (close::GOING_AWAY, "Going away: idle too long".into()),
             _ = &mut ends => {
                 break (close::GOING_AWAY, "Going away: the connection's lifetime is over".into());

@@ -19,6 +19,8 @@ use portico_observe::Target;
 use portico_runtime::{InvokeRequest, Outcome, Runtime};
 use serde_json::Value;
 use tokio::io::{AsyncRead, AsyncWrite};
+use tokio_util::sync::CancellationToken;
+use tokio_util::task::TaskTracker;
 
 use crate::Gateway;
 use crate::body::{Body, ReadError, collect, read};
@@ -38,6 +40,10 @@ const OUTBOX: usize = 64;
 pub struct Hub {
     pub(crate) connections: Arc<dyn Connections>,
     now: std::sync::RwLock<Option<ServedNow>>,
+    /// Cancelled when Portico stops: every connection is closed (1001, going away).
+    stopping: CancellationToken,
+    /// The connections' tasks, each until its `$disconnect` has run.
+    tasks: TaskTracker,
 }
 
 struct ServedNow {
@@ -55,6 +61,8 @@ impl Default for Hub {
         Hub {
             connections: Arc::new(LocalConnections::default()),
             now: std::sync::RwLock::new(None),
+            stopping: CancellationToken::new(),
+            tasks: TaskTracker::new(),
         }
     }
 }
@@ -73,6 +81,20 @@ impl Hub {
             apis,
             logs,
         });
+    }
+
+    /// How many connections are open.
+    pub fn open(&self) -> usize {
+        self.connections.count()
+    }
+
+    /// Closes every connection with 1001 (going away), as AWS does when it moves one, and
+    /// waits until each has run its `$disconnect`. A connection made from now on is closed
+    /// as soon as it opens.
+    pub async fn close_all(&self) {
+        self.stopping.cancel();
+        self.tasks.close();
+        self.tasks.wait().await;
     }
 
     /// The stages' access logs served now.
@@ -456,7 +478,9 @@ impl Gateway {
             .connections
             .insert(&session.connection_id, info, outbox, close.clone());
         metrics::gauge!(CONNECTIONS, "target" => session.target()).increment(1.0);
-        tokio::spawn(connection::run(session, upgrade, inbox, close));
+        self.hub
+            .tasks
+            .spawn(connection::run(session, upgrade, inbox, close));
         let mut response = Response::new(Body::empty());
         *response.status_mut() = StatusCode::SWITCHING_PROTOCOLS;
         let headers = response.headers_mut();
