@@ -415,6 +415,60 @@ fn package_layers(
     by_registry
 }
 
+/// TLS on Portico's port, by its local certificate authority (made once per machine in
+/// Portico's cache).
+struct LocalTls {
+    settings: portico_server::tls::Settings,
+    /// The authority's certificate file, to trust.
+    ca: PathBuf,
+    /// What makes functions' SDKs trust it: `AWS_CA_BUNDLE` (boto3, the AWS CLI; a bundle of
+    /// the authority and the system's CA certificates, so real AWS endpoints still verify)
+    /// and `NODE_EXTRA_CA_CERTS` (Node).
+    trust: Vec<(String, String)>,
+}
+
+/// Portico's TLS; none (Portico serves plain HTTP only, and says why) when the authority
+/// cannot be kept (its folder cannot be written, say).
+fn local_tls(config: &Config, work: &WorkDir) -> Option<LocalTls> {
+    let dir = machine_cache(config).join("tls");
+    let made = portico_server::tls::LocalCa::load_or_create(&dir).and_then(|ca| {
+        let mut bundle = ca.cert_pem().to_string();
+        if let Ok(system) = std::fs::read_to_string(SYSTEM_CA_BUNDLE) {
+            bundle.push('\n');
+            bundle.push_str(&system);
+        }
+        std::fs::create_dir_all(&work.0)?;
+        let bundle_path = work.0.join("ca-bundle.pem");
+        std::fs::write(&bundle_path, bundle)?;
+        let ca_path = ca.cert_path.clone();
+        let trust = vec![
+            (
+                "AWS_CA_BUNDLE".to_string(),
+                bundle_path.display().to_string(),
+            ),
+            (
+                "NODE_EXTRA_CA_CERTS".to_string(),
+                ca_path.display().to_string(),
+            ),
+        ];
+        Ok(LocalTls {
+            settings: ca.server_config()?,
+            ca: ca_path,
+            trust,
+        })
+    });
+    made.map_err(|e| {
+        tracing::warn!(
+            "serving http:// only: cannot keep a local certificate authority in {}: {e}",
+            dir.display()
+        )
+    })
+    .ok()
+}
+
+/// Where Debian, Ubuntu and Alpine keep the system's CA certificates in one file.
+const SYSTEM_CA_BUNDLE: &str = "/etc/ssl/certs/ca-certificates.crt";
+
 /// Where Portico keeps what it installs for every project on this machine:
 /// `$PORTICO_CACHE`, else `$XDG_CACHE_HOME/portico`, else `~/.cache/portico`, else
 /// `.portico/` beside the config.
@@ -430,12 +484,14 @@ fn machine_cache(config: &Config) -> PathBuf {
         .unwrap_or_else(|| config.dir.join(".portico"))
 }
 
-/// What every config served in turn shares: where the gateway hands what it records, and
-/// the open WebSocket connections (which outlive a reload).
+/// What every config served in turn shares: where the gateway hands what it records, the
+/// open WebSocket connections (which outlive a reload), and the environment variables that
+/// make functions' SDKs trust Portico's TLS certificates.
 struct Recorders {
     observatory: Option<Arc<portico_observe::Observatory>>,
     tracer: Option<Arc<portico_observe::otlp::Tracer>>,
     websockets: Arc<portico_gateway::doors::websocket::Hub>,
+    trust: Vec<(String, String)>,
 }
 
 /// What `config` serves at `addr`: its functions' runtime and the gateway in front of them,
@@ -453,6 +509,7 @@ fn served(
     let mut endpoints = config.endpoint_variables(&format!("http://{addr}"));
     endpoints.retain(|(name, _)| std::env::var_os(name).is_none());
     endpoints.extend(std::env::vars().filter(|(name, _)| name.starts_with("AWS_ENDPOINT_URL")));
+    endpoints.extend(recorders.trust.iter().cloned());
     for function in config.functions.values_mut() {
         for (name, url) in &endpoints {
             function
@@ -776,6 +833,7 @@ async fn serve(
         })?;
     let addr = listener.local_addr()?;
     let work = WorkDir::new();
+    let tls = local_tls(&config, &work);
     let observatory = metrics.as_ref().map(|_| {
         let declared = portico_server::routes::declared(&config, addr);
         Arc::new(portico_observe::Observatory::new(declared))
@@ -785,6 +843,7 @@ async fn serve(
         observatory: observatory.clone(),
         tracer: tracer.as_ref().map(|(t, _)| t.clone()),
         websockets: Arc::default(),
+        trust: tls.as_ref().map(|t| t.trust.clone()).unwrap_or_default(),
     };
     let mut config = config;
     let served = served(&mut config, addr, &work, async_retry_delay, &recorders)
@@ -798,6 +857,12 @@ async fn serve(
         config_path.display()
     );
     print_routes(&config, addr);
+    if let Some(tls) = &tls {
+        println!(
+            "  TLS           https:// and wss:// on the same port, certificates by {}",
+            tls.ca.display()
+        );
+    }
     if let (Some(listener), Some(metrics), Some(observatory)) = (admin, metrics, observatory) {
         let admin_addr = listener.local_addr()?;
         println!("  Dashboard     http://{admin_addr}/dashboard");
@@ -865,7 +930,8 @@ async fn serve(
         }
         None => Some((publish, work)),
     };
-    portico_server::serve(listener, serving, readiness, shutdown, force).await;
+    let tls = tls.map(|t| t.settings);
+    portico_server::serve(listener, serving, tls, readiness, shutdown, force).await;
     if let Some((tracer, _)) = &tracer {
         tracer.flush(SPANS_FLUSH).await;
     }

@@ -55,6 +55,10 @@ impl Timeline {
     }
 }
 
+/// Put in a request's extensions by the listener when it came over TLS (`https://`).
+#[derive(Debug, Clone, Copy)]
+pub struct Tls;
+
 /// A request's header names as the client spelt them (which `http::HeaderMap` lower-cases),
 /// put in its extensions by the listener that read them.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -82,6 +86,8 @@ pub struct RequestCtx {
     pub protocol: &'static str,
     pub remote: SocketAddr,
     pub local_port: u16,
+    /// `https` for a request that came over TLS, else `http`.
+    pub scheme: &'static str,
     /// Which front door and API, for the metrics and the log.
     pub target: Target,
     /// Filled by authorize: `requestContext.authorizer`.
@@ -119,6 +125,10 @@ impl RequestCtx {
         target: Target,
     ) -> RequestCtx {
         let received = SystemTime::now();
+        let scheme = match parts.extensions.get::<Tls>() {
+            Some(_) => "https",
+            None => "http",
+        };
         RequestCtx {
             request_id: portico_events::time::request_id(),
             apigw_request_id: None,
@@ -152,6 +162,7 @@ impl RequestCtx {
             headers: parts.headers,
             remote,
             local_port,
+            scheme,
             target,
             authorizer: None,
             usage_key: None,
@@ -185,7 +196,7 @@ impl RequestCtx {
             ("x-amzn-trace-id", self.trace_id.clone()),
             ("x-forwarded-for", self.remote.ip().to_string()),
             ("x-forwarded-port", self.local_port.to_string()),
-            ("x-forwarded-proto", "http".to_string()),
+            ("x-forwarded-proto", self.scheme.to_string()),
         ]
     }
 

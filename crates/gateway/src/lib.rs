@@ -53,7 +53,7 @@ use portico_config::{Config, ConfigError};
 use portico_runtime::Runtime;
 
 pub use body::Body;
-pub use ctx::HeaderCase;
+pub use ctx::{HeaderCase, Tls};
 pub use refusal::Refusal;
 
 /// Which door serves an API: an HTTP API's, a REST API's, or the answer that there is no

@@ -9,6 +9,7 @@ pub mod admin;
 pub mod dashboard;
 mod header_case;
 pub mod routes;
+pub mod tls;
 
 use std::convert::Infallible;
 use std::future::Future;
@@ -68,12 +69,14 @@ const ACCEPT_BACKOFF: std::time::Duration = std::time::Duration::from_millis(50)
 pub async fn serve(
     listener: TcpListener,
     serving: Serving,
+    tls: Option<tls::Settings>,
     readiness: Readiness,
     shutdown: impl Future<Output = ()>,
     force: impl Future<Output = ()>,
 ) {
     let graceful = GracefulShutdown::new();
     let builder = auto::Builder::new(TokioExecutor::new());
+    let tls = tls.map(tokio_rustls::TlsAcceptor::from);
     let mut shutdown = std::pin::pin!(shutdown);
     loop {
         tokio::select! {
@@ -88,25 +91,24 @@ pub async fn serve(
                     }
                 };
                 let _ = stream.set_nodelay(true);
-                let serving = serving.clone();
-                let heads = match serving.borrow().gateway.keeps_header_case() {
-                    true => header_case::Heads::default(),
-                    false => header_case::Heads::off(),
+                let connection = Connection {
+                    serving: serving.clone(),
+                    builder: builder.clone(),
+                    watcher: graceful.watcher(),
+                    remote,
                 };
-                let stream = header_case::Tap::new(stream, heads.clone());
-                let service = service_fn(move |mut req: Request<Incoming>| {
-                    let target = req.uri().path_and_query().map_or("/", |p| p.as_str());
-                    if let Some(case) = heads.take(req.method().as_str(), target) {
-                        req.extensions_mut().insert(case);
-                    }
-                    let served = serving.borrow().clone();
-                    async move { Ok::<_, Infallible>(dispatch(&served.gateway, req, remote).await) }
-                });
-                let connection = builder.serve_connection_with_upgrades(TokioIo::new(stream), service);
-                let connection = graceful.watch(connection.into_owned());
+                let tls = tls.clone();
                 tokio::spawn(async move {
-                    if let Err(e) = connection.await {
-                        tracing::debug!("connection from {remote} ended: {e}");
+                    match tls {
+                        Some(tls) if tls::starts_tls(&stream).await => {
+                            let handshake = tokio::time::timeout(TLS_HANDSHAKE, tls.accept(stream));
+                            match handshake.await {
+                                Ok(Ok(stream)) => connection.serve(stream, true).await,
+                                Ok(Err(e)) => tracing::debug!("TLS handshake from {remote} failed: {e}"),
+                                Err(_) => tracing::debug!("TLS handshake from {remote} timed out"),
+                            }
+                        }
+                        _ => connection.serve(stream, false).await,
                     }
                 });
             }
@@ -133,6 +135,53 @@ pub async fn serve(
     tracing::info!("stopping function instances");
     let served = serving.borrow().clone();
     served.gateway.runtime().shutdown().await;
+}
+
+/// How long a client may take over its TLS handshake.
+const TLS_HANDSHAKE: std::time::Duration = std::time::Duration::from_secs(10);
+
+/// One accepted connection, served until it ends (or Portico stops).
+struct Connection {
+    serving: Serving,
+    builder: auto::Builder<TokioExecutor>,
+    watcher: hyper_util::server::graceful::Watcher,
+    remote: SocketAddr,
+}
+
+impl Connection {
+    /// Serves HTTP/1.1 and h2 on `stream` (plain, or TLS already accepted when `tls`), each
+    /// request with the gateway current when it arrives.
+    async fn serve<S>(self, stream: S, tls: bool)
+    where
+        S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
+    {
+        let Connection {
+            serving,
+            builder,
+            watcher,
+            remote,
+        } = self;
+        let heads = match serving.borrow().gateway.keeps_header_case() {
+            true => header_case::Heads::default(),
+            false => header_case::Heads::off(),
+        };
+        let stream = header_case::Tap::new(stream, heads.clone());
+        let service = service_fn(move |mut req: Request<Incoming>| {
+            let target = req.uri().path_and_query().map_or("/", |p| p.as_str());
+            if let Some(case) = heads.take(req.method().as_str(), target) {
+                req.extensions_mut().insert(case);
+            }
+            if tls {
+                req.extensions_mut().insert(portico_gateway::Tls);
+            }
+            let served = serving.borrow().clone();
+            async move { Ok::<_, Infallible>(dispatch(&served.gateway, req, remote).await) }
+        });
+        let connection = builder.serve_connection_with_upgrades(TokioIo::new(stream), service);
+        if let Err(e) = watcher.watch(connection.into_owned()).await {
+            tracing::debug!("connection from {remote} ended: {e}");
+        }
+    }
 }
 
 async fn dispatch(

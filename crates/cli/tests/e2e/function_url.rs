@@ -324,3 +324,33 @@ functions:
         "https://app.example"
     );
 }
+
+/// The same port answers TLS with a certificate by Portico's local authority (for the name
+/// asked for, or for the address), and a client that breaks the handshake is closed on.
+#[tokio::test]
+async fn https_is_served_on_the_same_port_by_portico_s_own_authority() {
+    let p = Portico::start(PYTHON);
+    let ca = p.certificate_authority();
+    assert!(p.banner.contains(&ca.display().to_string()), "{}", p.banner);
+    let got = p.python(
+        "https_client.py",
+        &[
+            ca.to_str().unwrap(),
+            "/lambda-url/echo/",
+            "echo.lambda-url.localhost",
+        ],
+    );
+    assert_eq!(
+        got["by_address"],
+        json!({"status": 200, "proto": "https", "body": "over tls"}),
+        "{got}"
+    );
+    assert_eq!(
+        got["by_name"]["names"],
+        json!(["localhost", "echo.lambda-url.localhost"])
+    );
+    assert_eq!(got["untrusting"], "SSLCertVerificationError");
+    assert_eq!(got["garbage_record"], "closed");
+    assert_eq!(got["cut_short"], "closed");
+    assert_eq!(got["plain"], json!({"status": 200, "proto": "http"}));
+}

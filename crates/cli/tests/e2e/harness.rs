@@ -413,6 +413,11 @@ impl Portico {
         })
     }
 
+    /// The file of Portico's local certificate authority (its TLS certificates' issuer).
+    pub fn certificate_authority(&self) -> PathBuf {
+        test_cache().join("tls/ca.pem")
+    }
+
     /// Sends SIGINT (Ctrl-C) and waits for Portico to exit.
     pub fn interrupt(mut self) -> std::process::ExitStatus {
         signal(self.child.id(), nix::sys::signal::Signal::SIGINT);

@@ -36,7 +36,8 @@ apis:
     let p = Portico::start(&config);
     let url = format!("ws://chat.execute-api.localhost:{}/dev", p.addr.port());
     assert!(p.banner.contains(&url), "{}", p.banner);
-    let got = p.python("ws_chat.py", &["chat", "dev"]);
+    let ca = p.certificate_authority();
+    let got = p.python("ws_chat.py", &["chat", "dev", "chat", ca.to_str().unwrap()]);
     assert_eq!(got["distinct_ids"], 3, "{got}");
     assert_eq!(got["whoami"]["routeKey"], "whoami", "{got}");
     assert_eq!(got["whoami"]["eventType"], "MESSAGE");

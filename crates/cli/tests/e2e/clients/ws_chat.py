@@ -1,9 +1,11 @@
 """Drives a WebSocket API with the `websockets` client from PyPI and the management API
 with boto3's `apigatewaymanagementapi` client, as a browser and a backend would, and prints
-what they saw as JSON. Usage: ws_chat.py ENDPOINT API STAGE [chat|authorizer]"""
+what they saw as JSON. Usage: ws_chat.py ENDPOINT API STAGE [chat|authorizer] [CA_FILE]
+(CA_FILE: Portico's certificate authority; the chat's second client connects with wss://)"""
 
 import asyncio
 import json
+import ssl
 import sys
 
 import boto3
@@ -12,6 +14,7 @@ from botocore.config import Config
 
 endpoint, api, stage = sys.argv[1], sys.argv[2], sys.argv[3]
 scenario = sys.argv[4] if len(sys.argv) > 4 else "chat"
+ca_file = sys.argv[5] if len(sys.argv) > 5 else None
 url = endpoint.replace("http://", "ws://") + f"/execute-api/{api}/{stage}"
 def management_client(key="test", secret="test"):
     return boto3.client(
@@ -43,6 +46,11 @@ async def whoami(socket):
 async def main():
     out = {}
     clients = [await websockets.connect(url) for _ in range(3)]
+    if ca_file:
+        # The same port answers wss://, with a certificate by Portico's authority.
+        await clients[1].close()
+        secure = ssl.create_default_context(cafile=ca_file)
+        clients[1] = await websockets.connect(url.replace("ws://", "wss://"), ssl=secure)
     ids = [(await whoami(c))["connectionId"] for c in clients]
     out["whoami"] = await whoami(clients[0])
     out["distinct_ids"] = len(set(ids))

@@ -182,7 +182,7 @@ pub fn forwarded(ctx: &RequestCtx) -> [(&'static str, String); 4] {
     [
         ("x-forwarded-for", ctx.remote.ip().to_string()),
         ("x-forwarded-port", ctx.local_port.to_string()),
-        ("x-forwarded-proto", "http".to_string()),
+        ("x-forwarded-proto", ctx.scheme.to_string()),
         ("x-amzn-trace-id", ctx.trace_id.clone()),
     ]
 }
