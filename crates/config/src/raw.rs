@@ -333,10 +333,13 @@ pub struct RawRoute {
     /// The name of the API's authorizer that guards this route.
     #[serde(default)]
     pub authorizer: Option<Spanned<String>>,
-    /// For `websocket` routes: the function's answer is sent back to the client (a route
+    /// For `websocket` routes: the integration's answer is sent back to the client (a route
     /// response).
     #[serde(default)]
     pub route_response: bool,
+    /// For `websocket` routes: a MOCK integration instead of `function` or `http`.
+    #[serde(default)]
+    pub mock: Option<Spanned<RawMock>>,
     /// For a JWT authorizer: the token must carry one of these scopes.
     #[serde(default)]
     pub scopes: Vec<String>,
@@ -362,6 +365,29 @@ pub struct RawRoute {
     /// limits (default 30000), any length under `unbounded` (default: the function's timeout).
     #[serde(default)]
     pub timeout_ms: Option<Spanned<u64>>,
+}
+
+impl RawRoute {
+    /// The keys only WebSocket routes take, and whether each was given.
+    pub fn websocket_only(&self) -> [(&'static str, bool); 2] {
+        [
+            ("route_response", self.route_response),
+            ("mock", self.mock.is_some()),
+        ]
+    }
+}
+
+/// A WebSocket route's MOCK integration.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawMock {
+    /// VTL rendering `{"statusCode": <n>}` (default `{"statusCode": 200}`).
+    #[serde(default)]
+    pub request_template: Option<Spanned<String>>,
+    /// Integration responses by key, `$default` or a pattern over the status (`/2\d\d/`):
+    /// the VTL template of what is sent back.
+    #[serde(default)]
+    pub responses: BTreeMap<Key, String>,
 }
 
 /// One function.

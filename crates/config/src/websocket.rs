@@ -25,11 +25,131 @@ pub struct WebSocketApi {
 /// What a route does with its event.
 #[derive(Debug, Clone)]
 pub struct WebSocketRoute {
-    pub function: FunctionRef,
-    /// The function's answer (its `body`, or the whole answer) goes back to the client.
+    pub integration: WebSocketIntegration,
+    /// The integration's answer goes back to the client (a route response).
     pub route_response: bool,
     /// On `$connect`: the authorizer that decides whether the connection is made.
     pub authorizer: Option<String>,
+}
+
+/// How a route is integrated, as WebSocket APIs allow.
+#[derive(Debug, Clone)]
+pub enum WebSocketIntegration {
+    /// A Lambda proxy integration (`AWS_PROXY`): the function gets the event; its `body`
+    /// (or whole answer) is the route response.
+    Lambda(FunctionRef),
+    /// An HTTP proxy integration (`HTTP_PROXY`): the message is sent as the body of a
+    /// request to `url` (an empty one on `$connect` and `$disconnect`, with the handshake's
+    /// `Sec-WebSocket-*` headers on `$connect`); the answer's body is the route response,
+    /// its status decides `$connect`.
+    Http {
+        url: String,
+        method: String,
+        /// `integration.request.header.<name>` / `.querystring.<name>` ← a source.
+        parameters: Vec<(Parameter, ParameterSource)>,
+    },
+    /// A `MOCK` integration: no backend; the request template's `statusCode` picks the
+    /// integration response, whose template is the route response.
+    Mock(Mock),
+}
+
+impl WebSocketIntegration {
+    /// The function a Lambda integration invokes.
+    pub fn function(&self) -> Option<&FunctionRef> {
+        match self {
+            WebSocketIntegration::Lambda(function) => Some(function),
+            _ => None,
+        }
+    }
+}
+
+/// A MOCK integration's templates (VTL, kept as text: the gateway parses them at start).
+#[derive(Debug, Clone)]
+pub struct Mock {
+    /// Renders `{"statusCode": <n>}`.
+    pub request_template: String,
+    /// Tried in order: the first whose pattern matches the status (a `$default` one when
+    /// none does).
+    pub responses: Vec<MockResponse>,
+    /// Where `mock:` is written (line, column), for what is found wrong in it later.
+    pub at: (u32, u32),
+}
+
+/// One integration response of a MOCK integration.
+#[derive(Debug, Clone)]
+pub struct MockResponse {
+    /// The status codes it is for, a regular expression over the whole code (`2\d\d`, from
+    /// the key `/2\d\d/`); `None` for `$default`.
+    pub pattern: Option<String>,
+    /// What is sent back (with a route response); `None`: nothing.
+    pub template: Option<String>,
+}
+
+/// Where an HTTP integration's mapped parameter goes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Parameter {
+    Header(String),
+    Querystring(String),
+}
+
+/// Where a mapped parameter's value comes from (`request_parameters`, as WebSocket APIs
+/// write them).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ParameterSource {
+    /// `context.<name>` (`connectionId`, `routeKey`, `identity.sourceIp`, ...).
+    Context(String),
+    /// `route.request.header.<name>`: on `$connect` only, as on AWS.
+    Header(String),
+    /// `route.request.querystring.<name>`: on `$connect` only.
+    Querystring(String),
+    /// `route.request.body.<path>`: a field of the message's JSON.
+    Body(Vec<String>),
+    /// `stageVariables.<name>`.
+    StageVariable(String),
+    /// `'text'`.
+    Static(String),
+}
+
+impl Parameter {
+    /// Reads `integration.request.header.<name>` or `integration.request.querystring.<name>`.
+    pub fn parse(text: &str) -> Option<Parameter> {
+        let rest = text.strip_prefix("integration.request.")?;
+        if let Some(name) = rest.strip_prefix("header.").filter(|n| !n.is_empty()) {
+            return Some(Parameter::Header(name.to_string()));
+        }
+        let name = rest
+            .strip_prefix("querystring.")
+            .filter(|n| !n.is_empty())?;
+        Some(Parameter::Querystring(name.to_string()))
+    }
+}
+
+impl ParameterSource {
+    /// Reads a mapping expression of WebSocket APIs.
+    pub fn parse(text: &str) -> Option<ParameterSource> {
+        let named = |prefix: &str| {
+            text.strip_prefix(prefix)
+                .filter(|n| !n.is_empty())
+                .map(str::to_string)
+        };
+        if let Some(quoted) = text.strip_prefix('\'').and_then(|t| t.strip_suffix('\'')) {
+            return Some(ParameterSource::Static(quoted.to_string()));
+        }
+        if let Some(name) = named("context.") {
+            return Some(ParameterSource::Context(name));
+        }
+        if let Some(name) = named("route.request.header.") {
+            return Some(ParameterSource::Header(name));
+        }
+        if let Some(name) = named("route.request.querystring.") {
+            return Some(ParameterSource::Querystring(name));
+        }
+        if let Some(path) = named("route.request.body.") {
+            let path: Vec<String> = path.split('.').map(str::to_string).collect();
+            return (!path.iter().any(String::is_empty)).then_some(ParameterSource::Body(path));
+        }
+        named("stageVariables.").map(ParameterSource::StageVariable)
+    }
 }
 
 /// A Lambda REQUEST authorizer of `$connect`: its answer (an IAM policy) allows the

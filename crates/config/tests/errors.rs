@@ -314,24 +314,34 @@ fn broken_configs_say_where_and_how_to_fix() {
             ],
         ),
         (
+            "functions:\n  hello: {runtime: python3.12, handler: app.handler, code: ./hello}\napis:\n  shop:\n    protocol: http\n    routes:\n      GET /a: {function: hello, route_response: true, mock: {}}\n",
+            &[
+                "7:7 route `GET /a`: `route_response` is for WebSocket routes | an HTTP API route answers with its integration's response",
+                "7:7 route `GET /a`: `mock` is for WebSocket routes",
+            ],
+        ),
+        (
             "apis:\n  shop:\n    protocol: graphql\n",
             &[
                 "3:15 protocol `graphql` is not served | use `http` (HTTP APIs), `rest` (REST APIs) or `websocket` (WebSocket APIs)",
             ],
         ),
         (
-            "functions:\n  hello: {runtime: python3.12, handler: app.handler, code: ./hello}\napis:\n  chat:\n    protocol: websocket\n    route_selection: $request.header.x\n    cors: {allow_origins: ['*']}\n    stages: {\"bad stage\": {}, prod: {throttle: {rate: 1, burst: 1}, cache_ttl: 60}}\n    routes:\n      $connect: {function: hello, route_response: true}\n      $ping: {function: hello}\n      send: {http: 'http://127.0.0.1:1/'}\n      other: {function: helo}\n",
+            "functions:\n  hello: {runtime: python3.12, handler: app.handler, code: ./hello}\napis:\n  chat:\n    protocol: websocket\n    route_selection: $request.header.x\n    cors: {allow_origins: ['*']}\n    stages: {\"bad stage\": {}, prod: {throttle: {rate: 1, burst: 1}, cache_ttl: 60}}\n    routes:\n      $connect: {function: hello, route_response: true}\n      $ping: {function: hello}\n      send: {http: 'http://127.0.0.1:1/', function: hello}\n      other: {function: helo}\n      ping: {mock: {responses: {'2xx': x, $default: y}}}\n      mapped: {function: hello, request_parameters: {integration.request.header.a: context.connectionId}}\n      relay: {http: 'http://127.0.0.1:1/', request_parameters: {integration.response.header.a: context.connectionId, integration.request.header.b: route.request.path.x}}\n",
             &[
-                "4:3 `cors` is not served on WebSocket APIs | a WebSocket API has `route_selection`, `stages`, `authorizers` and `routes` (`$connect`, `$disconnect`, `$default` and your own keys), each with its `function`",
+                "4:3 `cors` is not served on WebSocket APIs | a WebSocket API has `route_selection`, `stages`, `authorizers` and `routes` (`$connect`, `$disconnect`, `$default` and your own keys), each with `function`, `http` or `mock`",
                 "6:22 route_selection: `$request.header.x` is not a variable a route selection expression may use | write `$request.body.action` (the default), or `${request.body.a}/${request.body.b}`",
                 "8:14 `bad stage` is not a valid stage name | use letters, digits, `-` and `_` (REST and WebSocket APIs have no `$default` stage)",
                 "8:31 stage `prod`: `throttle` is not served on WebSocket APIs | a WebSocket API's stage takes `variables` and `access_log`",
                 "8:31 stage `prod`: `cache_ttl` is not served on WebSocket APIs",
                 "10:7 route `$connect`: `route_response` is for message routes",
                 "11:7 `$ping` is not a route key of WebSocket APIs",
-                "12:7 route `send`: `http` is not served on WebSocket routes yet",
-                "12:7 route `send` has no `function`",
+                "12:7 route `send` needs one integration | give it `function: <name>`, `http: <url>` or `mock: {}`, one of them",
                 "13:25 route `other` invokes `helo`, which is not a function here | did you mean `hello`?",
+                "14:33 route `ping`: `2xx` is not an integration response key | write `$default`, or a pattern over the status code between slashes: `/2\\d\\d/`",
+                "15:7 route `mapped`: `request_parameters` are for `http:` integrations",
+                "16:65 route `relay`: `integration.response.header.a` is not an integration request parameter",
+                "16:118 route `relay`: `route.request.path.x` is not a mapping expression of WebSocket APIs",
             ],
         ),
         (

@@ -75,6 +75,8 @@ pub struct Gateway {
         std::collections::BTreeMap<String, Arc<portico_config::websocket::WebSocketApi>>,
     /// The WebSocket APIs' open connections, and what serves them.
     hub: Arc<doors::websocket::Hub>,
+    /// The WebSocket APIs' MOCK integrations' templates, parsed.
+    websocket_mocks: Arc<doors::websocket::Mocks>,
     /// The REST APIs, compiled: what each method is checked and mapped by.
     plans: doors::rest::mapping::plan::Plans,
     /// The REST APIs' stage caches.
@@ -121,7 +123,13 @@ fn stage_logs(config: &Config) -> Vec<(&str, &str, &portico_config::AccessLog)> 
 /// What in a valid config cannot be served (a mapping template that does not parse, a
 /// model that is not a schema), each at the config line that declares it.
 pub fn check(config: &Config) -> Result<(), ConfigError> {
-    plans(config).map(|_| ())
+    plans(config)?;
+    let websocket_apis = config
+        .websocket_apis
+        .iter()
+        .map(|(name, api)| (name.clone(), Arc::new(api.clone())))
+        .collect();
+    doors::websocket::Mocks::compile(&websocket_apis, &config.path).map(|_| ())
 }
 
 fn plans(config: &Config) -> Result<doors::rest::mapping::plan::Plans, ConfigError> {
@@ -144,6 +152,15 @@ impl Gateway {
         local_port: u16,
     ) -> Result<Gateway, ConfigError> {
         let plans = plans(config)?;
+        let websocket_apis: doors::websocket::Apis = config
+            .websocket_apis
+            .iter()
+            .map(|(name, api)| (name.clone(), Arc::new(api.clone())))
+            .collect();
+        let websocket_mocks = Arc::new(doors::websocket::Mocks::compile(
+            &websocket_apis,
+            &config.path,
+        )?);
         let stage_logs = access_log::StageLogs::open(stage_logs(config)).map_err(|errors| {
             ConfigError::Invalid {
                 path: config.path.clone(),
@@ -160,11 +177,8 @@ impl Gateway {
             stage_logs: Arc::new(stage_logs),
             apis: config.apis.clone(),
             rest_apis: config.rest_apis.clone(),
-            websocket_apis: config
-                .websocket_apis
-                .iter()
-                .map(|(name, api)| (name.clone(), Arc::new(api.clone())))
-                .collect(),
+            websocket_apis,
+            websocket_mocks,
             hub: Arc::new(doors::websocket::Hub::default()),
             limiter: Box::new(limiter::LocalBuckets::default()),
             authorizer_cache: Box::new(portico_auth::LocalCache::default()),
@@ -177,29 +191,33 @@ impl Gateway {
             observatory: None,
             tracer: None,
         };
-        gateway.hub.serve(
-            gateway.runtime.clone(),
-            gateway.websocket_apis.clone(),
-            gateway.stage_logs.clone(),
-        );
+        gateway.hub.serve(gateway.websockets_served());
         Ok(gateway)
     }
 
     /// Hands every request's record to `observatory` from now on.
     pub fn observe(&mut self, observatory: Arc<portico_observe::Observatory>) {
         self.observatory = Some(observatory);
+        self.hub.serve(self.websockets_served());
     }
 
     /// Serves WebSocket connections through `hub`, shared with the gateway of the config
     /// served before: a reload keeps the open connections, and they are served by this
     /// config from now on.
     pub fn join(&mut self, hub: Arc<doors::websocket::Hub>) {
-        hub.serve(
-            self.runtime.clone(),
-            self.websocket_apis.clone(),
-            self.stage_logs.clone(),
-        );
+        hub.serve(self.websockets_served());
         self.hub = hub;
+    }
+
+    /// What this gateway serves WebSocket connections by.
+    fn websockets_served(&self) -> doors::websocket::ServedNow {
+        doors::websocket::ServedNow {
+            runtime: self.runtime.clone(),
+            apis: self.websocket_apis.clone(),
+            logs: self.stage_logs.clone(),
+            mocks: self.websocket_mocks.clone(),
+            observatory: self.observatory.clone(),
+        }
     }
 
     /// The WebSocket connections this gateway serves (shared across reloads).

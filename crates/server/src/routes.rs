@@ -3,6 +3,7 @@
 use std::net::SocketAddr;
 
 use portico_config::Config;
+use portico_config::websocket::CONNECT;
 use portico_observe::{Declared, FunctionUse, RouteId, Target};
 
 /// The Function URL host suffix, as in `hello.lambda-url.localhost` (and an alias's,
@@ -127,12 +128,7 @@ struct Served {
 fn served(config: &Config, addr: SocketAddr) -> Vec<Served> {
     use portico_config::rest::IntegrationKind;
     let port = addr.port();
-    let function = |name: &str| {
-        config.functions.get(name).map(|f| FunctionUse {
-            name: name.to_string(),
-            memory_mb: f.memory_mb,
-        })
-    };
+    let function = |name: &str| function_use(config, name);
     let id = |target: Target, stage: &str, route: &str| RouteId {
         target,
         stage: stage.to_string(),
@@ -217,8 +213,8 @@ fn served(config: &Config, addr: SocketAddr) -> Vec<Served> {
                 id: id(Target::websocket_api(name), stage, "$connect"),
                 function: api
                     .routes
-                    .get(portico_config::websocket::CONNECT)
-                    .and_then(|r| function(&r.function.name)),
+                    .get(CONNECT)
+                    .and_then(|r| function(&r.integration.function()?.name)),
             });
         }
     }
@@ -253,14 +249,42 @@ pub fn routes(config: &Config, addr: SocketAddr) -> Vec<Route> {
 /// Every route of `config` as the record phase labels it, with its path-form URL on `addr`
 /// and the function it invokes: what the dashboard lists before any traffic comes.
 pub fn declared(config: &Config, addr: SocketAddr) -> Vec<Declared> {
-    served(config, addr)
+    let mut declared: Vec<Declared> = served(config, addr)
         .into_iter()
         .map(|s| Declared {
             id: s.id,
             url: Some(s.url),
             function: s.function,
         })
-        .collect()
+        .collect();
+    // A WebSocket API is served at one URL (its handshake, `$connect`); each other route
+    // of it is recorded on its own.
+    for (name, api) in &config.websocket_apis {
+        for stage in api.stages.keys() {
+            let others = api.routes.iter().filter(|(key, _)| *key != CONNECT);
+            for (key, route) in others {
+                declared.push(Declared {
+                    id: RouteId {
+                        target: Target::websocket_api(name),
+                        stage: stage.clone(),
+                        route: key.clone(),
+                    },
+                    url: None,
+                    function: (route.integration.function())
+                        .and_then(|f| function_use(config, &f.name)),
+                });
+            }
+        }
+    }
+    declared
+}
+
+/// The function `name` of `config`, as records name it.
+fn function_use(config: &Config, name: &str) -> Option<FunctionUse> {
+    config.functions.get(name).map(|f| FunctionUse {
+        name: name.to_string(),
+        memory_mb: f.memory_mb,
+    })
 }
 
 /// A stage's path prefix in an HTTP API's URL: none for `$default`.

@@ -47,6 +47,28 @@ fn validate_reports_each_problem_with_its_place() {
     );
 }
 
+/// A WebSocket mock's template or response pattern that does not parse stops `validate`
+/// (and start-up), at the route's `mock:`.
+#[test]
+fn validate_checks_websocket_mocks() {
+    let (_dir, path) = config(
+        "apis:\n  chat:\n    protocol: websocket\n    routes:\n      ping:\n        mock: {request_template: '#if($x', responses: {'/2(\\d/': ok}}\n",
+    );
+    let out = portico(&["validate", &path]);
+    assert!(!out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains(&format!(
+            "{path}:6:15: WebSocket API `chat`, route `ping`: a template of the mock does not parse"
+        )),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("route `ping`: `/2(\\d/` is not a regular expression"),
+        "{stderr}"
+    );
+}
+
 #[test]
 fn validate_reads_openapi_documents_and_their_templates() {
     let dir = tempfile::tempdir().unwrap();

@@ -262,7 +262,7 @@ apis:
 }
 
 /// `GET` `path` on `p`'s admin listener, as JSON.
-async fn admin_json(p: &Portico, path: &str) -> serde_json::Value {
+pub(crate) async fn admin_json(p: &Portico, path: &str) -> serde_json::Value {
     let admin = p.admin.expect("the admin listener's address is printed");
     let answer = reqwest::get(format!("http://{admin}{path}")).await.unwrap();
     assert_eq!(answer.status(), 200, "{path}");
@@ -270,7 +270,7 @@ async fn admin_json(p: &Portico, path: &str) -> serde_json::Value {
 }
 
 /// The entry of `list` whose `key` fields are `values`.
-fn find<'a>(list: &'a serde_json::Value, key: &[(&str, &str)]) -> &'a serde_json::Value {
+pub(crate) fn find<'a>(list: &'a serde_json::Value, key: &[(&str, &str)]) -> &'a serde_json::Value {
     list.as_array()
         .unwrap()
         .iter()

@@ -316,3 +316,167 @@ apis:
         p.logs()
     );
 }
+
+const INTEGRATIONS: &str = r#"
+functions:
+  who: {runtime: python3.12, handler: chat.whoami, code: "@fixtures/websocket", environment: {CHAT_STORE: "."}}
+apis:
+  chat:
+    protocol: websocket
+    stages: {dev: {variables: {colour: blue}}}
+    routes:
+      $connect:
+        http: UPSTREAM/echo/connect
+        request_parameters:
+          integration.request.header.x-connection: context.connectionId
+      ping:
+        route_response: true
+        mock:
+          responses:
+            $default: >-
+              {"pong": "$context.connectionId", "route": "$context.routeKey",
+              "said": $input.json('$.data'), "colour": "$stageVariables.colour"}
+      teapot:
+        route_response: true
+        mock:
+          request_template: '{"statusCode": 418}'
+          responses:
+            /4\d\d/: '{"error": "short and stout"}'
+            $default: 'fine'
+      silent:
+        mock: {}
+      nostatus:
+        route_response: true
+        mock: {request_template: 'no status here'}
+      relay:
+        route_response: true
+        http: UPSTREAM/echo/relay
+        request_parameters:
+          integration.request.header.x-connection: context.connectionId
+          integration.request.header.x-said: route.request.body.data
+          integration.request.querystring.colour: stageVariables.colour
+          integration.request.header.x-fixed: "'fixed'"
+      $default: {function: who, route_response: true}
+  closed:
+    protocol: websocket
+    stages: {dev: {}}
+    routes:
+      $connect: {http: UPSTREAM/nowhere}
+"#;
+
+/// MOCK and HTTP proxy integrations answer as API Gateway's do, and every route's events are
+/// counted and timed under it, in /metrics and on the dashboard.
+#[tokio::test]
+async fn mock_and_http_integrations_answer_and_each_route_is_measured() {
+    use futures_util::{SinkExt, StreamExt};
+    use tokio_tungstenite::tungstenite::Message;
+    let upstream = crate::harness::Upstream::start(None);
+    let p = Portico::start(&INTEGRATIONS.replace("UPSTREAM", &upstream.url()));
+    let url = format!("ws://{}/execute-api/chat/dev", p.addr);
+    let (mut socket, _) = tokio_tungstenite::connect_async(&url).await.unwrap();
+    type Socket = tokio_tungstenite::WebSocketStream<
+        tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>,
+    >;
+    async fn ask(socket: &mut Socket, message: serde_json::Value) -> String {
+        socket
+            .send(Message::text(message.to_string()))
+            .await
+            .unwrap();
+        loop {
+            if let Message::Text(text) = socket.next().await.unwrap().unwrap() {
+                return text.as_str().to_string();
+            }
+        }
+    }
+    let who: serde_json::Value =
+        serde_json::from_str(&ask(&mut socket, json!({"action": "nosuch"})).await).unwrap();
+    let id = who["connectionId"].as_str().unwrap().to_string();
+    let pong = ask(&mut socket, json!({"action": "ping", "data": {"n": 1}})).await;
+    assert_eq!(
+        serde_json::from_str::<serde_json::Value>(&pong).unwrap(),
+        json!({"pong": id, "route": "ping", "said": {"n": 1}, "colour": "blue"}),
+        "{pong}"
+    );
+    assert_eq!(
+        ask(&mut socket, json!({"action": "teapot"})).await,
+        r#"{"error": "short and stout"}"#
+    );
+    // A one-way route sends nothing back: the next answer is the relay's.
+    socket
+        .send(Message::text(json!({"action": "silent"}).to_string()))
+        .await
+        .unwrap();
+    let broken: serde_json::Value =
+        serde_json::from_str(&ask(&mut socket, json!({"action": "nostatus"})).await).unwrap();
+    assert_eq!(broken["message"], "Internal server error", "{broken}");
+    let relayed: serde_json::Value =
+        serde_json::from_str(&ask(&mut socket, json!({"action": "relay", "data": "hi"})).await)
+            .unwrap();
+    assert_eq!(relayed["method"], "POST", "{relayed}");
+    assert_eq!(relayed["path"], "/echo/relay");
+    assert_eq!(relayed["query"], "colour=blue");
+    assert_eq!(
+        relayed["body_bytes"],
+        json!({"action": "relay", "data": "hi"}).to_string().len()
+    );
+    let headers = &relayed["headers"];
+    assert_eq!(headers["x-connection"], id.as_str());
+    assert_eq!(headers["x-said"], "hi");
+    assert_eq!(headers["x-fixed"], "fixed");
+    assert_eq!(headers["user-agent"], "AmazonAPIGateway_chat");
+    assert!(headers.get("sec-websocket-key").is_none(), "{headers}");
+    // An HTTP `$connect` that answers 404 refuses the handshake with it.
+    let refused =
+        tokio_tungstenite::connect_async(format!("ws://{}/execute-api/closed/dev", p.addr))
+            .await
+            .unwrap_err();
+    match refused {
+        tokio_tungstenite::tungstenite::Error::Http(response) => {
+            assert_eq!(response.status(), 404)
+        }
+        other => panic!("not refused with a status: {other}"),
+    }
+    // Each route's events are counted under it, as a request to it is.
+    let route = |name: &'static str| [("target", "ws:chat"), ("stage", "dev"), ("route", name)];
+    // `silent` answers nobody: its record may come after the answers that followed it.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    let text = loop {
+        let text = crate::metrics::scrape(&p).await;
+        let recorded = crate::metrics::metric(&text, "portico_requests_total", &route("silent"));
+        if recorded.is_some() || std::time::Instant::now() > deadline {
+            break text;
+        }
+        tokio::task::yield_now().await;
+    };
+    for name in ["ping", "teapot", "relay", "silent", "$default"] {
+        assert_eq!(
+            crate::metrics::metric(&text, "portico_requests_total", &route(name)),
+            Some(1.0),
+            "{name}: {text}"
+        );
+        assert_eq!(
+            crate::metrics::metric(
+                &text,
+                "portico_integration_latency_seconds_count",
+                &route(name)
+            ),
+            Some(1.0),
+            "{name}"
+        );
+    }
+    assert_eq!(
+        crate::metrics::metric(&text, "portico_5xx_errors_total", &route("nostatus")),
+        Some(1.0)
+    );
+    let traffic = crate::metrics::admin_json(&p, "/api/traffic").await;
+    let ping = crate::metrics::find(
+        &traffic["routes"],
+        &[("target", "ws:chat"), ("route", "ping")],
+    );
+    assert_eq!(ping["totals"]["requests"], 1, "{traffic:#}");
+    let relay = crate::metrics::find(
+        &traffic["routes"],
+        &[("target", "ws:chat"), ("route", "relay")],
+    );
+    assert_eq!(relay["totals"]["requests"], 1);
+}

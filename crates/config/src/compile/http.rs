@@ -38,6 +38,12 @@ impl Compiler {
         }
         let mut routes = Vec::new();
         for (crate::raw::Key(key), route) in raw.routes {
+            self.not_taken(
+                &key,
+                &route.websocket_only(),
+                |field| format!("route `{}`: `{field}` is for WebSocket routes", key.value),
+                "an HTTP API route answers with its integration's response",
+            );
             if route.api_key_required {
                 self.error(
                     &key,

@@ -267,6 +267,12 @@ impl Compiler {
         ];
         self.not_taken(
             key,
+            &route.websocket_only(),
+            |field| format!("route `{}`: `{field}` is for WebSocket routes", key.value),
+            "a REST method's MOCK integrations come from its OpenAPI document",
+        );
+        self.not_taken(
+            key,
             &http_only,
             |field| format!("route `{}`: `{field}` is for HTTP API routes", key.value),
             "REST APIs take these from their OpenAPI document",

@@ -6,7 +6,10 @@ use serde_saphyr::Spanned;
 
 use super::Compiler;
 use crate::raw::RawApi;
-use crate::websocket::{Selection, WebSocketApi, WebSocketAuthorizer, WebSocketRoute};
+use crate::websocket::{
+    Mock, MockResponse, Parameter, ParameterSource, Selection, WebSocketApi, WebSocketAuthorizer,
+    WebSocketIntegration, WebSocketRoute,
+};
 use crate::{Function, Profile};
 
 impl Compiler {
@@ -43,7 +46,7 @@ impl Compiler {
             name,
             &not_here,
             |field| format!("`{field}` is not served on WebSocket APIs"),
-            "a WebSocket API has `route_selection`, `stages`, `authorizers` and `routes` (`$connect`, `$disconnect`, `$default` and your own keys), each with its `function`",
+            "a WebSocket API has `route_selection`, `stages`, `authorizers` and `routes` (`$connect`, `$disconnect`, `$default` and your own keys), each with `function`, `http` or `mock`",
         );
         let route_selection = match &raw.route_selection {
             None => Selection::default(),
@@ -81,21 +84,19 @@ impl Compiler {
                 );
             }
             let unserved = [
-                ("http", route.http.is_some()),
                 ("auth", route.auth.is_some()),
                 ("throttle", route.throttle.is_some()),
                 ("payload_format", route.payload_format.is_some()),
                 ("timeout_ms", route.timeout_ms.is_some()),
                 ("api_key_required", route.api_key_required),
                 ("scopes", !route.scopes.is_empty()),
-                ("request_parameters", !route.request_parameters.is_empty()),
                 ("response_parameters", !route.response_parameters.is_empty()),
             ];
             self.not_taken(
                 &key,
                 &unserved,
                 |field| format!("{what}: `{field}` is not served on WebSocket routes yet"),
-                "give the route `function:` (and `route_response: true` to send its answer back)",
+                "give the route `function:`, `http:` or `mock:` (and `route_response: true` to send its answer back)",
             );
             if route.route_response
                 && matches!(
@@ -135,19 +136,14 @@ impl Compiler {
                     );
                 }
             }
-            let Some(function) = &route.function else {
-                self.error(
-                    &key,
-                    format!("{what} has no `function`"),
-                    "give it `function: <name>`",
-                );
+            let Some(integration) = self.websocket_integration(&key, &what, &route, functions)
+            else {
                 continue;
             };
-            let function = self.invoked_function(function, &what, functions);
             routes.insert(
                 key.value,
                 WebSocketRoute {
-                    function,
+                    integration,
                     route_response: route.route_response,
                     authorizer: route.authorizer.map(|a| a.value),
                 },
@@ -164,6 +160,99 @@ impl Compiler {
             authorizers,
             limits: profile.limits(),
         })
+    }
+
+    /// A route's one integration: `function` (Lambda proxy), `http` (HTTP proxy, with its
+    /// `request_parameters`) or `mock`.
+    fn websocket_integration(
+        &mut self,
+        key: &Spanned<String>,
+        what: &str,
+        route: &crate::raw::RawRoute,
+        functions: &BTreeMap<String, Function>,
+    ) -> Option<WebSocketIntegration> {
+        if !route.request_parameters.is_empty() && route.http.is_none() {
+            self.error(
+                key,
+                format!("{what}: `request_parameters` are for `http:` integrations"),
+                "map `integration.request.header.<name>` of an `http:` route",
+            );
+        }
+        match (&route.function, &route.http, &route.mock) {
+            (Some(function), None, None) => Some(WebSocketIntegration::Lambda(
+                self.invoked_function(function, what, functions),
+            )),
+            (None, Some(url), None) => {
+                self.web_url(url);
+                let mut parameters = Vec::new();
+                for (crate::raw::Key(target), source) in &route.request_parameters {
+                    let parsed = (
+                        Parameter::parse(&target.value),
+                        ParameterSource::parse(source),
+                    );
+                    match parsed {
+                        (Some(parameter), Some(source)) => parameters.push((parameter, source)),
+                        (None, _) => self.error(
+                            target,
+                            format!("{what}: `{}` is not an integration request parameter", target.value),
+                            "write `integration.request.header.<name>` or `integration.request.querystring.<name>`",
+                        ),
+                        (_, None) => self.error(
+                            target,
+                            format!("{what}: `{source}` is not a mapping expression of WebSocket APIs"),
+                            "write `context.connectionId`, `route.request.header.<name>`, `route.request.querystring.<name>`, `route.request.body.<field>`, `stageVariables.<name>` or `'text'`",
+                        ),
+                    }
+                }
+                Some(WebSocketIntegration::Http {
+                    url: url.value.clone(),
+                    method: "POST".to_string(),
+                    parameters,
+                })
+            }
+            (None, None, Some(mock)) => {
+                let mut responses = Vec::new();
+                for (crate::raw::Key(response_key), template) in &mock.value.responses {
+                    let pattern = match response_key.value.as_str() {
+                        "$default" => None,
+                        text => match text.strip_prefix('/').and_then(|t| t.strip_suffix('/')) {
+                            Some(pattern) if !pattern.is_empty() => Some(pattern.to_string()),
+                            _ => {
+                                self.error(
+                                    response_key,
+                                    format!("{what}: `{text}` is not an integration response key"),
+                                    "write `$default`, or a pattern over the status code between slashes: `/2\\d\\d/`",
+                                );
+                                continue;
+                            }
+                        },
+                    };
+                    responses.push(MockResponse {
+                        pattern,
+                        template: Some(template.clone()).filter(|t| !t.is_empty()),
+                    });
+                }
+                // A `$default` response is tried last, as API Gateway does.
+                responses.sort_by_key(|r| r.pattern.is_none());
+                Some(WebSocketIntegration::Mock(Mock {
+                    request_template: mock
+                        .value
+                        .request_template
+                        .as_ref()
+                        .map_or_else(|| r#"{"statusCode": 200}"#.to_string(), |t| t.value.clone()),
+                    responses,
+                    at: super::at(mock),
+                }))
+            }
+            _ => {
+                self.error(
+                    key,
+                    format!("{what} needs one integration"),
+                    "give it `function: <name>`, `http: <url>` or `mock: {}`, one of them",
+                );
+                None
+            }
+        }
     }
 
     /// A `$connect` authorizer: `type: lambda` with its `function` and `identity_source`

@@ -314,6 +314,19 @@ const PROPERTIES: &[(&str, &[&str])] = &[
             "Description",
             "IntegrationSubtype",
             "TlsConfig",
+            "RequestTemplates",
+            "TemplateSelectionExpression",
+            "PassthroughBehavior",
+        ],
+    ),
+    (
+        "AWS::ApiGatewayV2::IntegrationResponse",
+        &[
+            "ApiId",
+            "IntegrationId",
+            "IntegrationResponseKey",
+            "ResponseTemplates",
+            "TemplateSelectionExpression",
         ],
     ),
     (
@@ -2834,10 +2847,13 @@ impl Translation<'_> {
                         ),
                     }
                 }
-                "AWS::ApiGatewayV2::IntegrationResponse" | "AWS::ApiGatewayV2::Model" => {
+                "AWS::ApiGatewayV2::Model" => {
                     self.warn(
                         &child(&d.at(), "Type"),
-                        format!("`{}` ({}) is not served: Portico's WebSocket routes are Lambda proxy integrations", d.id, d.kind),
+                        format!(
+                            "`{}` ({}) is not served: Portico validates no WebSocket messages",
+                            d.id, d.kind
+                        ),
                         "remove it",
                     );
                 }
@@ -2884,6 +2900,9 @@ impl Translation<'_> {
         for i in of("AWS::ApiGatewayV2::Integration") {
             let fields = self.cfn_http_integration(i, websocket);
             integrations.insert(i.id.as_str(), fields);
+        }
+        for r in of("AWS::ApiGatewayV2::IntegrationResponse").filter(|_| websocket) {
+            self.cfn_integration_response(r, &mut integrations);
         }
         let mut authorizers = Map::new();
         // Authorizer id -> its name and whether it is a JWT one; `None`: reported.
@@ -2992,9 +3011,16 @@ impl Translation<'_> {
             route_ids.insert(key.clone(), r.id.clone());
             route.retain(|_, v| !v.is_null());
             if websocket {
-                // A WebSocket route has its function, its authorizer and, with a route
-                // response, its answer sent back; an HTTP integration's fields do not apply.
-                route.retain(|k, _| k == "function" || k == "authorizer");
+                // A WebSocket route has its integration (a function, an HTTP backend with
+                // its mapped parameters, a mock), its authorizer and, with a route response,
+                // its answer sent back; the other fields of HTTP APIs' integrations do not
+                // apply.
+                route.retain(|k, _| {
+                    matches!(
+                        k.as_str(),
+                        "function" | "http" | "request_parameters" | "mock" | "authorizer"
+                    )
+                });
                 if r.get("RouteResponseSelectionExpression").is_some() {
                     route.insert("route_response".into(), true.into());
                 }
@@ -3104,6 +3130,92 @@ impl Translation<'_> {
 
     /// An `AWS::ApiGatewayV2::Integration` as the fields of the routes it serves; `None`
     /// when it cannot be served (reported).
+    /// The template of `i`'s `property` (`RequestTemplates`, `ResponseTemplates`) that its
+    /// `TemplateSelectionExpression` selects: the one keyed by the expression's value
+    /// (`\$default` is `$default`), else `$default`, else the only one.
+    fn cfn_selected_template(&mut self, i: &Declared<'_>, property: &str) -> Option<String> {
+        let templates = match i.get(property)? {
+            Value::Object(templates) => templates,
+            other => {
+                self.error(
+                    &i.prop(property),
+                    format!("`{property}` is {}, not a mapping", kind(other)),
+                    "key the templates by selection, e.g. `{$default: '{\"statusCode\": 200}'}`",
+                );
+                return None;
+            }
+        };
+        let selected = i
+            .text("TemplateSelectionExpression")
+            .map(|e| e.replace("\\$", "$"));
+        let chosen = selected
+            .as_deref()
+            .and_then(|key| templates.get(key))
+            .or_else(|| templates.get("$default"))
+            .or_else(|| {
+                (templates.len() == 1)
+                    .then(|| templates.values().next())
+                    .flatten()
+            });
+        match chosen {
+            Some(template) => Some(scalar_text(template)),
+            None => {
+                self.warn(
+                    &i.prop(property),
+                    format!(
+                        "no template of `{}`'s `{property}` is selected: none is keyed `$default`",
+                        i.id
+                    ),
+                    "key the template API Gateway falls back to `$default`",
+                );
+                None
+            }
+        }
+    }
+
+    /// A WebSocket integration response (`IntegrationResponseKey` `$default` or
+    /// `/<pattern>/`): its selected template joins its MOCK integration's `responses`.
+    fn cfn_integration_response(
+        &mut self,
+        r: &Declared<'_>,
+        integrations: &mut BTreeMap<&str, Option<Map<String, Value>>>,
+    ) {
+        let key = r
+            .text("IntegrationResponseKey")
+            .unwrap_or("$default")
+            .to_string();
+        let template = self
+            .cfn_selected_template(r, "ResponseTemplates")
+            .unwrap_or_default();
+        let integration = r
+            .text("IntegrationId")
+            .and_then(|id| integrations.get_mut(id));
+        match integration {
+            Some(Some(fields)) => match fields.get_mut("mock") {
+                Some(Value::Object(mock)) => {
+                    let responses = mock
+                        .entry("responses")
+                        .or_insert_with(|| Value::Object(Map::new()));
+                    if let Value::Object(responses) = responses {
+                        responses.insert(key, template.into());
+                    }
+                }
+                _ => self.warn(
+                    &r.at(),
+                    format!("`{}` answers for an integration that is not a MOCK; Portico passes proxy integrations' answers on as they are", r.id),
+                    "remove it",
+                ),
+            },
+            // The integration was reported.
+            Some(None) => {}
+            None => self.error(
+                &r.prop("IntegrationId"),
+                format!("`{}` names no AWS::ApiGatewayV2::Integration of its API", r.id),
+                "write `IntegrationId: !Ref MyIntegration`",
+            ),
+        }
+    }
+
     fn cfn_http_integration(
         &mut self,
         i: &Declared<'_>,
@@ -3134,6 +3246,7 @@ impl Translation<'_> {
             None if kind_name == "AWS_PROXY" && i.get("IntegrationSubtype").is_some() => {
                 String::new()
             }
+            None if kind_name == "MOCK" => String::new(),
             None => {
                 self.error(
                     &i.at(),
@@ -3207,7 +3320,16 @@ impl Translation<'_> {
                     }
                     return None;
                 }
-                if let Some(method) = i.get("IntegrationMethod").map(scalar_text)
+                let method = i.get("IntegrationMethod").map(scalar_text);
+                if websocket {
+                    if let Some(method) = method.filter(|m| !m.eq_ignore_ascii_case("POST")) {
+                        self.warn(
+                            &i.prop("IntegrationMethod"),
+                            format!("Portico sends WebSocket messages to HTTP backends with POST, not {method}"),
+                            "write `IntegrationMethod: POST`",
+                        );
+                    }
+                } else if let Some(method) = method
                     && !method.eq_ignore_ascii_case("ANY")
                 {
                     self.warn(
@@ -3227,6 +3349,21 @@ impl Translation<'_> {
                     return None;
                 }
                 fields.insert("http".into(), uri.into());
+            }
+            "MOCK" if websocket => {
+                let mut mock = Map::new();
+                if let Some(template) = self.cfn_selected_template(i, "RequestTemplates") {
+                    mock.insert("request_template".into(), template.into());
+                }
+                fields.insert("mock".into(), Value::Object(mock));
+            }
+            "AWS" | "HTTP" if websocket => {
+                self.warn(
+                    &i.prop("IntegrationType"),
+                    format!("`{kind_name}` (non-proxy) integrations of WebSocket routes are not served; the routes of `{}` are left out", i.id),
+                    "integrate them with AWS_PROXY (a Lambda function), HTTP_PROXY (a URL) or MOCK",
+                );
+                return None;
             }
             "AWS" | "HTTP" | "MOCK" => {
                 self.error(
@@ -3646,6 +3783,7 @@ mod tests {
 
     use super::super::{Options, translate};
     use crate::Diagnostic;
+    use crate::websocket::WebSocketIntegration;
 
     /// The config `text` translates into (read back from its YAML) and the warnings.
     fn config(text: &str, base: &Path) -> (Value, Vec<Diagnostic>) {
@@ -3871,6 +4009,37 @@ Resources:
   SendResponse:
     Type: AWS::ApiGatewayV2::RouteResponse
     Properties: {ApiId: !Ref ChatApi, RouteId: !Ref SendRoute, RouteResponseKey: $default}
+  PingRoute:
+    Type: AWS::ApiGatewayV2::Route
+    Properties: {ApiId: !Ref ChatApi, RouteKey: ping, RouteResponseSelectionExpression: $default, Target: !Sub "integrations/${PingInteg}"}
+  PingResponse:
+    Type: AWS::ApiGatewayV2::RouteResponse
+    Properties: {ApiId: !Ref ChatApi, RouteId: !Ref PingRoute, RouteResponseKey: $default}
+  PingInteg:
+    Type: AWS::ApiGatewayV2::Integration
+    Properties:
+      ApiId: !Ref ChatApi
+      IntegrationType: MOCK
+      TemplateSelectionExpression: \$default
+      RequestTemplates: {application/json: '{"statusCode": 200}'}
+  PingIntegResponse:
+    Type: AWS::ApiGatewayV2::IntegrationResponse
+    Properties:
+      ApiId: !Ref ChatApi
+      IntegrationId: !Ref PingInteg
+      IntegrationResponseKey: /2\d\d/
+      ResponseTemplates: {$default: '{"pong": true}'}
+  RelayRoute:
+    Type: AWS::ApiGatewayV2::Route
+    Properties: {ApiId: !Ref ChatApi, RouteKey: relay, Target: !Sub "integrations/${RelayInteg}"}
+  RelayInteg:
+    Type: AWS::ApiGatewayV2::Integration
+    Properties:
+      ApiId: !Ref ChatApi
+      IntegrationType: HTTP_PROXY
+      IntegrationMethod: POST
+      IntegrationUri: http://127.0.0.1:8080/relay
+      RequestParameters: {integration.request.header.connectionId: context.connectionId}
   TokenAuth:
     Type: AWS::ApiGatewayV2::Authorizer
     Properties:
@@ -3901,6 +4070,17 @@ Resources:
                 "routes": {
                     "$connect": {"function": "Connect", "authorizer": "token"},
                     "sendmessage": {"function": "Send", "route_response": true},
+                    "ping": {
+                        "mock": {
+                            "request_template": r#"{"statusCode": 200}"#,
+                            "responses": {"/2\\d\\d/": r#"{"pong": true}"#},
+                        },
+                        "route_response": true,
+                    },
+                    "relay": {
+                        "http": "http://127.0.0.1:8080/relay",
+                        "request_parameters": {"integration.request.header.connectionId": "context.connectionId"},
+                    },
                 },
                 "stages": {"Prod": {}},
             })
@@ -3910,6 +4090,14 @@ Resources:
         let api = &compiled.websocket_apis["ChatApi"];
         assert_eq!(api.routes["$connect"].authorizer.as_deref(), Some("token"));
         assert!(api.routes["sendmessage"].route_response);
+        let WebSocketIntegration::Mock(mock) = &api.routes["ping"].integration else {
+            panic!("ping is no mock: {:?}", api.routes["ping"]);
+        };
+        assert_eq!(mock.responses[0].pattern.as_deref(), Some("2\\d\\d"));
+        assert!(matches!(
+            &api.routes["relay"].integration,
+            WebSocketIntegration::Http { parameters, .. } if parameters.len() == 1
+        ));
     }
 
     #[test]

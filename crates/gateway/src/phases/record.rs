@@ -32,8 +32,14 @@ fn route_id(ctx: &RequestCtx) -> RouteId {
     }
 }
 
-/// Counts the request under its door, stage and route.
-fn metrics(ctx: &RequestCtx, id: &RouteId, status: http::StatusCode, latency: Duration) {
+/// Counts a request (or a WebSocket event) under its door, stage and route.
+fn metrics(
+    id: &RouteId,
+    status: http::StatusCode,
+    latency: Duration,
+    integration: Option<Duration>,
+    cache_hit: Option<bool>,
+) {
     let labels = [
         ("target", id.target.to_string()),
         ("stage", id.stage.clone()),
@@ -47,13 +53,73 @@ fn metrics(ctx: &RequestCtx, id: &RouteId, status: http::StatusCode, latency: Du
         metrics::counter!(ERRORS_5XX, &labels).increment(1);
     }
     metrics::histogram!(LATENCY, &labels).record(latency.as_secs_f64());
-    if let Some(latency) = ctx.timeline.integration_latency() {
+    if let Some(latency) = integration {
         metrics::histogram!(INTEGRATION_LATENCY, &labels).record(latency.as_secs_f64());
     }
-    match ctx.cache_hit {
+    match cache_hit {
         Some(true) => metrics::counter!(CACHE_HITS, &labels).increment(1),
         Some(false) => metrics::counter!(CACHE_MISSES, &labels).increment(1),
         None => {}
+    }
+}
+
+/// An event of a WebSocket connection that is no HTTP request (a message, `$disconnect`;
+/// the handshake is one), recorded as a request to its route is: counted and timed under
+/// the route, its line written, and handed to the observatory.
+pub struct Event<'a> {
+    pub id: RouteId,
+    pub request_id: &'a str,
+    pub received: std::time::SystemTime,
+    /// `MESSAGE` or `DISCONNECT`.
+    pub event_type: &'static str,
+    pub connection_id: &'a str,
+    pub status: http::StatusCode,
+    pub latency: Duration,
+    pub integration: Option<Duration>,
+    pub function: Option<portico_observe::FunctionUse>,
+    pub request_bytes: u64,
+    pub response_bytes: Option<u64>,
+    pub error: Option<&'a str>,
+}
+
+/// Records a WebSocket connection's `event`.
+pub fn event(event: Event<'_>, observatory: Option<&Observatory>) {
+    metrics(
+        &event.id,
+        event.status,
+        event.latency,
+        event.integration,
+        None,
+    );
+    write_line(&Line {
+        request_id: event.request_id,
+        method: event.event_type,
+        path: event.connection_id,
+        target: &event.id.target,
+        stage: &event.id.stage,
+        route: &event.id.route,
+        function: event.function.as_ref().map(|f| f.name.as_str()),
+        cold_ms: None,
+        cache: "",
+        status: event.status,
+        latency: event.latency,
+        failure: event.error,
+    });
+    if let Some(observatory) = observatory {
+        observatory.record(Record {
+            request_id: event.request_id.to_string(),
+            received: event.received,
+            method: event.event_type.to_string(),
+            path: event.connection_id.to_string(),
+            status: event.status.as_u16(),
+            latency: event.latency,
+            integration: event.integration,
+            function: event.function,
+            request_bytes: event.request_bytes,
+            response_bytes: event.response_bytes,
+            error: event.error.map(str::to_string),
+            id: event.id,
+        });
     }
 }
 
@@ -69,7 +135,8 @@ pub fn record(
     let latency = ended - ctx.started;
     let status = response.status();
     let id = route_id(ctx);
-    metrics(ctx, &id, status, latency);
+    let integration = ctx.timeline.integration_latency();
+    metrics(&id, status, latency, integration, ctx.cache_hit);
     access_log(ctx, status, latency, failure);
     if let Some(tracer) = tracer {
         tracer.request(spans(ctx, &id, status.as_u16(), ended, failure));
@@ -146,31 +213,70 @@ pub fn request_lines(style: LineStyle) {
     STYLE.store(style as u8, std::sync::atomic::Ordering::Relaxed);
 }
 
-/// Writes the request's line, to read at a glance: `GET /prod/items/7 200 12.31 ms
-/// api:shop prod GET /items/{id} → items (cold start 210.00 ms)`, then the stage cache's hit
-/// or miss and the error, if any. Every part is a field too, for `--log-format json`.
+/// A request's line: what [`write_line`] writes.
+struct Line<'a> {
+    request_id: &'a str,
+    method: &'a str,
+    path: &'a str,
+    target: &'a portico_observe::Target,
+    stage: &'a str,
+    route: &'a str,
+    function: Option<&'a str>,
+    cold_ms: Option<f64>,
+    /// The stage cache's hit or miss, as the line says it.
+    cache: &'static str,
+    status: http::StatusCode,
+    latency: Duration,
+    failure: Option<&'a str>,
+}
+
+/// Writes the request's line.
 fn access_log(
     ctx: &RequestCtx,
     status: http::StatusCode,
     latency: Duration,
     failure: Option<&str>,
 ) {
-    let ms = latency.as_secs_f64() * 1000.0;
     let cache = match ctx.cache_hit {
         Some(true) => " (stage cache hit)",
         Some(false) => " (stage cache miss)",
         None => "",
     };
     let (stage, route) = ctx.route.clone().unwrap_or_default();
-    let routed = [stage.as_str(), route.as_str()]
+    let method = ctx.method.to_string();
+    write_line(&Line {
+        request_id: ctx.answered_id(),
+        method: &method,
+        path: &ctx.path,
+        target: &ctx.target,
+        stage: &stage,
+        route: &route,
+        function: ctx.function.as_ref().map(|f| f.name.as_str()),
+        cold_ms: ctx.cold_start.map(|d| d.as_secs_f64() * 1000.0),
+        cache,
+        status,
+        latency,
+        failure,
+    });
+}
+
+/// Writes a request's line, to read at a glance: `GET /prod/items/7 200 12.31 ms
+/// api:shop prod GET /items/{id} → items (cold start 210.00 ms)`, then the stage cache's hit
+/// or miss and the error, if any (a WebSocket message's: `MESSAGE <connection id> 200 ...`).
+/// Every part is a field too, for `--log-format json`.
+fn write_line(line: &Line<'_>) {
+    let ms = line.latency.as_secs_f64() * 1000.0;
+    let (stage, route) = (line.stage, line.route);
+    let routed = [stage, route]
         .iter()
         .filter(|s| !s.is_empty())
-        .fold(String::new(), |line, part| line + " " + part);
-    let function = ctx.function.as_ref().map(|f| f.name.as_str());
+        .fold(String::new(), |out, part| out + " " + part);
+    let function = line.function;
     let invoked = function.map_or(String::new(), |f| format!(" → {f}"));
-    let cold_ms = ctx.cold_start.map(|d| d.as_secs_f64() * 1000.0);
+    let cold_ms = line.cold_ms;
     let cold = cold_ms.map_or(String::new(), |ms| format!(" (cold start {ms:.2} ms)"));
-    let code = status.as_u16();
+    let cache = line.cache;
+    let code = line.status.as_u16();
     let style = STYLE.load(std::sync::atomic::Ordering::Relaxed);
     let shown = if style == LineStyle::Coloured as u8 {
         let colour = match code {
@@ -182,6 +288,7 @@ fn access_log(
     } else {
         code.to_string()
     };
+    let failure = line.failure;
     let error = failure.map_or(String::new(), |e| format!(": {e}"));
     let fields = style == LineStyle::Fields as u8;
     macro_rules! line {
@@ -189,26 +296,26 @@ fn access_log(
             if fields {
                 tracing::$level!(
                     target: "access",
-                    request_id = %ctx.answered_id(),
-                    method = %ctx.method,
-                    path = %ctx.path,
+                    request_id = %line.request_id,
+                    method = %line.method,
+                    path = %line.path,
                     status = code,
                     duration_ms = ms,
-                    door = %ctx.target,
+                    door = %line.target,
                     stage = %stage,
                     route = %route,
                     function = function,
                     cold_start_ms = cold_ms,
                     error = failure,
                     "{} {} {code} {ms:.2} ms  {}{routed}{invoked}{cold}{cache}{error}",
-                    ctx.method, ctx.path, ctx.target
+                    line.method, line.path, line.target
                 )
             } else {
                 tracing::$level!(
                     target: "access",
-                    request_id = %ctx.answered_id(),
+                    request_id = %line.request_id,
                     "{} {} {shown} {ms:.2} ms  {}{routed}{invoked}{cold}{cache}{error}",
-                    ctx.method, ctx.path, ctx.target
+                    line.method, line.path, line.target
                 )
             }
         };

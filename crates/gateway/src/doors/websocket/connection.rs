@@ -9,7 +9,7 @@ use std::time::{Duration, SystemTime};
 use bytes::Bytes;
 use futures_util::{SinkExt, StreamExt};
 use portico_config::websocket::{DEFAULT, DISCONNECT};
-use portico_events::websocket::{self as ws, Body as Frame, EventType, close};
+use portico_events::websocket::{self as ws, EventType, close};
 use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::sync::{Notify, Semaphore, mpsc};
 use tokio_tungstenite::WebSocketStream;
@@ -17,8 +17,9 @@ use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
 use tokio_tungstenite::tungstenite::protocol::{CloseFrame, Role, WebSocketConfig};
 use tokio_tungstenite::tungstenite::{Error as WsError, Message};
 
+use super::integrate::{Event, Kind};
 use super::registry::Outgoing;
-use super::{Logged, MESSAGES, Session};
+use super::{Failure, Logged, MESSAGES, Recorded, Session};
 
 /// How many of a connection's messages may be with their functions at once; the next
 /// frame is read when one is done.
@@ -46,24 +47,40 @@ pub(super) async fn run<U, IO>(
     };
     session.hub.connections.remove(&session.connection_id);
     metrics::gauge!(super::CONNECTIONS, "target" => session.target()).decrement(1.0);
-    let api = session.now().map(|(_, api)| api);
+    let api = session.now().map(|now| now.api);
     if let Some(route) = api.as_ref().and_then(|api| api.routes.get(DISCONNECT)) {
         let request_id = portico_events::time::apigw_request_id();
         let now = SystemTime::now();
-        let context = session.context(DISCONNECT, EventType::Disconnect, &request_id, now);
-        let event = ws::disconnect_event(&context, session.upgrade(), status, &reason);
+        let event = Event {
+            context: session.context(DISCONNECT, EventType::Disconnect, &request_id, now),
+            kind: Kind::Disconnect {
+                status,
+                reason: &reason,
+            },
+        };
         // Best effort, as on AWS: its answer cannot reach anyone.
         let started = std::time::Instant::now();
-        let failed = session.invoke(route, event).await.err();
-        session.log(&Logged {
+        let answer = session.integrate(route, event).await;
+        let latency = started.elapsed();
+        let (function, failed) = match answer {
+            Ok(answer) => (answer.function, None),
+            Err(failure) => (None, Some(failure)),
+        };
+        session.log(Logged {
             route_key: DISCONNECT,
             event_type: EventType::Disconnect,
             request_id: &request_id,
             message_id: None,
             request_time: now,
-            status: if failed.is_some() { 500 } else { 200 },
-            integration_latency: Some(started.elapsed()),
-            error: failed.map(|f| f.message()),
+            status: failed.map_or(200, Failure::status),
+            integration_latency: Some(latency),
+            error: failed.map(Failure::message),
+            recorded: Some(Recorded {
+                latency,
+                function,
+                request_bytes: 0,
+                response_bytes: None,
+            }),
         });
     }
 }
@@ -171,96 +188,78 @@ where
 }
 
 /// Routes a message by the API's route selection expression (a message that is not JSON,
-/// or selects no route, goes to `$default`), invokes the route's function, and says what
+/// or selects no route, goes to `$default`), runs the route's integration, and says what
 /// goes back to the client: the route response, or an error frame.
 async fn route_message(session: &Session, body: &[u8], binary: bool) -> Option<Outgoing> {
+    let arrived = std::time::Instant::now();
     let request_id = portico_events::time::apigw_request_id();
     let error = |message: &str| {
         let frame = ws::error_frame(message, &session.connection_id, &request_id);
         Some(Outgoing::Text(frame))
     };
     // The API as it is served now: a reload may have changed its routes.
-    let Some((_, api)) = session.now() else {
+    let Some(now) = session.now() else {
         return error("Forbidden");
     };
-    let routes = &api.routes;
+    let routes = &now.api.routes;
     let selected = match serde_json::from_slice::<serde_json::Value>(body) {
-        Ok(json) if !binary => Some(api.route_selection.select(&json)),
+        Ok(json) if !binary => Some(now.api.route_selection.select(&json)),
         _ => None,
     };
     let route_key = selected
         .filter(|key| routes.contains_key(key) && !key.starts_with('$'))
         .unwrap_or_else(|| DEFAULT.to_string());
     let message_id = portico_events::time::apigw_request_id();
-    let now = SystemTime::now();
-    let log = |status: u16, latency, failure: Option<&str>| {
-        session.log(&Logged {
+    let received = SystemTime::now();
+    let log = |status: u16, latency, failure: Option<&str>, function, reply: Option<&Outgoing>| {
+        session.log(Logged {
             route_key: &route_key,
             event_type: EventType::Message,
             request_id: &request_id,
             message_id: Some(&message_id),
-            request_time: now,
+            request_time: received,
             status,
             integration_latency: latency,
             error: failure,
+            recorded: Some(Recorded {
+                latency: arrived.elapsed(),
+                function,
+                request_bytes: body.len() as u64,
+                response_bytes: reply.map(|r| r.len() as u64),
+            }),
         })
     };
     let Some(route) = routes.get(&route_key) else {
-        log(403, None, Some("no route matches the message"));
+        log(403, None, Some("no route matches the message"), None, None);
         return error("Forbidden");
     };
-    let text;
-    let frame = if binary {
-        Frame::Binary(body)
-    } else {
-        text = String::from_utf8_lossy(body);
-        Frame::Text(&text)
+    let event = Event {
+        context: session.context(&route_key, EventType::Message, &request_id, received),
+        kind: Kind::Message {
+            id: &message_id,
+            body,
+            binary,
+        },
     };
-    let context = session.context(&route_key, EventType::Message, &request_id, now);
-    let event = ws::message_event(&context, &message_id, frame);
     let started = std::time::Instant::now();
-    let answer = session.invoke(route, event).await;
+    let answer = session.integrate(route, event).await;
     let latency = Some(started.elapsed());
     match answer {
         Ok(answer) => {
-            log(200, latency, None);
-            route
-                .route_response
-                .then(|| route_response(&answer))
-                .flatten()
+            let reply = answer.reply.filter(|_| route.route_response);
+            log(200, latency, None, answer.function, reply.as_ref());
+            reply
         }
         Err(failure) => {
-            let status = match failure {
-                super::Failure::TimedOut => 504,
-                super::Failure::Internal => 500,
-            };
-            log(status, latency, Some(failure.message()));
+            log(
+                failure.status(),
+                latency,
+                Some(failure.message()),
+                None,
+                None,
+            );
             error(failure.message())
         }
-    }
-}
-
-/// What a two-way route sends back: the answer's `body` (decoded when `isBase64Encoded`),
-/// or the whole answer when it has none.
-fn route_response(answer: &[u8]) -> Option<Outgoing> {
-    let value: serde_json::Value = match serde_json::from_slice(answer) {
-        Ok(value) => value,
-        Err(_) => return Some(Outgoing::Text(String::from_utf8_lossy(answer).into_owned())),
-    };
-    match value.get("body") {
-        Some(serde_json::Value::String(body)) => {
-            if value.get("isBase64Encoded") == Some(&serde_json::Value::Bool(true)) {
-                use base64::Engine;
-                let bytes = base64::engine::general_purpose::STANDARD
-                    .decode(body)
-                    .ok()?;
-                return Some(Outgoing::Binary(Bytes::from(bytes)));
-            }
-            Some(Outgoing::Text(body.clone()))
-        }
-        Some(other) => Some(Outgoing::Text(other.to_string())),
-        None if value.is_null() => None,
-        None => Some(Outgoing::Text(value.to_string())),
     }
 }
 

@@ -5,6 +5,7 @@
 //! registry (`registry.rs`).
 
 mod connection;
+mod integrate;
 pub mod registry;
 
 use std::net::SocketAddr;
@@ -13,20 +14,20 @@ use std::time::SystemTime;
 
 use bytes::Bytes;
 use http::{HeaderValue, Request, Response, StatusCode};
-use portico_config::websocket::{CONNECT, WebSocketApi, WebSocketRoute};
+use portico_config::websocket::{CONNECT, WebSocketApi};
 use portico_events::websocket::{self as ws, EventType, Upgrade};
 use portico_observe::Target;
-use portico_runtime::{InvokeRequest, Outcome, Runtime};
+use portico_runtime::Runtime;
 use serde_json::Value;
 use tokio::io::{AsyncRead, AsyncWrite};
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
 use crate::Gateway;
-use crate::body::{Body, ReadError, collect, read};
+use crate::body::{Body, ReadError, read};
 use crate::ctx::RequestCtx;
-use crate::phases::integrate::lambda::Callee;
 
+pub(crate) use integrate::Mocks;
 pub use registry::{Connections, Local as LocalConnections};
 
 /// How many messages may wait for a slow client; past it, more are refused (a POST gets
@@ -44,12 +45,26 @@ pub struct Hub {
     stopping: CancellationToken,
     /// The connections' tasks, each until its `$disconnect` has run.
     tasks: TaskTracker,
+    /// The client of HTTP integrations.
+    proxy: crate::phases::integrate::proxy::Proxy,
 }
 
-struct ServedNow {
+/// What connections are served by: the functions' runtime, the WebSocket APIs (their MOCK
+/// integrations' templates parsed in `mocks`), the stages' access logs and the observatory
+/// their events are recorded to.
+pub(crate) struct ServedNow {
+    pub runtime: Arc<Runtime>,
+    pub apis: Apis,
+    pub logs: Arc<crate::access_log::StageLogs>,
+    pub mocks: Arc<Mocks>,
+    pub observatory: Option<Arc<portico_observe::Observatory>>,
+}
+
+/// What a connection's API is served by now.
+struct Now {
     runtime: Arc<Runtime>,
-    apis: Apis,
-    logs: Arc<crate::access_log::StageLogs>,
+    api: Arc<WebSocketApi>,
+    mocks: Arc<Mocks>,
 }
 
 /// WebSocket APIs by name.
@@ -63,24 +78,16 @@ impl Default for Hub {
             now: std::sync::RwLock::new(None),
             stopping: CancellationToken::new(),
             tasks: TaskTracker::new(),
+            proxy: Default::default(),
         }
     }
 }
 
 impl Hub {
-    /// Serves connections by `runtime` and `apis` from now on, their events logged to `logs`.
-    pub(crate) fn serve(
-        &self,
-        runtime: Arc<Runtime>,
-        apis: Apis,
-        logs: Arc<crate::access_log::StageLogs>,
-    ) {
+    /// Serves connections by `served` from now on.
+    pub(crate) fn serve(&self, served: ServedNow) {
         let mut now = self.now.write().unwrap_or_else(|e| e.into_inner());
-        *now = Some(ServedNow {
-            runtime,
-            apis,
-            logs,
-        });
+        *now = Some(served);
     }
 
     /// How many connections are open.
@@ -97,17 +104,27 @@ impl Hub {
         self.tasks.wait().await;
     }
 
-    /// The stages' access logs served now.
-    fn logs(&self) -> Option<Arc<crate::access_log::StageLogs>> {
-        let now = self.now.read().unwrap_or_else(|e| e.into_inner());
-        Some(now.as_ref()?.logs.clone())
-    }
-
-    /// The runtime served now, and the API `name` as it is now (`None` if it is gone).
-    fn now(&self, name: &str) -> Option<(Arc<Runtime>, Arc<WebSocketApi>)> {
+    /// The stages' access logs and the observatory served now.
+    fn recorders(
+        &self,
+    ) -> Option<(
+        Arc<crate::access_log::StageLogs>,
+        Option<Arc<portico_observe::Observatory>>,
+    )> {
         let now = self.now.read().unwrap_or_else(|e| e.into_inner());
         let now = now.as_ref()?;
-        Some((now.runtime.clone(), now.apis.get(name)?.clone()))
+        Some((now.logs.clone(), now.observatory.clone()))
+    }
+
+    /// What serves the API `name` now (`None` if it is gone).
+    fn now(&self, name: &str) -> Option<Now> {
+        let now = self.now.read().unwrap_or_else(|e| e.into_inner());
+        let now = now.as_ref()?;
+        Some(Now {
+            runtime: now.runtime.clone(),
+            api: now.apis.get(name)?.clone(),
+            mocks: now.mocks.clone(),
+        })
     }
 }
 
@@ -144,6 +161,14 @@ pub(crate) enum Failure {
 }
 
 impl Failure {
+    /// The status the access log and the record say.
+    fn status(self) -> u16 {
+        match self {
+            Failure::Internal => 500,
+            Failure::TimedOut => 504,
+        }
+    }
+
     fn message(self) -> &'static str {
         match self {
             Failure::Internal => "Internal server error",
@@ -163,14 +188,53 @@ pub(crate) struct Logged<'a> {
     pub status: u16,
     pub integration_latency: Option<std::time::Duration>,
     pub error: Option<&'a str>,
+    /// A message's or `$disconnect`'s, recorded as a request to its route is (the
+    /// handshake is recorded as the HTTP request it is): from when it arrived to its answer,
+    /// the function it invoked, the bytes in and out.
+    pub recorded: Option<Recorded>,
+}
+
+/// What the record of a message or `$disconnect` says besides its access-log line.
+pub(crate) struct Recorded {
+    pub latency: std::time::Duration,
+    pub function: Option<portico_observe::FunctionUse>,
+    pub request_bytes: u64,
+    pub response_bytes: Option<u64>,
 }
 
 impl Session {
     /// Writes `event`'s line to the stage's access log, if it has one: the `$context`
     /// variables of WebSocket APIs (`connectionId`, `eventType`, `messageId`, `routeKey`,
     /// `connectedAt`, ...) besides those every API has.
-    fn log(&self, event: &Logged<'_>) {
-        let Some(logs) = self.hub.logs() else { return };
+    fn log(&self, event: Logged<'_>) {
+        let Some((logs, observatory)) = self.hub.recorders() else {
+            return;
+        };
+        if let Some(recorded) = event.recorded.as_ref() {
+            let status =
+                StatusCode::from_u16(event.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+            crate::phases::record::event(
+                crate::phases::record::Event {
+                    id: portico_observe::RouteId {
+                        target: Target::websocket_api(&self.api.name),
+                        stage: self.stage.clone(),
+                        route: event.route_key.to_string(),
+                    },
+                    request_id: event.request_id,
+                    received: event.request_time,
+                    event_type: event.event_type.name(),
+                    connection_id: &self.connection_id,
+                    status,
+                    latency: recorded.latency,
+                    integration: event.integration_latency,
+                    function: recorded.function.clone(),
+                    request_bytes: recorded.request_bytes,
+                    response_bytes: recorded.response_bytes,
+                    error: event.error,
+                },
+                observatory.as_deref(),
+            );
+        }
         logs.write_line(&self.api.name, &self.stage, |name| {
             Some(match name {
                 "requestId" | "extendedRequestId" => event.request_id.to_string(),
@@ -238,76 +302,10 @@ impl Session {
         Target::websocket_api(&self.api.name).to_string()
     }
 
-    /// The API as it is served now, with its runtime.
-    fn now(&self) -> Option<(Arc<Runtime>, Arc<WebSocketApi>)> {
+    /// What serves the connection's API now.
+    fn now(&self) -> Option<Now> {
         self.hub.now(&self.api.name)
     }
-
-    /// Invokes `route`'s function (in the runtime served now) with `event` and reads its
-    /// whole answer, within the route's integration timeout.
-    async fn invoke(&self, route: &WebSocketRoute, event: Vec<u8>) -> Result<Bytes, Failure> {
-        let where_ = (self.region.as_str(), self.account_id.as_str());
-        let runtime = self.now().map(|(runtime, _)| runtime);
-        let callee = runtime.and_then(|r| Callee::find(&r, &route.function, where_));
-        let Some(callee) = callee else {
-            tracing::warn!(
-                "WebSocket API {}: the function {} is missing",
-                self.api.name,
-                route.function
-            );
-            return Err(Failure::Internal);
-        };
-        let request = InvokeRequest {
-            request_id: portico_events::time::request_id(),
-            payload: Bytes::from(event),
-            invoked_arn: callee.arn.clone(),
-            version: callee.version.clone(),
-            trace_id: portico_events::time::trace_id(SystemTime::now()),
-            client_context: None,
-            want_log_tail: false,
-            response_stream: false,
-        };
-        let limits = callee.pool.function().limits;
-        let limit = self
-            .api
-            .limits
-            .websocket_timeout_ms
-            .map(std::time::Duration::from_millis);
-        let invoked = crate::phases::integrate::within(limit, callee.pool.invoke(request))
-            .await
-            .map_err(|_| Failure::TimedOut)?;
-        let outcome = match invoked {
-            Ok(invoked) => invoked.outcome,
-            Err(e) => {
-                tracing::warn!("WebSocket API {}: {e}", self.api.name);
-                return Err(Failure::Internal);
-            }
-        };
-        match outcome {
-            Outcome::Response { body, .. } => Ok(body),
-            Outcome::Stream(mut stream) => collect(&mut stream, limits.buffered_response)
-                .await
-                .map_err(|_| Failure::Internal),
-            Outcome::FunctionError { error_type, .. } => {
-                tracing::info!(
-                    "WebSocket API {} connection {}: the function failed ({error_type})",
-                    self.api.name,
-                    self.connection_id
-                );
-                Err(Failure::Internal)
-            }
-        }
-    }
-}
-
-/// A Lambda proxy answer's status code: its `statusCode`, or 200 for an answer without one
-/// (a handler that returns nothing is a success).
-fn answered_status(answer: &[u8]) -> u16 {
-    serde_json::from_slice::<Value>(answer)
-        .ok()
-        .and_then(|v| v.get("statusCode")?.as_u64())
-        .and_then(|s| u16::try_from(s).ok())
-        .unwrap_or(200)
 }
 
 impl Gateway {
@@ -389,7 +387,7 @@ impl Gateway {
         let request_id = portico_events::time::apigw_request_id();
         let received = ctx.received;
         let log = |session: &Session, status: StatusCode, latency, error: Option<&str>| {
-            session.log(&Logged {
+            session.log(Logged {
                 route_key: CONNECT,
                 event_type: EventType::Connect,
                 request_id: &request_id,
@@ -398,6 +396,7 @@ impl Gateway {
                 status: status.as_u16(),
                 integration_latency: latency,
                 error,
+                recorded: None,
             });
         };
         // authorize
@@ -440,21 +439,24 @@ impl Gateway {
         let mut protocol = None;
         let mut latency = None;
         if let Some(route) = api.routes.get(CONNECT) {
-            let context = session.context(CONNECT, EventType::Connect, &request_id, received);
-            let event = ws::connect_event(&context, session.upgrade());
+            let event = integrate::Event {
+                context: session.context(CONNECT, EventType::Connect, &request_id, received),
+                kind: integrate::Kind::Connect,
+            };
             let started = std::time::Instant::now();
-            let answer = session.invoke(route, event).await;
+            let answer = session.integrate(route, event).await;
             ctx.timeline.mark(crate::ctx::INTEGRATE, started);
             latency = Some(started.elapsed());
             match answer {
                 Ok(answer) => {
-                    let status = answered_status(&answer);
-                    if !(200..300).contains(&status) {
-                        let status = StatusCode::from_u16(status).unwrap_or(StatusCode::FORBIDDEN);
+                    ctx.function = answer.function;
+                    if !(200..300).contains(&answer.status) {
+                        let status =
+                            StatusCode::from_u16(answer.status).unwrap_or(StatusCode::FORBIDDEN);
                         log(&session, status, latency, Some("$connect refused"));
                         return message(status, "Forbidden");
                     }
-                    protocol = subprotocol(&answer);
+                    protocol = answer.subprotocol;
                 }
                 Err(failure) => {
                     let status = StatusCode::INTERNAL_SERVER_ERROR;
@@ -647,17 +649,6 @@ fn spelt_headers(ctx: &RequestCtx) -> Vec<(String, String)> {
     let added = ctx.added_headers().into_iter();
     headers.extend(added.map(|(name, value)| (portico_events::http_v1::title_case(name), value)));
     headers
-}
-
-/// The subprotocol `$connect`'s answer chose (its `Sec-WebSocket-Protocol` header).
-fn subprotocol(answer: &[u8]) -> Option<String> {
-    let answer: Value = serde_json::from_slice(answer).ok()?;
-    let headers = answer.get("headers")?.as_object()?;
-    headers
-        .iter()
-        .find(|(k, _)| k.eq_ignore_ascii_case("sec-websocket-protocol"))
-        .and_then(|(_, v)| v.as_str())
-        .map(str::to_string)
 }
 
 /// Open WebSocket connections, by target (`ws:<api>`).

@@ -15,6 +15,20 @@ pub enum Outgoing {
     Binary(Bytes),
 }
 
+impl Outgoing {
+    /// Its length in bytes.
+    pub fn len(&self) -> usize {
+        match self {
+            Outgoing::Text(text) => text.len(),
+            Outgoing::Binary(bytes) => bytes.len(),
+        }
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
+
 /// What is known of a connection, for `GetConnection` and its events.
 #[derive(Debug, Clone)]
 pub struct Info {
