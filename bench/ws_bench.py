@@ -5,6 +5,10 @@
                                         turn (send, await the answer): latencies
   ws_bench.py invoke ENDPOINT FUNCTION K R   the same through the Invoke API (the function's
                                         own cost), K callers each R calls
+  ws_bench.py invoke-post ENDPOINT URL FUNCTION K R   K callers each invoking FUNCTION (which
+                                        posts the message to a connection) R times through
+                                        the Invoke API, for a connection of their own at URL,
+                                        until the message arrives: the posting function's cost
 
 Prints one JSON line."""
 
@@ -104,11 +108,51 @@ async def invoke(endpoint, function, k, r):
     return {"callers": k, **percentiles(latencies), "calls_per_s": round(len(latencies) / elapsed)}
 
 
+async def invoke_post(endpoint, url, function, k, r):
+    path = f"/2015-03-31/functions/{function}/invocations"
+    host = endpoint.removeprefix("http://")
+    sockets = await open_many(url, k)
+    ids = []
+    for socket in sockets:
+        await socket.send(json.dumps({"action": "whoami"}))
+        ids.append(await socket.recv())
+    latencies = []
+
+    async def caller(i):
+        connection = http.client.HTTPConnection(host)
+
+        def call(body):
+            connection.request("POST", path, body=body)
+            return connection.getresponse().read()
+
+        for j in range(r):
+            message = json.dumps({"i": i, "j": j})
+            event = json.dumps({"requestContext": {"connectionId": ids[i]}, "body": message}).encode()
+            started = time.perf_counter()
+            await asyncio.to_thread(call, event)
+            answer = await sockets[i].recv()
+            latencies.append(time.perf_counter() - started)
+            if answer != message:
+                raise SystemExit(f"wrong answer {answer!r} to {message!r}")
+        connection.close()
+
+    await asyncio.gather(*(caller(i) for i in range(k)))
+    latencies.clear()
+    started = time.perf_counter()
+    await asyncio.gather(*(caller(i) for i in range(k)))
+    elapsed = time.perf_counter() - started
+    for s in sockets:
+        s.transport.abort()
+    return {"callers": k, **percentiles(latencies), "calls_per_s": round(len(latencies) / elapsed)}
+
+
 mode, args = sys.argv[1], sys.argv[2:]
 if mode == "idle":
     out = asyncio.run(idle(args[0], int(args[1]), int(args[2])))
 elif mode == "roundtrip":
     out = asyncio.run(roundtrip(args[0], *map(int, args[1:4])))
+elif mode == "invoke-post":
+    out = asyncio.run(invoke_post(args[0], args[1], args[2], *map(int, args[3:5])))
 else:
     out = asyncio.run(invoke(args[0], args[1], *map(int, args[2:4])))
 print(json.dumps(out))

@@ -421,9 +421,9 @@ struct LocalTls {
     settings: portico_server::tls::Settings,
     /// The authority's certificate file, to trust.
     ca: PathBuf,
-    /// What makes functions' SDKs trust it: `AWS_CA_BUNDLE` (boto3, the AWS CLI; a bundle of
-    /// the authority and the system's CA certificates, so real AWS endpoints still verify)
-    /// and `NODE_EXTRA_CA_CERTS` (Node).
+    /// What makes functions' SDKs trust it: `NODE_EXTRA_CA_CERTS` (Node) and
+    /// `AWS_CA_BUNDLE` (boto3, the AWS CLI: a bundle of the authority and the CA
+    /// certificates the SDK would trust otherwise, so real AWS endpoints still verify).
     trust: Vec<(String, String)>,
 }
 
@@ -432,25 +432,31 @@ struct LocalTls {
 fn local_tls(config: &Config, work: &WorkDir) -> Option<LocalTls> {
     let dir = machine_cache(config).join("tls");
     let made = portico_server::tls::LocalCa::load_or_create(&dir).and_then(|ca| {
-        let mut bundle = ca.cert_pem().to_string();
-        if let Ok(system) = std::fs::read_to_string(SYSTEM_CA_BUNDLE) {
-            bundle.push('\n');
-            bundle.push_str(&system);
-        }
-        std::fs::create_dir_all(&work.0)?;
-        let bundle_path = work.0.join("ca-bundle.pem");
-        std::fs::write(&bundle_path, bundle)?;
         let ca_path = ca.cert_path.clone();
-        let trust = vec![
-            (
-                "AWS_CA_BUNDLE".to_string(),
-                bundle_path.display().to_string(),
+        let mut trust = vec![(
+            "NODE_EXTRA_CA_CERTS".to_string(),
+            ca_path.display().to_string(),
+        )];
+        // `AWS_CA_BUNDLE` replaces the SDK's own roots: the authority joins the bundle
+        // Portico's environment names, else the system's; with neither, boto3 keeps its own
+        // roots (and calls to Portico over https are refused).
+        let others = std::env::var_os("AWS_CA_BUNDLE")
+            .map(PathBuf::from)
+            .into_iter()
+            .chain(SYSTEM_CA_BUNDLES.iter().map(PathBuf::from))
+            .find_map(|path| std::fs::read_to_string(path).ok());
+        match others {
+            Some(others) => {
+                std::fs::create_dir_all(&work.0)?;
+                let bundle_path = work.0.join("ca-bundle.pem");
+                std::fs::write(&bundle_path, format!("{}\n{others}", ca.cert_pem()))?;
+                trust.push(("AWS_CA_BUNDLE".to_string(), bundle_path.display().to_string()));
+            }
+            None => tracing::warn!(
+                "no CA certificate bundle found ({}): functions' boto3 clients will not trust Portico's https:// (http:// works)",
+                SYSTEM_CA_BUNDLES.join(", ")
             ),
-            (
-                "NODE_EXTRA_CA_CERTS".to_string(),
-                ca_path.display().to_string(),
-            ),
-        ];
+        }
         Ok(LocalTls {
             settings: ca.server_config()?,
             ca: ca_path,
@@ -466,8 +472,14 @@ fn local_tls(config: &Config, work: &WorkDir) -> Option<LocalTls> {
     .ok()
 }
 
-/// Where Debian, Ubuntu and Alpine keep the system's CA certificates in one file.
-const SYSTEM_CA_BUNDLE: &str = "/etc/ssl/certs/ca-certificates.crt";
+/// Where systems keep their CA certificates in one file: Debian, Ubuntu and Alpine; Fedora
+/// and RHEL; macOS and the BSDs; openSUSE.
+const SYSTEM_CA_BUNDLES: &[&str] = &[
+    "/etc/ssl/certs/ca-certificates.crt",
+    "/etc/pki/tls/certs/ca-bundle.crt",
+    "/etc/ssl/cert.pem",
+    "/etc/ssl/ca-bundle.pem",
+];
 
 /// Where Portico keeps what it installs for every project on this machine:
 /// `$PORTICO_CACHE`, else `$XDG_CACHE_HOME/portico`, else `~/.cache/portico`, else

@@ -30,6 +30,9 @@ pub struct WebSocketRoute {
     pub route_response: bool,
     /// On `$connect`: the authorizer that decides whether the connection is made.
     pub authorizer: Option<String>,
+    /// On `$connect` (`auth: aws_iam`): the handshake must be SigV4-signed (service
+    /// `execute-api`) by a key of the config's `credentials:`.
+    pub iam: bool,
 }
 
 /// How a route is integrated, as WebSocket APIs allow.
@@ -39,12 +42,12 @@ pub enum WebSocketIntegration {
     /// (or whole answer) is the route response.
     Lambda(FunctionRef),
     /// An HTTP proxy integration (`HTTP_PROXY`): the message is sent as the body of a
-    /// request to `url` (an empty one on `$connect` and `$disconnect`, with the handshake's
+    /// `POST` to `url` (an empty one on `$connect` and `$disconnect`, with the handshake's
     /// `Sec-WebSocket-*` headers on `$connect`); the answer's body is the route response,
     /// its status decides `$connect`.
     Http {
+        /// `${stageVariables.<name>}` in it takes the stage's value.
         url: String,
-        method: String,
         /// `integration.request.header.<name>` / `.querystring.<name>` ← a source.
         parameters: Vec<(Parameter, ParameterSource)>,
     },

@@ -327,7 +327,7 @@ fn broken_configs_say_where_and_how_to_fix() {
             ],
         ),
         (
-            "functions:\n  hello: {runtime: python3.12, handler: app.handler, code: ./hello}\napis:\n  chat:\n    protocol: websocket\n    route_selection: $request.header.x\n    cors: {allow_origins: ['*']}\n    stages: {\"bad stage\": {}, prod: {throttle: {rate: 1, burst: 1}, cache_ttl: 60}}\n    routes:\n      $connect: {function: hello, route_response: true}\n      $ping: {function: hello}\n      send: {http: 'http://127.0.0.1:1/', function: hello}\n      other: {function: helo}\n      ping: {mock: {responses: {'2xx': x, $default: y}}}\n      mapped: {function: hello, request_parameters: {integration.request.header.a: context.connectionId}}\n      relay: {http: 'http://127.0.0.1:1/', request_parameters: {integration.response.header.a: context.connectionId, integration.request.header.b: route.request.path.x}}\n",
+            "functions:\n  hello: {runtime: python3.12, handler: app.handler, code: ./hello}\napis:\n  chat:\n    protocol: websocket\n    route_selection: $request.header.x\n    cors: {allow_origins: ['*']}\n    stages: {\"bad stage\": {}, prod: {throttle: {rate: 1, burst: 1}, cache_ttl: 60}}\n    routes:\n      $connect: {function: hello, route_response: true}\n      $ping: {function: hello}\n      send: {http: 'http://127.0.0.1:1/', function: hello}\n      other: {function: helo}\n      ping: {mock: {responses: {'2xx': x, $default: y}}}\n      mapped: {function: hello, request_parameters: {integration.request.header.a: context.connectionId}}\n      relay: {http: 'http://127.0.0.1:1/', request_parameters: {integration.response.header.a: context.connectionId, integration.request.header.b: route.request.path.x}}\n      who: {function: hello, auth: aws_iam}\n",
             &[
                 "4:3 `cors` is not served on WebSocket APIs | a WebSocket API has `route_selection`, `stages`, `authorizers` and `routes` (`$connect`, `$disconnect`, `$default` and your own keys), each with `function`, `http` or `mock`",
                 "6:22 route_selection: `$request.header.x` is not a variable a route selection expression may use | write `$request.body.action` (the default), or `${request.body.a}/${request.body.b}`",
@@ -342,6 +342,7 @@ fn broken_configs_say_where_and_how_to_fix() {
                 "15:7 route `mapped`: `request_parameters` are for `http:` integrations",
                 "16:65 route `relay`: `integration.response.header.a` is not an integration request parameter",
                 "16:118 route `relay`: `route.request.path.x` is not a mapping expression of WebSocket APIs",
+                "17:36 route `who`: `auth` guards `$connect` only",
             ],
         ),
         (

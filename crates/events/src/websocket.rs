@@ -243,15 +243,7 @@ fn request_parts(upgrade: Upgrade<'_>) -> Map<String, Value> {
 
 /// An event's `requestContext` (what mapping templates see as `$context`): with the
 /// message's id on a message, the close's status and reason on `$disconnect`.
-pub fn context_value(
-    context: &Context<'_>,
-    message_id: Option<&str>,
-    disconnect: Option<(u16, &str)>,
-) -> Value {
-    request_context(context, message_id, disconnect)
-}
-
-fn request_context(
+pub fn request_context(
     context: &Context<'_>,
     message_id: Option<&str>,
     disconnect: Option<(u16, &str)>,

@@ -124,12 +124,16 @@ fn stage_logs(config: &Config) -> Vec<(&str, &str, &portico_config::AccessLog)> 
 /// model that is not a schema), each at the config line that declares it.
 pub fn check(config: &Config) -> Result<(), ConfigError> {
     plans(config)?;
-    let websocket_apis = config
+    doors::websocket::Mocks::compile(&websocket_apis(config), &config.path).map(|_| ())
+}
+
+/// The config's WebSocket APIs, as connections share them.
+fn websocket_apis(config: &Config) -> doors::websocket::Apis {
+    config
         .websocket_apis
         .iter()
         .map(|(name, api)| (name.clone(), Arc::new(api.clone())))
-        .collect();
-    doors::websocket::Mocks::compile(&websocket_apis, &config.path).map(|_| ())
+        .collect()
 }
 
 fn plans(config: &Config) -> Result<doors::rest::mapping::plan::Plans, ConfigError> {
@@ -152,11 +156,7 @@ impl Gateway {
         local_port: u16,
     ) -> Result<Gateway, ConfigError> {
         let plans = plans(config)?;
-        let websocket_apis: doors::websocket::Apis = config
-            .websocket_apis
-            .iter()
-            .map(|(name, api)| (name.clone(), Arc::new(api.clone())))
-            .collect();
+        let websocket_apis = websocket_apis(config);
         let websocket_mocks = Arc::new(doors::websocket::Mocks::compile(
             &websocket_apis,
             &config.path,
@@ -195,10 +195,10 @@ impl Gateway {
         Ok(gateway)
     }
 
-    /// Hands every request's record to `observatory` from now on.
+    /// Hands every request's record to `observatory` from now on (WebSocket events' once
+    /// the gateway serves connections: [`Gateway::join`]).
     pub fn observe(&mut self, observatory: Arc<portico_observe::Observatory>) {
         self.observatory = Some(observatory);
-        self.hub.serve(self.websockets_served());
     }
 
     /// Serves WebSocket connections through `hub`, shared with the gateway of the config

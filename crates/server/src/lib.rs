@@ -1,4 +1,5 @@
-//! Portico's listener: accepts connections (HTTP/1.1 and h2c), picks the front door for each
+//! Portico's listener: accepts connections (HTTP/1.1 and h2c, and both over TLS on the same
+//! port, [`tls`]), picks the front door for each
 //! request by host and path ([`routes::door`]), and shuts down gracefully: in-flight
 //! requests finish and WebSocket connections are closed, then every function instance is
 //! stopped.
@@ -77,6 +78,9 @@ pub async fn serve(
     let graceful = GracefulShutdown::new();
     let builder = auto::Builder::new(TokioExecutor::new());
     let tls = tls.map(tokio_rustls::TlsAcceptor::from);
+    // Cancelled when Portico stops: a connection still being told apart (TLS or not) or
+    // in its TLS handshake is dropped then, as it has sent no request.
+    let stopping = tokio_util::sync::CancellationToken::new();
     let mut shutdown = std::pin::pin!(shutdown);
     loop {
         tokio::select! {
@@ -98,17 +102,32 @@ pub async fn serve(
                     remote,
                 };
                 let tls = tls.clone();
+                let stopping = stopping.clone();
                 tokio::spawn(async move {
-                    match tls {
-                        Some(tls) if tls::starts_tls(&stream).await => {
-                            let handshake = tokio::time::timeout(TLS_HANDSHAKE, tls.accept(stream));
-                            match handshake.await {
-                                Ok(Ok(stream)) => connection.serve(stream, true).await,
-                                Ok(Err(e)) => tracing::debug!("TLS handshake from {remote} failed: {e}"),
-                                Err(_) => tracing::debug!("TLS handshake from {remote} timed out"),
-                            }
-                        }
-                        _ => connection.serve(stream, false).await,
+                    let Some(tls) = tls else {
+                        return connection.serve(stream, false).await;
+                    };
+                    // A first byte within the handshake's time (a client that connects and
+                    // says nothing holds no shutdown up), then TLS or plain HTTP.
+                    let first = tokio::time::timeout(TLS_HANDSHAKE, tls::starts_tls(&stream));
+                    let is_tls = tokio::select! {
+                        first = first => first,
+                        _ = stopping.cancelled() => return,
+                    };
+                    match is_tls {
+                        Ok(false) => return connection.serve(stream, false).await,
+                        Ok(true) => {}
+                        Err(_) => return tracing::debug!("{remote} sent nothing in time"),
+                    }
+                    let accepted = tokio::time::timeout(TLS_HANDSHAKE, tls.accept(stream));
+                    let accepted = tokio::select! {
+                        accepted = accepted => accepted,
+                        _ = stopping.cancelled() => return,
+                    };
+                    match accepted {
+                        Ok(Ok(stream)) => connection.serve(stream, true).await,
+                        Ok(Err(e)) => tracing::debug!("TLS handshake from {remote} failed: {e}"),
+                        Err(_) => tracing::debug!("TLS handshake from {remote} timed out"),
                     }
                 });
             }
@@ -128,16 +147,23 @@ pub async fn serve(
     tracing::info!(
         "shutting down: waiting for in-flight requests{open} (Ctrl-C again to stop now)"
     );
+    websockets.going_away();
+    stopping.cancel();
+    let drained = async {
+        // In-flight requests first: a handshake among them may still start a connection.
+        graceful.shutdown().await;
+        websockets.closed().await;
+    };
     tokio::select! {
-        _ = async { tokio::join!(graceful.shutdown(), websockets.close_all()) } => {}
-        _ = force => tracing::warn!("stopping now: in-flight requests are cut off"),
+        _ = drained => {}
+        _ = force => tracing::warn!("stopping now: in-flight requests and WebSocket $disconnect calls are cut off"),
     }
     tracing::info!("stopping function instances");
     let served = serving.borrow().clone();
     served.gateway.runtime().shutdown().await;
 }
 
-/// How long a client may take over its TLS handshake.
+/// How long a client may take to send its first byte, and then its TLS handshake.
 const TLS_HANDSHAKE: std::time::Duration = std::time::Duration::from_secs(10);
 
 /// One accepted connection, served until it ends (or Portico stops).

@@ -2,10 +2,11 @@
 //! served over TLS, any other as plain HTTP, so `https://` and `wss://` reach the same
 //! URLs as `http://` and `ws://` (a function builds `https://{domainName}/{stage}` from its
 //! event, as on AWS). Certificates come from Portico's local certificate authority, made once
-//! per machine and kept in Portico's cache: for each name a client asks for (its SNI), a
-//! certificate signed by that authority is made when first asked for, so every host form
-//! Portico serves (`<api>.execute-api.localhost`, `<alias>.<fn>.lambda-url.localhost`, ...)
-//! is covered. Functions trust the authority through `AWS_CA_BUNDLE` and
+//! per machine and kept in Portico's cache, and constrained to loopback names: for each name
+//! under `localhost` a client asks for (its SNI), a certificate signed by that authority is
+//! made when first asked for, so every host form Portico serves
+//! (`<api>.execute-api.localhost`, `<alias>.<fn>.lambda-url.localhost`, ...) is covered;
+//! any other name, or none, gets the certificate of `localhost`, `127.0.0.1` and `::1`. Functions trust the authority through `AWS_CA_BUNDLE` and
 //! `NODE_EXTRA_CA_CERTS`; other clients are given the file it is in.
 
 use std::collections::HashMap;
@@ -15,8 +16,9 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
 use rcgen::{
-    BasicConstraints, CertificateParams, DistinguishedName, DnType, ExtendedKeyUsagePurpose, IsCa,
-    Issuer, KeyPair, KeyUsagePurpose, SanType,
+    BasicConstraints, CertificateParams, CidrSubnet, DistinguishedName, DnType,
+    ExtendedKeyUsagePurpose, GeneralSubtree, IsCa, Issuer, KeyPair, KeyUsagePurpose,
+    NameConstraints, SanType,
 };
 use rustls::pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer};
 use rustls::server::{ClientHello, ResolvesServerCert};
@@ -116,6 +118,16 @@ fn ca_params() -> CertificateParams {
     name.push(DnType::OrganizationName, "Portico");
     params.distinguished_name = name;
     params.is_ca = IsCa::Ca(BasicConstraints::Constrained(0));
+    // It vouches for loopback names only, so trusting it (in the system's store, say)
+    // lets it speak for no other host.
+    params.name_constraints = Some(NameConstraints {
+        permitted_subtrees: vec![
+            GeneralSubtree::DnsName("localhost".to_string()),
+            GeneralSubtree::IpAddress(CidrSubnet::V4([127, 0, 0, 0], [255, 0, 0, 0])),
+            GeneralSubtree::IpAddress(CidrSubnet::V6(Ipv6Addr::LOCALHOST.octets(), [0xff; 16])),
+        ],
+        excluded_subtrees: Vec::new(),
+    });
     params.key_usages = vec![
         KeyUsagePurpose::KeyCertSign,
         KeyUsagePurpose::CrlSign,
@@ -133,17 +145,24 @@ fn create(dir: &Path) -> io::Result<()> {
     std::fs::create_dir_all(parent)?;
     let making = parent.join(format!(".tls-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&making);
-    std::fs::create_dir_all(&making)?;
+    // Only its owner may read the authority's key, from the start.
+    let mut folder = std::fs::DirBuilder::new();
+    let mut file = std::fs::OpenOptions::new();
+    file.write(true).create_new(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt};
+        folder.mode(0o700);
+        file.mode(0o600);
+    }
+    folder.create(&making)?;
     let key = KeyPair::generate().map_err(invalid)?;
     let cert = ca_params().self_signed(&key).map_err(invalid)?;
     std::fs::write(making.join(CA_CERT), cert.pem())?;
-    let key_path = making.join(CA_KEY);
-    std::fs::write(&key_path, key.serialize_pem())?;
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::PermissionsExt;
-        std::fs::set_permissions(&key_path, std::fs::Permissions::from_mode(0o600))?;
-    }
+    std::io::Write::write_all(
+        &mut file.open(making.join(CA_KEY))?,
+        key.serialize_pem().as_bytes(),
+    )?;
     let moved = std::fs::rename(&making, dir);
     if moved.is_err() {
         let _ = std::fs::remove_dir_all(&making);
@@ -178,7 +197,8 @@ impl std::fmt::Debug for Certificates {
 
 impl Certificates {
     /// A certificate for `name` (`None`: a client that names no host, one that connects to
-    /// an address), which also covers `localhost` and the loopback addresses.
+    /// an address, or one that names a host outside `localhost`, which the authority may
+    /// not vouch for), which also covers `localhost` and the loopback addresses.
     fn make(&self, name: Option<&str>) -> Option<Arc<CertifiedKey>> {
         let mut sans = vec![
             SanType::DnsName("localhost".try_into().ok()?),
@@ -207,13 +227,17 @@ impl Certificates {
 
 impl ResolvesServerCert for Certificates {
     fn resolve(&self, hello: ClientHello<'_>) -> Option<Arc<CertifiedKey>> {
-        let name = hello.server_name().map(str::to_ascii_lowercase);
+        let name = hello
+            .server_name()
+            .map(str::to_ascii_lowercase)
+            .filter(|n| n == "localhost" || n.ends_with(".localhost"));
         let key = name.clone().unwrap_or_default();
-        if let Some(made) = self.made.lock().ok()?.by_name.get(&key) {
-            return Some(made.clone());
-        }
-        let certified = self.make(name.as_deref())?;
         let mut made = self.made.lock().ok()?;
+        if let Some(certified) = made.by_name.get(&key) {
+            return Some(certified.clone());
+        }
+        // Made under the lock (a signature, well under a millisecond): each name once.
+        let certified = self.make(name.as_deref())?;
         if made.order.len() >= KEPT
             && let Some(oldest) = made.order.pop_front()
         {

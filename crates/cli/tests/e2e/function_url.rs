@@ -349,6 +349,13 @@ async fn https_is_served_on_the_same_port_by_portico_s_own_authority() {
         got["by_name"]["names"],
         json!(["localhost", "echo.lambda-url.localhost"])
     );
+    assert!(
+        got["outside"]
+            .as_str()
+            .unwrap()
+            .contains("Hostname mismatch"),
+        "{got}"
+    );
     assert_eq!(got["untrusting"], "SSLCertVerificationError");
     assert_eq!(got["garbage_record"], "closed");
     assert_eq!(got["cut_short"], "closed");

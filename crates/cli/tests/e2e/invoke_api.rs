@@ -218,6 +218,9 @@ async fn the_function_gets_lambdas_context_and_environment() {
         "TZ",
         // Python sets it itself when the machine lacks LANG's locale.
         "LC_CTYPE",
+        // Portico's own, as AWS_ENDPOINT_URL_LAMBDA is: the SDKs trust its https://.
+        "AWS_CA_BUNDLE",
+        "NODE_EXTRA_CA_CERTS",
     ];
     let names: Vec<&str> = ctx["env_names"]
         .as_array()

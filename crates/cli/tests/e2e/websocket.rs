@@ -84,6 +84,7 @@ apis:
         json!({"Code": "PayloadTooLargeException", "Status": 413})
     );
     assert_eq!(got["oversized_close"], 1009);
+    assert_eq!(got["invalid_utf8_close"], 1007);
     assert_eq!(got["refused"], 403);
     assert_eq!(got["subprotocol"], "chat.v2");
     // Every message the clients sent is counted: 5 whoami, sendmessage, nodesend, the text,
@@ -126,6 +127,12 @@ apis:
     routes:
       $connect: {function: who, authorizer: token}
       who: {function: who, route_response: true}
+  signed:
+    protocol: websocket
+    stages: {live: {}}
+    routes:
+      $connect: {function: who, auth: aws_iam}
+      who: {function: who, route_response: true}
 "#,
     );
     let got = p.python("ws_chat.py", &["guarded", "live", "authorizer"]);
@@ -137,6 +144,12 @@ apis:
         got["authorizer"],
         json!({"principalId": "ada", "user": "ada", "level": "3"})
     );
+    // `auth: aws_iam` on `$connect`: an unsigned or wrongly signed handshake is 403, one
+    // signed by a key of `credentials:` connects.
+    assert_eq!(got["iam_unsigned"], 403);
+    assert_eq!(got["iam_wrong"], 403);
+    // (No authorizer context on a connection IAM let in.)
+    assert_eq!(got["iam_signed"], json!({"answered": null}), "{got}");
     assert_eq!(
         got["wrong_key"],
         json!({"Code": "ForbiddenException", "Status": 403})

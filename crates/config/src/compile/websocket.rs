@@ -84,7 +84,6 @@ impl Compiler {
                 );
             }
             let unserved = [
-                ("auth", route.auth.is_some()),
                 ("throttle", route.throttle.is_some()),
                 ("payload_format", route.payload_format.is_some()),
                 ("timeout_ms", route.timeout_ms.is_some()),
@@ -110,6 +109,37 @@ impl Compiler {
                     "`$connect`'s answer decides whether the connection is accepted, and `$disconnect`'s is dropped, as on AWS",
                 );
             }
+            let iam = match route.auth.as_ref() {
+                None => false,
+                Some(auth) if key.value != crate::websocket::CONNECT => {
+                    self.error(
+                        auth,
+                        format!("{what}: `auth` guards `$connect` only"),
+                        "put `auth: aws_iam` on `$connect`: the signed handshake holds for the whole connection, as on AWS",
+                    );
+                    false
+                }
+                Some(auth) => match auth.value.as_str() {
+                    "none" => false,
+                    "aws_iam" if route.authorizer.is_some() => {
+                        self.error(
+                            auth,
+                            format!("{what}: `auth: aws_iam` and an `authorizer` both"),
+                            "a route is authorized one way: keep one of them",
+                        );
+                        false
+                    }
+                    "aws_iam" => true,
+                    other => {
+                        self.error(
+                            auth,
+                            format!("{what}: auth `{other}` is not one"),
+                            "use `aws_iam` (or an `authorizer:`)",
+                        );
+                        false
+                    }
+                },
+            };
             if let Some(authorizer) = &route.authorizer {
                 if key.value != crate::websocket::CONNECT {
                     self.error(
@@ -146,6 +176,7 @@ impl Compiler {
                     integration,
                     route_response: route.route_response,
                     authorizer: route.authorizer.map(|a| a.value),
+                    iam,
                 },
             );
         }
@@ -206,7 +237,6 @@ impl Compiler {
                 }
                 Some(WebSocketIntegration::Http {
                     url: url.value.clone(),
-                    method: "POST".to_string(),
                     parameters,
                 })
             }

@@ -3015,11 +3015,11 @@ impl Translation<'_> {
                 // its mapped parameters, a mock), its authorizer and, with a route response,
                 // its answer sent back; the other fields of HTTP APIs' integrations do not
                 // apply.
-                route.retain(|k, _| {
-                    matches!(
-                        k.as_str(),
-                        "function" | "http" | "request_parameters" | "mock" | "authorizer"
-                    )
+                let http = route.contains_key("http");
+                route.retain(|k, _| match k.as_str() {
+                    "function" | "http" | "mock" | "authorizer" | "auth" => true,
+                    "request_parameters" => http,
+                    _ => false,
                 });
                 if r.get("RouteResponseSelectionExpression").is_some() {
                     route.insert("route_response".into(), true.into());
@@ -3128,8 +3128,6 @@ impl Translation<'_> {
         Some(Value::Object(emitted))
     }
 
-    /// An `AWS::ApiGatewayV2::Integration` as the fields of the routes it serves; `None`
-    /// when it cannot be served (reported).
     /// The template of `i`'s `property` (`RequestTemplates`, `ResponseTemplates`) that its
     /// `TemplateSelectionExpression` selects: the one keyed by the expression's value
     /// (`\$default` is `$default`), else `$default`, else the only one.
@@ -3216,6 +3214,8 @@ impl Translation<'_> {
         }
     }
 
+    /// An `AWS::ApiGatewayV2::Integration` as the fields of the routes it serves; `None`
+    /// when it cannot be served (reported).
     fn cfn_http_integration(
         &mut self,
         i: &Declared<'_>,

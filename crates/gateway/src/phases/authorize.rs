@@ -40,9 +40,10 @@ pub fn http_api_iam(ctx: &mut RequestCtx, signing: &Signing<'_>) -> Flow {
     }
 }
 
-/// A call of a WebSocket API's management API, when Portico knows keys (`credentials:`):
-/// it must be signed (service `execute-api`) by one of them; the body is read already.
-pub fn websocket_management(ctx: &mut RequestCtx, signing: &Signing<'_>) -> Result<(), String> {
+/// A WebSocket API's handshake with `auth: aws_iam` on `$connect`, or a call of its
+/// management API when Portico knows keys (`credentials:`): it must be signed (service
+/// `execute-api`) by one of them; the body is read already.
+pub fn execute_api_iam(ctx: &mut RequestCtx, signing: &Signing<'_>) -> Result<(), String> {
     iam(ctx, signing, "execute-api").map_err(|e| e.to_string())
 }
 

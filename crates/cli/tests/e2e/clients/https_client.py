@@ -27,6 +27,14 @@ with socket.create_connection(("127.0.0.1", port), timeout=30) as raw:
     with trusting.wrap_socket(raw, server_hostname=host) as tls:
         names = [value for kind, value in tls.getpeercert()["subjectAltName"] if kind == "DNS"]
         out["by_name"] = {"names": names, "version": tls.version()}
+# A host outside `localhost` gets the certificate of `localhost`: the authority vouches
+# for loopback names only.
+with socket.create_connection(("127.0.0.1", port), timeout=30) as raw:
+    try:
+        trusting.wrap_socket(raw, server_hostname="example.com").close()
+        out["outside"] = "accepted"
+    except ssl.SSLCertVerificationError as e:
+        out["outside"] = e.verify_message
 # A client that does not trust the authority is refused by its own check.
 try:
     get(f"https://127.0.0.1:{port}{path}", ssl.create_default_context())

@@ -10,7 +10,10 @@ import sys
 
 import boto3
 import websockets
+from botocore.auth import SigV4Auth
+from botocore.awsrequest import AWSRequest
 from botocore.config import Config
+from botocore.credentials import Credentials
 
 endpoint, api, stage = sys.argv[1], sys.argv[2], sys.argv[3]
 scenario = sys.argv[4] if len(sys.argv) > 4 else "chat"
@@ -94,6 +97,14 @@ async def main():
         out["oversized_close"] = None
     except websockets.ConnectionClosed as closed:
         out["oversized_close"] = closed.rcvd.code if closed.rcvd else None
+    # A text frame that is not UTF-8 closes the sender's connection with 1007.
+    garbled = await websockets.connect(url)
+    await garbled.send(b"\xff\xfe not text", text=True)
+    try:
+        await asyncio.wait_for(garbled.recv(), 10)
+        out["invalid_utf8_close"] = None
+    except websockets.ConnectionClosed as closed:
+        out["invalid_utf8_close"] = closed.rcvd.code if closed.rcvd else None
     # $connect refuses: the handshake is answered with its status.
     try:
         await websockets.connect(url + "?refuse=yes")
@@ -130,6 +141,23 @@ async def authorizer():
     async with websockets.connect(url + "?token=let-me-in") as socket:
         await socket.send(json.dumps({"action": "who"}))
         out["authorizer"] = json.loads(await socket.recv())
+    # `auth: aws_iam` on the `signed` API's $connect: the handshake signed as a GET.
+    signed_url = endpoint.replace("http://", "ws://") + f"/execute-api/signed/{stage}"
+
+    def signature(secret):
+        request = AWSRequest(method="GET", url=signed_url.replace("ws://", "http://"))
+        SigV4Auth(Credentials("AKIDPORTICOTEST", secret), "execute-api", "us-east-1").add_auth(request)
+        return dict(request.headers)
+
+    out["iam_unsigned"] = await refused_status(signed_url)
+    try:
+        await websockets.connect(signed_url, additional_headers=signature("not-the-secret"))
+        out["iam_wrong"] = None
+    except websockets.InvalidStatus as e:
+        out["iam_wrong"] = e.response.status_code
+    async with websockets.connect(signed_url, additional_headers=signature("portico-test-secret")) as socket:
+        await socket.send(json.dumps({"action": "who"}))
+        out["iam_signed"] = {"answered": json.loads(await socket.recv())}
     # Portico knows keys here, so the management API wants a signature by one of them: a
     # wrong secret is refused; the right one gets as far as the (unknown) connection.
     unknown = "AAAAAAAAAAAAAAA="

@@ -28,6 +28,10 @@ const IN_FLIGHT: usize = 10;
 /// The bytes read from a connection at a time.
 const READ_BUFFER: usize = 4 * 1024;
 
+/// How long a message (or the close frame) may wait for a client that reads nothing: past
+/// it the connection is dropped, so a stalled client holds neither its task nor shutdown.
+const WRITE_TIMEOUT: Duration = Duration::from_secs(10);
+
 /// Runs the connection `upgrade` yields until it ends, then `$disconnect`.
 pub(super) async fn run<U, IO>(
     session: Arc<Session>,
@@ -62,9 +66,9 @@ pub(super) async fn run<U, IO>(
         let started = std::time::Instant::now();
         let answer = session.integrate(route, event).await;
         let latency = started.elapsed();
-        let (function, failed) = match answer {
-            Ok(answer) => (answer.function, None),
-            Err(failure) => (None, Some(failure)),
+        let (status, function, failed) = match answer {
+            Ok(answer) => (answer.status, answer.function, None),
+            Err(failure) => (failure.status(), None, Some(failure)),
         };
         session.log(Logged {
             route_key: DISCONNECT,
@@ -72,7 +76,7 @@ pub(super) async fn run<U, IO>(
             request_id: &request_id,
             message_id: None,
             request_time: now,
-            status: failed.map_or(200, Failure::status),
+            status,
             integration_latency: Some(latency),
             error: failed.map(Failure::message),
             recorded: Some(Recorded {
@@ -147,7 +151,9 @@ where
                 };
                 let session = session.clone();
                 let replies = replies.clone();
-                tokio::spawn(async move {
+                // Tracked with the connections' tasks: at shutdown the functions stop only
+                // once every message is answered.
+                session.hub.tasks.clone().spawn(async move {
                     let reply = route_message(&session, &body, binary).await;
                     // A closed channel: the connection ended meanwhile, nobody to tell.
                     if let Some(reply) = reply
@@ -176,14 +182,19 @@ where
             Outgoing::Text(text) => Message::text(text),
             Outgoing::Binary(bytes) => Message::binary(bytes),
         };
-        if let Err(e) = sink.send(message).await {
-            return (close::ABNORMAL, format!("the connection broke: {e}"));
+        match tokio::time::timeout(WRITE_TIMEOUT, sink.send(message)).await {
+            Ok(Ok(())) => {}
+            Ok(Err(e)) => return (close::ABNORMAL, format!("the connection broke: {e}")),
+            Err(_) => {
+                super::dropped(target.clone(), "client_stalled");
+                return (close::ABNORMAL, "the client stopped reading".into());
+            }
         }
         metrics::counter!(MESSAGES, "target" => target.clone(), "direction" => "out").increment(1);
     };
     // Portico ends it: the client is told why in a close frame.
     let (code, reason) = &ending;
-    let _ = sink.send(close_frame(*code, reason)).await;
+    let _ = tokio::time::timeout(WRITE_TIMEOUT, sink.send(close_frame(*code, reason))).await;
     ending
 }
 
@@ -247,7 +258,13 @@ async fn route_message(session: &Session, body: &[u8], binary: bool) -> Option<O
     match answer {
         Ok(answer) => {
             let reply = answer.reply.filter(|_| route.route_response);
-            log(200, latency, None, answer.function, reply.as_ref());
+            log(
+                answer.status,
+                latency,
+                None,
+                answer.function,
+                reply.as_ref(),
+            );
             reply
         }
         Err(failure) => {

@@ -44,7 +44,8 @@ pub(super) enum Kind<'a> {
 
 /// What an integration answered.
 pub(super) struct Answered {
-    /// Its status code: a `$connect` answered outside 2xx refuses the handshake.
+    /// Its status code (the function's `statusCode`, the backend's, the mock's): a
+    /// `$connect` answered outside 2xx refuses the handshake; the record says it.
     pub status: u16,
     /// What a two-way route sends back.
     pub reply: Option<Outgoing>,
@@ -68,7 +69,10 @@ impl Mocks {
         let mut mocks = Mocks::default();
         let mut diagnostics = Vec::new();
         for (name, route_key, mock) in mocks_of(apis) {
-            let place = format!("WebSocket API `{name}`, route `{route_key}`");
+            let mut wrong = |message: String, help: &str| {
+                let message = format!("WebSocket API `{name}`, route `{route_key}`: {message}");
+                diagnostics.push(Diagnostic::new(mock.at.0, mock.at.1, message).help(help));
+            };
             let templates = std::iter::once(&mock.request_template)
                 .chain(mock.responses.iter().filter_map(|r| r.template.as_ref()));
             for text in templates {
@@ -76,13 +80,9 @@ impl Mocks {
                     Ok(template) => {
                         mocks.templates.insert(text.clone(), template);
                     }
-                    Err(e) => diagnostics.push(
-                        Diagnostic::new(
-                            mock.at.0,
-                            mock.at.1,
-                            format!("{place}: a template of the mock does not parse: {e}"),
-                        )
-                        .help("`portico validate` checks templates; see API Gateway's mapping template reference"),
+                    Err(e) => wrong(
+                        format!("a template of the mock does not parse: {e}"),
+                        "`portico validate` checks templates; see API Gateway's mapping template reference",
                     ),
                 }
             }
@@ -91,13 +91,9 @@ impl Mocks {
                     Ok(regex) => {
                         mocks.patterns.insert(pattern.clone(), regex);
                     }
-                    Err(e) => diagnostics.push(
-                        Diagnostic::new(
-                            mock.at.0,
-                            mock.at.1,
-                            format!("{place}: `/{pattern}/` is not a regular expression: {e}"),
-                        )
-                        .help("write a pattern over the status code, as `/2\\d\\d/`"),
+                    Err(e) => wrong(
+                        format!("`/{pattern}/` is not a regular expression: {e}"),
+                        "write a pattern over the status code, as `/2\\d\\d/`",
                     ),
                 }
             }
@@ -139,11 +135,9 @@ impl Session {
         let work = async {
             match &route.integration {
                 WebSocketIntegration::Lambda(function) => self.lambda(function, &event).await,
-                WebSocketIntegration::Http {
-                    url,
-                    method,
-                    parameters,
-                } => self.http(url, method, parameters, &event).await,
+                WebSocketIntegration::Http { url, parameters } => {
+                    self.http(url, parameters, &event).await
+                }
                 WebSocketIntegration::Mock(mock) => self.mock(mock, &event),
             }
         };
@@ -233,11 +227,10 @@ impl Session {
     async fn http(
         &self,
         url: &str,
-        method: &str,
         parameters: &[(Parameter, ParameterSource)],
         event: &Event<'_>,
     ) -> Result<Answered, Failure> {
-        let context = ws::context_value(&event.context, event.message_id(), event.closed());
+        let context = ws::request_context(&event.context, event.message_id(), event.closed());
         let connect = matches!(event.kind, Kind::Connect);
         let mut headers = HeaderMap::new();
         let mut add = |name: &str, value: &str| {
@@ -269,19 +262,14 @@ impl Session {
                 Parameter::Querystring(name) => query.push((name, value)),
             }
         }
-        let mut target = url.to_string();
-        if !query.is_empty() {
-            let query = form_urlencoded::Serializer::new(String::new())
-                .extend_pairs(query)
-                .finish();
-            target.push(if target.contains('?') { '&' } else { '?' });
-            target.push_str(&query);
-        }
-        let method = http::Method::from_bytes(method.as_bytes()).unwrap_or(http::Method::POST);
+        let query = form_urlencoded::Serializer::new(String::new())
+            .extend_pairs(query)
+            .finish();
+        let url = crate::doors::rest::mapping::with_stage_variables(url, self.stage_variables());
         let outbound = proxy::Outbound {
-            method: &method,
+            method: &http::Method::POST,
             headers: &headers,
-            url: target,
+            url: proxy::target_url(&url, &[], &query),
             body: proxy::whole(Bytes::copy_from_slice(body)),
             limit: self.api.limits.websocket_message,
         };
@@ -322,17 +310,9 @@ impl Session {
         body: &[u8],
         connect: bool,
     ) -> Option<String> {
-        let text = |value: &Value| match value {
-            Value::String(s) => s.clone(),
-            other => other.to_string(),
-        };
         match source {
             ParameterSource::Static(value) => Some(value.clone()),
-            ParameterSource::Context(name) => name
-                .split('.')
-                .try_fold(context, |value, key| value.get(key))
-                .filter(|v| !v.is_null())
-                .map(text),
+            ParameterSource::Context(name) => field(context, name.split('.')),
             ParameterSource::Header(name) if connect => self
                 .headers
                 .iter()
@@ -347,18 +327,19 @@ impl Session {
             ParameterSource::Header(_) | ParameterSource::Querystring(_) => None,
             ParameterSource::Body(path) => {
                 let json: Value = serde_json::from_slice(body).ok()?;
-                path.iter()
-                    .try_fold(&json, |value, key| value.get(key))
-                    .filter(|v| !v.is_null())
-                    .map(text)
+                field(&json, path.iter().map(String::as_str))
             }
-            ParameterSource::StageVariable(name) => self
-                .api
-                .stages
-                .get(&self.stage)
-                .and_then(|s| s.variables.get(name))
-                .cloned(),
+            ParameterSource::StageVariable(name) => self.stage_variables().get(name).cloned(),
         }
+    }
+
+    /// The stage's variables, as served now.
+    fn stage_variables(&self) -> &std::collections::BTreeMap<String, String> {
+        static NONE: std::collections::BTreeMap<String, String> = std::collections::BTreeMap::new();
+        self.api
+            .stages
+            .get(&self.stage)
+            .map_or(&NONE, |s| &s.variables)
     }
 
     /// A MOCK integration: the request template's `statusCode` picks the integration
@@ -366,19 +347,23 @@ impl Session {
     /// template renders the reply.
     fn mock(&self, mock: &Mock, event: &Event<'_>) -> Result<Answered, Failure> {
         let now = self.now().ok_or(Failure::Internal)?;
-        let context = ws::context_value(&event.context, event.message_id(), event.closed());
+        let context = ws::request_context(&event.context, event.message_id(), event.closed());
         let input = portico_vtl::Input {
             body: String::from_utf8_lossy(event.body()).into_owned(),
             ..portico_vtl::Input::default()
         };
-        let no_variables = Default::default();
-        let variables = self
-            .api
-            .stages
-            .get(&self.stage)
-            .map_or(&no_variables, |s| &s.variables);
+        let variables = self.stage_variables();
         let render = |text: &str| {
-            let template = now.mocks.templates.get(text).ok_or(Failure::Internal)?;
+            // A template of a config served since this route was looked up (a reload in
+            // between) is parsed here.
+            let parsed;
+            let template = match now.mocks.templates.get(text) {
+                Some(template) => template,
+                None => {
+                    parsed = portico_vtl::Template::parse(text).map_err(|_| Failure::Internal)?;
+                    &parsed
+                }
+            };
             template
                 .render(&input, &context, variables, &portico_vtl::Limits::default())
                 .map_err(|e| {
@@ -400,11 +385,12 @@ impl Session {
         let code = status.to_string();
         let response = mock.responses.iter().find(|r| match &r.pattern {
             None => true,
-            Some(pattern) => now
-                .mocks
-                .patterns
-                .get(pattern)
-                .is_some_and(|p| p.is_match(&code)),
+            Some(pattern) => match now.mocks.patterns.get(pattern) {
+                Some(regex) => regex.is_match(&code),
+                None => {
+                    regex::Regex::new(&format!("^(?:{pattern})$")).is_ok_and(|r| r.is_match(&code))
+                }
+            },
         });
         let reply = match response {
             Some(response) => match &response.template {
@@ -443,6 +429,19 @@ impl Event<'_> {
             Kind::Message { body, .. } => body,
             _ => &[],
         }
+    }
+}
+
+/// The field at `path` in `value`, as text (a string as it is, anything else as JSON);
+/// `None` when it is missing or null.
+fn field<'a>(value: &Value, path: impl IntoIterator<Item = &'a str>) -> Option<String> {
+    let found = path
+        .into_iter()
+        .try_fold(value, |value, key| value.get(key))?;
+    match found {
+        Value::Null => None,
+        Value::String(s) => Some(s.clone()),
+        other => Some(other.to_string()),
     }
 }
 

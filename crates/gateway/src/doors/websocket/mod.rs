@@ -95,11 +95,16 @@ impl Hub {
         self.connections.count()
     }
 
-    /// Closes every connection with 1001 (going away), as AWS does when it moves one, and
-    /// waits until each has run its `$disconnect`. A connection made from now on is closed
-    /// as soon as it opens.
-    pub async fn close_all(&self) {
+    /// Portico is stopping: every connection is closed with 1001 (going away), as AWS
+    /// does when it moves one, and runs its `$disconnect`; a connection made from now on is
+    /// closed as soon as it opens.
+    pub fn going_away(&self) {
         self.stopping.cancel();
+    }
+
+    /// Once no handshake is left to start one: waits until every connection's task (its
+    /// messages' included) has ended.
+    pub async fn closed(&self) {
         self.tasks.close();
         self.tasks.wait().await;
     }
@@ -400,6 +405,16 @@ impl Gateway {
             });
         };
         // authorize
+        if api.routes.get(CONNECT).is_some_and(|r| r.iam)
+            && let Err(why) = crate::phases::authorize::execute_api_iam(ctx, &self.signing())
+        {
+            tracing::info!(
+                "WebSocket API {}: the handshake is refused: {why}",
+                api.name
+            );
+            log(&session, StatusCode::FORBIDDEN, None, Some(&why));
+            return message(StatusCode::FORBIDDEN, "Forbidden");
+        }
         let authorizer = api.routes.get(CONNECT).and_then(|r| r.authorizer.as_ref());
         if let Some(authorizer) = authorizer.and_then(|name| api.authorizers.get(name)) {
             let method_arn = format!(
@@ -567,7 +582,7 @@ impl Gateway {
             }
         };
         if !self.credentials.is_empty()
-            && let Err(why) = crate::phases::authorize::websocket_management(ctx, &self.signing())
+            && let Err(why) = crate::phases::authorize::execute_api_iam(ctx, &self.signing())
         {
             tracing::info!("@connections/{id}: refused: {why}");
             return error(StatusCode::FORBIDDEN, "ForbiddenException", "Forbidden");

@@ -17,15 +17,11 @@ pub enum Outgoing {
 
 impl Outgoing {
     /// Its length in bytes.
-    pub fn len(&self) -> usize {
+    pub(crate) fn len(&self) -> usize {
         match self {
             Outgoing::Text(text) => text.len(),
             Outgoing::Binary(bytes) => bytes.len(),
         }
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.len() == 0
     }
 }
 
