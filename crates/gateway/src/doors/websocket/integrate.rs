@@ -284,11 +284,7 @@ impl Session {
                 );
                 Failure::Internal
             })?;
-        let reply =
-            (!called.body.is_empty()).then(|| match String::from_utf8(called.body.to_vec()) {
-                Ok(text) => Outgoing::Text(text),
-                Err(_) => Outgoing::Binary(called.body.clone()),
-            });
+        let reply = (!called.body.is_empty()).then(|| Outgoing::of(called.body.clone()));
         let subprotocol = called
             .headers
             .get(http::header::SEC_WEBSOCKET_PROTOCOL)

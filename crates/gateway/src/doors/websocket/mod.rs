@@ -590,11 +590,7 @@ impl Gateway {
         let gone = || error(StatusCode::GONE, "GoneException", "");
         match ctx.method {
             http::Method::POST => {
-                let data = ctx.body.clone();
-                let message = match String::from_utf8(data.to_vec()) {
-                    Ok(text) => registry::Outgoing::Text(text),
-                    Err(_) => registry::Outgoing::Binary(data),
-                };
+                let message = registry::Outgoing::of(ctx.body.clone());
                 match self.hub.connections.send(id, message) {
                     Ok(()) => {
                         self.hub.connections.touch(id);

@@ -16,6 +16,14 @@ pub enum Outgoing {
 }
 
 impl Outgoing {
+    /// `bytes` as a text message if they are UTF-8, else as a binary one.
+    pub fn of(bytes: Bytes) -> Outgoing {
+        match String::from_utf8(bytes.to_vec()) {
+            Ok(text) => Outgoing::Text(text),
+            Err(_) => Outgoing::Binary(bytes),
+        }
+    }
+
     /// Its length in bytes.
     pub(crate) fn len(&self) -> usize {
         match self {
