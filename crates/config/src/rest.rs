@@ -143,6 +143,32 @@ pub enum IntegrationKind {
     /// No backend: the request template's output picks the status (`{"statusCode": 200}`)
     /// and the integration responses make the answer.
     Mock,
+    /// An AWS service (`arn:aws:apigateway:{region}:{service}:action/{Action}` or
+    /// `:path/{path}`), sent the request the templates render, signed for it, at the
+    /// endpoint the config or the environment names for it; templates and integration
+    /// responses as for [`IntegrationKind::Aws`].
+    AwsService(ServiceCall),
+}
+
+/// A call of an AWS service by a `type: aws` integration.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ServiceCall {
+    /// As the URI names it (`sqs`, `dynamodb`, `s3`, `sns`, `events`, `states`, ...).
+    pub service: String,
+    /// The URI's region; `None` (`{region}`, or a placeholder) for the config's.
+    pub region: Option<String>,
+    pub operation: ServiceOperation,
+    /// `httpMethod`; POST when absent.
+    pub method: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ServiceOperation {
+    /// `action/SendMessage`: the service's action (its `Action` or `X-Amz-Target`).
+    Action(String),
+    /// `path/{account}/{queue}`: the request's path at the endpoint (`{name}`s are the
+    /// integration's path parameters).
+    Path(String),
 }
 
 /// What happens to a request body no request template matches by content type.

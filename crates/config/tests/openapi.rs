@@ -437,6 +437,7 @@ fn authorizers_security_and_api_settings() {
     assert_eq!(
         keys(&api),
         [
+            "GET /bucket",
             "GET /cognito",
             "GET /http",
             "GET /operation1",
@@ -582,17 +583,27 @@ fn authorizers_security_and_api_settings() {
     assert_eq!(api.gateway_responses["INVALID_API_KEY"].status, Some(429));
     assert_eq!(api.gateway_responses.len(), 2);
 
-    // The S3 method is left out; it and every unserved extension are reported.
+    // The S3 method calls S3 at its path, with GET; every unserved extension is reported.
+    let bucket = api
+        .methods
+        .iter()
+        .find(|m| m.key.text() == "GET /bucket")
+        .unwrap();
+    assert_eq!(
+        bucket.integration.kind,
+        portico_config::rest::IntegrationKind::AwsService(portico_config::rest::ServiceCall {
+            service: "s3".into(),
+            region: Some("us-east-1".into()),
+            operation: portico_config::rest::ServiceOperation::Path("my-bucket/index.html".into()),
+            method: Some("GET".into()),
+        })
+    );
     assert_eq!(
         pointers(&api.unsupported),
         [
             (
                 "/components/securitySchemes/request_authorizer_header_query/x-amazon-apigateway-authorizer/authorizerUri",
                 "the qualifier `vtwo` is ignored: the authorizer invokes function `APIGateway-Request-Authorizer` as `$LATEST`"
-            ),
-            (
-                "/paths/~1bucket/get/x-amazon-apigateway-integration/uri",
-                "AWS service integrations (`s3`) are not served by Portico; `GET /bucket` is left out"
             ),
             (
                 "/tags/0/x-amazon-apigateway-tag-value",

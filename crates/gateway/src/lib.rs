@@ -97,6 +97,8 @@ pub struct Gateway {
     observatory: Option<Arc<portico_observe::Observatory>>,
     /// Where the record phase sends each request's spans.
     tracer: Option<Arc<portico_observe::otlp::Tracer>>,
+    /// The AWS services REST integrations call.
+    services: phases::integrate::aws::Services,
 }
 
 /// Every stage with an access log: API, stage, log.
@@ -124,7 +126,42 @@ fn stage_logs(config: &Config) -> Vec<(&str, &str, &portico_config::AccessLog)> 
 /// model that is not a schema), each at the config line that declares it.
 pub fn check(config: &Config) -> Result<(), ConfigError> {
     plans(config)?;
+    unreached_services(config, &phases::integrate::aws::Services::new(config))?;
     doors::websocket::Mocks::compile(&websocket_apis(config), &config.path).map(|_| ())
+}
+
+/// Refuses a config whose REST methods call an AWS service with no endpoint for it, naming
+/// each method and what to set.
+fn unreached_services(
+    config: &Config,
+    services: &phases::integrate::aws::Services,
+) -> Result<(), ConfigError> {
+    let mut diagnostics = Vec::new();
+    for api in config.rest_apis.values() {
+        for method in &api.methods {
+            if let portico_config::rest::IntegrationKind::AwsService(call) =
+                &method.integration.kind
+                && services.endpoint(&call.service).is_none()
+            {
+                let why = services
+                    .request(call, Default::default(), &[], &[], b"")
+                    .err()
+                    .unwrap_or_default();
+                diagnostics.push(portico_config::Diagnostic::new(
+                    0,
+                    0,
+                    format!("REST API `{}`, `{}`: {why}", api.name, method.key.text()),
+                ));
+            }
+        }
+    }
+    if diagnostics.is_empty() {
+        return Ok(());
+    }
+    Err(ConfigError::Invalid {
+        path: config.path.clone(),
+        diagnostics,
+    })
 }
 
 /// The config's WebSocket APIs, as connections share them.
@@ -156,6 +193,8 @@ impl Gateway {
         local_port: u16,
     ) -> Result<Gateway, ConfigError> {
         let plans = plans(config)?;
+        let services = phases::integrate::aws::Services::new(config);
+        unreached_services(config, &services)?;
         let websocket_apis = websocket_apis(config);
         let websocket_mocks = Arc::new(doors::websocket::Mocks::compile(
             &websocket_apis,
@@ -184,6 +223,7 @@ impl Gateway {
             authorizer_cache: Box::new(portico_auth::LocalCache::default()),
             jwks: jwks::Jwks::default(),
             proxy: phases::integrate::proxy::Proxy::default(),
+            services,
             credentials: config.credentials.clone(),
             region: config.region.clone(),
             account_id: config.account_id.clone(),

@@ -187,6 +187,7 @@ fn served(config: &Config, addr: SocketAddr) -> Vec<Served> {
                     IntegrationKind::HttpProxy { url, .. } | IntegrationKind::Http { url, .. } => {
                         url.clone()
                     }
+                    IntegrationKind::AwsService(call) => format!("aws:{}", call.service),
                     kind => rest_function(kind).map_or("mock".into(), |f| f.to_string()),
                 };
                 served.push(Served {

@@ -69,6 +69,24 @@ fn validate_checks_websocket_mocks() {
     );
 }
 
+/// A REST method that calls an AWS service with no endpoint for it stops `validate` (and
+/// start-up), saying which endpoint to set.
+#[test]
+fn validate_names_the_endpoint_a_service_integration_needs() {
+    let (_dir, path) = config(
+        "apis:\n  shop:\n    protocol: rest\n    openapi: \"@fixtures/openapi/aws-services.yaml\"\n\
+         endpoints: {sqs: \"http://127.0.0.1:1\", sns: \"http://127.0.0.1:1\"}\n",
+    );
+    let out = portico(&["validate", &path]);
+    assert!(!out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("REST API `shop`, `POST /items`: no endpoint for `dynamodb`: set `endpoints: {dynamodb: <url>}` in the config or AWS_ENDPOINT_URL_DYNAMODB"),
+        "{stderr}"
+    );
+    assert!(!stderr.contains("POST /orders"), "{stderr}");
+}
+
 #[test]
 fn validate_reads_openapi_documents_and_their_templates() {
     let dir = tempfile::tempdir().unwrap();

@@ -14,8 +14,13 @@ pub(super) enum Target {
     /// A function, with the qualifier the ARN gives (unchecked: integrations check it,
     /// authorizers ignore it).
     Function(FunctionRef),
-    /// Another AWS service (`s3`, `dynamodb`, ...).
-    Service(String),
+    /// Another AWS service (`s3`, `dynamodb`, ...): its name, the URI's region and what
+    /// follows (`action/PutItem`, `path/{bucket}/{key}`).
+    Service {
+        service: String,
+        region: String,
+        rest: String,
+    },
 }
 
 impl Importer<'_> {
@@ -81,7 +86,11 @@ impl Importer<'_> {
         }
         let service = unmask(parts[4], &holes);
         if service != "lambda" {
-            return Some(Target::Service(service));
+            return Some(Target::Service {
+                service,
+                region: unmask(parts[3], &holes),
+                rest: unmask(parts[5], &holes),
+            });
         }
         let Some(function_arn) = parts[5]
             .strip_prefix("path/2015-03-31/functions/")

@@ -11,6 +11,7 @@ use super::{Importer, Problem, Ptr, kind_of, number, text};
 use crate::diagnostics::suggestion;
 use crate::rest::{
     ContentHandling, IntegrationKind, IntegrationResponse, Passthrough, RestIntegration,
+    ServiceCall, ServiceOperation,
 };
 
 const INTEGRATION_KEYS: &[&str] = &[
@@ -67,7 +68,7 @@ impl Importer<'_> {
         self.known_keys(ptr, fields.keys(), INTEGRATION_KEYS, "integration", false);
 
         // `None`: broken (reported); `Some(None)`: left out (reported unsupported).
-        let kind = self.integration_kind(fields, ptr, method);
+        let kind = self.integration_kind(fields, ptr);
         if let Some(t) = fields.get("connectionType").and_then(Value::as_str)
             && t.eq_ignore_ascii_case("VPC_LINK")
         {
@@ -238,7 +239,6 @@ impl Importer<'_> {
         &mut self,
         fields: &Map<String, Value>,
         ptr: &Ptr,
-        method: &str,
     ) -> Option<Option<IntegrationKind>> {
         let type_ptr = ptr.key("type");
         let kind_name = match fields.get("type") {
@@ -279,7 +279,7 @@ impl Importer<'_> {
                 };
                 let target = self.lambda_uri(uri, &uri_ptr);
                 if let Some((m, at)) = &http_method
-                    && !matches!(target, Some(Target::Service(_)))
+                    && !matches!(target, Some(Target::Service { .. }))
                     && !m.as_str().is_some_and(|m| m.eq_ignore_ascii_case("POST"))
                 {
                     self.error(
@@ -304,12 +304,41 @@ impl Importer<'_> {
                             IntegrationKind::AwsProxy { function }
                         }
                     }
-                    Target::Service(service) => {
-                        self.note(
-                            Problem::new(&uri_ptr, format!("AWS service integrations (`{service}`) are not served by Portico; `{method}` is left out"))
-                                .help("integrate the method with a Lambda function or an HTTP endpoint to serve it locally"),
+                    Target::Service { .. } if kind_name == "aws_proxy" => {
+                        self.error(
+                            Problem::new(&uri_ptr, "an `aws_proxy` integration invokes a Lambda function, not another AWS service")
+                                .help("write `type: aws` to call the service with the request your templates render"),
                         );
-                        return Some(None);
+                        return None;
+                    }
+                    Target::Service {
+                        service,
+                        region,
+                        rest,
+                    } => {
+                        let operation = if let Some(action) = rest.strip_prefix("action/") {
+                            ServiceOperation::Action(action.to_string())
+                        } else if let Some(path) = rest.strip_prefix("path/") {
+                            ServiceOperation::Path(path.to_string())
+                        } else {
+                            self.error(
+                                Problem::new(&uri_ptr, format!("`{rest}` is neither `action/<Action>` nor `path/<path>`"))
+                                    .help(format!("write arn:aws:apigateway:{{region}}:{service}:action/<Action> or :path/<path>")),
+                            );
+                            return None;
+                        };
+                        let region = Some(region)
+                            .filter(|r| !r.is_empty() && !r.contains('{') && !r.contains('$'));
+                        let method = http_method
+                            .as_ref()
+                            .and_then(|(m, _)| m.as_str())
+                            .map(str::to_ascii_uppercase);
+                        IntegrationKind::AwsService(ServiceCall {
+                            service,
+                            region,
+                            operation,
+                            method,
+                        })
                     }
                 }
             }

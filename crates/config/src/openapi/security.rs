@@ -182,7 +182,7 @@ impl Importer<'_> {
                 Some(uri) => {
                     match me.lambda_uri(uri, &uri_ptr)? {
                         Target::Function(f) => Some(me.authorizer_function(f, &uri_ptr)),
-                        Target::Service(s) => {
+                        Target::Service { service: s, .. } => {
                             me.error(
                             Problem::new(&uri_ptr, format!("an authorizer calls a Lambda function, not the `{s}` service"))
                                 .help(format!("write the URI as {LAMBDA_URI_FORM}")),

@@ -4,6 +4,7 @@
 
 mod api_keys;
 mod authorizers;
+mod aws_services;
 mod binary;
 mod gateway_responses;
 mod lambda_proxy;

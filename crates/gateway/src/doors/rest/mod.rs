@@ -168,9 +168,10 @@ impl Gateway {
                 self.rest_http_proxy(ctx, target, &staged(url), body, limit)
                     .await
             }
-            IntegrationKind::Mock | IntegrationKind::Aws { .. } | IntegrationKind::Http { .. } => {
-                self.rest_non_proxy(ctx, api, target).await
-            }
+            IntegrationKind::Mock
+            | IntegrationKind::Aws { .. }
+            | IntegrationKind::AwsService(_)
+            | IntegrationKind::Http { .. } => self.rest_non_proxy(ctx, api, target).await,
         }
     }
 

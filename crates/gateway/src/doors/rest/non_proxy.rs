@@ -121,6 +121,35 @@ impl Gateway {
                     body: called.body,
                 })
             }
+            IntegrationKind::AwsService(call) => {
+                let signed = self
+                    .services
+                    .request(
+                        call,
+                        request.headers,
+                        &request.query,
+                        &request.path_parameters,
+                        request.payload.as_bytes(),
+                    )
+                    .map_err(|why| Refusal::new(crate::refusal::Kind::Unreachable, why))?;
+                let outbound = proxy::Outbound {
+                    method: &signed.method,
+                    headers: &signed.headers,
+                    url: signed.url,
+                    body: proxy::whole(Bytes::from(request.payload)),
+                    limit,
+                };
+                let started = std::time::Instant::now();
+                let called = proxy::call(&self.proxy, outbound).await;
+                ctx.timeline.mark(crate::ctx::INTEGRATE, started);
+                let called = called?;
+                Ok(Called {
+                    status: Some(called.status),
+                    error_message: None,
+                    headers: called.headers,
+                    body: called.body,
+                })
+            }
             IntegrationKind::AwsProxy { .. } | IntegrationKind::HttpProxy { .. } => {
                 Err(config_error("a proxy integration has no templates"))
             }

@@ -2,6 +2,7 @@
 //! (`lambda`), an HTTP upstream (`proxy`), or a REST mock (`mock`). Past the integration's
 //! timeout the door answers; a function invoked runs on, as behind API Gateway.
 
+pub mod aws;
 pub mod lambda;
 pub mod mock;
 pub mod proxy;

@@ -1,0 +1,44 @@
+//! AWS service integrations (`type: aws` with a service's URI), against moto in server mode:
+//! what the client gets, and what the service then holds.
+
+use serde_json::json;
+
+use crate::harness::{Helper, Setup};
+
+#[tokio::test]
+async fn methods_call_aws_services_signed_and_the_services_hold_what_they_sent() {
+    let moto = Helper::start("moto_server.py", &[]);
+    let moto_url = format!("http://127.0.0.1:{}", moto.ready.trim());
+    let p = Setup::new()
+        .rest_api("shop", "stages: {prod: {}}")
+        .openapi("fixtures/openapi/aws-services.yaml")
+        .config(&format!(
+            "endpoints: {{sqs: \"{moto_url}\", dynamodb: \"{moto_url}\", sns: \"http://127.0.0.1:1\"}}"
+        ))
+        .serve();
+    let got = p.python("aws_services.py", &[&moto_url]);
+    // SQS: the form-encoded template's message is in the queue; the answer is SQS's own.
+    assert_eq!(got["orders"]["status"], 200, "{got}");
+    assert_eq!(got["orders"]["answer_has_message_id"], true, "{got}");
+    assert_eq!(
+        got["orders"]["queued"],
+        json!([{"item": "book", "note": "a & b"}])
+    );
+    // DynamoDB: the item the template made (its id the request's), and the response
+    // template's answer.
+    assert_eq!(got["items"]["status"], 201);
+    let stored = &got["items"]["stored"];
+    assert_eq!(stored["name"], json!({"S": "pen"}), "{got}");
+    assert_eq!(stored["colour"], json!({"S": "blue"}));
+    // A request the service refuses (400): the integration response for 4xx decides.
+    assert_eq!(
+        got["broken"],
+        json!({"status": 400, "body": {"error": "the table refused it"}})
+    );
+    // A service nobody answers: 500, the reason in the log.
+    assert_eq!(
+        got["notify"],
+        json!({"status": 500, "body": {"message": "Internal server error"}})
+    );
+    assert!(p.logs().contains("127.0.0.1:1"), "{}", p.logs());
+}

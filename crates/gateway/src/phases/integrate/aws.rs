@@ -1,0 +1,280 @@
+//! AWS service integrations (`type: aws` with a service's URI): the request the templates
+//! rendered, sent to the endpoint the config (`endpoints:`) or the environment
+//! (`AWS_ENDPOINT_URL_<SERVICE>`, `AWS_ENDPOINT_URL`) names for the service, as API Gateway
+//! sends it: an `action/<Action>` of a query-protocol service (SQS, SNS) with `Action=` in
+//! the query string, of a JSON-protocol one (DynamoDB, Kinesis, Step Functions, EventBridge)
+//! with its `X-Amz-Target`; a `path/<path>` (S3, SQS's queue URLs) at that path; each
+//! SigV4-signed for the service with the credentials functions get.
+
+use std::collections::BTreeMap;
+use std::time::SystemTime;
+
+use aws_sigv4::http_request::{
+    PayloadChecksumKind, PercentEncodingMode, SignableBody, SignableRequest, SigningSettings,
+    UriPathNormalizationMode, sign,
+};
+use aws_sigv4::sign::v4;
+use http::{HeaderMap, HeaderName, HeaderValue};
+use portico_config::rest::{ServiceCall, ServiceOperation};
+
+/// The services' endpoints and what requests to them are signed with.
+pub struct Services {
+    /// By the SDK's name of the service (`sqs`, `dynamodb`, `eventbridge`, `sfn`).
+    endpoints: BTreeMap<String, String>,
+    /// `AWS_ENDPOINT_URL`: every service's, when it has none of its own.
+    every: Option<String>,
+    credentials: aws_credential_types::Credentials,
+    region: String,
+}
+
+/// A service request, ready to send.
+pub struct Signed {
+    pub method: http::Method,
+    pub url: String,
+    pub headers: HeaderMap,
+}
+
+impl Services {
+    /// The endpoints of `config` (URLs; `portico` names none of these) and of Portico's
+    /// environment, and the credentials functions get.
+    pub fn new(config: &portico_config::Config) -> Services {
+        let mut endpoints: BTreeMap<String, String> = config
+            .endpoints
+            .iter()
+            .filter_map(|(service, endpoint)| match endpoint {
+                portico_config::Endpoint::Url(url) => Some((service.clone(), url.clone())),
+                portico_config::Endpoint::Portico => None,
+            })
+            .collect();
+        for (name, url) in std::env::vars() {
+            if let Some(service) = name.strip_prefix("AWS_ENDPOINT_URL_") {
+                endpoints.entry(service.to_ascii_lowercase()).or_insert(url);
+            }
+        }
+        let found = portico_runtime::Credentials::find(&config.credentials);
+        Services {
+            endpoints,
+            every: std::env::var("AWS_ENDPOINT_URL")
+                .ok()
+                .filter(|u| !u.is_empty()),
+            credentials: aws_credential_types::Credentials::new(
+                found.access_key_id,
+                found.secret_access_key,
+                found.session_token,
+                None,
+                "portico",
+            ),
+            region: config.region.clone(),
+        }
+    }
+
+    /// Where `service` (as an ARN names it) is reached, if anywhere.
+    pub fn endpoint(&self, service: &str) -> Option<&str> {
+        self.endpoints
+            .get(sdk_name(service))
+            .or(self.every.as_ref())
+            .map(|url| url.trim_end_matches('/'))
+    }
+
+    /// The request `call` makes of its service: `payload` as the body, `headers` and
+    /// `query` as the integration request mapped them, `path_parameters` for a path's
+    /// `{name}`s; signed. `Err` says what is missing.
+    pub fn request(
+        &self,
+        call: &ServiceCall,
+        mut headers: HeaderMap,
+        query: &[(String, String)],
+        path_parameters: &[(String, String)],
+        payload: &[u8],
+    ) -> Result<Signed, String> {
+        let endpoint = self.endpoint(&call.service).ok_or_else(|| {
+            format!(
+                "no endpoint for `{}`: set `endpoints: {{{}: <url>}}` in the config or AWS_ENDPOINT_URL_{}",
+                call.service,
+                sdk_name(&call.service),
+                sdk_name(&call.service).to_ascii_uppercase()
+            )
+        })?;
+        let method = call
+            .method
+            .as_deref()
+            .and_then(|m| http::Method::from_bytes(m.as_bytes()).ok())
+            .unwrap_or(http::Method::POST);
+        let mut query: Vec<(String, String)> = query.to_vec();
+        let path = match &call.operation {
+            ServiceOperation::Path(path) => crate::phases::integrate::proxy::target_url(
+                &format!("/{path}"),
+                path_parameters,
+                "",
+            ),
+            ServiceOperation::Action(action) => {
+                match json_protocol(&call.service) {
+                    Some((prefix, content_type)) => {
+                        let target = format!("{prefix}.{action}");
+                        insert(&mut headers, "x-amz-target", &target);
+                        if !headers.contains_key(http::header::CONTENT_TYPE) {
+                            insert(&mut headers, "content-type", content_type);
+                        }
+                    }
+                    None => query.insert(0, ("Action".to_string(), action.clone())),
+                }
+                "/".to_string()
+            }
+        };
+        let mut url = format!("{endpoint}{path}");
+        if !query.is_empty() {
+            let query = form_urlencoded::Serializer::new(String::new())
+                .extend_pairs(&query)
+                .finish();
+            url.push(if url.contains('?') { '&' } else { '?' });
+            url.push_str(&query);
+        }
+        let host = url
+            .split_once("://")
+            .and_then(|(_, rest)| rest.split('/').next())
+            .unwrap_or_default()
+            .to_string();
+        insert(&mut headers, "host", &host);
+        let region = call.region.as_deref().unwrap_or(&self.region);
+        self.sign(&call.service, region, &method, &url, &mut headers, payload)?;
+        // hyper writes the host from the URL.
+        headers.remove(http::header::HOST);
+        Ok(Signed {
+            method,
+            url,
+            headers,
+        })
+    }
+
+    fn sign(
+        &self,
+        service: &str,
+        region: &str,
+        method: &http::Method,
+        url: &str,
+        headers: &mut HeaderMap,
+        payload: &[u8],
+    ) -> Result<(), String> {
+        let mut settings = SigningSettings::default();
+        if service == "s3" {
+            settings.payload_checksum_kind = PayloadChecksumKind::XAmzSha256;
+            settings.uri_path_normalization_mode = UriPathNormalizationMode::Disabled;
+            settings.percent_encoding_mode = PercentEncodingMode::Single;
+        }
+        let identity = self.credentials.clone().into();
+        let params = v4::SigningParams::builder()
+            .identity(&identity)
+            .region(region)
+            .name(service)
+            .time(SystemTime::now())
+            .settings(settings)
+            .build()
+            .map_err(|e| format!("cannot sign for {service}: {e}"))?
+            .into();
+        let pairs: Vec<(String, String)> = headers
+            .iter()
+            .filter_map(|(n, v)| Some((n.to_string(), v.to_str().ok()?.to_string())))
+            .collect();
+        let signable = SignableRequest::new(
+            method.as_str(),
+            url,
+            pairs.iter().map(|(n, v)| (n.as_str(), v.as_str())),
+            SignableBody::Bytes(payload),
+        )
+        .map_err(|e| format!("cannot sign for {service}: {e}"))?;
+        let (instructions, _) = sign(signable, &params)
+            .map_err(|e| format!("cannot sign for {service}: {e}"))?
+            .into_parts();
+        let (signed_headers, _) = instructions.into_parts();
+        for header in signed_headers {
+            insert(headers, header.name(), header.value());
+        }
+        Ok(())
+    }
+}
+
+fn insert(headers: &mut HeaderMap, name: &str, value: &str) {
+    if let (Ok(name), Ok(value)) = (
+        HeaderName::from_bytes(name.as_bytes()),
+        HeaderValue::from_str(value),
+    ) {
+        headers.insert(name, value);
+    }
+}
+
+/// The SDKs' name of a service an ARN names (what `AWS_ENDPOINT_URL_<NAME>` and `endpoints:`
+/// use).
+fn sdk_name(service: &str) -> &str {
+    match service {
+        "events" => "eventbridge",
+        "states" => "sfn",
+        "monitoring" => "cloudwatch",
+        other => other,
+    }
+}
+
+/// A JSON-protocol service's `X-Amz-Target` prefix and content type; `None` for a
+/// query-protocol one (its action goes in `Action=`).
+fn json_protocol(service: &str) -> Option<(&'static str, &'static str)> {
+    Some(match service {
+        "dynamodb" => ("DynamoDB_20120810", "application/x-amz-json-1.0"),
+        "kinesis" => ("Kinesis_20131202", "application/x-amz-json-1.1"),
+        "states" => ("AWSStepFunctions", "application/x-amz-json-1.0"),
+        "events" => ("AWSEvents", "application/x-amz-json-1.1"),
+        "firehose" => ("Firehose_20150804", "application/x-amz-json-1.1"),
+        "logs" => ("Logs_20140328", "application/x-amz-json-1.1"),
+        _ => return None,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn services() -> Services {
+        Services {
+            endpoints: [("dynamodb".to_string(), "http://127.0.0.1:5000/".to_string())].into(),
+            every: None,
+            credentials: aws_credential_types::Credentials::new("AKID", "secret", None, None, "t"),
+            region: "us-east-1".into(),
+        }
+    }
+
+    fn call(service: &str, operation: ServiceOperation) -> ServiceCall {
+        ServiceCall {
+            service: service.into(),
+            region: None,
+            operation,
+            method: Some("POST".into()),
+        }
+    }
+
+    #[test]
+    fn actions_of_json_services_name_their_target_and_requests_are_signed() {
+        let call = call("dynamodb", ServiceOperation::Action("PutItem".into()));
+        let signed = services()
+            .request(&call, HeaderMap::new(), &[], &[], b"{}")
+            .unwrap();
+        assert_eq!(signed.url, "http://127.0.0.1:5000/");
+        assert_eq!(signed.headers["x-amz-target"], "DynamoDB_20120810.PutItem");
+        assert_eq!(signed.headers["content-type"], "application/x-amz-json-1.0");
+        let authorization = signed.headers["authorization"].to_str().unwrap();
+        assert!(
+            authorization.starts_with("AWS4-HMAC-SHA256 Credential=AKID/")
+                && authorization.contains("/us-east-1/dynamodb/aws4_request"),
+            "{authorization}"
+        );
+        assert!(signed.headers.contains_key("x-amz-date"));
+    }
+
+    #[test]
+    fn a_service_without_an_endpoint_says_which_to_set() {
+        let call = call("sqs", ServiceOperation::Path("123/q".into()));
+        let why = services()
+            .request(&call, HeaderMap::new(), &[], &[], b"")
+            .err()
+            .unwrap();
+        assert!(why.contains("endpoints: {sqs: <url>}"), "{why}");
+        assert!(why.contains("AWS_ENDPOINT_URL_SQS"), "{why}");
+    }
+}
