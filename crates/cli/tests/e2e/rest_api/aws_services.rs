@@ -13,7 +13,8 @@ async fn methods_call_aws_services_signed_and_the_services_hold_what_they_sent()
         .rest_api("shop", "stages: {prod: {}}")
         .openapi("fixtures/openapi/aws-services.yaml")
         .config(&format!(
-            "endpoints: {{sqs: \"{moto_url}\", dynamodb: \"{moto_url}\", sns: \"http://127.0.0.1:1\"}}"
+            "endpoints: {{sqs: \"{moto_url}\", dynamodb: \"{moto_url}\", sns: \"{moto_url}\", s3: \"{moto_url}\", ses: \"http://127.0.0.1:1\"}}\n\
+             credentials:\n  AKIDPORTICOTEST: {{secret: portico-test-secret}}"
         ))
         .serve();
     let got = p.python("aws_services.py", &[&moto_url]);
@@ -35,9 +36,17 @@ async fn methods_call_aws_services_signed_and_the_services_hold_what_they_sent()
         got["broken"],
         json!({"status": 400, "body": {"error": "the table refused it"}})
     );
-    // A service nobody answers: 500, the reason in the log.
+    // SNS: the query string's message, published to the topic (and so to its queue).
     assert_eq!(
         got["notify"],
+        json!({"status": 200, "published": [{"hello": "world"}]})
+    );
+    // S3 at the path the method's parameters fill, for signed callers only.
+    assert_eq!(got["file_unsigned"], 403);
+    assert_eq!(got["file"], json!([200, "a good year"]));
+    // A service nobody answers: 500, the reason in the log.
+    assert_eq!(
+        got["mail"],
         json!({"status": 500, "body": {"message": "Internal server error"}})
     );
     assert!(p.logs().contains("127.0.0.1:1"), "{}", p.logs());

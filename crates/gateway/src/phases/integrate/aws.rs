@@ -209,6 +209,7 @@ fn sdk_name(service: &str) -> &str {
         "events" => "eventbridge",
         "states" => "sfn",
         "monitoring" => "cloudwatch",
+        "email" => "ses",
         other => other,
     }
 }
