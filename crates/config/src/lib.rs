@@ -233,6 +233,113 @@ pub enum Integration {
     Lambda { function: FunctionRef },
     /// Forward to this URL (HTTP proxy), path parameters substituted.
     Http { url: String },
+    /// An AWS service's action, as HTTP APIs' first-class integrations call it
+    /// (`integration_subtype: SQS-SendMessage`), its parameters mapped from the request.
+    Service(ServiceAction),
+}
+
+/// An HTTP API's AWS service integration: its subtype and the values of its parameters
+/// (`QueueUrl`, `MessageBody`, ...), each static text or a reference to the request
+/// (`$request.body.<path>`, `$request.header.<name>`, `$request.querystring.<name>`,
+/// `$request.path.<name>`, `$context.<variable>`, `$stageVariables.<name>`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ServiceAction {
+    pub subtype: Subtype,
+    pub parameters: Vec<(String, MappingValue)>,
+}
+
+/// The integration subtypes of HTTP APIs Portico serves: each a service's action with the
+/// parameters AWS documents for it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Subtype {
+    SqsSendMessage,
+    SqsReceiveMessage,
+    SqsDeleteMessage,
+    SqsPurgeQueue,
+    EventBridgePutEvents,
+    KinesisPutRecord,
+    StepFunctionsStartExecution,
+    StepFunctionsStartSyncExecution,
+    StepFunctionsStopExecution,
+}
+
+impl Subtype {
+    pub const ALL: [Subtype; 9] = [
+        Subtype::SqsSendMessage,
+        Subtype::SqsReceiveMessage,
+        Subtype::SqsDeleteMessage,
+        Subtype::SqsPurgeQueue,
+        Subtype::EventBridgePutEvents,
+        Subtype::KinesisPutRecord,
+        Subtype::StepFunctionsStartExecution,
+        Subtype::StepFunctionsStartSyncExecution,
+        Subtype::StepFunctionsStopExecution,
+    ];
+
+    /// As AWS spells it (`SQS-SendMessage`).
+    pub fn name(self) -> &'static str {
+        match self {
+            Subtype::SqsSendMessage => "SQS-SendMessage",
+            Subtype::SqsReceiveMessage => "SQS-ReceiveMessage",
+            Subtype::SqsDeleteMessage => "SQS-DeleteMessage",
+            Subtype::SqsPurgeQueue => "SQS-PurgeQueue",
+            Subtype::EventBridgePutEvents => "EventBridge-PutEvents",
+            Subtype::KinesisPutRecord => "Kinesis-PutRecord",
+            Subtype::StepFunctionsStartExecution => "StepFunctions-StartExecution",
+            Subtype::StepFunctionsStartSyncExecution => "StepFunctions-StartSyncExecution",
+            Subtype::StepFunctionsStopExecution => "StepFunctions-StopExecution",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<Subtype> {
+        Subtype::ALL.into_iter().find(|s| s.name() == text)
+    }
+
+    /// The parameters it requires, then those it also takes (`Region` on every one).
+    pub fn parameters(self) -> (&'static [&'static str], &'static [&'static str]) {
+        match self {
+            Subtype::SqsSendMessage => (
+                &["QueueUrl", "MessageBody"],
+                &[
+                    "DelaySeconds",
+                    "MessageAttributes",
+                    "MessageDeduplicationId",
+                    "MessageGroupId",
+                    "MessageSystemAttributes",
+                    "Region",
+                ],
+            ),
+            Subtype::SqsReceiveMessage => (
+                &["QueueUrl"],
+                &[
+                    "AttributeNames",
+                    "MaxNumberOfMessages",
+                    "MessageAttributeNames",
+                    "ReceiveRequestAttemptId",
+                    "VisibilityTimeout",
+                    "WaitTimeSeconds",
+                    "Region",
+                ],
+            ),
+            Subtype::SqsDeleteMessage => (&["QueueUrl", "ReceiptHandle"], &["Region"]),
+            Subtype::SqsPurgeQueue => (&["QueueUrl"], &["Region"]),
+            Subtype::EventBridgePutEvents => (
+                &["Detail", "DetailType", "Source"],
+                &["Time", "EventBusName", "Resources", "Region", "TraceHeader"],
+            ),
+            Subtype::KinesisPutRecord => (
+                &["StreamName", "Data", "PartitionKey"],
+                &["SequenceNumberForOrdering", "ExplicitHashKey", "Region"],
+            ),
+            Subtype::StepFunctionsStartExecution | Subtype::StepFunctionsStartSyncExecution => (
+                &["StateMachineArn"],
+                &["Name", "Input", "Region", "TraceHeader"],
+            ),
+            Subtype::StepFunctionsStopExecution => {
+                (&["ExecutionArn"], &["Cause", "Error", "Region"])
+            }
+        }
+    }
 }
 
 /// The Lambda proxy payload format of an HTTP API route.

@@ -163,6 +163,9 @@ pub enum Reference {
     RequestPath,
     /// `request.path.<name>`: a path parameter.
     RequestPathParameter(String),
+    /// `request.body` (`None`: the whole body) or `request.body.<JSONPath>`: what AWS
+    /// service integrations map from the request's JSON.
+    RequestBody(Option<JsonPath>),
     /// `response.header.<name>` (lower-case).
     ResponseHeader(String),
     /// `response.body.<JSONPath>`, the path after `$.`.
@@ -232,6 +235,13 @@ impl MappingValue {
             .any(|r| matches!(r, Reference::ResponseBody(_)))
     }
 
+    /// Whether the value reads the request's body (which only AWS service integrations
+    /// map).
+    pub fn reads_request_body(&self) -> bool {
+        self.references()
+            .any(|r| matches!(r, Reference::RequestBody(_)))
+    }
+
     /// Whether the value reads the integration's response at all.
     pub fn reads_response(&self) -> bool {
         self.references()
@@ -265,6 +275,12 @@ impl Reference {
         if let Some(name) = reference.strip_prefix("request.path.") {
             return Ok(Reference::RequestPathParameter(named(name)?));
         }
+        if reference == "request.body" {
+            return Ok(Reference::RequestBody(None));
+        }
+        if let Some(body) = reference.strip_prefix("request.body.") {
+            return Ok(Reference::RequestBody(Some(path(body)?)));
+        }
         if let Some(name) = reference.strip_prefix("response.header.") {
             return Ok(Reference::ResponseHeader(named(name)?.to_ascii_lowercase()));
         }
@@ -290,7 +306,7 @@ impl Reference {
                 });
         }
         Err(format!(
-            "`${reference}` is not a reference: use $request.header.<name>, $request.querystring.<name>, $request.path[.<name>], $response.header.<name>, $response.body.<JSONPath>, $stageVariables.<name>, $context.<name> or $context.authorizer.<key>"
+            "`${reference}` is not a reference: use $request.header.<name>, $request.querystring.<name>, $request.path[.<name>], $request.body[.<JSONPath>], $response.header.<name>, $response.body.<JSONPath>, $stageVariables.<name>, $context.<name> or $context.authorizer.<key>"
         ))
     }
 }

@@ -350,6 +350,11 @@ pub struct RawRoute {
     /// cannot); default `buffered`.
     #[serde(default)]
     pub invoke_mode: crate::InvokeMode,
+    /// On an HTTP API route instead of `function` or `http`: an AWS service's action
+    /// (`SQS-SendMessage`, `EventBridge-PutEvents`, ...), its parameters in
+    /// `request_parameters`.
+    #[serde(default)]
+    pub integration_subtype: Option<Spanned<String>>,
     /// For `http:` routes: `append|overwrite|remove:header.<name>`,
     /// `append|overwrite|remove:querystring.<name>` or `overwrite:path` → value.
     #[serde(default)]

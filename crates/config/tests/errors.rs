@@ -321,6 +321,16 @@ fn broken_configs_say_where_and_how_to_fix() {
             ],
         ),
         (
+            "functions:\n  hello: {runtime: python3.12, handler: app.handler, code: ./hello}\napis:\n  shop:\n    protocol: http\n    routes:\n      POST /a: {integration_subtype: SQS-Send}\n      POST /b: {integration_subtype: SQS-SendMessage, request_parameters: {QueueUrl: q}}\n      POST /c: {integration_subtype: SQS-SendMessage, request_parameters: {QueueUrl: q, MessageBody: $request.nobody, Colour: red}}\n      POST /d: {http: 'http://127.0.0.1:1/', request_parameters: {append:header.x: $request.body.x}}\n",
+            &[
+                "7:38 `SQS-Send` is not an integration subtype Portico serves | use one of: SQS-SendMessage,",
+                "8:7 route `POST /b`: SQS-SendMessage needs MessageBody",
+                "9:89 SQS-SendMessage parameter `MessageBody`:",
+                "9:119 SQS-SendMessage takes no parameter `Colour`",
+                "10:67 mapping `append:header.x`: `$request.body` is mapped by AWS service integrations only",
+            ],
+        ),
+        (
             "apis:\n  shop:\n    protocol: graphql\n",
             &[
                 "3:15 protocol `graphql` is not served | use `http` (HTTP APIs), `rest` (REST APIs) or `websocket` (WebSocket APIs)",

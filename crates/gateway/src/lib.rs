@@ -130,13 +130,31 @@ pub fn check(config: &Config) -> Result<(), ConfigError> {
     doors::websocket::Mocks::compile(&websocket_apis(config), &config.path).map(|_| ())
 }
 
-/// Refuses a config whose REST methods call an AWS service with no endpoint for it, naming
-/// each method and what to set.
+/// Refuses a config whose REST methods or HTTP API routes call an AWS service with no
+/// endpoint for it, naming each and what to set.
 fn unreached_services(
     config: &Config,
     services: &phases::integrate::aws::Services,
 ) -> Result<(), ConfigError> {
     let mut diagnostics = Vec::new();
+    for api in config.apis.values() {
+        for route in &api.routes {
+            if let portico_config::Integration::Service(action) = &route.integration {
+                let (service, _) = phases::integrate::aws::subtype_action(action.subtype);
+                if services.endpoint(service).is_none() {
+                    let why = services
+                        .action(action.subtype, &[])
+                        .err()
+                        .unwrap_or_default();
+                    diagnostics.push(portico_config::Diagnostic::new(
+                        0,
+                        0,
+                        format!("HTTP API `{}`, `{}`: {why}", api.name, route.key.text()),
+                    ));
+                }
+            }
+        }
+    }
     for api in config.rest_apis.values() {
         for method in &api.methods {
             if let portico_config::rest::IntegrationKind::AwsService(call) =

@@ -164,6 +164,9 @@ fn served(config: &Config, addr: SocketAddr) -> Vec<Served> {
                         (f.to_string(), function(&f.name))
                     }
                     portico_config::Integration::Http { url } => (url.clone(), None),
+                    portico_config::Integration::Service(action) => {
+                        (action.subtype.name().to_string(), None)
+                    }
                 };
                 served.push(Served {
                     kind: "HTTP API",

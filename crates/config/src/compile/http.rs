@@ -9,7 +9,8 @@ use serde_saphyr::Spanned;
 use super::Compiler;
 use crate::raw::{RawApi, RawCors};
 use crate::{
-    Api, Cors, Function, FunctionRef, Integration, PayloadFormat, Profile, Route, RouteKey,
+    Api, Cors, Function, FunctionRef, Integration, MappingValue, PayloadFormat, Profile, Route,
+    RouteKey, ServiceAction, Subtype,
 };
 
 const MAX_CORS_MAX_AGE: u32 = 86400;
@@ -72,7 +73,13 @@ impl Compiler {
                 );
             }
             let integration = match (&route.function, &route.http) {
-                (Some(function), None) => {
+                (None, None) if route.integration_subtype.is_some() => {
+                    match self.service_action(&key, &route) {
+                        Some(action) => Integration::Service(action),
+                        None => continue,
+                    }
+                }
+                (Some(function), None) if route.integration_subtype.is_none() => {
                     let function = self.invoked_function(
                         function,
                         &format!("route `{}`", key.value),
@@ -80,7 +87,7 @@ impl Compiler {
                     );
                     Integration::Lambda { function }
                 }
-                (None, Some(url)) => {
+                (None, Some(url)) if route.integration_subtype.is_none() => {
                     self.web_url(url);
                     Integration::Http {
                         url: url.value.clone(),
@@ -90,7 +97,7 @@ impl Compiler {
                     self.error(
                         &key,
                         format!("route `{}` needs one integration", key.value),
-                        "give it `function: <name>` or `http: <url>`, not both",
+                        "give it `function: <name>`, `http: <url>` or `integration_subtype: <subtype>`, one of them",
                     );
                     Integration::Lambda {
                         function: FunctionRef::default(),
@@ -98,7 +105,11 @@ impl Compiler {
                 }
             };
             let timeout = self.route_timeout(&route, functions, profile);
-            let request_parameters = self.request_parameters(&route);
+            let request_parameters = match &integration {
+                // A service action's parameters are its own.
+                Integration::Service(_) => Vec::new(),
+                _ => self.request_parameters(&route),
+            };
             let response_parameters = self.response_parameters(&route);
             match RouteKey::parse(&key.value) {
                 Ok(parsed) => routes.push(Route {
@@ -218,5 +229,83 @@ impl Compiler {
             allow_credentials: raw.allow_credentials,
             max_age,
         }
+    }
+
+    /// An AWS service integration (`integration_subtype`) and its parameters
+    /// (`request_parameters`, by the subtype's parameter names): each it requires given,
+    /// none it does not take.
+    fn service_action(
+        &mut self,
+        key: &Spanned<String>,
+        route: &crate::raw::RawRoute,
+    ) -> Option<ServiceAction> {
+        let written = route.integration_subtype.as_ref()?;
+        let Some(subtype) = Subtype::parse(&written.value) else {
+            let names: Vec<&str> = Subtype::ALL.iter().map(|s| s.name()).collect();
+            self.error(
+                written,
+                format!(
+                    "`{}` is not an integration subtype Portico serves",
+                    written.value
+                ),
+                format!("use one of: {}", names.join(", ")),
+            );
+            return None;
+        };
+        let (required, optional) = subtype.parameters();
+        let mut parameters = Vec::new();
+        for (crate::raw::Key(name), value) in &route.request_parameters {
+            if !required.contains(&name.value.as_str()) && !optional.contains(&name.value.as_str())
+            {
+                self.error(
+                    name,
+                    format!("{} takes no parameter `{}`", subtype.name(), name.value),
+                    format!(
+                        "it takes {}",
+                        required
+                            .iter()
+                            .chain(optional)
+                            .copied()
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    ),
+                );
+                continue;
+            }
+            match MappingValue::parse(value) {
+                Ok(parsed) => parameters.push((name.value.clone(), parsed)),
+                Err(why) => self.error(
+                    name,
+                    format!("{} parameter `{}`: {why}", subtype.name(), name.value),
+                    "write static text, or `$request.body.<field>`, `$request.header.<name>`, `$request.querystring.<name>`, `$request.path.<name>`, `$context.<variable>`, `$stageVariables.<name>`",
+                ),
+            }
+        }
+        let missing: Vec<&str> = required
+            .iter()
+            .filter(|r| !route.request_parameters.keys().any(|k| k.0.value == **r))
+            .copied()
+            .collect();
+        if !missing.is_empty() {
+            self.error(
+                key,
+                format!(
+                    "route `{}`: {} needs {}",
+                    key.value,
+                    subtype.name(),
+                    missing.join(", ")
+                ),
+                format!(
+                    "map each under `request_parameters`, e.g. `{}: $request.body.{}`",
+                    missing[0],
+                    missing[0].to_ascii_lowercase()
+                ),
+            );
+            return None;
+        }
+        Some(ServiceAction {
+            subtype,
+            parameters,
+        })
     }
 }

@@ -19,6 +19,11 @@ impl Compiler {
                         "map headers and query parameters, or make the route `http:`",
                     )
                 }
+                Ok(mapping) if mapping.value.reads_request_body() => self.error(
+                    key,
+                    format!("mapping `{}`: `$request.body` is mapped by AWS service integrations only", key.value),
+                    "map headers, query parameters, the path, `$context` or stage variables",
+                ),
                 Ok(mapping) => mappings.push(mapping),
                 Err(why) => self.error(
                     key,

@@ -264,6 +264,7 @@ impl Compiler {
             ("request_parameters", !route.request_parameters.is_empty()),
             ("response_parameters", !route.response_parameters.is_empty()),
             ("throttle", route.throttle.is_some()),
+            ("integration_subtype", route.integration_subtype.is_some()),
         ];
         self.not_taken(
             key,

@@ -90,6 +90,7 @@ impl Compiler {
                 ("api_key_required", route.api_key_required),
                 ("scopes", !route.scopes.is_empty()),
                 ("response_parameters", !route.response_parameters.is_empty()),
+                ("integration_subtype", route.integration_subtype.is_some()),
             ];
             self.not_taken(
                 &key,

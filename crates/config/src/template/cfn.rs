@@ -3260,12 +3260,24 @@ impl Translation<'_> {
         match kind_name.as_str() {
             "AWS_PROXY" => {
                 if let Some(subtype) = i.get("IntegrationSubtype") {
-                    self.warn(
-                        &i.prop("IntegrationSubtype"),
-                        format!("AWS service integrations (`{}`) are not served by Portico; its routes are left out", scalar_text(subtype)),
-                        "integrate the routes with a Lambda function or an HTTP endpoint to serve them locally",
-                    );
-                    return None;
+                    if websocket {
+                        self.warn(
+                            &i.prop("IntegrationSubtype"),
+                            format!("AWS service integrations (`{}`) of WebSocket routes are not served; its routes are left out", scalar_text(subtype)),
+                            "integrate the routes with a Lambda function, an HTTP endpoint or a mock",
+                        );
+                        return None;
+                    }
+                    // A service's action: its parameters are `RequestParameters`, as given.
+                    fields.insert("integration_subtype".into(), scalar_text(subtype).into());
+                    if let Some(Value::Object(parameters)) = i.get("RequestParameters") {
+                        let parameters: Map<String, Value> = parameters
+                            .iter()
+                            .map(|(k, v)| (k.clone(), scalar_text(v).into()))
+                            .collect();
+                        fields.insert("request_parameters".into(), Value::Object(parameters));
+                    }
+                    return Some(fields);
                 }
                 let function = match self.cfn_invokes(&uri, &i.prop("IntegrationUri"), true)? {
                     Invokes::Function(f) => f,
@@ -4681,6 +4693,18 @@ Resources:
       IntegrationType: AWS_PROXY
       IntegrationUri: !Sub arn:aws:apigateway:${AWS::Region}:lambda:path/2015-03-31/functions/${Fn.Arn}/invocations
       PayloadFormatVersion: "1.0"
+  Queue:
+    Type: AWS::ApiGatewayV2::Integration
+    Properties:
+      ApiId: !Ref Api
+      IntegrationType: AWS_PROXY
+      IntegrationSubtype: SQS-SendMessage
+      PayloadFormatVersion: "1.0"
+      CredentialsArn: arn:aws:iam::123456789012:role/api-sqs
+      RequestParameters: {QueueUrl: https://sqs.us-east-1.amazonaws.com/123456789012/orders, MessageBody: $request.body.message}
+  QueueRoute:
+    Type: AWS::ApiGatewayV2::Route
+    Properties: {ApiId: !Ref Api, RouteKey: POST /orders, Target: !Sub "integrations/${Queue}"}
   Proxy:
     Type: AWS::ApiGatewayV2::Integration
     Properties:
@@ -4772,6 +4796,10 @@ Resources:
                                 "authorizer": "users", "scopes": ["profile"]},
                     "POST /old": {"function": "Fn", "payload_format": "1.0", "authorizer": "custom"},
                     "PUT /signed": {"function": "Fn", "payload_format": "2.0", "timeout_ms": 5000, "auth": "aws_iam"},
+                    "POST /orders": {
+                        "integration_subtype": "SQS-SendMessage",
+                        "request_parameters": {"QueueUrl": "https://sqs.us-east-1.amazonaws.com/123456789012/orders", "MessageBody": "$request.body.message"},
+                    },
                     "ANY /legacy/{proxy+}": {
                         "http": "http://127.0.0.1:8080/{proxy}",
                         "request_parameters": {"append:header.x-source": "portico"},

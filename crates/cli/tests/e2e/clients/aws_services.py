@@ -1,6 +1,7 @@
-"""Drives a REST API whose methods call AWS services (fixtures/openapi/aws-services.yaml)
-and reads, with boto3, what moto then holds; prints what it saw as JSON.
-Usage: aws_services.py ENDPOINT MOTO_URL"""
+"""Drives an API whose routes call AWS services and reads, with boto3, what moto then holds;
+prints what it saw as JSON. Usage: aws_services.py ENDPOINT MOTO_URL [rest|http]: `rest`
+(the default) the REST API of fixtures/openapi/aws-services.yaml, `http` the HTTP API of
+tests/e2e/http_api/aws_services.rs."""
 
 import json
 import sys
@@ -13,7 +14,62 @@ from botocore.awsrequest import AWSRequest
 from botocore.credentials import Credentials
 
 endpoint, moto = sys.argv[1], sys.argv[2]
+mode = sys.argv[3] if len(sys.argv) > 3 else "rest"
 aws = dict(endpoint_url=moto, region_name="us-east-1", aws_access_key_id="test", aws_secret_access_key="test")
+
+
+def http_api():
+    """SQS-SendMessage, EventBridge-PutEvents (delivered by a rule to a queue) and
+    StepFunctions-StartExecution."""
+    sqs = boto3.client("sqs", **aws)
+    queue = sqs.create_queue(QueueName="http-orders")["QueueUrl"]
+    events = boto3.client("events", **aws)
+    inbox = sqs.create_queue(QueueName="events-inbox")["QueueUrl"]
+    inbox_arn = sqs.get_queue_attributes(QueueUrl=inbox, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    events.put_rule(Name="orders", EventPattern=json.dumps({"source": ["shop"]}))
+    events.put_targets(Rule="orders", Targets=[{"Id": "inbox", "Arn": inbox_arn}])
+    sfn = boto3.client("stepfunctions", **aws)
+    machine = sfn.create_state_machine(
+        name="fulfil",
+        definition=json.dumps({"StartAt": "Done", "States": {"Done": {"Type": "Succeed"}}}),
+        roleArn="arn:aws:iam::123456789012:role/sfn",
+    )["stateMachineArn"]
+
+    def call(path, body, headers=None):
+        request = urllib.request.Request(
+            f"{endpoint}/execute-api/shop{path}",
+            data=json.dumps(body).encode(),
+            headers={"content-type": "application/json", **(headers or {})},
+            method="POST",
+        )
+        try:
+            with urllib.request.urlopen(request, timeout=30) as answer:
+                return answer.status, answer.read().decode()
+        except urllib.error.HTTPError as e:
+            return e.code, e.read().decode()
+
+    out = {}
+    status, _ = call("/orders", {"message": "two books"})
+    received = sqs.receive_message(QueueUrl=queue, WaitTimeSeconds=1).get("Messages", [])
+    out["orders"] = {"status": status, "queued": [m["Body"] for m in received]}
+    status, body = call("/events", {"order": 7})
+    delivered = sqs.receive_message(QueueUrl=inbox, WaitTimeSeconds=1).get("Messages", [])
+    out["events"] = {"status": status, "answer": json.loads(body), "delivered": [json.loads(m["Body"]) for m in delivered]}
+    status, _ = call("/runs", {"order": 7}, {"x-run": "42"})
+    executions = sfn.list_executions(stateMachineArn=machine)["executions"]
+    out["runs"] = {
+        "status": status,
+        "executions": [
+            {"name": e["name"], "input": json.loads(sfn.describe_execution(executionArn=e["executionArn"])["input"])}
+            for e in executions
+        ],
+    }
+    print(json.dumps(out))
+
+
+if mode == "http":
+    http_api()
+    sys.exit(0)
 sqs = boto3.client("sqs", **aws)
 dynamodb = boto3.client("dynamodb", **aws)
 queue = sqs.create_queue(QueueName="orders")["QueueUrl"]

@@ -2,6 +2,7 @@
 //! error shapes, authorizers, throttling, CORS, HTTP proxy routes and parameter mappings.
 
 mod aws_iam;
+mod aws_services;
 mod cors;
 mod http_proxy;
 mod jwt_authorizers;

@@ -22,6 +22,9 @@ pub struct Sources<'a> {
     pub stage_variables: &'a BTreeMap<String, String>,
     /// `$context.<name>` values.
     pub context: &'a [(&'static str, String)],
+    /// The request's body, and it as JSON when it is, for AWS service integrations.
+    pub request_body: &'a [u8],
+    pub request_json: Option<&'a serde_json::Value>,
     /// The integration's response headers, when mapping a response.
     pub response_headers: Option<&'a HeaderMap>,
     /// The integration's response body as JSON, when a response mapping reads it.
@@ -160,6 +163,8 @@ fn resolve(reference: &Reference, sources: &Sources<'_>) -> String {
             json_text(inner, path)
         }
         Reference::ResponseBody(path) => json_text(sources.response_body, path),
+        Reference::RequestBody(None) => String::from_utf8_lossy(sources.request_body).into_owned(),
+        Reference::RequestBody(Some(path)) => json_text(sources.request_json, path),
         Reference::Context(name) => sources
             .context
             .iter()
@@ -208,6 +213,8 @@ mod tests {
             context: &context,
             response_headers: Some(&response),
             response_body: Some(&body),
+            request_body: b"",
+            request_json: None,
             authorizer: Some(&authorizer),
         };
         let rows = [

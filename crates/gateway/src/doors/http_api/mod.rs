@@ -123,6 +123,10 @@ impl Gateway {
                 self.http_route(ctx, &target, url, api.limits.api_payload, body)
                     .await?
             }
+            Integration::Service(action) => {
+                self.service_route(ctx, &target, action, api.limits.api_payload, body)
+                    .await?
+            }
         };
         self.mapped_response(ctx, &target, response, api.limits.api_payload)
             .await
@@ -169,6 +173,62 @@ impl Gateway {
         integrate::within(target.route.timeout, invoked).await??;
         let format = target.route.payload_format;
         respond::http_api(ctx, &request_id, format, mode, &f.limits).await
+    }
+
+    /// validate (the body, within the payload limit) → map (the action's parameters from
+    /// the request) → integrate (the service called, signed) → respond (its answer as it is).
+    async fn service_route<B>(
+        &self,
+        ctx: &mut RequestCtx,
+        target: &resolve::ApiTarget<'_>,
+        action: &portico_config::ServiceAction,
+        limit: Option<usize>,
+        body: B,
+    ) -> Answer
+    where
+        B: http_body::Body<Data = bytes::Bytes>,
+    {
+        phase!(ctx, validate::body(ctx, body, limit).await);
+        if target.route.iam {
+            phase!(ctx, authorize::http_api_iam(ctx, &self.signing()));
+        }
+        let json = serde_json::from_slice::<serde_json::Value>(&ctx.body).ok();
+        let context = self.mapping_context(ctx, target);
+        let mut sources = mapping_sources(ctx, target, &context, None);
+        sources.request_json = json.as_ref();
+        let values: Vec<(&str, String)> = action
+            .parameters
+            .iter()
+            .map(|(name, value)| (name.as_str(), mapping::evaluate(value, &sources)))
+            .collect();
+        let signed = self
+            .services
+            .action(action.subtype, &values)
+            .map_err(|why| Refusal::new(Kind::Unreachable, why))?;
+        let outbound = proxy::Outbound {
+            method: &signed.method,
+            headers: &signed.headers,
+            url: signed.url,
+            body: proxy::whole(signed.body),
+            limit,
+        };
+        let started = std::time::Instant::now();
+        let called =
+            integrate::within(target.route.timeout, proxy::call(&self.proxy, outbound)).await;
+        ctx.timeline.mark(crate::ctx::INTEGRATE, started);
+        let called = called??;
+        let mut response = Response::new(Body::full(called.body));
+        *response.status_mut() =
+            http::StatusCode::from_u16(called.status).unwrap_or(http::StatusCode::BAD_GATEWAY);
+        for name in [
+            http::header::CONTENT_TYPE,
+            http::header::HeaderName::from_static("x-amzn-requestid"),
+        ] {
+            if let Some(value) = called.headers.get(&name) {
+                response.headers_mut().insert(name, value.clone());
+            }
+        }
+        Ok(response)
     }
 
     /// integrate (forward to the URL, the request body streamed within the payload limit)
@@ -375,6 +435,8 @@ fn mapping_sources<'a>(
         context,
         response_headers,
         response_body: None,
+        request_body: &ctx.body,
+        request_json: None,
         authorizer: ctx.authorizer.as_ref(),
     }
 }

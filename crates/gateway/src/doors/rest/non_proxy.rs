@@ -136,7 +136,7 @@ impl Gateway {
                     method: &signed.method,
                     headers: &signed.headers,
                     url: signed.url,
-                    body: proxy::whole(Bytes::from(request.payload)),
+                    body: proxy::whole(signed.body),
                     limit,
                 };
                 let started = std::time::Instant::now();

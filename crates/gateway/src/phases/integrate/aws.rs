@@ -3,7 +3,8 @@
 //! (`AWS_ENDPOINT_URL_<SERVICE>`, `AWS_ENDPOINT_URL`) names for the service, as API Gateway
 //! sends it: an `action/<Action>` of a query-protocol service (SQS, SNS) with `Action=` in
 //! the query string, of a JSON-protocol one (DynamoDB, Kinesis, Step Functions, EventBridge)
-//! with its `X-Amz-Target`; a `path/<path>` (S3, SQS's queue URLs) at that path; each
+//! with its `X-Amz-Target`; a `path/<path>` (S3, SQS's queue URLs) at that path; and HTTP
+//! APIs' integration subtypes (`SQS-SendMessage`, ...) as the same actions; each
 //! SigV4-signed for the service with the credentials functions get.
 
 use std::collections::BTreeMap;
@@ -15,6 +16,7 @@ use aws_sigv4::http_request::{
 };
 use aws_sigv4::sign::v4;
 use http::{HeaderMap, HeaderName, HeaderValue};
+use portico_config::Subtype;
 use portico_config::rest::{ServiceCall, ServiceOperation};
 
 /// The services' endpoints and what requests to them are signed with.
@@ -32,6 +34,7 @@ pub struct Signed {
     pub method: http::Method,
     pub url: String,
     pub headers: HeaderMap,
+    pub body: bytes::Bytes,
 }
 
 impl Services {
@@ -143,7 +146,81 @@ impl Services {
             method,
             url,
             headers,
+            body: bytes::Bytes::copy_from_slice(payload),
         })
+    }
+
+    /// The request an HTTP API's service integration makes: `subtype`'s action with
+    /// `values` (its parameters, mapped), as the service's protocol carries them: form
+    /// fields for SQS, a JSON document for the others (EventBridge's one entry, Kinesis's
+    /// `Data` base64-encoded).
+    pub fn action(&self, subtype: Subtype, values: &[(&str, String)]) -> Result<Signed, String> {
+        let value = |name: &str| {
+            values
+                .iter()
+                .find(|(n, _)| *n == name)
+                .map(|(_, v)| v.clone())
+        };
+        let region = value("Region").filter(|r| !r.is_empty());
+        let (service, action) = subtype_action(subtype);
+        let call = ServiceCall {
+            service: service.to_string(),
+            region,
+            operation: ServiceOperation::Action(action.to_string()),
+            method: None,
+        };
+        let mut headers = HeaderMap::new();
+        let fields = values.iter().filter(|(n, _)| *n != "Region");
+        let payload = match subtype {
+            Subtype::SqsSendMessage
+            | Subtype::SqsReceiveMessage
+            | Subtype::SqsDeleteMessage
+            | Subtype::SqsPurgeQueue => {
+                insert(
+                    &mut headers,
+                    "content-type",
+                    "application/x-www-form-urlencoded",
+                );
+                form_urlencoded::Serializer::new(String::new())
+                    .extend_pairs(fields)
+                    .finish()
+            }
+            Subtype::EventBridgePutEvents => {
+                let mut entry = serde_json::Map::new();
+                for (name, text) in fields {
+                    let json = match *name {
+                        "Resources" => {
+                            serde_json::from_str(text).unwrap_or_else(|_| serde_json::json!([text]))
+                        }
+                        _ => serde_json::Value::String(text.clone()),
+                    };
+                    entry.insert((*name).to_string(), json);
+                }
+                serde_json::json!({"Entries": [entry]}).to_string()
+            }
+            Subtype::KinesisPutRecord => {
+                use base64::Engine;
+                let mut record = serde_json::Map::new();
+                for (name, text) in fields {
+                    let text = match *name {
+                        "Data" => base64::engine::general_purpose::STANDARD.encode(text),
+                        _ => text.clone(),
+                    };
+                    record.insert((*name).to_string(), text.into());
+                }
+                serde_json::Value::Object(record).to_string()
+            }
+            Subtype::StepFunctionsStartExecution
+            | Subtype::StepFunctionsStartSyncExecution
+            | Subtype::StepFunctionsStopExecution => {
+                // Step Functions' members are camelCase (`stateMachineArn`).
+                let object: serde_json::Map<String, serde_json::Value> = fields
+                    .map(|(name, text)| (lower_first(name), text.clone().into()))
+                    .collect();
+                serde_json::Value::Object(object).to_string()
+            }
+        };
+        self.request(&call, headers, &[], &[], payload.as_bytes())
     }
 
     fn sign(
@@ -190,6 +267,30 @@ impl Services {
             insert(headers, header.name(), header.value());
         }
         Ok(())
+    }
+}
+
+/// The service (as ARNs name it) and action of a subtype.
+pub fn subtype_action(subtype: Subtype) -> (&'static str, &'static str) {
+    match subtype {
+        Subtype::SqsSendMessage => ("sqs", "SendMessage"),
+        Subtype::SqsReceiveMessage => ("sqs", "ReceiveMessage"),
+        Subtype::SqsDeleteMessage => ("sqs", "DeleteMessage"),
+        Subtype::SqsPurgeQueue => ("sqs", "PurgeQueue"),
+        Subtype::EventBridgePutEvents => ("events", "PutEvents"),
+        Subtype::KinesisPutRecord => ("kinesis", "PutRecord"),
+        Subtype::StepFunctionsStartExecution => ("states", "StartExecution"),
+        Subtype::StepFunctionsStartSyncExecution => ("states", "StartSyncExecution"),
+        Subtype::StepFunctionsStopExecution => ("states", "StopExecution"),
+    }
+}
+
+/// `StateMachineArn` as `stateMachineArn`.
+fn lower_first(name: &str) -> String {
+    let mut chars = name.chars();
+    match chars.next() {
+        Some(first) => first.to_ascii_lowercase().to_string() + chars.as_str(),
+        None => String::new(),
     }
 }
 
