@@ -124,6 +124,14 @@ impl Services {
                 "/".to_string()
             }
         };
+        // Query-protocol services answer in JSON when asked (API Gateway asks), so that
+        // `$input.path('$.SendMessageResponse...')` reads their answers.
+        if json_protocol(&call.service).is_none()
+            && call.service != "s3"
+            && !headers.contains_key(http::header::ACCEPT)
+        {
+            insert(&mut headers, "accept", "application/json");
+        }
         let mut url = format!("{endpoint}{path}");
         if !query.is_empty() {
             let query = form_urlencoded::Serializer::new(String::new())
