@@ -1,5 +1,5 @@
 """The service-integration benchmark's helper (boto3, botocore): `setup MOTO_URL` makes the
-queue; `signed MOTO_URL BODY` prints a wrk script that sends SQS SendMessage for BODY to moto
+queue; `purge MOTO_URL` empties it; `signed MOTO_URL BODY` prints a wrk script that sends SQS SendMessage for BODY to moto
 directly, signed once as an SDK signs it (moto checks no signature's age); `count MOTO_URL`
 prints how many messages the queue holds."""
 
@@ -15,6 +15,11 @@ mode, moto = sys.argv[1], sys.argv[2]
 aws = dict(endpoint_url=moto, region_name="us-east-1", aws_access_key_id="test", aws_secret_access_key="test")
 if mode == "setup":
     boto3.client("sqs", **aws).create_queue(QueueName="bench")
+elif mode == "purge":
+    # Made anew (PurgeQueue may run once a minute).
+    sqs = boto3.client("sqs", **aws)
+    sqs.delete_queue(QueueUrl=sqs.get_queue_url(QueueName="bench")["QueueUrl"])
+    sqs.create_queue(QueueName="bench")
 elif mode == "count":
     sqs = boto3.client("sqs", **aws)
     url = sqs.get_queue_url(QueueName="bench")["QueueUrl"]
