@@ -109,7 +109,7 @@ status, body = post("/orders", {"item": "book", "note": "a & b"})
 received = sqs.receive_message(QueueUrl=queue, WaitTimeSeconds=1).get("Messages", [])
 out["orders"] = {
     "status": status,
-    "answer_has_message_id": "<MessageId>" in body,
+    "answer_is_the_queued_message": json.loads(body)["messageId"] == received[0]["MessageId"],
     "queued": [json.loads(m["Body"]) for m in received],
 }
 status, body = post("/items", {"name": "pen", "colour": "blue"})

@@ -216,7 +216,16 @@ impl Gateway {
         let called =
             integrate::within(target.route.timeout, proxy::call(&self.proxy, outbound)).await;
         ctx.timeline.mark(crate::ctx::INTEGRATE, started);
-        let called = called??;
+        let mut called = called??;
+        if signed.wants_json
+            && let Some(json) = integrate::aws::json_of_xml(&called.body)
+        {
+            called.body = bytes::Bytes::from(json);
+            called.headers.insert(
+                http::header::CONTENT_TYPE,
+                HeaderValue::from_static("application/json"),
+            );
+        }
         let mut response = Response::new(Body::full(called.body));
         *response.status_mut() =
             http::StatusCode::from_u16(called.status).unwrap_or(http::StatusCode::BAD_GATEWAY);

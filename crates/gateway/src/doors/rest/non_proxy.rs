@@ -142,7 +142,18 @@ impl Gateway {
                 let started = std::time::Instant::now();
                 let called = proxy::call(&self.proxy, outbound).await;
                 ctx.timeline.mark(crate::ctx::INTEGRATE, started);
-                let called = called?;
+                let mut called = called?;
+                // A local service that answers XML though JSON was asked (moto, say): the
+                // JSON AWS would give, so templates read it as on AWS.
+                if signed.wants_json
+                    && let Some(json) = integrate::aws::json_of_xml(&called.body)
+                {
+                    called.body = Bytes::from(json);
+                    called.headers.insert(
+                        http::header::CONTENT_TYPE,
+                        http::HeaderValue::from_static("application/json"),
+                    );
+                }
                 Ok(Called {
                     status: Some(called.status),
                     error_message: None,

@@ -35,6 +35,10 @@ pub struct Signed {
     pub url: String,
     pub headers: HeaderMap,
     pub body: bytes::Bytes,
+    /// JSON was asked for on the integration's behalf (`Accept: application/json` of a
+    /// query-protocol service): an XML answer is read as the JSON AWS would give
+    /// ([`json_of_xml`]).
+    pub wants_json: bool,
 }
 
 impl Services {
@@ -126,10 +130,10 @@ impl Services {
         };
         // Query-protocol services answer in JSON when asked (API Gateway asks), so that
         // `$input.path('$.SendMessageResponse...')` reads their answers.
-        if json_protocol(&call.service).is_none()
+        let wants_json = json_protocol(&call.service).is_none()
             && call.service != "s3"
-            && !headers.contains_key(http::header::ACCEPT)
-        {
+            && !headers.contains_key(http::header::ACCEPT);
+        if wants_json {
             insert(&mut headers, "accept", "application/json");
         }
         let mut url = format!("{endpoint}{path}");
@@ -155,6 +159,7 @@ impl Services {
             url,
             headers,
             body: bytes::Bytes::copy_from_slice(payload),
+            wants_json,
         })
     }
 
@@ -278,6 +283,48 @@ impl Services {
     }
 }
 
+/// A query-protocol service's XML answer as the JSON it gives when asked for JSON: each
+/// element an object of its child elements (a name repeated, a list), an element of text
+/// its text, an empty one null; the root element's name the one key
+/// (`{"SendMessageResponse": {"SendMessageResult": {"MessageId": ...}, ...}}`). `None` when
+/// the answer is not XML.
+pub fn json_of_xml(answer: &[u8]) -> Option<String> {
+    let text = std::str::from_utf8(answer).ok()?;
+    let document = roxmltree::Document::parse(text).ok()?;
+    let root = document.root_element();
+    let mut out = serde_json::Map::new();
+    out.insert(root.tag_name().name().to_string(), element_json(root));
+    Some(serde_json::Value::Object(out).to_string())
+}
+
+fn element_json(node: roxmltree::Node<'_, '_>) -> serde_json::Value {
+    use serde_json::Value;
+    let mut children = node
+        .children()
+        .filter(roxmltree::Node::is_element)
+        .peekable();
+    if children.peek().is_none() {
+        let text: String = node.children().filter_map(|c| c.text()).collect();
+        return match text.trim() {
+            "" => Value::Null,
+            _ => Value::String(text),
+        };
+    }
+    let mut object = serde_json::Map::new();
+    for child in children {
+        let name = child.tag_name().name().to_string();
+        let value = element_json(child);
+        match object.get_mut(&name) {
+            Some(Value::Array(list)) => list.push(value),
+            Some(first) => *first = Value::Array(vec![first.take(), value]),
+            None => {
+                object.insert(name, value);
+            }
+        }
+    }
+    Value::Object(object)
+}
+
 /// The service (as ARNs name it) and action of a subtype.
 pub fn subtype_action(subtype: Subtype) -> (&'static str, &'static str) {
     match subtype {
@@ -375,6 +422,29 @@ mod tests {
             "{authorization}"
         );
         assert!(signed.headers.contains_key("x-amz-date"));
+    }
+
+    #[test]
+    fn an_xml_answer_reads_as_the_json_aws_gives() {
+        let xml = br#"<?xml version="1.0"?>
+<SendMessageResponse xmlns="http://queue.amazonaws.com/doc/2012-11-05/">
+  <SendMessageResult><MessageId>m-1</MessageId><MD5OfMessageBody>abc</MD5OfMessageBody><SequenceNumber/></SendMessageResult>
+  <ResponseMetadata><RequestId>r-1</RequestId></ResponseMetadata>
+</SendMessageResponse>"#;
+        let json: serde_json::Value = serde_json::from_str(&json_of_xml(xml).unwrap()).unwrap();
+        assert_eq!(
+            json,
+            serde_json::json!({"SendMessageResponse": {
+                "SendMessageResult": {"MessageId": "m-1", "MD5OfMessageBody": "abc", "SequenceNumber": null},
+                "ResponseMetadata": {"RequestId": "r-1"},
+            }})
+        );
+        let repeated = b"<R><Item>a</Item><Item>b</Item><Item>c</Item></R>";
+        assert_eq!(
+            json_of_xml(repeated).unwrap(),
+            r#"{"R":{"Item":["a","b","c"]}}"#
+        );
+        assert_eq!(json_of_xml(br#"{"already": "json"}"#), None);
     }
 
     #[test]
