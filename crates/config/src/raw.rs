@@ -350,6 +350,10 @@ pub struct RawRoute {
     /// cannot); default `buffered`.
     #[serde(default)]
     pub invoke_mode: crate::InvokeMode,
+    /// On a REST API route instead of `function` or `http`: an AWS service called with the
+    /// request's body as it is (`{service: dynamodb, action: PutItem}`).
+    #[serde(default)]
+    pub aws: Option<Spanned<RawAwsService>>,
     /// On an HTTP API route instead of `function` or `http`: an AWS service's action
     /// (`SQS-SendMessage`, `EventBridge-PutEvents`, ...), its parameters in
     /// `request_parameters`.
@@ -380,6 +384,31 @@ impl RawRoute {
             ("mock", self.mock.is_some()),
         ]
     }
+
+    /// The key only REST routes take (`aws`), and whether it was given.
+    pub fn rest_only(&self) -> [(&'static str, bool); 1] {
+        [("aws", self.aws.is_some())]
+    }
+}
+
+/// A REST route's AWS service integration.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawAwsService {
+    /// As ARNs name it: `sqs`, `dynamodb`, `s3`, `sns`, `events`, `states`, ...
+    pub service: Spanned<String>,
+    /// The service's action (`PutItem`), or
+    #[serde(default)]
+    pub action: Option<Spanned<String>>,
+    /// the path at its endpoint (`123456789012/orders`, `{bucket}/{key}`).
+    #[serde(default)]
+    pub path: Option<Spanned<String>>,
+    /// The request's method (default POST).
+    #[serde(default)]
+    pub method: Option<Spanned<String>>,
+    /// Default: the config's region.
+    #[serde(default)]
+    pub region: Option<Spanned<String>>,
 }
 
 /// A WebSocket route's MOCK integration.

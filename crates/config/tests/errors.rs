@@ -331,6 +331,14 @@ fn broken_configs_say_where_and_how_to_fix() {
             ],
         ),
         (
+            "apis:\n  shop:\n    protocol: rest\n    routes:\n      PUT /a: {aws: {service: dynamodb}}\n  web:\n    protocol: http\n    routes:\n      PUT /b: {aws: {service: sqs, action: SendMessage}}\n",
+            &[
+                "5:21 route `PUT /a`: `aws` needs one of `action` or `path`",
+                "9:7 route `PUT /b`: `aws` is for REST API routes",
+                "9:7 route `PUT /b` needs one integration",
+            ],
+        ),
+        (
             "apis:\n  shop:\n    protocol: graphql\n",
             &[
                 "3:15 protocol `graphql` is not served | use `http` (HTTP APIs), `rest` (REST APIs) or `websocket` (WebSocket APIs)",

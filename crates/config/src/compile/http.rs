@@ -45,6 +45,12 @@ impl Compiler {
                 |field| format!("route `{}`: `{field}` is for WebSocket routes", key.value),
                 "an HTTP API route answers with its integration's response",
             );
+            self.not_taken(
+                &key,
+                &route.rest_only(),
+                |field| format!("route `{}`: `{field}` is for REST API routes", key.value),
+                "an HTTP API route calls an AWS service with `integration_subtype`",
+            );
             if route.api_key_required {
                 self.error(
                     &key,

@@ -12,7 +12,8 @@ use super::{Compiler, at};
 use crate::raw::{RawApi, RawOpenApi, RawRoute};
 use crate::rest::{
     ApiKey, ApiKeySource, Authorization, IntegrationKind, IntegrationResponse, Method, Origin,
-    Passthrough, Quota, QuotaPeriod, RestApi, RestAuthorizerKind, RestIntegration, UsagePlan,
+    Passthrough, Quota, QuotaPeriod, RestApi, RestAuthorizerKind, RestIntegration, ServiceCall,
+    ServiceOperation, UsagePlan,
 };
 use crate::{Function, FunctionRef, Profile, RouteKey};
 
@@ -20,6 +21,35 @@ use crate::{Function, FunctionRef, Profile, RouteKey};
 pub const DEFAULT_REST_TIMEOUT_MS: u64 = 29_000;
 
 impl Compiler {
+    /// A route's `aws:`: its service and one of `action` or `path`.
+    fn aws_service(
+        &mut self,
+        what: &str,
+        aws: &Spanned<crate::raw::RawAwsService>,
+    ) -> Option<IntegrationKind> {
+        let raw = &aws.value;
+        let operation = match (&raw.action, &raw.path) {
+            (Some(action), None) => ServiceOperation::Action(action.value.clone()),
+            (None, Some(path)) => {
+                ServiceOperation::Path(path.value.trim_start_matches('/').to_string())
+            }
+            _ => {
+                self.error(
+                    aws,
+                    format!("{what}: `aws` needs one of `action` or `path`"),
+                    "write `aws: {service: dynamodb, action: PutItem}` or `aws: {service: s3, path: my-bucket/{key}}`",
+                );
+                return None;
+            }
+        };
+        Some(IntegrationKind::AwsService(ServiceCall {
+            service: raw.service.value.clone(),
+            region: raw.region.as_ref().map(|r| r.value.clone()),
+            operation,
+            method: raw.method.as_ref().map(|m| m.value.to_ascii_uppercase()),
+        }))
+    }
+
     pub(crate) fn rest_api(
         &mut self,
         name: &Spanned<String>,
@@ -299,10 +329,11 @@ impl Compiler {
         };
         let what = format!("route `{}`", key.value);
         let kind = match (&route.function, &route.http) {
-            (Some(function), None) => IntegrationKind::AwsProxy {
+            (None, None) if route.aws.is_some() => self.aws_service(&what, route.aws.as_ref()?)?,
+            (Some(function), None) if route.aws.is_none() => IntegrationKind::AwsProxy {
                 function: self.invoked_function(function, &what, functions),
             },
-            (None, Some(url)) => {
+            (None, Some(url)) if route.aws.is_none() => {
                 self.web_url(url);
                 IntegrationKind::HttpProxy {
                     method: None,
@@ -313,7 +344,7 @@ impl Compiler {
                 self.error(
                     key,
                     format!("route `{}` needs one integration", key.value),
-                    "give it `function: <name>` or `http: <url>`, not both",
+                    "give it `function: <name>`, `http: <url>` or `aws: {service, action}`, one of them",
                 );
                 return None;
             }

@@ -91,6 +91,7 @@ impl Compiler {
                 ("scopes", !route.scopes.is_empty()),
                 ("response_parameters", !route.response_parameters.is_empty()),
                 ("integration_subtype", route.integration_subtype.is_some()),
+                ("aws", route.aws.is_some()),
             ];
             self.not_taken(
                 &key,

@@ -90,12 +90,12 @@ dynamodb.create_table(
 )
 
 
-def post(path, body):
+def post(path, body, method="POST"):
     request = urllib.request.Request(
         f"{endpoint}/execute-api/shop/prod{path}",
         data=json.dumps(body).encode(),
         headers={"content-type": "application/json"},
-        method="POST",
+        method=method,
     )
     try:
         with urllib.request.urlopen(request, timeout=30) as answer:
@@ -116,6 +116,9 @@ status, body = post("/items", {"name": "pen", "colour": "blue"})
 made = json.loads(body)
 item = dynamodb.get_item(TableName="items", Key={"id": {"S": made["id"]}}).get("Item")
 out["items"] = {"status": status, "stored": item}
+status, _ = post("/raw-items", {"TableName": "items", "Item": {"id": {"S": "raw-1"}, "name": {"S": "ink"}}}, "PUT")
+stored = dynamodb.get_item(TableName="items", Key={"id": {"S": "raw-1"}}).get("Item")
+out["raw_item"] = {"status": status, "stored": stored}
 status, body = post("/broken", {})
 out["broken"] = {"status": status, "body": json.loads(body)}
 status, body = post("/notify", {"hello": "world"})

@@ -10,7 +10,10 @@ async fn methods_call_aws_services_signed_and_the_services_hold_what_they_sent()
     let moto = Helper::start("moto_server.py", &[]);
     let moto_url = format!("http://127.0.0.1:{}", moto.ready.trim());
     let p = Setup::new()
-        .rest_api("shop", "stages: {prod: {}}")
+        .rest_api(
+            "shop",
+            "stages: {prod: {}}\nroutes: {PUT /raw-items: {aws: {service: dynamodb, action: PutItem}}}",
+        )
         .openapi("fixtures/openapi/aws-services.yaml")
         .config(&format!(
             "endpoints: {{sqs: \"{moto_url}\", dynamodb: \"{moto_url}\", sns: \"{moto_url}\", s3: \"{moto_url}\", ses: \"http://127.0.0.1:1\"}}\n\
@@ -32,6 +35,9 @@ async fn methods_call_aws_services_signed_and_the_services_hold_what_they_sent()
     let stored = &got["items"]["stored"];
     assert_eq!(stored["name"], json!({"S": "pen"}), "{got}");
     assert_eq!(stored["colour"], json!({"S": "blue"}));
+    // `aws:` in portico.yaml: the request's own body, as the service's API takes it.
+    assert_eq!(got["raw_item"]["status"], 200, "{got}");
+    assert_eq!(got["raw_item"]["stored"]["name"], json!({"S": "ink"}));
     // A request the service refuses (400): the integration response for 4xx decides.
     assert_eq!(
         got["broken"],
