@@ -97,7 +97,7 @@ pub struct Gateway {
     observatory: Option<Arc<portico_observe::Observatory>>,
     /// Where the record phase sends each request's spans.
     tracer: Option<Arc<portico_observe::otlp::Tracer>>,
-    /// The AWS services REST integrations call.
+    /// The AWS services REST and HTTP API integrations call.
     services: phases::integrate::aws::Services,
 }
 
@@ -137,40 +137,37 @@ fn unreached_services(
     services: &phases::integrate::aws::Services,
 ) -> Result<(), ConfigError> {
     let mut diagnostics = Vec::new();
-    for api in config.apis.values() {
-        for route in &api.routes {
-            if let portico_config::Integration::Service(action) = &route.integration {
-                let (service, _) = phases::integrate::aws::subtype_action(action.subtype);
-                if services.endpoint(service).is_none() {
-                    let why = services
-                        .action(action.subtype, &[])
-                        .err()
-                        .unwrap_or_default();
-                    diagnostics.push(portico_config::Diagnostic::new(
-                        0,
-                        0,
-                        format!("HTTP API `{}`, `{}`: {why}", api.name, route.key.text()),
-                    ));
+    let http = config.apis.values().flat_map(|api| {
+        api.routes
+            .iter()
+            .filter_map(move |route| match &route.integration {
+                portico_config::Integration::Service(action) => {
+                    let (service, _) = phases::integrate::aws::subtype_action(action.subtype);
+                    Some(("HTTP API", &api.name, route.key.text(), service))
                 }
-            }
-        }
-    }
-    for api in config.rest_apis.values() {
-        for method in &api.methods {
-            if let portico_config::rest::IntegrationKind::AwsService(call) =
-                &method.integration.kind
-                && services.endpoint(&call.service).is_none()
-            {
-                let why = services
-                    .request(call, Default::default(), &[], &[], b"")
-                    .err()
-                    .unwrap_or_default();
-                diagnostics.push(portico_config::Diagnostic::new(
-                    0,
-                    0,
-                    format!("REST API `{}`, `{}`: {why}", api.name, method.key.text()),
-                ));
-            }
+                _ => None,
+            })
+    });
+    let rest = config.rest_apis.values().flat_map(|api| {
+        api.methods
+            .iter()
+            .filter_map(move |method| match &method.integration.kind {
+                portico_config::rest::IntegrationKind::AwsService(call) => Some((
+                    "REST API",
+                    &api.name,
+                    method.key.text(),
+                    call.service.as_str(),
+                )),
+                _ => None,
+            })
+    });
+    for (kind, api, route, service) in http.chain(rest) {
+        if let Some(why) = services.missing(service) {
+            diagnostics.push(portico_config::Diagnostic::new(
+                0,
+                0,
+                format!("{kind} `{api}`, `{route}`: {why}"),
+            ));
         }
     }
     if diagnostics.is_empty() {

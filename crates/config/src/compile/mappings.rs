@@ -57,6 +57,11 @@ impl Compiler {
             let mut parsed = Vec::new();
             for (crate::raw::Key(key), value) in mappings {
                 match ParameterMapping::parse_response(&key.value, value) {
+                    Ok(mapping) if mapping.value.reads_request_body() => self.error(
+                        key,
+                        format!("mapping `{}`: `$request.body` is mapped by AWS service integrations only", key.value),
+                        "map the response's headers or body, `$context` or stage variables",
+                    ),
                     Ok(mapping) => parsed.push(mapping),
                     Err(why) => self.error(
                         key,

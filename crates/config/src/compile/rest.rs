@@ -369,13 +369,16 @@ impl Compiler {
             request_parameters: BTreeMap::new(),
             request_models: BTreeMap::new(),
             integration: RestIntegration {
+                responses: match kind {
+                    IntegrationKind::AwsService(_) => IntegrationResponse::of_a_service(),
+                    _ => vec![IntegrationResponse::passthrough()],
+                },
                 kind,
                 request_parameters: Vec::new(),
                 request_templates: BTreeMap::new(),
                 passthrough: Passthrough::WhenNoMatch,
                 content_handling: None,
                 timeout,
-                responses: vec![IntegrationResponse::passthrough()],
                 cache_key_parameters: Vec::new(),
                 stream,
             },
@@ -546,6 +549,26 @@ fn rest_timeout_max(profile: Profile, stream: bool) -> Option<u64> {
 
 impl IntegrationResponse {
     /// The one response of a proxy integration: whatever the backend answered, as it is.
+    /// What an `aws:` route answers with: the service's answer and content type, with
+    /// 400 for its 4xx, 500 for its 5xx, 200 otherwise (REST's integration responses pick
+    /// statuses by pattern; an OpenAPI document names others).
+    pub fn of_a_service() -> Vec<IntegrationResponse> {
+        let content_type = vec![(
+            "method.response.header.Content-Type".to_string(),
+            "integration.response.header.Content-Type".to_string(),
+        )];
+        [(Some("4\\d{2}"), 400), (Some("5\\d{2}"), 500), (None, 200)]
+            .into_iter()
+            .map(|(pattern, status)| IntegrationResponse {
+                pattern: pattern.map(str::to_string),
+                status,
+                parameters: content_type.clone(),
+                templates: BTreeMap::new(),
+                content_handling: None,
+            })
+            .collect()
+    }
+
     pub fn passthrough() -> IntegrationResponse {
         IntegrationResponse {
             pattern: None,

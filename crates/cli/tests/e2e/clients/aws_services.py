@@ -18,6 +18,21 @@ mode = sys.argv[3] if len(sys.argv) > 3 else "rest"
 aws = dict(endpoint_url=moto, region_name="us-east-1", aws_access_key_id="test", aws_secret_access_key="test")
 
 
+def send(url, body, method, headers=None):
+    """`body` as JSON to `url`: the status and the answer's text."""
+    request = urllib.request.Request(
+        url,
+        data=json.dumps(body).encode(),
+        headers={"content-type": "application/json", **(headers or {})},
+        method=method,
+    )
+    try:
+        with urllib.request.urlopen(request, timeout=30) as answer:
+            return answer.status, answer.read().decode()
+    except urllib.error.HTTPError as e:
+        return e.code, e.read().decode()
+
+
 def http_api():
     """SQS-SendMessage, EventBridge-PutEvents (delivered by a rule to a queue) and
     StepFunctions-StartExecution."""
@@ -36,17 +51,7 @@ def http_api():
     )["stateMachineArn"]
 
     def call(path, body, headers=None):
-        request = urllib.request.Request(
-            f"{endpoint}/execute-api/shop{path}",
-            data=json.dumps(body).encode(),
-            headers={"content-type": "application/json", **(headers or {})},
-            method="POST",
-        )
-        try:
-            with urllib.request.urlopen(request, timeout=30) as answer:
-                return answer.status, answer.read().decode()
-        except urllib.error.HTTPError as e:
-            return e.code, e.read().decode()
+        return send(f"{endpoint}/execute-api/shop{path}", body, "POST", headers)
 
     out = {}
     status, _ = call("/orders", {"message": "two books"})
@@ -91,17 +96,7 @@ dynamodb.create_table(
 
 
 def post(path, body, method="POST"):
-    request = urllib.request.Request(
-        f"{endpoint}/execute-api/shop/prod{path}",
-        data=json.dumps(body).encode(),
-        headers={"content-type": "application/json"},
-        method=method,
-    )
-    try:
-        with urllib.request.urlopen(request, timeout=30) as answer:
-            return answer.status, answer.read().decode()
-    except urllib.error.HTTPError as e:
-        return e.code, e.read().decode()
+    return send(f"{endpoint}/execute-api/shop/prod{path}", body, method)
 
 
 out = {}
@@ -118,7 +113,8 @@ item = dynamodb.get_item(TableName="items", Key={"id": {"S": made["id"]}}).get("
 out["items"] = {"status": status, "stored": item}
 status, _ = post("/raw-items", {"TableName": "items", "Item": {"id": {"S": "raw-1"}, "name": {"S": "ink"}}}, "PUT")
 stored = dynamodb.get_item(TableName="items", Key={"id": {"S": "raw-1"}}).get("Item")
-out["raw_item"] = {"status": status, "stored": stored}
+refused, _ = post("/raw-items", {"TableName": "nosuchtable", "Item": {"id": {"S": "x"}}}, "PUT")
+out["raw_item"] = {"status": status, "stored": stored, "refused": refused}
 status, body = post("/broken", {})
 out["broken"] = {"status": status, "body": json.loads(body)}
 status, body = post("/notify", {"hello": "world"})

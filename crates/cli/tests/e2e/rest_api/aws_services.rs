@@ -38,6 +38,10 @@ async fn methods_call_aws_services_signed_and_the_services_hold_what_they_sent()
     // `aws:` in portico.yaml: the request's own body, as the service's API takes it.
     assert_eq!(got["raw_item"]["status"], 200, "{got}");
     assert_eq!(got["raw_item"]["stored"]["name"], json!({"S": "ink"}));
+    assert_eq!(
+        got["raw_item"]["refused"], 400,
+        "the service's 4xx is the route's 400"
+    );
     // A request the service refuses (400): the integration response for 4xx decides.
     assert_eq!(
         got["broken"],

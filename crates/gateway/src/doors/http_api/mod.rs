@@ -205,27 +205,8 @@ impl Gateway {
             .services
             .action(action.subtype, &values)
             .map_err(|why| Refusal::new(Kind::Unreachable, why))?;
-        let outbound = proxy::Outbound {
-            method: &signed.method,
-            headers: &signed.headers,
-            url: signed.url,
-            body: proxy::whole(signed.body),
-            limit,
-        };
-        let started = std::time::Instant::now();
-        let called =
-            integrate::within(target.route.timeout, proxy::call(&self.proxy, outbound)).await;
-        ctx.timeline.mark(crate::ctx::INTEGRATE, started);
-        let mut called = called??;
-        if signed.wants_json
-            && let Some(json) = integrate::aws::json_of_xml(&called.body)
-        {
-            called.body = bytes::Bytes::from(json);
-            called.headers.insert(
-                http::header::CONTENT_TYPE,
-                HeaderValue::from_static("application/json"),
-            );
-        }
+        let call = integrate::aws::send(&self.proxy, signed, limit, &mut ctx.timeline);
+        let called = integrate::within(target.route.timeout, call).await??;
         let mut response = Response::new(Body::full(called.body));
         *response.status_mut() =
             http::StatusCode::from_u16(called.status).unwrap_or(http::StatusCode::BAD_GATEWAY);

@@ -1,7 +1,7 @@
-//! REST's non-proxy integrations (MOCK, AWS Lambda, HTTP), as phases: map (the request
-//! template and the integration request parameters make the integration request), integrate
-//! (the mock's status, the function's result, the backend's answer read whole, within the
-//! integration's timeout), respond (the integration response its selection pattern picks,
+//! REST's non-proxy integrations (MOCK, AWS Lambda, HTTP, AWS services), as phases: map
+//! (the request template and the integration request parameters make the integration
+//! request), integrate (the mock's status, the function's result, the backend's or the
+//! service's answer read whole, within the integration's timeout), respond (the integration response its selection pattern picks,
 //! with its parameter mappings and template, makes the method response).
 
 use bytes::Bytes;
@@ -35,7 +35,7 @@ fn config_error(why: impl Into<String>) -> Refusal {
 }
 
 impl Gateway {
-    /// map → integrate (MOCK, Lambda or HTTP, within the timeout) → respond.
+    /// map → integrate (MOCK, Lambda, HTTP or an AWS service, within the timeout) → respond.
     pub(super) async fn rest_non_proxy(
         &self,
         ctx: &mut RequestCtx,
@@ -122,38 +122,22 @@ impl Gateway {
                 })
             }
             IntegrationKind::AwsService(call) => {
+                let mut call = call.clone();
+                if let portico_config::rest::ServiceOperation::Path(path) = &mut call.operation {
+                    *path = mapping::with_stage_variables(path, target.stage_variables);
+                }
                 let signed = self
                     .services
                     .request(
-                        call,
+                        &call,
                         request.headers,
                         &request.query,
                         &request.path_parameters,
                         request.payload.as_bytes(),
                     )
-                    .map_err(|why| Refusal::new(crate::refusal::Kind::Unreachable, why))?;
-                let outbound = proxy::Outbound {
-                    method: &signed.method,
-                    headers: &signed.headers,
-                    url: signed.url,
-                    body: proxy::whole(signed.body),
-                    limit,
-                };
-                let started = std::time::Instant::now();
-                let called = proxy::call(&self.proxy, outbound).await;
-                ctx.timeline.mark(crate::ctx::INTEGRATE, started);
-                let mut called = called?;
-                // A local service that answers XML though JSON was asked (moto, say): the
-                // JSON AWS would give, so templates read it as on AWS.
-                if signed.wants_json
-                    && let Some(json) = integrate::aws::json_of_xml(&called.body)
-                {
-                    called.body = Bytes::from(json);
-                    called.headers.insert(
-                        http::header::CONTENT_TYPE,
-                        http::HeaderValue::from_static("application/json"),
-                    );
-                }
+                    .map_err(|why| Refusal::new(Kind::Unreachable, why))?;
+                let called =
+                    integrate::aws::send(&self.proxy, signed, limit, &mut ctx.timeline).await?;
                 Ok(Called {
                     status: Some(called.status),
                     error_message: None,

@@ -45,17 +45,19 @@ impl Services {
     /// The endpoints of `config` (URLs; `portico` names none of these) and of Portico's
     /// environment, and the credentials functions get.
     pub fn new(config: &portico_config::Config) -> Services {
-        let mut endpoints: BTreeMap<String, String> = config
-            .endpoints
-            .iter()
-            .filter_map(|(service, endpoint)| match endpoint {
-                portico_config::Endpoint::Url(url) => Some((service.clone(), url.clone())),
-                portico_config::Endpoint::Portico => None,
+        // Portico's environment wins over the config, as it does for functions.
+        let mut endpoints: BTreeMap<String, String> = std::env::vars()
+            .filter(|(_, url)| !url.is_empty())
+            .filter_map(|(name, url)| {
+                let service = name.strip_prefix("AWS_ENDPOINT_URL_")?;
+                Some((service.to_ascii_lowercase(), url))
             })
             .collect();
-        for (name, url) in std::env::vars() {
-            if let Some(service) = name.strip_prefix("AWS_ENDPOINT_URL_") {
-                endpoints.entry(service.to_ascii_lowercase()).or_insert(url);
+        for (service, endpoint) in &config.endpoints {
+            if let portico_config::Endpoint::Url(url) = endpoint {
+                endpoints
+                    .entry(service.clone())
+                    .or_insert_with(|| url.clone());
             }
         }
         let found = portico_runtime::Credentials::find(&config.credentials);
@@ -73,6 +75,18 @@ impl Services {
             ),
             region: config.region.clone(),
         }
+    }
+
+    /// Why `service` cannot be called (no endpoint), if it cannot.
+    pub fn missing(&self, service: &str) -> Option<String> {
+        if self.endpoint(service).is_some() {
+            return None;
+        }
+        let name = sdk_name(service);
+        Some(format!(
+            "no endpoint for `{service}`: set `endpoints: {{{name}: <url>}}` in the config or AWS_ENDPOINT_URL_{}",
+            name.to_ascii_uppercase()
+        ))
     }
 
     /// Where `service` (as an ARN names it) is reached, if anywhere.
@@ -94,14 +108,9 @@ impl Services {
         path_parameters: &[(String, String)],
         payload: &[u8],
     ) -> Result<Signed, String> {
-        let endpoint = self.endpoint(&call.service).ok_or_else(|| {
-            format!(
-                "no endpoint for `{}`: set `endpoints: {{{}: <url>}}` in the config or AWS_ENDPOINT_URL_{}",
-                call.service,
-                sdk_name(&call.service),
-                sdk_name(&call.service).to_ascii_uppercase()
-            )
-        })?;
+        let endpoint = self
+            .endpoint(&call.service)
+            .ok_or_else(|| self.missing(&call.service).unwrap_or_default())?;
         let method = call
             .method
             .as_deref()
@@ -123,7 +132,18 @@ impl Services {
                             insert(&mut headers, "content-type", content_type);
                         }
                     }
-                    None => query.insert(0, ("Action".to_string(), action.clone())),
+                    None => {
+                        query.insert(0, ("Action".to_string(), action.clone()));
+                        // The query protocol's body is a form.
+                        if !payload.is_empty() && !headers.contains_key(http::header::CONTENT_TYPE)
+                        {
+                            insert(
+                                &mut headers,
+                                "content-type",
+                                "application/x-www-form-urlencoded",
+                            );
+                        }
+                    }
                 }
                 "/".to_string()
             }
@@ -144,12 +164,7 @@ impl Services {
             url.push(if url.contains('?') { '&' } else { '?' });
             url.push_str(&query);
         }
-        let host = url
-            .split_once("://")
-            .and_then(|(_, rest)| rest.split('/').next())
-            .unwrap_or_default()
-            .to_string();
-        insert(&mut headers, "host", &host);
+        insert(&mut headers, "host", &signed_host(&url));
         let region = call.region.as_deref().unwrap_or(&self.region);
         self.sign(&call.service, region, &method, &url, &mut headers, payload)?;
         // hyper writes the host from the URL.
@@ -358,6 +373,53 @@ fn insert(headers: &mut HeaderMap, name: &str, value: &str) {
     }
 }
 
+/// The `Host` hyper sends for `url` (its authority without user info or the scheme's default
+/// port), which the signature must cover.
+fn signed_host(url: &str) -> String {
+    let (scheme, rest) = url.split_once("://").unwrap_or(("http", url));
+    let authority = rest.split(['/', '?']).next().unwrap_or_default();
+    let authority = authority
+        .rsplit_once('@')
+        .map_or(authority, |(_, host)| host);
+    let default = if scheme == "https" { ":443" } else { ":80" };
+    authority
+        .strip_suffix(default)
+        .unwrap_or(authority)
+        .to_string()
+}
+
+/// Sends `signed` through `proxy` within the payload limit and reads the answer whole,
+/// marking the integration's time; an XML answer to a request that asked for JSON (a local
+/// service's, such as moto's) is read as the JSON AWS gives ([`json_of_xml`]).
+pub async fn send(
+    proxy: &super::proxy::Proxy,
+    signed: Signed,
+    limit: Option<usize>,
+    timeline: &mut crate::ctx::Timeline,
+) -> Result<super::proxy::Called, crate::refusal::Refusal> {
+    let outbound = super::proxy::Outbound {
+        method: &signed.method,
+        headers: &signed.headers,
+        url: signed.url,
+        body: super::proxy::whole(signed.body),
+        limit,
+    };
+    let started = std::time::Instant::now();
+    let called = super::proxy::call(proxy, outbound).await;
+    timeline.mark(crate::ctx::INTEGRATE, started);
+    let mut called = called?;
+    if signed.wants_json
+        && let Some(json) = json_of_xml(&called.body)
+    {
+        called.body = bytes::Bytes::from(json);
+        called.headers.insert(
+            http::header::CONTENT_TYPE,
+            HeaderValue::from_static("application/json"),
+        );
+    }
+    Ok(called)
+}
+
 /// The SDKs' name of a service an ARN names (what `AWS_ENDPOINT_URL_<NAME>` and `endpoints:`
 /// use).
 fn sdk_name(service: &str) -> &str {
@@ -366,6 +428,9 @@ fn sdk_name(service: &str) -> &str {
         "states" => "sfn",
         "monitoring" => "cloudwatch",
         "email" => "ses",
+        "logs" => "cloudwatch_logs",
+        "secretsmanager" => "secrets_manager",
+        "cognito-idp" => "cognito_identity_provider",
         other => other,
     }
 }
@@ -380,6 +445,17 @@ fn json_protocol(service: &str) -> Option<(&'static str, &'static str)> {
         "events" => ("AWSEvents", "application/x-amz-json-1.1"),
         "firehose" => ("Firehose_20150804", "application/x-amz-json-1.1"),
         "logs" => ("Logs_20140328", "application/x-amz-json-1.1"),
+        "secretsmanager" => ("secretsmanager", "application/x-amz-json-1.1"),
+        "ssm" => ("AmazonSSM", "application/x-amz-json-1.1"),
+        "kms" => ("TrentService", "application/x-amz-json-1.1"),
+        "cognito-idp" => (
+            "AWSCognitoIdentityProviderService",
+            "application/x-amz-json-1.1",
+        ),
+        "ecs" => (
+            "AmazonEC2ContainerServiceV20141113",
+            "application/x-amz-json-1.1",
+        ),
         _ => return None,
     })
 }
@@ -445,6 +521,13 @@ mod tests {
             r#"{"R":{"Item":["a","b","c"]}}"#
         );
         assert_eq!(json_of_xml(br#"{"already": "json"}"#), None);
+    }
+
+    #[test]
+    fn the_signed_host_is_the_one_hyper_sends() {
+        assert_eq!(signed_host("http://127.0.0.1:5000/q?x=1"), "127.0.0.1:5000");
+        assert_eq!(signed_host("https://sqs.example:443/"), "sqs.example");
+        assert_eq!(signed_host("http://user:pw@moto:80/a"), "moto");
     }
 
     #[test]

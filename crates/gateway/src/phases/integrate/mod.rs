@@ -1,5 +1,5 @@
 //! Integrate: hand the request to what serves it, and wait for its answer: a function
-//! (`lambda`), an HTTP upstream (`proxy`), or a REST mock (`mock`). Past the integration's
+//! (`lambda`), an HTTP upstream (`proxy`), an AWS service (`aws`), or a REST mock (`mock`). Past the integration's
 //! timeout the door answers; a function invoked runs on, as behind API Gateway.
 
 pub mod aws;
