@@ -143,7 +143,7 @@ fn unreached_services(
             .filter_map(move |route| match &route.integration {
                 portico_config::Integration::Service(action) => {
                     let (service, _) = phases::integrate::aws::subtype_action(action.subtype);
-                    Some(("HTTP API", &api.name, route.key.text(), service))
+                    Some(("HTTP API", &api.name, route.key.text(), service, None))
                 }
                 _ => None,
             })
@@ -157,17 +157,18 @@ fn unreached_services(
                     &api.name,
                     method.key.text(),
                     call.service.as_str(),
+                    Some(&method.origin),
                 )),
                 _ => None,
             })
     });
-    for (kind, api, route, service) in http.chain(rest) {
+    for (kind, api, route, service, origin) in http.chain(rest) {
         if let Some(why) = services.missing(service) {
-            diagnostics.push(portico_config::Diagnostic::new(
-                0,
-                0,
-                format!("{kind} `{api}`, `{route}`: {why}"),
-            ));
+            let message = format!("{kind} `{api}`, `{route}`: {why}");
+            diagnostics.push(match origin {
+                Some(origin) => origin.diagnostic(message),
+                None => portico_config::Diagnostic::new(0, 0, message),
+            });
         }
     }
     if diagnostics.is_empty() {

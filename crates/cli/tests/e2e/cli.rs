@@ -80,8 +80,9 @@ fn validate_names_the_endpoint_a_service_integration_needs() {
     let out = portico(&["validate", &path]);
     assert!(!out.status.success());
     let stderr = String::from_utf8_lossy(&out.stderr);
+    // At the `openapi:` line, with the operation's place in the document.
     assert!(
-        stderr.contains("REST API `shop`, `POST /items`: no endpoint for `dynamodb`: set `endpoints: {dynamodb: <url>}` in the config or AWS_ENDPOINT_URL_DYNAMODB"),
+        stderr.contains(&format!("{path}:4:14: ")) && stderr.contains("aws-services.yaml#/paths/~1items/post: REST API `shop`, `POST /items`: no endpoint for `dynamodb`: set `endpoints: {dynamodb: <url>}` in the config or AWS_ENDPOINT_URL_DYNAMODB"),
         "{stderr}"
     );
     assert!(!stderr.contains("POST /orders"), "{stderr}");
