@@ -27,6 +27,8 @@ pub struct Services {
     every: Option<String>,
     credentials: aws_credential_types::Credentials,
     region: String,
+    /// For `${AWS::AccountId}` in a path.
+    account_id: String,
 }
 
 /// A service request, ready to send.
@@ -74,6 +76,7 @@ impl Services {
                 "portico",
             ),
             region: config.region.clone(),
+            account_id: config.account_id.clone(),
         }
     }
 
@@ -87,6 +90,16 @@ impl Services {
             "no endpoint for `{service}`: set `endpoints: {{{name}: <url>}}` in the config or AWS_ENDPOINT_URL_{}",
             name.to_ascii_uppercase()
         ))
+    }
+
+    /// `text` with CloudFormation's pseudo parameters (`${AWS::AccountId}`,
+    /// `${AWS::Region}`, `${AWS::Partition}`, `${AWS::URLSuffix}`) as this config has them,
+    /// as a template's `!Sub` of an integration URI writes them.
+    fn pseudo_parameters(&self, text: &str, region: &str) -> String {
+        text.replace("${AWS::AccountId}", &self.account_id)
+            .replace("${AWS::Region}", region)
+            .replace("${AWS::Partition}", "aws")
+            .replace("${AWS::URLSuffix}", "amazonaws.com")
     }
 
     /// Where `service` (as an ARN names it) is reached, if anywhere.
@@ -116,10 +129,11 @@ impl Services {
             .as_deref()
             .and_then(|m| http::Method::from_bytes(m.as_bytes()).ok())
             .unwrap_or(http::Method::POST);
+        let region = call.region.as_deref().unwrap_or(&self.region);
         let mut query: Vec<(String, String)> = query.to_vec();
         let path = match &call.operation {
             ServiceOperation::Path(path) => crate::phases::integrate::proxy::target_url(
-                &format!("/{path}"),
+                &format!("/{}", self.pseudo_parameters(path, region)),
                 path_parameters,
                 "",
             ),
@@ -165,7 +179,6 @@ impl Services {
             url.push_str(&query);
         }
         insert(&mut headers, "host", &signed_host(&url));
-        let region = call.region.as_deref().unwrap_or(&self.region);
         self.sign(&call.service, region, &method, &url, &mut headers, payload)?;
         // hyper writes the host from the URL.
         headers.remove(http::header::HOST);
@@ -470,7 +483,27 @@ mod tests {
             every: None,
             credentials: aws_credential_types::Credentials::new("AKID", "secret", None, None, "t"),
             region: "us-east-1".into(),
+            account_id: "123456789012".into(),
         }
+    }
+
+    #[test]
+    fn a_path_takes_the_pseudo_parameters_a_template_writes() {
+        let mut services = services();
+        services
+            .endpoints
+            .insert("sqs".into(), "http://127.0.0.1:5001".into());
+        let call = call(
+            "sqs",
+            ServiceOperation::Path("${AWS::AccountId}/orders-${AWS::Region}".into()),
+        );
+        let signed = services
+            .request(&call, HeaderMap::new(), &[], &[], b"Action=SendMessage")
+            .unwrap();
+        assert_eq!(
+            signed.url,
+            "http://127.0.0.1:5001/123456789012/orders-us-east-1"
+        );
     }
 
     fn call(service: &str, operation: ServiceOperation) -> ServiceCall {
