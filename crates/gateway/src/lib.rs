@@ -126,7 +126,10 @@ fn stage_logs(config: &Config) -> Vec<(&str, &str, &portico_config::AccessLog)> 
 /// model that is not a schema), each at the config line that declares it.
 pub fn check(config: &Config) -> Result<(), ConfigError> {
     plans(config)?;
-    unreached_services(config, &phases::integrate::aws::Services::new(config))?;
+    // Only the endpoints matter here: no call is signed.
+    let placeholder = portico_runtime::Credentials::placeholder();
+    let services = phases::integrate::aws::Services::new(config, &placeholder);
+    unreached_services(config, &services)?;
     doors::websocket::Mocks::compile(&websocket_apis(config), &config.path).map(|_| ())
 }
 
@@ -209,7 +212,7 @@ impl Gateway {
         local_port: u16,
     ) -> Result<Gateway, ConfigError> {
         let plans = plans(config)?;
-        let services = phases::integrate::aws::Services::new(config);
+        let services = phases::integrate::aws::Services::new(config, runtime.credentials());
         unreached_services(config, &services)?;
         let websocket_apis = websocket_apis(config);
         let websocket_mocks = Arc::new(doors::websocket::Mocks::compile(

@@ -45,7 +45,9 @@ pub struct Options {
 pub struct Runtime {
     pools: BTreeMap<String, Arc<Pool>>,
     shutdown: watch::Sender<bool>,
-    credentials_source: String,
+    /// What functions get as their AWS credentials (and the gateway signs service calls
+    /// with).
+    credentials: Credentials,
 }
 
 impl Runtime {
@@ -53,11 +55,10 @@ impl Runtime {
     /// Returns warnings to show the user (a missing interpreter, say).
     pub fn new(config: &Config, options: Options) -> std::io::Result<(Runtime, Vec<String>)> {
         let credentials = Credentials::find(&config.credentials);
-        let credentials_source = credentials.source.clone();
         let (launcher, warnings) = spawn::Launcher::new(
             options.work_dir.join("bootstraps"),
             &config.region,
-            credentials,
+            credentials.clone(),
             config.functions.values(),
         )?;
         let launcher = Arc::new(launcher);
@@ -78,14 +79,19 @@ impl Runtime {
         let runtime = Runtime {
             pools,
             shutdown,
-            credentials_source,
+            credentials,
         };
         Ok((runtime, warnings))
     }
 
     /// Where the functions' AWS credentials come from, to say at start-up.
     pub fn credentials_source(&self) -> &str {
-        &self.credentials_source
+        &self.credentials.source
+    }
+
+    /// The AWS credentials functions get.
+    pub fn credentials(&self) -> &Credentials {
+        &self.credentials
     }
 
     pub fn pool(&self, name: &str) -> Option<&Arc<Pool>> {

@@ -7,7 +7,7 @@ use std::collections::HashMap;
 use std::time::Duration;
 
 use bytes::Bytes;
-use http::{HeaderMap, HeaderName, HeaderValue};
+use http::HeaderMap;
 use portico_config::websocket::{
     Mock, Parameter, ParameterSource, WebSocketIntegration, WebSocketRoute,
 };
@@ -233,14 +233,7 @@ impl Session {
         let context = ws::request_context(&event.context, event.message_id(), event.closed());
         let connect = matches!(event.kind, Kind::Connect);
         let mut headers = HeaderMap::new();
-        let mut add = |name: &str, value: &str| {
-            if let (Ok(name), Ok(value)) = (
-                HeaderName::from_bytes(name.as_bytes()),
-                HeaderValue::from_str(value),
-            ) {
-                headers.insert(name, value);
-            }
-        };
+        let mut add = |name: &str, value: &str| proxy::set_header(&mut headers, name, value);
         if connect {
             for (name, value) in &self.headers {
                 if name.to_ascii_lowercase().starts_with("sec-websocket-") {

@@ -15,7 +15,9 @@ use aws_sigv4::http_request::{
     UriPathNormalizationMode, sign,
 };
 use aws_sigv4::sign::v4;
-use http::{HeaderMap, HeaderName, HeaderValue};
+use http::{HeaderMap, HeaderValue};
+
+use super::proxy::set_header as insert;
 use portico_config::Subtype;
 use portico_config::rest::{ServiceCall, ServiceOperation};
 
@@ -45,8 +47,11 @@ pub struct Signed {
 
 impl Services {
     /// The endpoints of `config` (URLs; `portico` names none of these) and of Portico's
-    /// environment, and the credentials functions get.
-    pub fn new(config: &portico_config::Config) -> Services {
+    /// environment; calls signed with `credentials` (the functions').
+    pub fn new(
+        config: &portico_config::Config,
+        credentials: &portico_runtime::Credentials,
+    ) -> Services {
         // Portico's environment wins over the config, as it does for functions.
         let mut endpoints: BTreeMap<String, String> = std::env::vars()
             .filter(|(_, url)| !url.is_empty())
@@ -62,16 +67,15 @@ impl Services {
                     .or_insert_with(|| url.clone());
             }
         }
-        let found = portico_runtime::Credentials::find(&config.credentials);
         Services {
             endpoints,
             every: std::env::var("AWS_ENDPOINT_URL")
                 .ok()
                 .filter(|u| !u.is_empty()),
             credentials: aws_credential_types::Credentials::new(
-                found.access_key_id,
-                found.secret_access_key,
-                found.session_token,
+                &credentials.access_key_id,
+                &credentials.secret_access_key,
+                credentials.session_token.clone(),
                 None,
                 "portico",
             ),
@@ -170,14 +174,11 @@ impl Services {
         if wants_json {
             insert(&mut headers, "accept", "application/json");
         }
-        let mut url = format!("{endpoint}{path}");
-        if !query.is_empty() {
-            let query = form_urlencoded::Serializer::new(String::new())
-                .extend_pairs(&query)
-                .finish();
-            url.push(if url.contains('?') { '&' } else { '?' });
-            url.push_str(&query);
-        }
+        let query = form_urlencoded::Serializer::new(String::new())
+            .extend_pairs(&query)
+            .finish();
+        let url =
+            crate::phases::integrate::proxy::target_url(&format!("{endpoint}{path}"), &[], &query);
         insert(&mut headers, "host", &signed_host(&url));
         self.sign(&call.service, region, &method, &url, &mut headers, payload)?;
         // hyper writes the host from the URL.
@@ -210,22 +211,15 @@ impl Services {
             operation: ServiceOperation::Action(action.to_string()),
             method: None,
         };
-        let mut headers = HeaderMap::new();
         let fields = values.iter().filter(|(n, _)| *n != "Region");
         let payload = match subtype {
+            // A form: `request` says so, as for any query-protocol action.
             Subtype::SqsSendMessage
             | Subtype::SqsReceiveMessage
             | Subtype::SqsDeleteMessage
-            | Subtype::SqsPurgeQueue => {
-                insert(
-                    &mut headers,
-                    "content-type",
-                    "application/x-www-form-urlencoded",
-                );
-                form_urlencoded::Serializer::new(String::new())
-                    .extend_pairs(fields)
-                    .finish()
-            }
+            | Subtype::SqsPurgeQueue => form_urlencoded::Serializer::new(String::new())
+                .extend_pairs(fields)
+                .finish(),
             Subtype::EventBridgePutEvents => {
                 let mut entry = serde_json::Map::new();
                 for (name, text) in fields {
@@ -261,7 +255,7 @@ impl Services {
                 serde_json::Value::Object(object).to_string()
             }
         };
-        self.request(&call, headers, &[], &[], payload.as_bytes())
+        self.request(&call, HeaderMap::new(), &[], &[], payload.as_bytes())
     }
 
     fn sign(
@@ -374,15 +368,6 @@ fn lower_first(name: &str) -> String {
     match chars.next() {
         Some(first) => first.to_ascii_lowercase().to_string() + chars.as_str(),
         None => String::new(),
-    }
-}
-
-fn insert(headers: &mut HeaderMap, name: &str, value: &str) {
-    if let (Ok(name), Ok(value)) = (
-        HeaderName::from_bytes(name.as_bytes()),
-        HeaderValue::from_str(value),
-    ) {
-        headers.insert(name, value);
     }
 }
 

@@ -176,6 +176,17 @@ impl Proxy {
     }
 }
 
+/// Sets the header `name` to `value`, when both are valid in HTTP (a mapped value that is
+/// not is left out).
+pub fn set_header(headers: &mut http::HeaderMap, name: &str, value: &str) {
+    if let (Ok(name), Ok(value)) = (
+        http::HeaderName::from_bytes(name.as_bytes()),
+        HeaderValue::from_str(value),
+    ) {
+        headers.insert(name, value);
+    }
+}
+
 /// The headers API Gateway adds to what it forwards: the client's address, Portico's port
 /// and scheme, and the trace id.
 pub fn forwarded(ctx: &RequestCtx) -> [(&'static str, String); 4] {
